@@ -1,0 +1,320 @@
+//! Runs a command: builds the matcher, drives the inputs with one scanning worker per thread,
+//! folds the results, writes the report and decides the exit code.
+
+use crate::cli::{Cli, Command, ListFormat, RulesCommand};
+use crate::config::{Inputs, OutputConfig, ScanConfig};
+use crate::filter::Aggregator;
+use crate::finding::Finding;
+use crate::input::{self, Event, InputError, Skip, Stats};
+use crate::report::{self, Report};
+use crate::rules::{self, Matcher};
+use crate::scan::Scanner;
+use anyhow::{Context as _, Result};
+use std::io::Write;
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// Exit codes (README, "Exit codes").
+pub mod exit {
+    /// Everything asked for was scanned and nothing was found.
+    pub const CLEAN: u8 = 0;
+    /// Something was found.
+    pub const FOUND: u8 = 1;
+    /// A usage error, or part of the input could not be read.
+    pub const ERROR: u8 = 2;
+}
+
+/// What a scan produced.
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+    pub stats: Stats,
+    pub suppressed: Vec<(String, String)>,
+    /// Skipped paths, for `--verbose`.
+    pub skipped: Vec<Skip>,
+}
+
+impl Outcome {
+    pub fn exit_code(&self) -> u8 {
+        if !self.errors.is_empty() {
+            exit::ERROR
+        } else if !self.findings.is_empty() {
+            exit::FOUND
+        } else {
+            exit::CLEAN
+        }
+    }
+}
+
+pub fn run(cli: Cli) -> Result<u8> {
+    match cli.command {
+        Command::Scan(args) => {
+            let cfg = ScanConfig::from_args(&args)?;
+            let matcher = Matcher::load(&cfg.rule_dirs)?;
+            let outcome = scan(&cfg, &matcher);
+            emit(&outcome, &matcher, &cfg.output)?;
+            Ok(outcome.exit_code())
+        }
+        Command::Rules { command } => rules_command(command),
+    }
+}
+
+/// Scan what the configuration names.
+pub fn scan(cfg: &ScanConfig, matcher: &Matcher) -> Outcome {
+    let started = Instant::now();
+    let shared = Mutex::new(Shared::default());
+    match &cfg.inputs {
+        Inputs::Stdin => {
+            let mut w = Worker::new(matcher, &shared);
+            input::stdin(cfg.max_file_size, &mut |e| w.handle(e));
+        }
+        Inputs::Paths(opts) => {
+            input::fs::walk(opts, || {
+                let mut w = Worker::new(matcher, &shared);
+                move |e: Event<'_>| w.handle(e)
+            });
+        }
+    }
+    let mut shared = shared.into_inner().unwrap_or_else(|p| p.into_inner());
+    shared.stats.suppressed_public = shared.aggregator.suppressed.len() as u64;
+    shared.stats.duration_ms = started.elapsed().as_millis() as u64;
+    shared.errors.sort_by(|a, b| a.path.cmp(&b.path));
+    shared.stats.errors = shared.errors.len() as u64;
+    shared.aggregator.suppressed.sort();
+    let suppressed = std::mem::take(&mut shared.aggregator.suppressed);
+    Outcome {
+        findings: shared.aggregator.finish(),
+        errors: shared.errors,
+        stats: shared.stats,
+        suppressed,
+        skipped: shared.skipped,
+    }
+}
+
+#[derive(Default)]
+struct Shared {
+    aggregator: Aggregator,
+    errors: Vec<InputError>,
+    stats: Stats,
+    skipped: Vec<Skip>,
+}
+
+/// One scanning thread's state; flushed into [`Shared`] when dropped.
+struct Worker<'a> {
+    scanner: Scanner<'a>,
+    local: Shared,
+    shared: &'a Mutex<Shared>,
+}
+
+impl<'a> Worker<'a> {
+    fn new(matcher: &'a Matcher, shared: &'a Mutex<Shared>) -> Worker<'a> {
+        Worker {
+            scanner: Scanner::new(matcher),
+            local: Shared::default(),
+            shared,
+        }
+    }
+
+    fn handle(&mut self, event: Event<'_>) {
+        let s = &mut self.local.stats;
+        match event {
+            Event::Blob { origin, bytes } => {
+                s.files_scanned += 1;
+                s.bytes_scanned += bytes.len() as u64;
+                let (text, encoding) = input::text_view(bytes);
+                let mut found = self.scanner.scan(&text);
+                if encoding.is_some() {
+                    for m in &mut found {
+                        m.context
+                            .encoding
+                            .get_or_insert(encoding.unwrap_or_default());
+                    }
+                }
+                if !found.is_empty() {
+                    self.local
+                        .aggregator
+                        .add(self.scanner.matcher(), &origin, found);
+                }
+            }
+            Event::Error(e) => self.local.errors.push(e),
+            Event::Skipped(skip) => {
+                match &skip {
+                    Skip::TooLarge { .. } => s.skipped_too_large += 1,
+                    Skip::Symlink { .. } => s.skipped_symlinks += 1,
+                    Skip::Special { .. } => s.skipped_special += 1,
+                    Skip::Loop { .. } => s.symlink_loops += 1,
+                }
+                self.local.skipped.push(skip);
+            }
+        }
+    }
+}
+
+impl Drop for Worker<'_> {
+    fn drop(&mut self) {
+        let local = std::mem::take(&mut self.local);
+        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
+        shared.aggregator.merge(local.aggregator);
+        shared.errors.extend(local.errors);
+        shared.stats.add(&local.stats);
+        shared.skipped.extend(local.skipped);
+    }
+}
+
+/// Print errors and notes on stderr, and the report where asked.
+pub fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputConfig) -> Result<()> {
+    let stderr = std::io::stderr();
+    let mut err = stderr.lock();
+    for e in &outcome.errors {
+        let _ = writeln!(err, "upsweep: error: {}: {}", e.path, e.message);
+    }
+    if !out.quiet {
+        for skip in &outcome.skipped {
+            let line = match skip {
+                Skip::TooLarge { path, size } => Some(format!(
+                    "upsweep: skipped {path}: {size} bytes is over --max-file-size"
+                )),
+                Skip::Loop { path } => Some(format!(
+                    "upsweep: not following {path}: it loops back to a directory already scanned"
+                )),
+                Skip::Symlink { path } if out.verbose => {
+                    Some(format!("upsweep: skipped symlink {path} (use --follow)"))
+                }
+                Skip::Special { path } if out.verbose => {
+                    Some(format!("upsweep: skipped {path}: not a regular file"))
+                }
+                _ => None,
+            };
+            if let Some(l) = line {
+                let _ = writeln!(err, "{l}");
+            }
+        }
+    }
+    drop(err);
+    let report = Report {
+        findings: &outcome.findings,
+        errors: &outcome.errors,
+        stats: &outcome.stats,
+        suppressed: &outcome.suppressed,
+        rules: &matcher.rules,
+    };
+    let opts = report::Options {
+        show_secrets: out.show_secrets,
+        color: out.color,
+        verbose: out.verbose,
+    };
+    write_report(&out.path, |w| report::write(&report, out.format, opts, w))
+}
+
+/// Write to a file or to stdout; a closed stdout (`| head`) is not an error.
+pub fn write_report(
+    path: &Option<std::path::PathBuf>,
+    f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<()> {
+    match path {
+        Some(p) => {
+            let file = std::fs::File::create(p)
+                .with_context(|| format!("cannot write {}", p.display()))?;
+            let mut w = std::io::BufWriter::new(file);
+            f(&mut w)
+                .and_then(|_| w.flush())
+                .with_context(|| format!("cannot write {}", p.display()))
+        }
+        None => {
+            let stdout = std::io::stdout();
+            let mut w = std::io::BufWriter::new(stdout.lock());
+            match f(&mut w).and_then(|_| w.flush()) {
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+                r => r.context("cannot write to standard output"),
+            }
+        }
+    }
+}
+
+fn rules_command(cmd: RulesCommand) -> Result<u8> {
+    match cmd {
+        RulesCommand::List { rules, format } => {
+            let matcher = Matcher::load(&rules)?;
+            write_report(&None, |w| match format {
+                ListFormat::Json => {
+                    let v: Vec<_> = matcher
+                        .rules
+                        .iter()
+                        .map(|r| {
+                            serde_json::json!({
+                                "id": r.id, "name": r.name, "kind": r.kind, "decoder": r.decoder.name(),
+                                "structural": r.decoder.is_structural(),
+                                "context": r.context.as_ref().map(|c| c.as_str()),
+                                "description": r.description, "references": r.references, "source": r.source,
+                                "examples": r.examples.len(), "negative_examples": r.negative_examples.len(),
+                            })
+                        })
+                        .collect();
+                    serde_json::to_writer_pretty(&mut *w, &v)?;
+                    writeln!(w)
+                }
+                ListFormat::Human => {
+                    for r in &matcher.rules {
+                        writeln!(w, "{}  [{}]  decoder {}", r.id, r.kind, r.decoder.name())?;
+                        writeln!(w, "    {}", r.name)?;
+                        for line in textwrap(&r.description, 92) {
+                            writeln!(w, "    {line}")?;
+                        }
+                        writeln!(
+                            w,
+                            "    {} examples, {} negative examples, from {}",
+                            r.examples.len(),
+                            r.negative_examples.len(),
+                            r.source
+                        )?;
+                        writeln!(w)?;
+                    }
+                    writeln!(w, "{} rules", matcher.rules.len())
+                }
+            })?;
+            Ok(exit::CLEAN)
+        }
+        RulesCommand::Check { dir } => {
+            let (own, context) = match &dir {
+                None => (rules::load::embedded()?, Vec::new()),
+                Some(d) => (rules::load::directory(d)?, rules::load::embedded()?),
+            };
+            let problems = rules::check::lint(&own, &context);
+            let what = dir
+                .as_ref()
+                .map_or("shipped rules".to_string(), |d| d.display().to_string());
+            if problems.is_empty() {
+                println!("{what}: {} rules, all checks pass", own.len());
+                Ok(exit::CLEAN)
+            } else {
+                for p in &problems {
+                    eprintln!("upsweep: {p}");
+                }
+                eprintln!(
+                    "{what}: {} problem{}",
+                    problems.len(),
+                    if problems.len() == 1 { "" } else { "s" }
+                );
+                Ok(exit::FOUND)
+            }
+        }
+    }
+}
+
+fn textwrap(s: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut cur = String::new();
+    for word in s.split_whitespace() {
+        if !cur.is_empty() && cur.len() + 1 + word.len() > width {
+            lines.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(word);
+    }
+    if !cur.is_empty() {
+        lines.push(cur);
+    }
+    lines
+}

@@ -1,0 +1,190 @@
+//! QStash tokens (standard base64 of `{"UserID":..,"Password":..}`) and signing keys
+//! (`sig_` + 28 base58 characters). The QStash development server's published credentials are
+//! recognised and marked as public values (FORMATS.md §1.4) so they can be suppressed.
+
+use super::text::{ends_cleanly, is_hex32, starts_cleanly, Alphabet, Written};
+use super::Decoded;
+use crate::finding::{Details, Kind};
+use base64::engine::general_purpose::STANDARD_NO_PAD;
+use base64::Engine;
+
+/// Signing keys of the QStash development server, published by Upstash.
+pub const PUBLIC_SIGNING_KEYS: [&str; 10] = [
+    "sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r",
+    "sig_5ZB6DVzB1wjE8S6rZ7eenA8Pdnhs",
+    "sig_7GVPjvuwsfqF65iC8fSrs1dfYruM",
+    "sig_5NoELc3EFnZn4DVS5bDs2Nk4b7Ua",
+    "sig_6jWGaWRxHsw4vMSPJprXadyvrybF",
+    "sig_7qHbvhmahe5GwfePDiS5Lg3pi6Qx",
+    "sig_5T8FcSsynBjn9mMLBsXhpacRovJf",
+    "sig_7GFR4YaDshFcqsxWRZpRB161jguD",
+    "sig_7RvLjqfZBvP5KEUimQCE1pvpLuou",
+    "sig_7W3ZNbfKWk5NWwEs3U4ixuQ7fxwE",
+];
+
+const PUBLIC_USERS: [(&str, &str); 4] = [
+    ("defaultUser", "defaultPassword"),
+    ("testUser1", "testPassword"),
+    ("testUser2", "testPassword"),
+    ("testUser3", "testPassword"),
+];
+
+const DEV_SERVER: &str = "QStash development server credential";
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct TokenJson {
+    #[serde(rename = "UserID")]
+    user_id: String,
+    #[serde(rename = "Password")]
+    password: String,
+}
+
+/// Decode a QStash token at `hay[start..]`.
+pub fn qstash_token(hay: &[u8], start: usize) -> Option<Decoded> {
+    if !starts_cleanly(hay, start, Alphabet::Standard) {
+        return None;
+    }
+    let w = Written::read(hay.get(start..)?, Alphabet::Standard, 1024);
+    let unpadded = w.unpadded_len();
+    let bytes = STANDARD_NO_PAD.decode(&w.chars[..unpadded]).ok()?;
+    let parsed: TokenJson = serde_json::from_slice(&bytes).ok()?;
+    let public = PUBLIC_USERS
+        .iter()
+        .any(|(u, p)| parsed.user_id == *u && parsed.password == *p);
+    let real_shape = !parsed.user_id.is_empty()
+        && parsed.user_id.len() <= 64
+        && parsed
+            .user_id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && is_hex32(parsed.password.to_ascii_lowercase().as_bytes());
+    if !public && !real_shape {
+        return None;
+    }
+    let n = w.chars.len();
+    let written_len = w.written_len(n);
+    if !ends_cleanly(hay, start + written_len, Alphabet::Standard) {
+        return None;
+    }
+    Some(Decoded {
+        kind: Kind::QstashToken,
+        secret: String::from_utf8(w.chars[..n].to_vec()).ok()?,
+        details: Details {
+            user_id: Some(parsed.user_id),
+            public_value: public.then_some(DEV_SERVER),
+            ..Details::default()
+        },
+        written_len,
+        encoding: w.encoding,
+    })
+}
+
+fn is_base58(b: u8) -> bool {
+    b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l')
+}
+
+/// Decode a QStash signing key at `hay[start..]` (`sig_` + 28 base58 characters).
+///
+/// The shape alone is weak (C code has `sig_` identifiers), so a key must also stand alone
+/// (no identifier characters either side, not called like a function) and either look random
+/// (keys mix upper case, lower case and digits and change character class often, where
+/// identifiers are words) or have QStash or signing named beside it.
+pub fn signing_key(hay: &[u8], start: usize) -> Option<Decoded> {
+    let v = hay.get(start..start + 32)?;
+    if &v[..4] != b"sig_" || !v[4..].iter().all(|&b| is_base58(b)) {
+        return None;
+    }
+    let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
+    if start > 0 && ident(hay[start - 1]) {
+        return None;
+    }
+    if let Some(&next) = hay.get(start + 32) {
+        if ident(next) || next == b'(' {
+            return None;
+        }
+    }
+    let secret = std::str::from_utf8(v).ok()?.to_string();
+    let public = PUBLIC_SIGNING_KEYS.contains(&secret.as_str());
+    let mut seen = [false; 256];
+    v[4..].iter().for_each(|&b| seen[usize::from(b)] = true);
+    let distinct = seen.iter().filter(|&&s| s).count();
+    // Random keys use ~21 distinct characters of 28; `sig_xxxx...` and `sig_abcabc...` are
+    // placeholders.
+    if distinct < 12 {
+        return None;
+    }
+    if !public && !looks_random(&v[4..]) && !qstash_nearby(hay, start) {
+        return None;
+    }
+    Some(Decoded {
+        kind: Kind::QstashSigningKey,
+        secret,
+        details: Details {
+            public_value: public.then_some(DEV_SERVER),
+            ..Details::default()
+        },
+        written_len: 32,
+        encoding: None,
+    })
+}
+
+/// Whether the text just around a key names QStash or signing (`QSTASH_CURRENT_SIGNING_KEY=`,
+/// `currentSigningKey:`), which vouches for a key that happens to look less random.
+fn qstash_nearby(hay: &[u8], start: usize) -> bool {
+    let lo = start.saturating_sub(256);
+    let hi = (start + 32 + 256).min(hay.len());
+    let near = hay[lo..hi].to_ascii_lowercase();
+    memchr::memmem::find(&near, b"qstash").is_some()
+        || memchr::memmem::find(&near, b"signing").is_some()
+}
+
+/// Random base58 of 28 characters has ~17 changes of character class (upper/lower/digit) on
+/// average and needs 8 or fewer less than once in ten thousand; camelCase words change class
+/// only at word starts.
+fn looks_random(v: &[u8]) -> bool {
+    let class = |b: u8| {
+        if b.is_ascii_digit() {
+            0
+        } else if b.is_ascii_uppercase() {
+            1
+        } else {
+            2
+        }
+    };
+    let changes = v.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
+    let upper = v.iter().filter(|b| b.is_ascii_uppercase()).count();
+    let lower = v.iter().filter(|b| b.is_ascii_lowercase()).count();
+    changes > 8 && upper >= 2 && lower >= 2
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dev_server_token_is_marked_public() {
+        let t = b"eyJVc2VySUQiOiJkZWZhdWx0VXNlciIsIlBhc3N3b3JkIjoiZGVmYXVsdFBhc3N3b3JkIn0=";
+        let d = qstash_token(t, 0).unwrap();
+        assert_eq!(d.details.user_id.as_deref(), Some("defaultUser"));
+        assert!(d.details.public_value.is_some());
+        assert_eq!(d.written_len, t.len());
+    }
+
+    #[test]
+    fn real_shaped_token_decodes_and_truncation_is_rejected() {
+        let t = "eyJVc2VySUQiOiI5NmFkMDg1Ni0wM2IxLTRlZTctOTY2Ni1lODFhYmQwMzQ5ZTEiLCJQYXNzd29yZCI6IjAzOGE4ZTI3YzQ1ZTQzMDY4ZDVmMTg2MDg1Mzk5ODg0In0=";
+        let d = qstash_token(t.as_bytes(), 0).unwrap();
+        assert_eq!(d.secret, t);
+        assert!(d.details.public_value.is_none());
+        assert!(qstash_token(&t.as_bytes()[..100], 0).is_none());
+    }
+
+    #[test]
+    fn signing_keys_versus_identifiers() {
+        assert!(signing_key(b"KEY=sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r\n", 4).is_some());
+        assert!(signing_key(b"sig_HandleTerminationRequestsNowX(", 0).is_none());
+        assert!(signing_key(b"void sig_HandleTerminationRequestsNowX;", 5).is_none());
+        assert!(signing_key(b"sig_7kYjw48mhY7kAjqNGcy6cr29RJ6rX", 0).is_none());
+    }
+}

@@ -1,0 +1,188 @@
+//! Redis REST tokens (FORMATS.md §1.1): base64url of a header (type, database number, layout
+//! flag, two field lengths) and two fields. The header's lengths must add up to exactly the
+//! decoded length, which rejects placeholders, truncations and random base64 at once.
+
+use super::text::{ends_cleanly, is_hex32, is_uuid_v4, starts_cleanly, Alphabet, Written};
+use super::Decoded;
+use crate::finding::{sha256_hex, Details, Kind};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+
+/// Longest token we read: 8-byte id header (12 bytes) + 255 + 255 bytes, in base64.
+const MAX_CHARS: usize = 4 * (12 + 255 + 255) / 3 + 4;
+
+/// Decode a Redis REST token written at `hay[start..]`.
+pub fn redis_token(hay: &[u8], start: usize) -> Option<Decoded> {
+    if !starts_cleanly(hay, start, Alphabet::Url) {
+        return None;
+    }
+    let w = Written::read(hay.get(start..)?, Alphabet::Url, MAX_CHARS);
+    let chars = &w.chars[..w.unpadded_len()];
+    // The header: 6 bytes (8 chars) or, with an 8-byte id, 12 bytes (16 chars).
+    let first = decode_prefix(chars, 8)?;
+    let wide = first[0] & 0x80 != 0;
+    let access = match first[0] & 0x7f {
+        0x01 => "read-write",
+        0x02 => "read-only",
+        _ => return None,
+    };
+    let id_len = if wide { 8 } else { 2 };
+    let header_len = 1 + id_len + 3;
+    let header = if wide {
+        decode_prefix(chars, 16)?
+    } else {
+        first
+    };
+    let id = header[1..1 + id_len]
+        .iter()
+        .fold(0u64, |acc, &b| (acc << 8) | u64::from(b));
+    let flag = header[1 + id_len];
+    let (len_a, len_b) = (
+        usize::from(header[2 + id_len]),
+        usize::from(header[3 + id_len]),
+    );
+    let total = header_len + len_a + len_b;
+    let need = (total * 4).div_ceil(3);
+    if chars.len() < need {
+        return None;
+    }
+    let bytes = URL_SAFE_NO_PAD.decode(&chars[..need]).ok()?;
+    if bytes.len() != total {
+        return None;
+    }
+    let field_a = &bytes[header_len..header_len + len_a];
+    let field_b = &bytes[header_len + len_a..];
+    let mut details = Details {
+        access: Some(access),
+        id_bytes: Some(id_len as u8),
+        database_number: Some(id),
+        ..Details::default()
+    };
+    match flag {
+        0x01 => {
+            // Legacy: field a is the database UUID; field b the password (read-write) or 32
+            // random bytes (read-only).
+            if !is_uuid_like(field_a) || len_b != 32 {
+                return None;
+            }
+            details.layout = Some("legacy");
+            details.database_id = Some(String::from_utf8_lossy(field_a).into_owned());
+            if access == "read-write" {
+                if !is_hex32(field_b) {
+                    return None;
+                }
+                details.exposes_password = true;
+                details.embedded_password_sha256 =
+                    Some(sha256_hex(std::str::from_utf8(field_b).ok()?));
+            }
+        }
+        0x00 => {
+            // Current: field a is "p1"/"p2"; field b 32 hex (+ "p<digits>") or 32 random bytes.
+            if !is_p_digits(field_a) {
+                return None;
+            }
+            details.layout = Some("current");
+            let ok = match access {
+                "read-write" => {
+                    field_b.len() >= 32
+                        && is_hex32(&field_b[..32])
+                        && (field_b.len() == 32 || is_p_digits(&field_b[32..]))
+                }
+                _ => len_b == 32 && !field_b.iter().all(|&b| b == field_b[0]),
+            };
+            if !ok {
+                return None;
+            }
+        }
+        _ => return None,
+    }
+    // Padding as written belongs to the token; what follows must not continue it.
+    let mut n = need;
+    while w.chars.get(n) == Some(&b'=') && n < 4 * need.div_ceil(4) {
+        n += 1;
+    }
+    let written_len = w.written_len(n);
+    if !ends_cleanly(hay, start + written_len, Alphabet::Url) {
+        return None;
+    }
+    let kind = if access == "read-write" {
+        Kind::RedisRestToken
+    } else {
+        Kind::RedisRestTokenReadonly
+    };
+    Some(Decoded {
+        kind,
+        secret: String::from_utf8(w.chars[..n].to_vec()).ok()?,
+        details,
+        written_len,
+        encoding: w.encoding,
+    })
+}
+
+fn decode_prefix(chars: &[u8], n: usize) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(chars.get(..n)?).ok()
+}
+
+fn is_p_digits(v: &[u8]) -> bool {
+    v.len() >= 2 && v[0] == b'p' && v[1..].iter().all(u8::is_ascii_digit)
+}
+
+fn is_uuid_like(v: &[u8]) -> bool {
+    // Database ids are UUIDs; accept any version, lowercase hex.
+    v.len() == 36
+        && (is_uuid_v4(v)
+            || v.iter().enumerate().all(|(i, &b)| match i {
+                8 | 13 | 18 | 23 => b == b'-',
+                _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
+            }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The public example value from Upstash's old API documentation (FORMATS.md §1.1).
+    const DOCS_EXAMPLE: &str = "AXW_ASQgOTZhZDA4NTYtMDNiMS00ZWU3LTk2NjYtZTgxYWJkMDM0OWUxMDM4YThlMjdjNDVlNDMwNjhkNWYxODYwODUzOTk4ODQ=";
+
+    #[test]
+    fn documented_legacy_token_decodes() {
+        let d = redis_token(DOCS_EXAMPLE.as_bytes(), 0).expect("decodes");
+        assert_eq!(d.kind, Kind::RedisRestToken);
+        assert_eq!(d.secret, DOCS_EXAMPLE);
+        assert_eq!(d.written_len, 100);
+        assert_eq!(d.details.database_number, Some(30143));
+        assert_eq!(d.details.layout, Some("legacy"));
+        assert_eq!(
+            d.details.database_id.as_deref(),
+            Some("96ad0856-03b1-4ee7-9666-e81abd0349e1")
+        );
+        assert!(d.details.exposes_password);
+        assert_eq!(
+            d.details.embedded_password_sha256,
+            Some(sha256_hex("038a8e27c45e43068d5f186085399884"))
+        );
+    }
+
+    #[test]
+    fn docs_placeholder_truncation_and_edits_are_rejected() {
+        assert!(redis_token(b"AYNgAS2553feg6a2d9842h2a0gcdb5f8efe9934DQ=", 0).is_none());
+        let truncated = &DOCS_EXAMPLE[..80];
+        assert!(redis_token(truncated.as_bytes(), 0).is_none());
+        let masked = format!("{}****************", &DOCS_EXAMPLE[..84]);
+        assert!(redis_token(masked.as_bytes(), 0).is_none());
+        // Glued into a longer run of the same alphabet: not a token boundary.
+        let glued = format!("x{DOCS_EXAMPLE}");
+        assert!(redis_token(glued.as_bytes(), 1).is_none());
+        let glued_after = format!("{}Q", &DOCS_EXAMPLE[..99]);
+        assert!(redis_token(glued_after.as_bytes(), 0).is_none());
+    }
+
+    #[test]
+    fn percent_encoded_padding_in_a_url_is_undone() {
+        let url = format!("?_token={}%3D&x=1", &DOCS_EXAMPLE[..99]);
+        let d = redis_token(url.as_bytes(), 8).expect("decodes");
+        assert_eq!(d.secret, DOCS_EXAMPLE);
+        assert_eq!(d.written_len, 102);
+        assert_eq!(d.encoding, Some("percent"));
+    }
+}

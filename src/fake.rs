@@ -1,0 +1,162 @@
+//! Structurally valid *fake* credentials for tests, rule examples and the benchmark corpus.
+//! They follow FORMATS.md's layouts with random content, so they exercise the decoders exactly
+//! as real values would; none is, or was ever, a real credential.
+
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::Engine;
+use fastrand::Rng;
+
+pub struct Fake {
+    rng: Rng,
+}
+
+const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+const ADJECTIVES: [&str; 8] = [
+    "sought", "proud", "brave", "calm", "eager", "fancy", "gentle", "happy",
+];
+const ANIMALS: [&str; 8] = [
+    "mollusk", "ferret", "lemur", "otter", "panda", "koala", "gecko", "bison",
+];
+
+impl Fake {
+    pub fn new(seed: u64) -> Fake {
+        Fake {
+            rng: Rng::with_seed(seed),
+        }
+    }
+
+    pub fn hex(&mut self, n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(b"0123456789abcdef"[self.rng.usize(..16)]))
+            .collect()
+    }
+
+    pub fn uuid_v4(&mut self) -> String {
+        let variant = ['8', '9', 'a', 'b'][self.rng.usize(..4)];
+        format!(
+            "{}-{}-4{}-{}{}-{}",
+            self.hex(8),
+            self.hex(4),
+            self.hex(3),
+            variant,
+            self.hex(3),
+            self.hex(12)
+        )
+    }
+
+    pub fn database_number(&mut self) -> u64 {
+        self.rng.u64(10_000..65_000)
+    }
+
+    /// A Redis host for a database number, like `eu2-sought-mollusk-30143.upstash.io`.
+    pub fn redis_host(&mut self, number: u64) -> String {
+        let adj = ADJECTIVES[self.rng.usize(..ADJECTIVES.len())];
+        let animal = ANIMALS[self.rng.usize(..ANIMALS.len())];
+        format!("{adj}-{animal}-{number}.upstash.io")
+    }
+
+    fn redis_header(
+        &mut self,
+        typ: u8,
+        number: u64,
+        wide: bool,
+        flag: u8,
+        la: usize,
+        lb: usize,
+    ) -> Vec<u8> {
+        let mut b = vec![if wide { typ | 0x80 } else { typ }];
+        if wide {
+            b.extend_from_slice(&number.to_be_bytes());
+        } else {
+            b.extend_from_slice(&(number as u16).to_be_bytes());
+        }
+        b.extend_from_slice(&[flag, la as u8, lb as u8]);
+        b
+    }
+
+    /// Current-layout Redis REST token. `read_only` picks type 0x02; `wide` the 8-byte id.
+    pub fn redis_token(&mut self, number: u64, read_only: bool, wide: bool) -> String {
+        let (field_b, typ) = if read_only {
+            ((0..32).map(|_| self.rng.u8(..)).collect::<Vec<u8>>(), 2)
+        } else {
+            let mut b = self.hex(32).into_bytes();
+            if self.rng.bool() {
+                b.extend_from_slice(format!("p{}", self.rng.u32(1..99_999)).as_bytes());
+            }
+            (b, 1)
+        };
+        let mut bytes = self.redis_header(typ, number, wide, 0, 2, field_b.len());
+        bytes.extend_from_slice(if self.rng.bool() { b"p1" } else { b"p2" });
+        bytes.extend_from_slice(&field_b);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
+    /// Legacy-layout read-write Redis token (carries the database id and password); returns
+    /// the token and the password inside it.
+    pub fn redis_token_legacy(&mut self, number: u64) -> (String, String) {
+        let id = self.uuid_v4();
+        let password = self.hex(32);
+        let mut bytes = self.redis_header(1, number, false, 1, 36, 32);
+        bytes.extend_from_slice(id.as_bytes());
+        bytes.extend_from_slice(password.as_bytes());
+        (
+            base64::engine::general_purpose::URL_SAFE.encode(bytes),
+            password,
+        )
+    }
+
+    /// An index endpoint like `prompt-mite-85913-us1`.
+    pub fn index_endpoint(&mut self) -> String {
+        let adj = ADJECTIVES[self.rng.usize(..ADJECTIVES.len())];
+        let animal = ANIMALS[self.rng.usize(..ANIMALS.len())];
+        format!("{adj}-{animal}-{}-us1", self.rng.u32(10_000..99_999))
+    }
+
+    /// Vector/Search token for an endpoint.
+    pub fn vector_token(&mut self, endpoint: &str, read_only: bool) -> String {
+        let user: &[u8] = if read_only { b"readonly" } else { b"admin" };
+        let pw = STANDARD.encode(self.uuid_v4());
+        let mut b = vec![0, endpoint.len() as u8, user.len() as u8, pw.len() as u8];
+        b.extend_from_slice(endpoint.as_bytes());
+        b.extend_from_slice(user);
+        b.extend_from_slice(pw.as_bytes());
+        STANDARD.encode(b)
+    }
+
+    pub fn qstash_token(&mut self) -> String {
+        let json = format!(
+            r#"{{"UserID":"{}","Password":"{}"}}"#,
+            self.uuid_v4(),
+            self.hex(32)
+        );
+        STANDARD.encode(json)
+    }
+
+    pub fn signing_key(&mut self) -> String {
+        loop {
+            let body: String = (0..28)
+                .map(|_| char::from(BASE58[self.rng.usize(..BASE58.len())]))
+                .collect();
+            let key = format!("sig_{body}");
+            // Bare keys must pass the decoder's randomness test (about 1 in 800 random keys fail it).
+            if crate::decode::signing_key(key.as_bytes(), 0).is_some() {
+                return key;
+            }
+        }
+    }
+
+    pub fn api_key(&mut self) -> String {
+        self.uuid_v4()
+    }
+
+    /// Random characters of an alphabet (for negative tests: right length, wrong structure).
+    pub fn random_of(&mut self, alphabet: &[u8], n: usize) -> String {
+        (0..n)
+            .map(|_| char::from(alphabet[self.rng.usize(..alphabet.len())]))
+            .collect()
+    }
+
+    pub fn rng(&mut self) -> &mut Rng {
+        &mut self.rng
+    }
+}

@@ -1,0 +1,123 @@
+//! Between the scanner and the reports: drop values Upstash publishes (the QStash development
+//! server's credentials), and fold every occurrence of the same secret into one [`Finding`].
+
+use crate::finding::{sha256_hex, Finding, Location, Origin, RawMatch};
+use crate::rules::Matcher;
+use std::collections::HashMap;
+
+pub fn is_public_value(m: &RawMatch) -> bool {
+    m.details.public_value.is_some()
+}
+
+/// Collects matches from every input and folds them by secret.
+#[derive(Default)]
+pub struct Aggregator {
+    by_secret: HashMap<String, Finding>,
+    /// Public values seen and suppressed: (what, where).
+    pub suppressed: Vec<(String, String)>,
+}
+
+impl Aggregator {
+    pub fn add(&mut self, matcher: &Matcher, origin: &Origin, matches: Vec<RawMatch>) {
+        for m in matches {
+            let rule_id = matcher.rule(m.rule).id.clone();
+            if let Some(what) = m.details.public_value {
+                self.suppressed.push((
+                    format!("{} ({what})", m.kind),
+                    format!("{}:{}:{}", origin.display_path(), m.line, m.column),
+                ));
+                continue;
+            }
+            let location = Location {
+                path: origin.display_path(),
+                line: m.line,
+                column: m.column,
+                rule_id: rule_id.clone(),
+                context: m.context,
+                origin: origin.clone(),
+            };
+            self.absorb(Finding {
+                kind: m.kind,
+                rule_id,
+                sha256: sha256_hex(&m.secret),
+                secret: m.secret,
+                details: m.details,
+                locations: vec![location],
+            });
+        }
+    }
+
+    /// Fold another aggregator's findings into this one (one per scanning thread).
+    pub fn merge(&mut self, other: Aggregator) {
+        for (_, f) in other.by_secret {
+            self.absorb(f);
+        }
+        self.suppressed.extend(other.suppressed);
+    }
+
+    fn absorb(&mut self, f: Finding) {
+        let Some(mine) = self.by_secret.get_mut(&f.secret) else {
+            self.by_secret.insert(f.secret.clone(), f);
+            return;
+        };
+        let mut details = f.details;
+        if f.kind.specificity() > mine.kind.specificity() {
+            mine.kind = f.kind;
+            mine.rule_id = f.rule_id;
+            std::mem::swap(&mut mine.details, &mut details);
+        }
+        merge_details(&mut mine.details, details);
+        mine.locations.extend(f.locations);
+    }
+
+    /// The findings, each with its locations in order, ordered by first location.
+    pub fn finish(self) -> Vec<Finding> {
+        let mut out: Vec<Finding> = self.by_secret.into_values().collect();
+        for f in &mut out {
+            f.locations
+                .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+            f.locations
+                .dedup_by(|a, b| (&a.path, a.line, a.column) == (&b.path, b.line, b.column));
+        }
+        out.sort_by(|a, b| {
+            let ka = (
+                &a.locations[0].path,
+                a.locations[0].line,
+                a.locations[0].column,
+                &a.sha256,
+            );
+            let kb = (
+                &b.locations[0].path,
+                b.locations[0].line,
+                b.locations[0].column,
+                &b.sha256,
+            );
+            ka.cmp(&kb)
+        });
+        out
+    }
+}
+
+/// Keep `into`'s fields, filling the ones it lacks from `from`.
+fn merge_details(into: &mut crate::finding::Details, from: crate::finding::Details) {
+    macro_rules! fill {
+        ($($f:ident),*) => { $( if into.$f.is_none() { into.$f = from.$f; } )* };
+    }
+    fill!(
+        access,
+        layout,
+        id_bytes,
+        database_number,
+        database_id,
+        embedded_password_sha256,
+        index_endpoint,
+        product,
+        user_id,
+        url_host,
+        url_port,
+        url_user,
+        password_kind,
+        email
+    );
+    into.exposes_password |= from.exposes_password;
+}

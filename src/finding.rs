@@ -1,0 +1,304 @@
+//! What a scan reports: the kinds of credential, one raw match per occurrence, and one
+//! [`Finding`] per distinct secret with all the places it was seen.
+//!
+//! Secrets never leave this module in full unless the caller asks: [`Finding::preview`] is the
+//! redacted form every report uses, and [`sha256_hex`] is the stable identity of a secret
+//! (baselines, allowlists, the account check and SARIF fingerprints all key on it).
+
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::fmt;
+use std::path::PathBuf;
+
+/// The credential kinds of FORMATS.md §1, spelled as the reports spell them.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Kind {
+    RedisRestToken,
+    RedisRestTokenReadonly,
+    RedisPassword,
+    RedisUrl,
+    QstashToken,
+    QstashSigningKey,
+    VectorToken,
+    VectorTokenReadonly,
+    SearchToken,
+    SearchTokenReadonly,
+    DeveloperApiKey,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 11] = [
+        Kind::RedisRestToken,
+        Kind::RedisRestTokenReadonly,
+        Kind::RedisPassword,
+        Kind::RedisUrl,
+        Kind::QstashToken,
+        Kind::QstashSigningKey,
+        Kind::VectorToken,
+        Kind::VectorTokenReadonly,
+        Kind::SearchToken,
+        Kind::SearchTokenReadonly,
+        Kind::DeveloperApiKey,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::RedisRestToken => "redis-rest-token",
+            Kind::RedisRestTokenReadonly => "redis-rest-token-readonly",
+            Kind::RedisPassword => "redis-password",
+            Kind::RedisUrl => "redis-url",
+            Kind::QstashToken => "qstash-token",
+            Kind::QstashSigningKey => "qstash-signing-key",
+            Kind::VectorToken => "vector-token",
+            Kind::VectorTokenReadonly => "vector-token-readonly",
+            Kind::SearchToken => "search-token",
+            Kind::SearchTokenReadonly => "search-token-readonly",
+            Kind::DeveloperApiKey => "developer-api-key",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        Kind::ALL.into_iter().find(|k| k.as_str() == s)
+    }
+
+    /// A plain-words title for human output and SARIF.
+    pub fn title(self) -> &'static str {
+        match self {
+            Kind::RedisRestToken => "Upstash Redis REST token (read-write)",
+            Kind::RedisRestTokenReadonly => "Upstash Redis REST token (read-only)",
+            Kind::RedisPassword => "Upstash Redis database password",
+            Kind::RedisUrl => "Upstash Redis connection URL with password",
+            Kind::QstashToken => "Upstash QStash token",
+            Kind::QstashSigningKey => "Upstash QStash signing key",
+            Kind::VectorToken => "Upstash Vector token (read-write)",
+            Kind::VectorTokenReadonly => "Upstash Vector token (read-only)",
+            Kind::SearchToken => "Upstash Search token (read-write)",
+            Kind::SearchTokenReadonly => "Upstash Search token (read-only)",
+            Kind::DeveloperApiKey => "Upstash Developer API key",
+        }
+    }
+
+    /// When the same secret is matched by several rules, the finding takes the most specific
+    /// kind: a structurally decoded token says more than a URL, a URL more than a bare password.
+    pub fn specificity(self) -> u8 {
+        match self {
+            Kind::RedisPassword | Kind::DeveloperApiKey => 1,
+            Kind::RedisUrl => 2,
+            _ => 3,
+        }
+    }
+}
+
+impl fmt::Display for Kind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What a structural decode (or the text around a match) revealed about a secret. Every field
+/// is optional: each decoder fills what its layout carries.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Details {
+    /// `read-write` or `read-only`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access: Option<&'static str>,
+    /// Redis token layout: `current` or `legacy`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub layout: Option<&'static str>,
+    /// Width in bytes of the database number a Redis token carries (2 or 8).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_bytes: Option<u8>,
+    /// The Redis database number (the number at the end of its host name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_number: Option<u64>,
+    /// The database UUID a legacy Redis token carries.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database_id: Option<String>,
+    /// A legacy read-write Redis token carries the database password in clear.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exposes_password: bool,
+    /// SHA-256 of the password a legacy token carries, so ownership can be matched on it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub embedded_password_sha256: Option<String>,
+    /// Vector/Search index endpoint named inside the token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub index_endpoint: Option<String>,
+    /// `vector`, `search`, or `unknown` when nothing nearby says which.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product: Option<&'static str>,
+    /// QStash user id inside a QStash token.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<String>,
+    /// Host of a redis:// URL.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url_host: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url_port: Option<u16>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url_user: Option<String>,
+    /// What the password of a redis:// URL is (`redis-password`, `redis-rest-token`, ...).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub password_kind: Option<Kind>,
+    /// An email written beside a Developer API key (the user name it authenticates with).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// A value Upstash publishes (the QStash development server's credentials): not a leak.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub public_value: Option<&'static str>,
+}
+
+/// Where a blob came from. Git history (a later stage) adds commit provenance.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Origin {
+    /// A file on disk, by the path to show the user.
+    File(PathBuf),
+    /// Standard input.
+    Stdin,
+}
+
+impl Origin {
+    pub fn display_path(&self) -> String {
+        match self {
+            Origin::File(p) => crate::input::fs::display(p),
+            Origin::Stdin => "<stdin>".to_string(),
+        }
+    }
+}
+
+/// One occurrence of a secret inside a blob, as the scanner sees it (no origin yet).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RawMatch {
+    pub rule: usize,
+    pub kind: Kind,
+    pub secret: String,
+    pub details: Details,
+    /// 1-based line and column (in characters) of the first byte of the secret as written.
+    pub line: u64,
+    pub column: u64,
+    /// Byte offset of the secret as written (before any decoding) in the blob.
+    pub offset: usize,
+    /// Length in bytes of the secret as written.
+    pub len: usize,
+    pub context: Context,
+}
+
+/// What the text around an occurrence says.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Context {
+    /// The variable or key the secret is assigned to (`UPSTASH_REDIS_REST_TOKEN`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variable: Option<String>,
+    /// The variable is one a front-end framework bundles into browser code (`NEXT_PUBLIC_...`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub browser_exposed: bool,
+    /// The Upstash host written nearby.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// Whether that host agrees with what the token says of itself (database number, endpoint).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub host_agrees: Option<bool>,
+    /// How the secret was written when not verbatim: `percent`, `json-escape`, `base64`, `utf-16`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
+}
+
+/// One place a secret was seen.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Location {
+    pub path: String,
+    pub line: u64,
+    pub column: u64,
+    pub rule_id: String,
+    #[serde(flatten)]
+    pub context: Context,
+    #[serde(skip)]
+    pub origin: Origin,
+}
+
+/// One distinct secret and every place it was seen.
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub kind: Kind,
+    pub rule_id: String,
+    pub secret: String,
+    pub sha256: String,
+    pub details: Details,
+    pub locations: Vec<Location>,
+}
+
+impl Finding {
+    pub fn preview(&self) -> String {
+        redact(&self.secret)
+    }
+
+    pub fn browser_exposed(&self) -> bool {
+        self.locations.iter().any(|l| l.context.browser_exposed)
+    }
+
+    pub fn title(&self) -> &'static str {
+        if self.details.product == Some("unknown") {
+            return match self.kind {
+                Kind::VectorTokenReadonly => "Upstash Vector or Search token (read-only)",
+                _ => "Upstash Vector or Search token (read-write)",
+            };
+        }
+        self.kind.title()
+    }
+}
+
+/// Lowercase hex SHA-256 of the exact secret string.
+pub fn sha256_hex(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    let mut out = String::with_capacity(64);
+    for b in digest {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+/// A preview that identifies a secret to its owner without revealing it: a few leading
+/// characters (for Redis and Vector tokens these encode only the header, not the secret part),
+/// an ellipsis and the length.
+pub fn redact(secret: &str) -> String {
+    let n = secret.chars().count();
+    let shown = match n {
+        0..=11 => 0,
+        12..=35 => 4,
+        _ => 6,
+    };
+    let head: String = secret.chars().take(shown).collect();
+    format!("{head}…({n} chars)")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sha256_is_lowercase_hex_of_exact_string() {
+        assert_eq!(
+            sha256_hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
+
+    #[test]
+    fn redaction_never_shows_most_of_the_secret() {
+        let s = "038a8e27c45e43068d5f186085399884";
+        let r = redact(s);
+        assert!(!r.contains("c45e4306"));
+        assert_eq!(r, "038a…(32 chars)");
+        assert_eq!(redact("short"), "…(5 chars)");
+    }
+
+    #[test]
+    fn kinds_round_trip_through_their_names() {
+        for k in Kind::ALL {
+            assert_eq!(Kind::parse(k.as_str()), Some(k));
+            assert_eq!(serde_json::to_value(k).unwrap(), k.as_str());
+        }
+    }
+}

@@ -1,0 +1,190 @@
+//! File trees: `ignore`'s parallel walker, one worker per thread. Ignore files are respected
+//! as git users expect (`.gitignore` inside a repository, `.ignore`, `.git/info/exclude`, the
+//! global excludes file) but hidden files are scanned: `.env` is where tokens leak most.
+//! `.git` directories are never entered (history is `upsweep git`'s job). Only regular files
+//! are opened, so FIFOs and devices cannot hang a scan; symlinks are followed only on request,
+//! and a loop is reported once, not followed.
+
+use super::{Event, InputError, Skip};
+use crate::finding::Origin;
+use ignore::{DirEntry, WalkBuilder, WalkState};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone)]
+pub struct WalkOptions {
+    pub paths: Vec<PathBuf>,
+    pub no_ignore: bool,
+    pub follow_symlinks: bool,
+    pub max_file_size: u64,
+    pub threads: usize,
+}
+
+/// Walk every path; each walking thread gets its own worker from `make_worker`, which is
+/// dropped when the thread finishes (flush per-thread results in its `Drop`).
+pub fn walk<W, F>(opts: &WalkOptions, make_worker: F)
+where
+    F: Fn() -> W + Sync,
+    W: FnMut(Event<'_>) + Send,
+{
+    let Some((first, rest)) = opts.paths.split_first() else {
+        return;
+    };
+    // Paths that do not exist are reported here, plainly, rather than as walker errors.
+    let mut builder: Option<WalkBuilder> = None;
+    let mut missing = Vec::new();
+    for p in std::iter::once(first).chain(rest) {
+        if std::fs::symlink_metadata(p).is_err() {
+            missing.push(p.clone());
+            continue;
+        }
+        match &mut builder {
+            None => builder = Some(WalkBuilder::new(p)),
+            Some(b) => {
+                b.add(p);
+            }
+        }
+    }
+    if !missing.is_empty() {
+        let mut w = make_worker();
+        for p in missing {
+            w(Event::Error(InputError {
+                path: p.display().to_string(),
+                message: "no such file or directory".into(),
+            }));
+        }
+    }
+    let Some(mut builder) = builder else { return };
+    builder
+        .hidden(false)
+        .ignore(!opts.no_ignore)
+        .git_ignore(!opts.no_ignore)
+        .git_exclude(!opts.no_ignore)
+        .git_global(!opts.no_ignore)
+        .parents(!opts.no_ignore)
+        .follow_links(opts.follow_symlinks)
+        .threads(opts.threads)
+        .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
+    let max = opts.max_file_size;
+    builder.build_parallel().run(|| {
+        let mut worker = make_worker();
+        let mut buf = Vec::new();
+        Box::new(move |entry| {
+            visit(entry, max, &mut buf, &mut worker);
+            WalkState::Continue
+        })
+    });
+}
+
+fn visit<W: FnMut(Event<'_>)>(
+    entry: Result<DirEntry, ignore::Error>,
+    max: u64,
+    buf: &mut Vec<u8>,
+    worker: &mut W,
+) {
+    let entry = match entry {
+        Ok(e) => e,
+        Err(err) => {
+            worker(classify_walk_error(&err));
+            return;
+        }
+    };
+    let path = display(entry.path());
+    let Some(ft) = entry.file_type() else {
+        // stdin is never produced by the walker; nothing else lacks a type.
+        return;
+    };
+    if ft.is_dir() {
+        return;
+    }
+    if ft.is_symlink() {
+        // Only reached when not following symlinks.
+        worker(Event::Skipped(Skip::Symlink { path }));
+        return;
+    }
+    if !ft.is_file() {
+        worker(Event::Skipped(Skip::Special { path }));
+        return;
+    }
+    let size = match entry.metadata() {
+        Ok(m) => m.len(),
+        Err(e) => {
+            worker(Event::Error(InputError {
+                path,
+                message: format!("cannot read metadata: {e}"),
+            }));
+            return;
+        }
+    };
+    if size > max {
+        worker(Event::Skipped(Skip::TooLarge { path, size }));
+        return;
+    }
+    buf.clear();
+    let read = std::fs::File::open(entry.path()).and_then(|f| f.take(max + 1).read_to_end(buf));
+    match read {
+        Err(e) => worker(Event::Error(InputError {
+            path,
+            message: format!("cannot read: {}", io_message(&e)),
+        })),
+        Ok(_) if buf.len() as u64 > max => worker(Event::Skipped(Skip::TooLarge {
+            path,
+            size: buf.len() as u64,
+        })),
+        Ok(_) => worker(Event::Blob {
+            origin: Origin::File(entry.path().to_path_buf()),
+            bytes: buf,
+        }),
+    }
+}
+
+/// An I/O error in words, without Rust's "(os error 13)" suffix.
+pub fn io_message(e: &std::io::Error) -> String {
+    let s = e.to_string();
+    match s.find(" (os error") {
+        Some(i) => s[..i].to_string(),
+        None => s,
+    }
+}
+
+fn classify_walk_error(err: &ignore::Error) -> Event<'static> {
+    let (path, inner) = unwrap_error(err);
+    match inner {
+        ignore::Error::Loop { child, .. } => Event::Skipped(Skip::Loop {
+            path: display(child),
+        }),
+        ignore::Error::Io(e) => Event::Error(InputError {
+            path: path.unwrap_or_else(|| "?".into()),
+            message: format!("cannot read: {}", io_message(e)),
+        }),
+        other => Event::Error(InputError {
+            path: path.unwrap_or_else(|| "?".into()),
+            message: other.to_string(),
+        }),
+    }
+}
+
+fn unwrap_error(err: &ignore::Error) -> (Option<String>, &ignore::Error) {
+    let mut path = None;
+    let mut e = err;
+    loop {
+        match e {
+            ignore::Error::WithPath { path: p, err } => {
+                path.get_or_insert_with(|| display(p));
+                e = err;
+            }
+            ignore::Error::WithDepth { err, .. } | ignore::Error::WithLineNumber { err, .. } => {
+                e = err
+            }
+            _ => return (path, e),
+        }
+    }
+}
+
+/// Paths as the user typed them, without a leading `./`.
+pub fn display(p: &Path) -> String {
+    let s = p.to_string_lossy();
+    s.strip_prefix("./")
+        .map(str::to_string)
+        .unwrap_or_else(|| s.into_owned())
+}

@@ -1,0 +1,133 @@
+//! Inputs: where the bytes come from. Each input turns what it reads into [`Event`]s for a
+//! per-thread worker: a blob to scan with its [`Origin`], an input that could not be read, or
+//! something skipped on purpose. Inputs never scan and never stop at one bad entry.
+
+pub mod fs;
+
+use crate::finding::Origin;
+use serde::Serialize;
+use std::borrow::Cow;
+use std::io::Read;
+
+/// What an input hands its worker.
+pub enum Event<'a> {
+    Blob { origin: Origin, bytes: &'a [u8] },
+    Error(InputError),
+    Skipped(Skip),
+}
+
+/// Why something was deliberately not scanned (counted in the stats, never silent).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Skip {
+    TooLarge {
+        path: String,
+        size: u64,
+    },
+    Symlink {
+        path: String,
+    },
+    Special {
+        path: String,
+    },
+    /// A directory loop met while following symlinks: its contents were already scanned.
+    Loop {
+        path: String,
+    },
+}
+
+/// An input that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct InputError {
+    pub path: String,
+    pub message: String,
+}
+
+/// Counters a run reports in `stats`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    pub files_scanned: u64,
+    pub bytes_scanned: u64,
+    pub skipped_too_large: u64,
+    pub skipped_symlinks: u64,
+    pub skipped_special: u64,
+    pub symlink_loops: u64,
+    pub suppressed_public: u64,
+    pub errors: u64,
+    pub duration_ms: u64,
+}
+
+impl Stats {
+    pub fn add(&mut self, o: &Stats) {
+        self.files_scanned += o.files_scanned;
+        self.bytes_scanned += o.bytes_scanned;
+        self.skipped_too_large += o.skipped_too_large;
+        self.skipped_symlinks += o.skipped_symlinks;
+        self.skipped_special += o.skipped_special;
+        self.symlink_loops += o.symlink_loops;
+        self.suppressed_public += o.suppressed_public;
+        self.errors += o.errors;
+    }
+}
+
+/// The text a scan should see: UTF-16 files (with a byte-order mark, as Windows tools write
+/// them) are turned into UTF-8 so their values match; everything else is scanned as it is.
+pub fn text_view(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<&'static str>) {
+    let le = bytes.starts_with(&[0xFF, 0xFE]);
+    let be = bytes.starts_with(&[0xFE, 0xFF]);
+    if !(le || be) || bytes.len() % 2 != 0 {
+        return (Cow::Borrowed(bytes), None);
+    }
+    let units = bytes[2..].chunks_exact(2).map(|c| {
+        if le {
+            u16::from_le_bytes([c[0], c[1]])
+        } else {
+            u16::from_be_bytes([c[0], c[1]])
+        }
+    });
+    let text: String = char::decode_utf16(units)
+        .map(|r| r.unwrap_or(char::REPLACEMENT_CHARACTER))
+        .collect();
+    (Cow::Owned(text.into_bytes()), Some("utf-16"))
+}
+
+/// Read standard input, at most `limit` bytes.
+pub fn stdin(limit: u64, emit: &mut dyn FnMut(Event<'_>)) {
+    let mut buf = Vec::new();
+    let read = std::io::stdin()
+        .lock()
+        .take(limit.saturating_add(1))
+        .read_to_end(&mut buf);
+    match read {
+        Err(e) => emit(Event::Error(InputError {
+            path: "<stdin>".into(),
+            message: format!("cannot read standard input: {e}"),
+        })),
+        Ok(_) if buf.len() as u64 > limit => emit(Event::Error(InputError {
+            path: "<stdin>".into(),
+            message: format!("standard input is larger than --max-file-size ({limit} bytes); raise it to scan this input"),
+        })),
+        Ok(_) => emit(Event::Blob {
+            origin: Origin::Stdin,
+            bytes: &buf,
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn utf16_with_bom_becomes_utf8() {
+        let mut b = vec![0xFF, 0xFE];
+        for u in "KEY=v".encode_utf16() {
+            b.extend_from_slice(&u.to_le_bytes());
+        }
+        let (t, enc) = text_view(&b);
+        assert_eq!(&*t, b"KEY=v");
+        assert_eq!(enc, Some("utf-16"));
+        let (t, enc) = text_view(b"plain");
+        assert_eq!(&*t, b"plain");
+        assert_eq!(enc, None);
+    }
+}

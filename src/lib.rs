@@ -1,0 +1,19 @@
+//! upsweep finds leaked Upstash credentials in files and git history, tells which belong to
+//! the user's own account and still work, and rotates the exposed ones.
+//!
+//! The pipeline (see `DESIGN.md` in the project's shared notes):
+//! arguments -> [`config`] -> [`app`] -> inputs ([`input`]) -> [`scan`] with compiled
+//! [`rules`] and structural [`decode`]rs -> [`filter`] (public values, dedup) -> [`report`].
+
+pub mod app;
+pub mod cli;
+pub mod config;
+pub mod decode;
+#[doc(hidden)]
+pub mod fake;
+pub mod filter;
+pub mod finding;
+pub mod input;
+pub mod report;
+pub mod rules;
+pub mod scan;

@@ -1,0 +1,219 @@
+//! `--format human`: findings grouped by secret, then a one-line summary. Colour only when
+//! asked for or on a terminal without `NO_COLOR`.
+
+use super::{Options, Report};
+use crate::finding::{Details, Finding, Kind};
+use std::collections::BTreeSet;
+use std::io::Write;
+
+struct Paint(bool);
+
+impl Paint {
+    fn p(&self, code: &str, s: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
+    }
+    fn bold_red(&self, s: &str) -> String {
+        self.p("1;31", s)
+    }
+    fn dim(&self, s: &str) -> String {
+        self.p("2", s)
+    }
+    fn cyan(&self, s: &str) -> String {
+        self.p("36", s)
+    }
+    fn yellow(&self, s: &str) -> String {
+        self.p("33", s)
+    }
+}
+
+pub fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
+    let paint = Paint(opts.color);
+    for f in r.findings {
+        write_finding(f, &paint, opts, out)?;
+    }
+    if opts.verbose {
+        for (what, at) in r.suppressed {
+            writeln!(
+                out,
+                "{} {what} at {at}: a published value, not a leak",
+                paint.dim("suppressed")
+            )?;
+        }
+    }
+    writeln!(out, "{}", summary(r, &paint))
+}
+
+fn write_finding(
+    f: &Finding,
+    paint: &Paint,
+    opts: Options,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let facts = facts(f.kind, &f.details);
+    let head = if facts.is_empty() {
+        paint.bold_red(f.title())
+    } else {
+        format!(
+            "{} {}",
+            paint.bold_red(f.title()),
+            paint.dim(&format!("({})", facts.join(", ")))
+        )
+    };
+    writeln!(out, "{head}")?;
+    writeln!(
+        out,
+        "  {} {}  {} {}  {} {}",
+        paint.dim("preview"),
+        f.preview(),
+        paint.dim("sha256"),
+        f.sha256,
+        paint.dim("rule"),
+        f.rule_id
+    )?;
+    if opts.show_secrets {
+        writeln!(out, "  {} {}", paint.dim("secret"), f.secret)?;
+    }
+    for l in &f.locations {
+        let mut line = format!(
+            "  {}",
+            paint.cyan(&format!("{}:{}:{}", l.path, l.line, l.column))
+        );
+        if let Some(v) = &l.context.variable {
+            line.push_str(&format!("  {v}"));
+        }
+        if let Some(h) = &l.context.host {
+            let agree = match l.context.host_agrees {
+                Some(true) => " (matches the token)",
+                Some(false) => " (does NOT match the token)",
+                None => "",
+            };
+            line.push_str(&paint.dim(&format!("  host {h}{agree}")));
+        }
+        if let Some(e) = l.context.encoding {
+            line.push_str(&paint.dim(&format!("  [{e}-encoded]")));
+        }
+        writeln!(out, "{line}")?;
+    }
+    if f.browser_exposed() {
+        writeln!(
+            out,
+            "  {}",
+            paint.yellow("! assigned to a browser-exposed variable (NEXT_PUBLIC_ and the like): shipped to every visitor, even from a private repository")
+        )?;
+    }
+    writeln!(out)
+}
+
+/// The decode's findings in words.
+fn facts(kind: Kind, d: &Details) -> Vec<String> {
+    let mut v = Vec::new();
+    if let Some(l) = d.layout {
+        v.push(format!("{l} layout"));
+    }
+    if let Some(n) = d.database_number {
+        v.push(format!("database #{n}"));
+    }
+    if let Some(id) = &d.database_id {
+        v.push(format!("database id {id}"));
+    }
+    if d.exposes_password {
+        v.push("also exposes the database password".into());
+    }
+    if let Some(ep) = &d.index_endpoint {
+        v.push(format!("index {ep}"));
+    }
+    if d.product == Some("unknown") {
+        v.push("Vector or Search: nothing nearby says which".into());
+    }
+    if let Some(pk) = d.password_kind {
+        if kind == Kind::RedisUrl {
+            v.push(format!("password is a {pk}"));
+        }
+    }
+    if let Some(h) = &d.url_host {
+        v.push(format!("host {h}"));
+    }
+    if let Some(e) = &d.email {
+        v.push(format!("email beside it: {e}"));
+    }
+    v
+}
+
+fn summary(r: &Report<'_>, paint: &Paint) -> String {
+    let s = r.stats;
+    let places: usize = r.findings.iter().map(|f| f.locations.len()).sum();
+    let files: BTreeSet<&str> = r
+        .findings
+        .iter()
+        .flat_map(|f| f.locations.iter().map(|l| l.path.as_str()))
+        .collect();
+    let mut parts = vec![if r.findings.is_empty() {
+        "no Upstash credentials found".to_string()
+    } else {
+        paint.bold_red(&format!(
+            "{} leaked credential{} in {} place{} ({} file{})",
+            r.findings.len(),
+            plural(r.findings.len() as u64),
+            places,
+            plural(places as u64),
+            files.len(),
+            plural(files.len() as u64)
+        ))
+    }];
+    parts.push(format!(
+        "scanned {} file{} ({}) in {:.2} s",
+        s.files_scanned,
+        plural(s.files_scanned),
+        human_bytes(s.bytes_scanned),
+        s.duration_ms as f64 / 1000.0
+    ));
+    if s.errors > 0 {
+        parts.push(paint.bold_red(&format!(
+            "{} input{} could not be read",
+            s.errors,
+            plural(s.errors)
+        )));
+    }
+    if s.skipped_too_large > 0 {
+        parts.push(format!(
+            "{} file{} over --max-file-size skipped",
+            s.skipped_too_large,
+            plural(s.skipped_too_large)
+        ));
+    }
+    if s.suppressed_public > 0 {
+        parts.push(format!(
+            "{} published dev-server value{} ignored",
+            s.suppressed_public,
+            plural(s.suppressed_public)
+        ));
+    }
+    parts.join("; ")
+}
+
+fn plural(n: u64) -> &'static str {
+    if n == 1 {
+        ""
+    } else {
+        "s"
+    }
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1000.0 && u < UNITS.len() - 1 {
+        v /= 1000.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}

@@ -1,0 +1,44 @@
+//! `--format json` (one document) and `--format jsonl` (one finding per line). The schema is
+//! documented in the README and versioned by [`super::SCHEMA_VERSION`].
+
+use super::{Options, Report, SCHEMA_VERSION};
+use crate::finding::Finding;
+use serde_json::{json, Value};
+use std::io::Write;
+
+pub fn finding_value(f: &Finding, opts: Options) -> Value {
+    let mut v = json!({
+        "kind": f.kind,
+        "rule_id": f.rule_id,
+        "title": f.title(),
+        "secret_sha256": f.sha256,
+        "preview": f.preview(),
+        "details": f.details,
+        "browser_exposed": f.browser_exposed(),
+        "locations": f.locations,
+    });
+    if opts.show_secrets {
+        v["secret"] = Value::String(f.secret.clone());
+    }
+    v
+}
+
+pub fn write_document(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
+    let doc = json!({
+        "version": SCHEMA_VERSION,
+        "tool": { "name": "upsweep", "version": env!("CARGO_PKG_VERSION") },
+        "findings": r.findings.iter().map(|f| finding_value(f, opts)).collect::<Vec<_>>(),
+        "errors": r.errors,
+        "stats": r.stats,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+pub fn write_lines(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
+    for f in r.findings {
+        serde_json::to_writer(&mut *out, &finding_value(f, opts))?;
+        writeln!(out)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,64 @@
+//! Reports: one printer per format behind [`write`]. Printers only read a finished
+//! [`Report`]; none of them prints a full secret unless `show_secrets` is set.
+
+mod human;
+mod json;
+mod sarif;
+
+use crate::finding::Finding;
+use crate::input::{InputError, Stats};
+use std::io::Write;
+
+/// The version of the JSON report schema (README, "Output"). Bumped only on breaking changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Human,
+    Json,
+    Jsonl,
+    Sarif,
+}
+
+impl Format {
+    pub fn parse(s: &str) -> Option<Format> {
+        match s {
+            "human" => Some(Format::Human),
+            "json" => Some(Format::Json),
+            "jsonl" => Some(Format::Jsonl),
+            "sarif" => Some(Format::Sarif),
+            _ => None,
+        }
+    }
+}
+
+/// Everything a run has to say.
+pub struct Report<'a> {
+    pub findings: &'a [Finding],
+    pub errors: &'a [InputError],
+    pub stats: &'a Stats,
+    /// Public values suppressed, for `--verbose`: (what, where).
+    pub suppressed: &'a [(String, String)],
+    pub rules: &'a [crate::rules::Rule],
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    pub show_secrets: bool,
+    pub color: bool,
+    pub verbose: bool,
+}
+
+pub fn write(
+    report: &Report<'_>,
+    format: Format,
+    opts: Options,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    match format {
+        Format::Human => human::write(report, opts, out),
+        Format::Json => json::write_document(report, opts, out),
+        Format::Jsonl => json::write_lines(report, opts, out),
+        Format::Sarif => sarif::write(report, opts, out),
+    }
+}

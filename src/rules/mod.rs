@@ -1,0 +1,218 @@
+//! Rules in three stages: as written ([`syntax`]), checked ([`Rule`]), and compiled into one
+//! multi-pattern [`Matcher`] that finds every rule's candidates in a single pass over the bytes.
+
+pub mod check;
+pub mod load;
+pub mod syntax;
+
+use crate::decode::DecoderKind;
+use crate::finding::Kind;
+use anyhow::{anyhow, bail, Context as _, Result};
+use regex_automata::meta;
+use regex_automata::util::syntax as re_syntax;
+use std::collections::HashSet;
+use std::path::Path;
+
+pub use load::Sourced;
+
+/// Lines either side of a value searched for a rule's `context` when the rule does not say.
+pub const DEFAULT_CONTEXT_LINES: usize = 3;
+
+/// A checked rule.
+#[derive(Debug, Clone)]
+pub struct Rule {
+    pub id: String,
+    pub name: String,
+    pub kind: Kind,
+    pub description: String,
+    pub pattern: String,
+    pub decoder: DecoderKind,
+    pub context: Option<regex::bytes::Regex>,
+    pub context_lines: usize,
+    pub references: Vec<String>,
+    pub examples: Vec<(String, Kind)>,
+    pub negative_examples: Vec<String>,
+    /// The file the rule came from.
+    pub source: String,
+}
+
+/// The regex syntax rules are written in: bytes, ASCII classes (`\w`, `\b`, `(?i)`).
+pub fn syntax_config() -> re_syntax::Config {
+    re_syntax::Config::new().unicode(false).utf8(false)
+}
+
+impl Rule {
+    /// Check one rule as written. Patterns are compiled here too, so an error names the rule.
+    pub fn check(s: &Sourced) -> Result<Rule> {
+        let r = &s.rule;
+        let at = || format!("rule {:?} in {}", r.id, s.source);
+        if r.id.trim().is_empty() || r.id.chars().any(char::is_whitespace) {
+            bail!("{}: id must be non-empty and without spaces", at());
+        }
+        let kind = Kind::parse(&r.kind).ok_or_else(|| {
+            anyhow!(
+                "{}: unknown kind {:?} (known: {})",
+                at(),
+                r.kind,
+                known_kinds()
+            )
+        })?;
+        let decoder = DecoderKind::parse(&r.decoder).ok_or_else(|| {
+            let names: Vec<_> = DecoderKind::NAMES.iter().map(|(n, _)| *n).collect();
+            anyhow!(
+                "{}: unknown decoder {:?} (known: {})",
+                at(),
+                r.decoder,
+                names.join(", ")
+            )
+        })?;
+        let single = meta::Regex::builder()
+            .syntax(syntax_config())
+            .build(&r.pattern)
+            .with_context(|| format!("{}: pattern does not compile", at()))?;
+        if single.is_match(b"".as_slice()) {
+            bail!("{}: pattern matches the empty string", at());
+        }
+        let groups = single.group_info();
+        let has = |name: &str| {
+            groups
+                .to_index(regex_automata::PatternID::ZERO, name)
+                .is_some()
+        };
+        if decoder == DecoderKind::RedisUrl && !(has("secret") && has("host")) {
+            bail!(
+                "{}: a redis-url rule needs groups named `secret` and `host`",
+                at()
+            );
+        }
+        if matches!(
+            decoder,
+            DecoderKind::Hex32 | DecoderKind::UuidV4 | DecoderKind::Base64Nested
+        ) && !has("secret")
+        {
+            bail!(
+                "{}: a `{}` rule needs a group named `secret`",
+                at(),
+                decoder.name()
+            );
+        }
+        let context = match &r.context {
+            None => None,
+            Some(c) => Some(
+                regex::bytes::RegexBuilder::new(c)
+                    .unicode(false)
+                    .build()
+                    .with_context(|| format!("{}: context does not compile", at()))?,
+            ),
+        };
+        let mut examples = Vec::new();
+        for e in &r.examples {
+            let k = match e.kind() {
+                None => kind,
+                Some(k) => Kind::parse(k)
+                    .ok_or_else(|| anyhow!("{}: example names unknown kind {k:?}", at()))?,
+            };
+            examples.push((e.text().to_string(), k));
+        }
+        Ok(Rule {
+            id: r.id.clone(),
+            name: r.name.clone(),
+            kind,
+            description: r.description.trim().to_string(),
+            pattern: r.pattern.clone(),
+            decoder,
+            context,
+            context_lines: r.context_lines.unwrap_or(DEFAULT_CONTEXT_LINES),
+            references: r.references.clone(),
+            examples,
+            negative_examples: r.negative_examples.clone(),
+            source: s.source.clone(),
+        })
+    }
+}
+
+fn known_kinds() -> String {
+    Kind::ALL.map(Kind::as_str).join(", ")
+}
+
+/// Group indexes a rule's pattern names, resolved once.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Groups {
+    pub secret: Option<usize>,
+    pub user: Option<usize>,
+    pub host: Option<usize>,
+    pub port: Option<usize>,
+}
+
+impl Groups {
+    pub fn any(&self) -> bool {
+        self.secret.is_some() || self.host.is_some()
+    }
+}
+
+/// Every rule compiled into one multi-pattern regex (pattern N is rule N), built once per run
+/// and shared by every scanning thread.
+#[derive(Debug)]
+pub struct Matcher {
+    pub rules: Vec<Rule>,
+    pub(crate) regex: meta::Regex,
+    pub(crate) groups: Vec<Groups>,
+}
+
+impl Matcher {
+    pub fn new(rules: Vec<Rule>) -> Result<Matcher> {
+        let mut seen = HashSet::new();
+        for r in &rules {
+            if !seen.insert(r.id.as_str()) {
+                bail!(
+                    "rule id {:?} is defined twice (again in {})",
+                    r.id,
+                    r.source
+                );
+            }
+        }
+        if rules.is_empty() {
+            bail!("no rules to scan with");
+        }
+        let patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
+        let regex = meta::Regex::builder()
+            .syntax(syntax_config())
+            .configure(meta::Config::new().utf8_empty(false))
+            .build_many(&patterns)
+            .context("compiling the rule set")?;
+        let info = regex.group_info().clone();
+        let groups = (0..rules.len())
+            .map(|i| {
+                let pid = regex_automata::PatternID::new(i).expect("pattern id");
+                Groups {
+                    secret: info.to_index(pid, "secret"),
+                    user: info.to_index(pid, "user"),
+                    host: info.to_index(pid, "host"),
+                    port: info.to_index(pid, "port"),
+                }
+            })
+            .collect();
+        Ok(Matcher {
+            rules,
+            regex,
+            groups,
+        })
+    }
+
+    /// The shipped rules plus any from `extra` directories.
+    pub fn load(extra: &[impl AsRef<Path>]) -> Result<Matcher> {
+        let mut sourced = load::embedded()?;
+        for dir in extra {
+            sourced.extend(load::directory(dir.as_ref())?);
+        }
+        let rules = sourced
+            .iter()
+            .map(Rule::check)
+            .collect::<Result<Vec<_>>>()?;
+        Matcher::new(rules)
+    }
+
+    pub fn rule(&self, index: usize) -> &Rule {
+        &self.rules[index]
+    }
+}

@@ -1,0 +1,259 @@
+//! What the text around a value says: the variable it is assigned to, whether a front-end
+//! framework ships that variable to browsers, the Upstash host written nearby, and whether a
+//! rule's required context is present. Runs only for candidates a decoder accepted.
+
+use crate::decode::host_number;
+use crate::finding::{Details, Kind};
+use regex::bytes::Regex;
+use std::sync::LazyLock;
+
+/// Lines either side of a value searched for an Upstash host.
+pub const HOST_LINES: usize = 5;
+/// Lines either side of a Vector/Search token searched for the product's name.
+pub const PRODUCT_LINES: usize = 5;
+
+/// Bytes either side of a value that a context window may span, however long the lines.
+const WINDOW_CAP: usize = 2048;
+
+static VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?-u)([A-Za-z_][A-Za-z0-9_.\-]*)(?:\\?["'`\]\)])*\s*(?:=|:=|=>|:|,)\s*(?:\\?["'`])?\s*$"#,
+    )
+    .expect("variable regex")
+});
+
+static HOST: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i-u)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:upstash\.io|kv\.vercel-storage\.com)\b",
+    )
+    .expect("host regex")
+});
+
+static PRODUCT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i-u)upstash[_/\-.]?(vector|search)|(vector|search)[_\-]?rest|-(vector|search)\.upstash\.io")
+        .expect("product regex")
+});
+
+/// Prefixes of environment variables that front-end build tools inline into browser bundles.
+pub const BROWSER_PREFIXES: [&str; 8] = [
+    "NEXT_PUBLIC_",
+    "VITE_",
+    "REACT_APP_",
+    "EXPO_PUBLIC_",
+    "NUXT_PUBLIC_",
+    "GATSBY_",
+    "VUE_APP_",
+    "PUBLIC_",
+];
+
+/// Byte range `[start, end)` spanning `lines` lines either side of `[at, at_end)`.
+pub fn window(hay: &[u8], at: usize, at_end: usize, lines: usize) -> (usize, usize) {
+    let lo_cap = at.saturating_sub(WINDOW_CAP);
+    let mut start = at;
+    let mut seen = 0;
+    while start > lo_cap {
+        if hay[start - 1] == b'\n' {
+            if seen == lines {
+                break;
+            }
+            seen += 1;
+        }
+        start -= 1;
+    }
+    let hi_cap = (at_end + WINDOW_CAP).min(hay.len());
+    let mut end = at_end.min(hay.len());
+    let mut seen = 0;
+    while end < hi_cap {
+        if hay[end] == b'\n' {
+            if seen == lines {
+                break;
+            }
+            seen += 1;
+        }
+        end += 1;
+    }
+    (start, end)
+}
+
+/// The variable or key a value at `at` is assigned to, read from the same line.
+pub fn variable_before(hay: &[u8], at: usize) -> Option<String> {
+    let floor = at.saturating_sub(256);
+    let line_start = memchr::memrchr(b'\n', &hay[floor..at]).map_or(floor, |i| floor + i + 1);
+    let prefix = &hay[line_start..at];
+    let caps = VARIABLE.captures(prefix)?;
+    let name = std::str::from_utf8(caps.get(1)?.as_bytes()).ok()?;
+    // `process.env.X` / `os.environ.X`: keep the last component.
+    let name = name.rsplit('.').next().unwrap_or(name);
+    (!name.is_empty()).then(|| name.to_string())
+}
+
+pub fn is_browser_variable(name: &str) -> bool {
+    BROWSER_PREFIXES
+        .iter()
+        .any(|p| name.starts_with(p) && name.len() > p.len())
+}
+
+/// The Upstash host of the value's own product nearest to `at` within the window (a Redis
+/// host says nothing about a Vector token written beside it).
+pub fn nearest_host(hay: &[u8], (ws, we): (usize, usize), at: usize, kind: Kind) -> Option<String> {
+    let index = |h: &[u8]| {
+        let label = h
+            .split(|&b| b == b'.')
+            .next()
+            .unwrap_or(h)
+            .to_ascii_lowercase();
+        label.ends_with(b"-vector") || label.ends_with(b"-search")
+    };
+    let qstash = |h: &[u8]| h.to_ascii_lowercase().starts_with(b"qstash");
+    let wanted = |h: &[u8]| match kind {
+        Kind::VectorToken
+        | Kind::VectorTokenReadonly
+        | Kind::SearchToken
+        | Kind::SearchTokenReadonly => index(h),
+        Kind::QstashToken | Kind::QstashSigningKey => qstash(h),
+        Kind::DeveloperApiKey => false,
+        _ => !index(h) && !qstash(h) && !h.to_ascii_lowercase().starts_with(b"api."),
+    };
+    HOST.find_iter(&hay[ws..we])
+        .filter(|m| wanted(m.as_bytes()))
+        .map(|m| (ws + m.start(), m.as_bytes()))
+        .min_by_key(|(pos, _)| pos.abs_diff(at))
+        .map(|(_, h)| String::from_utf8_lossy(h).to_ascii_lowercase())
+}
+
+/// Whether a host agrees with what the value says of itself.
+pub fn host_agrees(kind: Kind, details: &Details, host: &str) -> Option<bool> {
+    match kind {
+        Kind::RedisRestToken | Kind::RedisRestTokenReadonly | Kind::RedisUrl => {
+            let n = details.database_number?;
+            // Hosts of other products (a Vector index beside a Redis token) say nothing.
+            if host.contains("-vector.") || host.contains("-search.") || host.starts_with("qstash")
+            {
+                return None;
+            }
+            Some(host_number(host) == Some(n))
+        }
+        Kind::VectorToken
+        | Kind::VectorTokenReadonly
+        | Kind::SearchToken
+        | Kind::SearchTokenReadonly => {
+            let ep = details.index_endpoint.as_deref()?;
+            let label = host.split('.').next()?;
+            if !(label.ends_with("-vector") || label.ends_with("-search")) {
+                return None;
+            }
+            Some(
+                label
+                    .strip_suffix("-vector")
+                    .or(label.strip_suffix("-search"))
+                    == Some(ep),
+            )
+        }
+        _ => None,
+    }
+}
+
+/// Vector or Search, for a token of the shared layout: from its own host written nearby, else
+/// the variable name, else the nearest product word in the window.
+pub fn product(
+    hay: &[u8],
+    (ws, we): (usize, usize),
+    at: usize,
+    endpoint: Option<&str>,
+    variable: Option<&str>,
+) -> Option<&'static str> {
+    let classify = |s: &[u8]| {
+        let s = s.to_ascii_lowercase();
+        if s.windows(6).any(|w| w == b"vector") {
+            Some("vector")
+        } else if s.windows(6).any(|w| w == b"search") {
+            Some("search")
+        } else {
+            None
+        }
+    };
+    if let Some(ep) = endpoint {
+        let text = &hay[ws..we];
+        for (suffix, p) in [
+            ("-vector.upstash.io", "vector"),
+            ("-search.upstash.io", "search"),
+        ] {
+            let host = format!("{ep}{suffix}");
+            if memchr::memmem::find(text, host.as_bytes()).is_some() {
+                return Some(p);
+            }
+        }
+    }
+    if let Some(p) = variable.and_then(|v| classify(v.as_bytes())) {
+        return Some(p);
+    }
+    PRODUCT
+        .find_iter(&hay[ws..we])
+        .min_by_key(|m| (ws + m.start()).abs_diff(at))
+        .and_then(|m| classify(m.as_bytes()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn variable_names_in_common_syntaxes() {
+        let cases: [(&str, &str); 8] = [
+            ("UPSTASH_REDIS_REST_TOKEN=", "UPSTASH_REDIS_REST_TOKEN"),
+            ("export KV_REST_API_TOKEN=\"", "KV_REST_API_TOKEN"),
+            (
+                "  \"UPSTASH_REDIS_REST_TOKEN\": \"",
+                "UPSTASH_REDIS_REST_TOKEN",
+            ),
+            ("token: '", "token"),
+            ("os.environ[\"QSTASH_TOKEN\"] = \"", "QSTASH_TOKEN"),
+            ("  api_key = \"", "api_key"),
+            ("const token = `", "token"),
+            ("process.env.NEXT_PUBLIC_X = '", "NEXT_PUBLIC_X"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(
+                variable_before(text.as_bytes(), text.len()).as_deref(),
+                Some(want),
+                "{text}"
+            );
+        }
+        assert_eq!(variable_before(b"Authorization: Bearer ", 22), None);
+    }
+
+    #[test]
+    fn window_spans_lines_but_is_capped() {
+        let hay = b"a\nb\nc\nVALUE\nd\ne\nf\n";
+        let at = 6;
+        let (s, e) = window(hay, at, at + 5, 1);
+        assert_eq!(&hay[s..e], b"c\nVALUE\nd");
+        let long = vec![b'x'; 10_000];
+        let (s, e) = window(&long, 5000, 5001, 3);
+        assert_eq!((s, e), (5000 - WINDOW_CAP, 5001 + WINDOW_CAP));
+    }
+
+    #[test]
+    fn host_agreement_uses_the_database_number() {
+        let d = Details {
+            database_number: Some(30143),
+            ..Details::default()
+        };
+        assert_eq!(
+            host_agrees(
+                Kind::RedisRestToken,
+                &d,
+                "eu2-sought-mollusk-30143.upstash.io"
+            ),
+            Some(true)
+        );
+        assert_eq!(
+            host_agrees(
+                Kind::RedisRestToken,
+                &d,
+                "eu2-sought-mollusk-30144.upstash.io"
+            ),
+            Some(false)
+        );
+    }
+}
