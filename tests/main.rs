@@ -1,1 +1,7 @@
+//! upsweep's integration tests: one binary, one module per topic, sharing [`common::TestEnv`].
 
+mod common;
+
+mod accuracy;
+mod cli;
+mod sarif;

@@ -1,0 +1,1 @@
+//! Detection accuracy: every kind planted in the files real repositories hold.

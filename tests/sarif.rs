@@ -1,0 +1,1 @@
+//! SARIF output validated against the published SARIF 2.1.0 schema.
