@@ -19,6 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Scan files and directories (default: the current directory); `-` reads standard input.
     Scan(ScanArgs),
+    /// Scan git history: every blob reachable from any ref, or only what is staged
+    /// (--staged, for a pre-commit hook) or what a range of commits adds (--range, --ci).
+    Git(GitArgs),
     /// List or check detection rules.
     Rules {
         #[command(subcommand)]
@@ -109,4 +112,40 @@ pub struct OutputArgs {
     /// Print nothing on standard error but errors.
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct GitArgs {
+    /// The repository (normal, bare or a linked worktree; default: the current directory).
+    #[arg(value_name = "REPO", default_value = ".")]
+    pub repo: PathBuf,
+    /// Scan only what `git commit` is about to record: the lines the index adds to HEAD.
+    #[arg(long, conflicts_with_all = ["range", "since_commit", "ci", "unreachable"])]
+    pub staged: bool,
+    /// With --staged: scan whole staged files, not only the added lines.
+    #[arg(long, requires = "staged")]
+    pub all_content: bool,
+    /// Scan only what the commits in BASE..HEAD add (a pull request).
+    #[arg(long, value_name = "BASE..HEAD", conflicts_with_all = ["since_commit", "ci", "unreachable"])]
+    pub range: Option<String>,
+    /// Scan only what the commits after REV (up to HEAD) add: the same as --range REV..HEAD.
+    #[arg(long, value_name = "REV", conflicts_with_all = ["ci", "unreachable"])]
+    pub since_commit: Option<String>,
+    /// Work the range out from the CI's environment (GitHub Actions, GitLab CI).
+    #[arg(long, conflicts_with = "unreachable")]
+    pub ci: bool,
+    /// Also scan objects no ref reaches (left by resets, amends and rebases).
+    #[arg(long)]
+    pub unreachable: bool,
+    #[command(flatten)]
+    pub output: OutputArgs,
+    /// Skip (and count) blobs larger than this: bytes, or with K, M or G.
+    #[arg(long, value_name = "SIZE", default_value = "64M")]
+    pub max_file_size: String,
+    /// Also load the rules in DIR (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Scanning threads (default: one per core).
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
 }

@@ -28,11 +28,19 @@ impl Aggregator {
                 ));
                 continue;
             }
+            let (commit, blob) = match origin {
+                Origin::Git { blob, commit, .. } => (commit.clone(), Some(blob.clone())),
+                _ => (None, None),
+            };
             let location = Location {
                 path: origin.display_path(),
                 line: m.line,
                 column: m.column,
                 rule_id: rule_id.clone(),
+                commit,
+                author: None,
+                date: None,
+                blob,
                 context: m.context,
                 origin: origin.clone(),
             };
@@ -43,6 +51,7 @@ impl Aggregator {
                 secret: m.secret,
                 details: m.details,
                 locations: vec![location],
+                history: None,
             });
         }
     }

@@ -150,13 +150,20 @@ pub struct Details {
     pub public_value: Option<&'static str>,
 }
 
-/// Where a blob came from. Git history (a later stage) adds commit provenance.
+/// Where a blob came from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Origin {
     /// A file on disk, by the path to show the user.
     File(PathBuf),
     /// Standard input.
     Stdin,
+    /// A git blob: its id, the commit that introduced it at `path` (none for the index or for an
+    /// object no commit reaches), and its path in that commit's tree (none when unreachable).
+    Git {
+        blob: String,
+        commit: Option<String>,
+        path: Option<String>,
+    },
 }
 
 impl Origin {
@@ -164,6 +171,10 @@ impl Origin {
         match self {
             Origin::File(p) => crate::input::fs::display(p),
             Origin::Stdin => "<stdin>".to_string(),
+            Origin::Git { path: Some(p), .. } => p.clone(),
+            Origin::Git {
+                blob, path: None, ..
+            } => format!("<unreachable blob {blob}>"),
         }
     }
 }
@@ -212,6 +223,16 @@ pub struct Location {
     pub line: u64,
     pub column: u64,
     pub rule_id: String,
+    /// Git history: the commit that introduced this blob at this path, its author and date.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub date: Option<String>,
+    /// Git history: the blob holding the secret.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub blob: Option<String>,
     #[serde(flatten)]
     pub context: Context,
     #[serde(skip)]
@@ -227,6 +248,17 @@ pub struct Finding {
     pub sha256: String,
     pub details: Details,
     pub locations: Vec<Location>,
+    /// Git history scans only: where the secret entered history and whether it is still there.
+    pub history: Option<History>,
+}
+
+/// What a history scan adds to a finding.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct History {
+    /// The oldest commit whose tree holds the secret; `None` when only unreachable objects do.
+    pub introduced_in: Option<String>,
+    /// Whether HEAD's tree still holds it.
+    pub in_head: bool,
 }
 
 impl Finding {

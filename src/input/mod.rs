@@ -3,6 +3,7 @@
 //! something skipped on purpose. Inputs never scan and never stop at one bad entry.
 
 pub mod fs;
+pub mod git;
 
 use crate::finding::Origin;
 use serde::Serialize;
@@ -54,6 +55,9 @@ pub struct Stats {
     pub suppressed_public: u64,
     pub errors: u64,
     pub duration_ms: u64,
+    /// Git scans: commits whose trees (or changes) were examined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub git_commits: Option<u64>,
 }
 
 impl Stats {

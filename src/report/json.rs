@@ -17,6 +17,10 @@ pub fn finding_value(f: &Finding, opts: Options) -> Value {
         "browser_exposed": f.browser_exposed(),
         "locations": f.locations,
     });
+    if let Some(h) = &f.history {
+        v["introduced_in"] = serde_json::to_value(&h.introduced_in).unwrap_or_default();
+        v["in_head"] = Value::Bool(h.in_head);
+    }
     if opts.show_secrets {
         v["secret"] = Value::String(f.secret.clone());
     }

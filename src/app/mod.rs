@@ -1,6 +1,8 @@
 //! Runs a command: builds the matcher, drives the inputs with one scanning worker per thread,
 //! folds the results, writes the report and decides the exit code.
 
+mod git;
+
 use crate::cli::{Cli, Command, ListFormat, RulesCommand};
 use crate::config::{Inputs, OutputConfig, ScanConfig};
 use crate::filter::Aggregator;
@@ -32,6 +34,8 @@ pub struct Outcome {
     pub suppressed: Vec<(String, String)>,
     /// Skipped paths, for `--verbose`.
     pub skipped: Vec<Skip>,
+    /// Things the user should know that are not errors (a shallow clone, submodules).
+    pub notes: Vec<String>,
 }
 
 impl Outcome {
@@ -55,6 +59,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             emit(&outcome, &matcher, &cfg.output)?;
             Ok(outcome.exit_code())
         }
+        Command::Git(args) => git::run(&args),
         Command::Rules { command } => rules_command(command),
     }
 }
@@ -75,6 +80,11 @@ pub fn scan(cfg: &ScanConfig, matcher: &Matcher) -> Outcome {
             });
         }
     }
+    finish(shared, started)
+}
+
+/// Fold what the workers collected into an [`Outcome`].
+pub(crate) fn finish(shared: Mutex<Shared>, started: Instant) -> Outcome {
     let mut shared = shared.into_inner().unwrap_or_else(|p| p.into_inner());
     shared.stats.suppressed_public = shared.aggregator.suppressed.len() as u64;
     shared.stats.duration_ms = started.elapsed().as_millis() as u64;
@@ -88,11 +98,12 @@ pub fn scan(cfg: &ScanConfig, matcher: &Matcher) -> Outcome {
         stats: shared.stats,
         suppressed,
         skipped: shared.skipped,
+        notes: Vec::new(),
     }
 }
 
 #[derive(Default)]
-struct Shared {
+pub(crate) struct Shared {
     aggregator: Aggregator,
     errors: Vec<InputError>,
     stats: Stats,
@@ -100,7 +111,7 @@ struct Shared {
 }
 
 /// One scanning thread's state; flushed into [`Shared`] when dropped.
-struct Worker<'a> {
+pub(crate) struct Worker<'a> {
     scanner: Scanner<'a>,
     local: Shared,
     shared: &'a Mutex<Shared>,
@@ -121,20 +132,8 @@ impl<'a> Worker<'a> {
             Event::Blob { origin, bytes } => {
                 s.files_scanned += 1;
                 s.bytes_scanned += bytes.len() as u64;
-                let (text, encoding) = input::text_view(bytes);
-                let mut found = self.scanner.scan(&text);
-                if encoding.is_some() {
-                    for m in &mut found {
-                        m.context
-                            .encoding
-                            .get_or_insert(encoding.unwrap_or_default());
-                    }
-                }
-                if !found.is_empty() {
-                    self.local
-                        .aggregator
-                        .add(self.scanner.matcher(), &origin, found);
-                }
+                let found = self.matches(bytes);
+                self.keep(&origin, found);
             }
             Event::Error(e) => self.local.errors.push(e),
             Event::Skipped(skip) => {
@@ -146,6 +145,28 @@ impl<'a> Worker<'a> {
                 }
                 self.local.skipped.push(skip);
             }
+        }
+    }
+}
+
+impl Worker<'_> {
+    /// Every credential in a blob (UTF-16 text seen as UTF-8).
+    fn matches(&mut self, bytes: &[u8]) -> Vec<crate::finding::RawMatch> {
+        let (text, encoding) = input::text_view(bytes);
+        let mut found = self.scanner.scan(&text);
+        if let Some(enc) = encoding {
+            for m in &mut found {
+                m.context.encoding.get_or_insert(enc);
+            }
+        }
+        found
+    }
+
+    fn keep(&mut self, origin: &crate::finding::Origin, found: Vec<crate::finding::RawMatch>) {
+        if !found.is_empty() {
+            self.local
+                .aggregator
+                .add(self.scanner.matcher(), origin, found);
         }
     }
 }
@@ -165,8 +186,22 @@ impl Drop for Worker<'_> {
 pub fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputConfig) -> Result<()> {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
-    for e in &outcome.errors {
+    // A partial clone can miss thousands of objects: list the first ones, count the rest.
+    const SHOWN: usize = 20;
+    for e in outcome.errors.iter().take(SHOWN) {
         let _ = writeln!(err, "upsweep: error: {}: {}", e.path, e.message);
+    }
+    if outcome.errors.len() > SHOWN {
+        let _ = writeln!(
+            err,
+            "upsweep: error: ... and {} more (all are in the JSON report's errors)",
+            outcome.errors.len() - SHOWN
+        );
+    }
+    if !out.quiet {
+        for n in &outcome.notes {
+            let _ = writeln!(err, "upsweep: note: {n}");
+        }
     }
     if !out.quiet {
         for skip in &outcome.skipped {

@@ -1,0 +1,352 @@
+//! `upsweep git`: enumerate blobs (whole history, staged change or commit range), read and
+//! scan them in parallel with one repository handle per thread, then attach provenance
+//! (introducing commit, author, date, still in HEAD) to the findings.
+
+use super::{emit, finish, Outcome, Shared, Worker};
+use crate::cli::GitArgs;
+use crate::config::{parse_size, OutputConfig};
+use crate::finding::{History, Origin};
+use crate::input::git::{self as g, ci, BlobJob, Survey};
+use crate::input::{InputError, Skip};
+use crate::rules::Matcher;
+use anyhow::{bail, Context as _, Result};
+use git2::{Oid, Repository};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use std::collections::{HashMap, HashSet};
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+use std::time::Instant;
+
+/// What part of the history to scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    History {
+        unreachable: bool,
+    },
+    Staged {
+        all_content: bool,
+    },
+    Range {
+        base: String,
+        head: String,
+        ci: bool,
+    },
+}
+
+pub fn run(args: &GitArgs) -> Result<u8> {
+    let output = OutputConfig::from_args(&args.output);
+    let max_file_size = parse_size(&args.max_file_size)?;
+    let threads = match args.threads {
+        Some(0) => bail!("--threads must be at least 1"),
+        Some(n) => n,
+        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
+    };
+    let mode = if args.staged {
+        Mode::Staged {
+            all_content: args.all_content,
+        }
+    } else if let Some(r) = &args.range {
+        let (base, head) = r
+            .split_once("..")
+            .filter(|(b, _)| !b.is_empty() && !b.contains('.'))
+            .with_context(|| format!("--range {r:?}: expected BASE..HEAD (two dots)"))?;
+        Mode::Range {
+            base: base.into(),
+            head: if head.is_empty() {
+                "HEAD".into()
+            } else {
+                head.into()
+            },
+            ci: false,
+        }
+    } else if let Some(rev) = &args.since_commit {
+        Mode::Range {
+            base: rev.clone(),
+            head: "HEAD".into(),
+            ci: false,
+        }
+    } else if args.ci {
+        let r = ci::detect(&|k| std::env::var(k).ok())?;
+        if !output.quiet {
+            eprintln!(
+                "upsweep: --ci: {}: scanning {}..{}",
+                r.source,
+                r.base.as_deref().unwrap_or("(root)"),
+                r.head
+            );
+        }
+        match r.base {
+            Some(base) => Mode::Range {
+                base,
+                head: r.head,
+                ci: true,
+            },
+            None => Mode::History { unreachable: false },
+        }
+    } else {
+        Mode::History {
+            unreachable: args.unreachable,
+        }
+    };
+    let matcher = Matcher::load(&args.rules)?;
+    let repo = g::open(&args.repo)?;
+    let outcome = scan(&repo, &mode, &matcher, max_file_size, threads, &output)?;
+    emit(&outcome, &matcher, &output)?;
+    Ok(outcome.exit_code())
+}
+
+/// Scan a repository.
+pub fn scan(
+    repo: &Repository,
+    mode: &Mode,
+    matcher: &Matcher,
+    max_file_size: u64,
+    threads: usize,
+    output: &OutputConfig,
+) -> Result<Outcome> {
+    let started = Instant::now();
+    let survey: Survey = match mode {
+        Mode::History { unreachable } => {
+            if repo.is_empty().unwrap_or(false) && !unreachable {
+                let mut s = Survey::default();
+                s.notes.push("the repository has no commits yet: nothing in history to scan (use --staged for what is staged)".into());
+                s
+            } else {
+                g::history::survey(repo, *unreachable)
+            }
+        }
+        Mode::Staged { all_content } => g::changes::staged(repo, *all_content)?,
+        Mode::Range { base, head, ci } => {
+            let b = ci::resolve(repo, base, *ci)?;
+            let h = ci::resolve(repo, head, *ci)?;
+            g::changes::range(repo, b, h)?
+        }
+    };
+    let shared = Mutex::new(Shared::default());
+    {
+        let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
+        s.errors.extend(survey.errors.iter().cloned());
+    }
+    let progress = progress_bar(survey.jobs.len() as u64, output);
+    scan_jobs(
+        repo,
+        &survey.jobs,
+        matcher,
+        max_file_size,
+        threads,
+        &shared,
+        &progress,
+    );
+    progress.finish_and_clear();
+    let mut outcome = finish(shared, started);
+    outcome.stats.git_commits = Some(survey.commits);
+    outcome.notes.extend(survey.notes);
+    if !survey.submodules.is_empty() {
+        outcome.notes.push(format!(
+            "{} submodule{} not followed (scan {} separately): {}",
+            survey.submodules.len(),
+            if survey.submodules.len() == 1 {
+                " was"
+            } else {
+                "s were"
+            },
+            if survey.submodules.len() == 1 {
+                "it"
+            } else {
+                "them"
+            },
+            survey.submodules.join(", ")
+        ));
+    }
+    if let Mode::History { .. } = mode {
+        if survey.commits == 0
+            && survey.jobs.is_empty()
+            && outcome.notes.is_empty()
+            && outcome.errors.is_empty()
+        {
+            outcome
+                .notes
+                .push("no commits are reachable from any ref: nothing to scan".into());
+        }
+    }
+    if !matches!(mode, Mode::Staged { .. }) {
+        attribute(repo, &mut outcome);
+    }
+    Ok(outcome)
+}
+
+fn progress_bar(total: u64, output: &OutputConfig) -> ProgressBar {
+    if output.quiet || !std::io::stderr().is_terminal() || total < 1000 {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} scanning {pos}/{len} objects [{bar:30}] {per_sec} {msg} eta {eta}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    bar
+}
+
+/// Read and scan every job, `threads` at a time, each thread with its own repository handle.
+fn scan_jobs(
+    repo: &Repository,
+    jobs: &[BlobJob],
+    matcher: &Matcher,
+    max: u64,
+    threads: usize,
+    shared: &Mutex<Shared>,
+    progress: &ProgressBar,
+) {
+    let path = g::handle_path(repo);
+    let next = AtomicUsize::new(0);
+    let bytes_done = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(jobs.len()).max(1) {
+            scope.spawn(|| {
+                let mut worker = Worker::new(matcher, shared);
+                let own = match Repository::open(&path) {
+                    Ok(r) => r,
+                    Err(e) => {
+                        worker
+                            .local
+                            .errors
+                            .push(g::error(path.display().to_string(), &e));
+                        return;
+                    }
+                };
+                let odb = match own.odb() {
+                    Ok(o) => o,
+                    Err(e) => {
+                        worker.local.errors.push(g::error("object database", &e));
+                        return;
+                    }
+                };
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(job) = jobs.get(i) else { break };
+                    let n = scan_job(&odb, job, max, &mut worker);
+                    progress.inc(1);
+                    let total = bytes_done.fetch_add(n, Ordering::Relaxed) + n;
+                    if i % 512 == 0 {
+                        progress
+                            .set_message(format!("{} read", indicatif::HumanBytes(total as u64)));
+                    }
+                }
+            });
+        }
+    });
+}
+
+fn origin(job: &BlobJob) -> Origin {
+    Origin::Git {
+        blob: job.oid.to_string(),
+        commit: job.commit.map(|c| c.to_string()),
+        path: job.path.as_deref().map(str::to_string),
+    }
+}
+
+/// Scan one blob; returns the bytes read.
+fn scan_job(odb: &git2::Odb<'_>, job: &BlobJob, max: u64, worker: &mut Worker<'_>) -> usize {
+    let what = || {
+        let o = origin(job);
+        format!("{} (blob {})", o.display_path(), job.oid)
+    };
+    match odb.read_header(job.oid) {
+        Ok((size, _)) if size as u64 > max => {
+            worker.local.stats.skipped_too_large += 1;
+            worker.local.skipped.push(Skip::TooLarge {
+                path: what(),
+                size: size as u64,
+            });
+            return 0;
+        }
+        Ok(_) => {}
+        Err(e) => {
+            worker.local.errors.push(InputError {
+                path: what(),
+                message: missing_message(&e),
+            });
+            return 0;
+        }
+    }
+    let obj = match odb.read(job.oid) {
+        Ok(o) => o,
+        Err(e) => {
+            worker.local.errors.push(InputError {
+                path: what(),
+                message: missing_message(&e),
+            });
+            return 0;
+        }
+    };
+    let bytes = obj.data();
+    worker.local.stats.files_scanned += 1;
+    worker.local.stats.bytes_scanned += bytes.len() as u64;
+    let mut found = worker.matches(bytes);
+    if let Some(lines) = &job.lines {
+        found.retain(|m| u32::try_from(m.line).is_ok_and(|l| lines.binary_search(&l).is_ok()));
+    }
+    if let (Some(minus), false) = (job.minus, found.is_empty()) {
+        if let Ok(old) = odb.read(minus) {
+            let before: HashSet<String> = worker
+                .matches(old.data())
+                .into_iter()
+                .map(|m| m.secret)
+                .collect();
+            found.retain(|m| !before.contains(&m.secret));
+        }
+    }
+    worker.keep(&origin(job), found);
+    bytes.len()
+}
+
+fn missing_message(e: &git2::Error) -> String {
+    if e.code() == git2::ErrorCode::NotFound {
+        "object is missing from the repository (a partial clone, or a corrupt repository)".into()
+    } else {
+        format!("cannot be read: {}", e.message())
+    }
+}
+
+/// Fill each location's author and date, each finding's introducing commit, and whether HEAD
+/// still holds it. Reads only the commits of findings: no second pass over blob contents.
+fn attribute(repo: &Repository, outcome: &mut Outcome) {
+    if outcome.findings.is_empty() {
+        return;
+    }
+    let head = g::history::head_blobs(repo);
+    let mut meta: HashMap<String, Option<(String, String, i64)>> = HashMap::new();
+    for f in &mut outcome.findings {
+        let mut oldest: Option<(i64, String)> = None;
+        let mut in_head = false;
+        for l in &mut f.locations {
+            if let Some(b) = l.blob.as_deref().and_then(|b| Oid::from_str(b).ok()) {
+                in_head |= head.contains(&b);
+            }
+            let Some(c) = l.commit.clone() else { continue };
+            let m = meta.entry(c.clone()).or_insert_with(|| {
+                let oid = Oid::from_str(&c).ok()?;
+                let (who, date) = g::commit_meta(repo, oid)?;
+                let t = repo.find_commit(oid).ok()?.time().seconds();
+                Some((who, date, t))
+            });
+            if let Some((who, date, t)) = m {
+                l.author = Some(who.clone());
+                l.date = Some(date.clone());
+                if oldest.as_ref().is_none_or(|(ot, _)| *t < *ot) {
+                    oldest = Some((*t, c.clone()));
+                }
+            }
+        }
+        f.history = Some(History {
+            introduced_in: oldest.map(|(_, c)| c),
+            in_head,
+        });
+        f.locations
+            .sort_by(|a, b| (&a.date, &a.path, a.line).cmp(&(&b.date, &b.path, b.line)));
+    }
+}

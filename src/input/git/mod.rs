@@ -1,0 +1,132 @@
+//! Git inputs: the whole history (every blob reachable from any ref, each read once), what the
+//! index is about to commit (`--staged`), and what a range of commits adds (`--range`, `--ci`).
+//!
+//! Enumeration (which blobs, with which provenance) is single-threaded and reads only commits
+//! and trees; the blobs are then read and scanned in parallel, each thread with its own
+//! repository handle. Provenance is recorded while enumerating, so attribution never costs a
+//! second pass over blob contents.
+
+pub mod changes;
+pub mod ci;
+pub mod history;
+
+use super::InputError;
+use anyhow::{anyhow, Result};
+use git2::{Oid, Repository, RepositoryOpenFlags};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// One blob to scan and what it stands for.
+#[derive(Debug, Clone)]
+pub struct BlobJob {
+    pub oid: Oid,
+    /// The commit that introduced it at `path`; none for the index or unreachable objects.
+    pub commit: Option<Oid>,
+    pub path: Option<Arc<str>>,
+    /// Only these 1-based lines count (what a change adds); `None`: the whole blob counts.
+    pub lines: Option<Arc<Vec<u32>>>,
+    /// Secrets also in this blob (the version a change replaces) do not count: used for binary
+    /// files, which have no lines to diff.
+    pub minus: Option<Oid>,
+}
+
+impl BlobJob {
+    pub fn whole(oid: Oid, commit: Option<Oid>, path: Option<Arc<str>>) -> BlobJob {
+        BlobJob {
+            oid,
+            commit,
+            path,
+            lines: None,
+            minus: None,
+        }
+    }
+}
+
+/// What an enumeration found besides blobs.
+#[derive(Debug, Default)]
+pub struct Survey {
+    pub jobs: Vec<BlobJob>,
+    pub commits: u64,
+    pub refs: u64,
+    /// Submodule paths met (gitlinks are not followed).
+    pub submodules: Vec<String>,
+    pub notes: Vec<String>,
+    pub errors: Vec<InputError>,
+}
+
+/// Open a repository (normal, bare or linked worktree), with a message that says what is wrong.
+pub fn open(path: &Path) -> Result<Repository> {
+    if !path.exists() {
+        return Err(anyhow!("{}: no such file or directory", path.display()));
+    }
+    Repository::open_ext(
+        path,
+        RepositoryOpenFlags::empty(),
+        std::iter::empty::<&std::ffi::OsStr>(),
+    )
+    .map_err(|e| {
+        anyhow!(
+            "{} is not a git repository (or cannot be opened: {})",
+            path.display(),
+            e.message()
+        )
+    })
+}
+
+/// The path worker threads open their own handles at: the git directory itself.
+pub fn handle_path(repo: &Repository) -> PathBuf {
+    repo.path().to_path_buf()
+}
+
+/// A git error in words for the report.
+pub fn error(what: impl Into<String>, e: &git2::Error) -> InputError {
+    InputError {
+        path: what.into(),
+        message: e.message().to_string(),
+    }
+}
+
+/// A commit's author and date (RFC 3339, UTC) for a report.
+pub fn commit_meta(repo: &Repository, oid: Oid) -> Option<(String, String)> {
+    let c = repo.find_commit(oid).ok()?;
+    let author = c.author();
+    let who = match (author.name(), author.email()) {
+        (Some(n), Some(e)) => format!("{n} <{e}>"),
+        (Some(n), None) => n.to_string(),
+        (None, Some(e)) => format!("<{e}>"),
+        (None, None) => String::new(),
+    };
+    Some((who, rfc3339(author.when().seconds())))
+}
+
+/// Seconds since the epoch as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn rfc3339(secs: i64) -> String {
+    let days = secs.div_euclid(86_400);
+    let rem = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn dates_are_rfc3339_utc() {
+        assert_eq!(super::rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(super::rfc3339(1_764_441_000), "2025-11-29T18:30:00Z");
+        assert_eq!(super::rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+}
