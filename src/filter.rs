@@ -83,10 +83,10 @@ impl Aggregator {
     pub fn finish(self) -> Vec<Finding> {
         let mut out: Vec<Finding> = self.by_secret.into_values().collect();
         for f in &mut out {
-            f.locations
-                .sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
-            f.locations
-                .dedup_by(|a, b| (&a.path, a.line, a.column) == (&b.path, b.line, b.column));
+            // The same place in another commit is another location.
+            let key = |l: &Location| (l.path.clone(), l.line, l.column, l.commit.clone());
+            f.locations.sort_by_key(key);
+            f.locations.dedup_by(|a, b| key(a) == key(b));
         }
         out.sort_by(|a, b| {
             let ka = (

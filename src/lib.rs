@@ -17,3 +17,4 @@ pub mod input;
 pub mod report;
 pub mod rules;
 pub mod scan;
+pub mod upstash;

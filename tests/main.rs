@@ -1,7 +1,10 @@
 //! upsweep's integration tests: one binary, one module per topic, sharing [`common::TestEnv`].
 
 mod common;
+mod emulator;
 
+mod account;
 mod accuracy;
 mod cli;
+mod git;
 mod sarif;

@@ -107,15 +107,7 @@ pub fn scan(
 ) -> Result<Outcome> {
     let started = Instant::now();
     let survey: Survey = match mode {
-        Mode::History { unreachable } => {
-            if repo.is_empty().unwrap_or(false) && !unreachable {
-                let mut s = Survey::default();
-                s.notes.push("the repository has no commits yet: nothing in history to scan (use --staged for what is staged)".into());
-                s
-            } else {
-                g::history::survey(repo, *unreachable)
-            }
-        }
+        Mode::History { unreachable } => g::history::survey(repo, *unreachable),
         Mode::Staged { all_content } => g::changes::staged(repo, *all_content)?,
         Mode::Range { base, head, ci } => {
             let b = ci::resolve(repo, base, *ci)?;
@@ -159,16 +151,13 @@ pub fn scan(
             survey.submodules.join(", ")
         ));
     }
-    if let Mode::History { .. } = mode {
-        if survey.commits == 0
-            && survey.jobs.is_empty()
-            && outcome.notes.is_empty()
-            && outcome.errors.is_empty()
-        {
-            outcome
-                .notes
-                .push("no commits are reachable from any ref: nothing to scan".into());
-        }
+    if matches!(mode, Mode::History { .. }) && survey.commits == 0 && outcome.errors.is_empty() {
+        let unborn = matches!(repo.head(), Err(e) if e.code() == git2::ErrorCode::UnbornBranch || e.code() == git2::ErrorCode::NotFound);
+        outcome.notes.push(if unborn {
+            "the repository has no commits yet: nothing in history to scan (use --staged for what is staged)".into()
+        } else {
+            "no commits are reachable from any ref: nothing in history to scan".into()
+        });
     }
     if !matches!(mode, Mode::Staged { .. }) {
         attribute(repo, &mut outcome);
@@ -337,7 +326,19 @@ fn attribute(repo: &Repository, outcome: &mut Outcome) {
             if let Some((who, date, t)) = m {
                 l.author = Some(who.clone());
                 l.date = Some(date.clone());
-                if oldest.as_ref().is_none_or(|(ot, _)| *t < *ot) {
+                // Older by date; on the same second, the ancestor is older.
+                let older = match &oldest {
+                    None => true,
+                    Some((ot, oc)) => {
+                        *t < *ot
+                            || (*t == *ot
+                                && matches!(
+                                    (Oid::from_str(oc), Oid::from_str(&c)),
+                                    (Ok(o), Ok(n)) if repo.graph_descendant_of(o, n).unwrap_or(false)
+                                ))
+                    }
+                };
+                if older {
                     oldest = Some((*t, c.clone()));
                 }
             }

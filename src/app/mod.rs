@@ -319,7 +319,9 @@ fn rules_command(cmd: RulesCommand) -> Result<u8> {
                 .as_ref()
                 .map_or("shipped rules".to_string(), |d| d.display().to_string());
             if problems.is_empty() {
-                println!("{what}: {} rules, all checks pass", own.len());
+                let n = own.len();
+                let plural = if n == 1 { "" } else { "s" };
+                write_report(&None, |w| writeln!(w, "{what}: {n} rule{plural}, all checks pass"))?;
                 Ok(exit::CLEAN)
             } else {
                 for p in &problems {

@@ -1,9 +1,10 @@
 //! File trees: `ignore`'s parallel walker, one worker per thread. Ignore files are respected
 //! as git users expect (`.gitignore` inside a repository, `.ignore`, `.git/info/exclude`, the
 //! global excludes file) but hidden files are scanned: `.env` is where tokens leak most.
-//! `.git` directories are never entered (history is `upsweep git`'s job). Only regular files
-//! are opened, so FIFOs and devices cannot hang a scan; symlinks are followed only on request,
-//! and a loop is reported once, not followed.
+//! `.git` directories are never entered (history is `upsweep git`'s job). In a tree only
+//! regular files are opened, so FIFOs and devices cannot hang a scan; a FIFO or device named on
+//! the command line (`upsweep scan <(...)`) is read, at most `--max-file-size` of it. Symlinks
+//! are followed only on request, and a loop is reported once, not followed.
 
 use super::{Event, InputError, Skip};
 use crate::finding::Origin;
@@ -34,8 +35,13 @@ where
     let mut builder: Option<WalkBuilder> = None;
     let mut missing = Vec::new();
     for p in std::iter::once(first).chain(rest) {
-        if std::fs::symlink_metadata(p).is_err() {
-            missing.push(p.clone());
+        if let Err(e) = std::fs::symlink_metadata(p) {
+            let message = if e.kind() == std::io::ErrorKind::NotFound {
+                "no such file or directory".to_string()
+            } else {
+                format!("cannot read: {}", io_message(&e))
+            };
+            missing.push((p.clone(), message));
             continue;
         }
         match &mut builder {
@@ -47,10 +53,10 @@ where
     }
     if !missing.is_empty() {
         let mut w = make_worker();
-        for p in missing {
+        for (p, message) in missing {
             w(Event::Error(InputError {
                 path: p.display().to_string(),
-                message: "no such file or directory".into(),
+                message,
             }));
         }
     }
@@ -102,12 +108,17 @@ fn visit<W: FnMut(Event<'_>)>(
         worker(Event::Skipped(Skip::Symlink { path }));
         return;
     }
-    if !ft.is_file() {
+    let named_special = entry.depth() == 0 && readable_special(ft);
+    if !(ft.is_file() || named_special) {
+        // A FIFO or device met in a tree could block or never end: skipped. One named on the
+        // command line (`upsweep scan <(git show HEAD:.env)`) is read, as the user asked.
         worker(Event::Skipped(Skip::Special { path }));
         return;
     }
     let size = match entry.metadata() {
-        Ok(m) => m.len(),
+        Ok(m) if m.is_file() => m.len(),
+        // A pipe or device has no size: its read is bounded below instead.
+        Ok(_) => 0,
         Err(e) => {
             worker(Event::Error(InputError {
                 path,
@@ -121,7 +132,8 @@ fn visit<W: FnMut(Event<'_>)>(
         return;
     }
     buf.clear();
-    let read = std::fs::File::open(entry.path()).and_then(|f| f.take(max + 1).read_to_end(buf));
+    let read = std::fs::File::open(entry.path())
+        .and_then(|f| f.take(max.saturating_add(1)).read_to_end(buf));
     match read {
         Err(e) => worker(Event::Error(InputError {
             path,
@@ -136,6 +148,18 @@ fn visit<W: FnMut(Event<'_>)>(
             bytes: buf,
         }),
     }
+}
+
+/// A FIFO or character device, which can be read when named on the command line.
+#[cfg(unix)]
+fn readable_special(ft: std::fs::FileType) -> bool {
+    use std::os::unix::fs::FileTypeExt;
+    ft.is_fifo() || ft.is_char_device()
+}
+
+#[cfg(not(unix))]
+fn readable_special(_: std::fs::FileType) -> bool {
+    false
 }
 
 /// An I/O error in words, without Rust's "(os error 13)" suffix.
@@ -153,10 +177,18 @@ fn classify_walk_error(err: &ignore::Error) -> Event<'static> {
         ignore::Error::Loop { child, .. } => Event::Skipped(Skip::Loop {
             path: display(child),
         }),
-        ignore::Error::Io(e) => Event::Error(InputError {
-            path: path.unwrap_or_else(|| "?".into()),
-            message: format!("cannot read: {}", io_message(e)),
-        }),
+        ignore::Error::Io(e) => {
+            let path = path.unwrap_or_else(|| "?".into());
+            let meta = std::fs::symlink_metadata(&path).ok();
+            let message = match meta {
+                Some(m) if m.is_symlink() && e.kind() == std::io::ErrorKind::NotFound => {
+                    "broken symbolic link: its target does not exist".to_string()
+                }
+                Some(m) if m.is_dir() => format!("cannot read directory: {}", io_message(e)),
+                _ => format!("cannot read: {}", io_message(e)),
+            };
+            Event::Error(InputError { path, message })
+        }
         other => Event::Error(InputError {
             path: path.unwrap_or_else(|| "?".into()),
             message: other.to_string(),

@@ -104,7 +104,7 @@ pub fn stdin(limit: u64, emit: &mut dyn FnMut(Event<'_>)) {
     match read {
         Err(e) => emit(Event::Error(InputError {
             path: "<stdin>".into(),
-            message: format!("cannot read standard input: {e}"),
+            message: format!("cannot read standard input: {}", fs::io_message(&e)),
         })),
         Ok(_) if buf.len() as u64 > limit => emit(Event::Error(InputError {
             path: "<stdin>".into(),

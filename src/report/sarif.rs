@@ -1,12 +1,25 @@
 //! `--format sarif`: SARIF 2.1.0 as GitHub code scanning takes it. Rules go in
-//! `tool.driver.rules`, each result has a physical location per place the secret was seen, and
-//! `partialFingerprints` carry the secret's hash so an alert survives the secret moving.
+//! `tool.driver.rules`; each place a secret was seen is its own result (GitHub annotates only
+//! the first location of a result, so one result with five locations would show one file of
+//! five); `partialFingerprints` carry the secret's hash, so an alert follows the secret when
+//! lines move. Artifact URIs are relative to the current directory with forward slashes (what
+//! GitHub resolves against the repository root); a path outside it becomes a `file://` URI.
+//!
+//! Built with `serde_json` rather than a typed SARIF crate: the document is small, and
+//! `tests/sarif.rs` validates it against the published OASIS schema.
 
 use super::{Options, Report};
+use crate::finding::{Finding, Location, Origin};
 use serde_json::{json, Value};
 use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+/// The OASIS schema this output conforms to (the `id` of the published schema).
+const SCHEMA: &str =
+    "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
 pub fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
+    let cwd = std::env::current_dir().ok();
     let rules: Vec<Value> = r
         .rules
         .iter()
@@ -29,44 +42,25 @@ pub fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Res
             })
         })
         .collect();
-    let index_of = |id: &str| r.rules.iter().position(|rule| rule.id == id).unwrap_or(0);
     let results: Vec<Value> = r
         .findings
         .iter()
-        .map(|f| {
-            let locations: Vec<Value> = f
-                .locations
+        .flat_map(|f| {
+            let rule_index = r.rules.iter().position(|rule| rule.id == f.rule_id);
+            // History scans can see one secret at one place in many commits: one result each.
+            let mut seen = std::collections::HashSet::new();
+            f.locations
                 .iter()
-                .map(|l| {
-                    json!({
-                        "physicalLocation": {
-                            "artifactLocation": { "uri": uri(&l.path) },
-                            "region": { "startLine": l.line, "startColumn": l.column },
-                        }
-                    })
+                .filter_map(|l| {
+                    let file = match &l.origin {
+                        Origin::File(p) => Some(p.as_path()),
+                        _ => None,
+                    };
+                    let uri = artifact_uri(&l.path, file, cwd.as_deref());
+                    seen.insert((uri.clone(), l.line, l.column))
+                        .then(|| result(f, l, uri, rule_index, opts))
                 })
-                .collect();
-            let mut message = format!("{} ({}) sha256:{}", f.title(), f.preview(), f.sha256);
-            if f.browser_exposed() {
-                message.push_str("; assigned to a browser-exposed variable");
-            }
-            if opts.show_secrets {
-                message.push_str(&format!("; secret: {}", f.secret));
-            }
-            json!({
-                "ruleId": f.rule_id,
-                "ruleIndex": index_of(&f.rule_id),
-                "level": "error",
-                "kind": "fail",
-                "message": { "text": message },
-                "locations": locations,
-                "partialFingerprints": { "secretSha256/v1": f.sha256 },
-                "properties": {
-                    "kind": f.kind,
-                    "secret_sha256": f.sha256,
-                    "details": f.details,
-                },
-            })
+                .collect::<Vec<_>>()
         })
         .collect();
     let notifications: Vec<Value> = r
@@ -80,7 +74,7 @@ pub fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Res
         })
         .collect();
     let doc = json!({
-        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
             "tool": { "driver": {
@@ -101,7 +95,90 @@ pub fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Res
     writeln!(out)
 }
 
-/// A relative path as a SARIF URI reference: forward slashes, reserved bytes percent-encoded.
+/// One result: one place a secret was seen.
+fn result(
+    f: &Finding,
+    l: &Location,
+    uri: String,
+    rule_index: Option<usize>,
+    opts: Options,
+) -> Value {
+    let mut message = format!("{} ({}) sha256:{}", f.title(), f.preview(), f.sha256);
+    if f.locations.len() > 1 {
+        message.push_str(&format!(
+            "; the same secret is in {} places",
+            f.locations.len()
+        ));
+    }
+    if l.context.browser_exposed {
+        message.push_str("; assigned to a browser-exposed variable");
+    }
+    if opts.show_secrets {
+        message.push_str(&format!("; secret: {}", f.secret));
+    }
+    let mut v = json!({
+        "ruleId": f.rule_id,
+        "level": "error",
+        "kind": "fail",
+        "message": { "text": message },
+        "locations": [{
+            "physicalLocation": {
+                "artifactLocation": { "uri": uri },
+                "region": { "startLine": l.line, "startColumn": l.column },
+            }
+        }],
+        "partialFingerprints": { "secretSha256/v1": f.sha256 },
+        "properties": {
+            "kind": f.kind,
+            "secret_sha256": f.sha256,
+            "details": f.details,
+        },
+    });
+    if let Some(i) = rule_index {
+        v["ruleIndex"] = json!(i);
+    }
+    v
+}
+
+/// Where a location is, as a URI. A file on disk is made relative to `cwd` when it is under it
+/// (with `..` resolved), and is otherwise an absolute `file://` URI. Other origins (a path in a
+/// git tree, standard input) keep their display path, already relative to the repository.
+fn artifact_uri(display: &str, file: Option<&Path>, cwd: Option<&Path>) -> String {
+    let Some(path) = file else {
+        return uri(display);
+    };
+    let plain = path
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if plain {
+        return uri(display);
+    }
+    let Some(cwd) = cwd else {
+        return uri(display);
+    };
+    let absolute = normalize(&cwd.join(path));
+    match absolute.strip_prefix(normalize(cwd)) {
+        Ok(rel) if !rel.as_os_str().is_empty() => uri(&rel.to_string_lossy()),
+        _ => format!("file://{}", uri(&absolute.to_string_lossy())),
+    }
+}
+
+/// Resolve `.` and `..` lexically (symlinks are not followed: the path stays as the user sees it).
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// A path as a SARIF URI reference: forward slashes, reserved bytes percent-encoded.
 fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
     for b in path.replace('\\', "/").bytes() {
@@ -112,4 +189,23 @@ fn uri(path: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file_uri(path: &str) -> String {
+        artifact_uri(path, Some(Path::new(path)), Some(Path::new("/repo")))
+    }
+
+    #[test]
+    fn uris_are_relative_to_the_working_directory() {
+        assert_eq!(file_uri("src/a b.env"), "src/a%20b.env");
+        assert_eq!(file_uri("/repo/src/x.env"), "src/x.env");
+        assert_eq!(file_uri("../repo/x.env"), "x.env");
+        assert_eq!(file_uri("../other/x.env"), "file:///other/x.env");
+        assert_eq!(file_uri("/elsewhere/ä.env"), "file:///elsewhere/%C3%A4.env");
+        assert_eq!(artifact_uri("dir\\x.env", None, None), "dir/x.env");
+    }
 }

@@ -1,0 +1,234 @@
+//! A found Developer API key. Upstash has no API to list or delete API keys (FORMATS.md §2), so
+//! ownership cannot be read from the inventory: the key is tried with a read-only call
+//! (`GET /v2/teams`, sent only to `api.upstash.com`) with the email written beside it, then
+//! each configured account's email. The report says whether it works and for whom, and shows
+//! the recent audit-log actions made with API keys, from the configured key(s) that can read
+//! the log, so the user can see what a leaked key did.
+
+use super::api::DeveloperApi;
+use super::config::{Account, Secret};
+use super::error::ApiError;
+use super::http::Http;
+use super::inventory::Inventory;
+use super::verdict::{
+    AccountVerdict, ApiKeyCheck, ApiKeyStatus, AuditEntry, Credential, FindingVerdict, LiveVerdict,
+    Liveness, Ownership, Product, Resource,
+};
+use crate::finding::Finding;
+
+/// Check one found API key. `live` decides whether the verdict carries a `live` part (the
+/// `api_key` part always says whether it works).
+pub async fn check(
+    http: &Http,
+    f: &Finding,
+    accounts: &[Account],
+    inv: &Inventory,
+    live: bool,
+) -> FindingVerdict {
+    let audit_limit = http.limits().audit_entries;
+    let fingerprint: String = f.sha256.chars().take(8).collect();
+    let resource = |email: &str| Resource {
+        product: Product::DeveloperApi,
+        id: fingerprint.clone(),
+        name: None,
+        region: None,
+        endpoint: None,
+        credential: Some(Credential::ApiKey),
+        account: email.to_string(),
+        // The configured key of that email (the one that reads its audit log).
+        account_key: inv
+            .accounts
+            .iter()
+            .find(|a| a.email.eq_ignore_ascii_case(email))
+            .map(|a| a.key_fingerprint.clone())
+            .unwrap_or_default(),
+        team: None,
+    };
+
+    // The configured key itself: its inventory already showed whether it works.
+    if let Some(acct) = inv.accounts.iter().find(|a| a.key_sha256 == f.sha256) {
+        let (status, reason) = match &acct.teams {
+            Ok(_) => (
+                ApiKeyStatus::Works,
+                format!(
+                    "it is the configured API key of {}, and it works",
+                    acct.email
+                ),
+            ),
+            Err(e @ ApiError::Unauthorized { .. }) => (
+                ApiKeyStatus::Rejected,
+                format!("it is the configured API key of {}: {e}", acct.email),
+            ),
+            Err(e) => (
+                ApiKeyStatus::Unknown,
+                format!("it is the configured API key of {}: {e}", acct.email),
+            ),
+        };
+        return verdict(
+            AccountVerdict {
+                verdict: Ownership::Owned,
+                reason: format!("the configured Developer API key of {}", acct.email),
+                resource: Some(resource(&acct.email)),
+            },
+            ApiKeyCheck {
+                status,
+                email: (status == ApiKeyStatus::Works).then(|| acct.email.clone()),
+                reason,
+                audit: audit(inv, Some(&acct.email), audit_limit),
+            },
+            live,
+        );
+    }
+
+    let mut emails: Vec<String> = Vec::new();
+    for e in f
+        .details
+        .email
+        .iter()
+        .chain(accounts.iter().map(|a| &a.email))
+    {
+        if !emails.iter().any(|x| x.eq_ignore_ascii_case(e)) {
+            emails.push(e.clone());
+        }
+    }
+    if emails.is_empty() {
+        let why =
+            "no email is written beside it and no account is configured, so it cannot be tried"
+                .to_string();
+        return verdict(
+            AccountVerdict {
+                verdict: Ownership::Unknown,
+                reason: why.clone(),
+                resource: None,
+            },
+            ApiKeyCheck {
+                status: ApiKeyStatus::Unknown,
+                email: None,
+                reason: why,
+                audit: Vec::new(),
+            },
+            live,
+        );
+    }
+
+    let key = Secret::new(f.secret.clone());
+    let mut rejected: Vec<String> = Vec::new();
+    let mut unsure: Vec<String> = Vec::new();
+    for email in &emails {
+        let api = DeveloperApi::for_found_key(http, email, &key);
+        match api.teams().await {
+            Ok(_) => {
+                let configured = accounts.iter().any(|a| a.email.eq_ignore_ascii_case(email));
+                let account = if configured {
+                    AccountVerdict {
+                        verdict: Ownership::Owned,
+                        reason: format!(
+                            "a working Developer API key of {email} (GET /v2/teams succeeded)"
+                        ),
+                        resource: Some(resource(email)),
+                    }
+                } else {
+                    AccountVerdict {
+                        verdict: Ownership::NotOwned,
+                        reason: format!(
+                            "a working Developer API key of {email}, not a configured account"
+                        ),
+                        resource: None,
+                    }
+                };
+                return verdict(
+                    account,
+                    ApiKeyCheck {
+                        status: ApiKeyStatus::Works,
+                        email: Some(email.clone()),
+                        reason: format!("GET /v2/teams as {email} succeeded: the key works; delete it in the Upstash console (Account > Management API)"),
+                        audit: audit(inv, configured.then_some(email.as_str()), audit_limit),
+                    },
+                    live,
+                );
+            }
+            Err(ApiError::Unauthorized { .. }) => rejected.push(email.clone()),
+            Err(e) => unsure.push(format!("as {email}: {e}")),
+        }
+    }
+    let (status, reason) = if unsure.is_empty() {
+        (
+            ApiKeyStatus::Rejected,
+            format!(
+                "rejected (401) as {}: deleted, or a key of another email",
+                rejected.join(", ")
+            ),
+        )
+    } else {
+        let mut parts = unsure;
+        if !rejected.is_empty() {
+            parts.push(format!("rejected (401) as {}", rejected.join(", ")));
+        }
+        (ApiKeyStatus::Unknown, parts.join("; "))
+    };
+    verdict(
+        AccountVerdict {
+            verdict: Ownership::Unknown,
+            reason: format!("Upstash has no API to list API keys, and this one does not work with the emails tried ({reason})"),
+            resource: None,
+        },
+        ApiKeyCheck {
+            status,
+            email: None,
+            reason,
+            audit: audit(inv, None, audit_limit),
+        },
+        live,
+    )
+}
+
+fn verdict(account: AccountVerdict, key: ApiKeyCheck, live: bool) -> FindingVerdict {
+    let live = live.then(|| LiveVerdict {
+        verdict: match key.status {
+            ApiKeyStatus::Works => Liveness::Live,
+            ApiKeyStatus::Rejected => Liveness::Dead,
+            ApiKeyStatus::Unknown => Liveness::Unknown,
+        },
+        reason: key.reason.clone(),
+    });
+    FindingVerdict {
+        account,
+        live,
+        api_key: Some(key),
+    }
+}
+
+/// Recent actions made with API keys, newest first, from the audit logs of `email`'s keys (or
+/// of every configured key when `None`), at most `limit` per account key.
+fn audit(inv: &Inventory, email: Option<&str>, limit: usize) -> Vec<AuditEntry> {
+    let mut out: Vec<AuditEntry> = Vec::new();
+    for acct in &inv.accounts {
+        if email.is_some_and(|e| !acct.email.eq_ignore_ascii_case(e)) {
+            continue;
+        }
+        let Some(Ok(logs)) = &acct.audit else {
+            continue;
+        };
+        let mut mine: Vec<AuditEntry> = logs
+            .iter()
+            .filter(|l| l.by_api_key())
+            .map(|l| AuditEntry {
+                account: acct.email.clone(),
+                timestamp: l.unix_seconds(),
+                action: l.action_text(),
+                source: l.source.clone().unwrap_or_default(),
+                entity: l.entity.clone().filter(|e| !e.is_empty() && e != "NA"),
+                ip: l.ip.clone().filter(|i| !i.is_empty()),
+            })
+            .collect();
+        mine.sort_by_key(|e| std::cmp::Reverse(e.timestamp));
+        mine.truncate(limit);
+        for e in mine {
+            if !out.contains(&e) {
+                out.push(e);
+            }
+        }
+    }
+    out.sort_by_key(|e| std::cmp::Reverse(e.timestamp));
+    out
+}

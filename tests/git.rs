@@ -1,0 +1,421 @@
+//! `upsweep git`: whole history, staged changes, ranges, CI ranges, and broken repositories.
+
+use crate::common::{findings, Fake, TestEnv};
+use serde_json::Value;
+
+/// A repository with a committed file history, built with the real git.
+fn repo() -> TestEnv {
+    let env = TestEnv::new();
+    env.git(&["init", "-q", "-b", "main"]);
+    env.git(&["config", "commit.gpgsign", "false"]);
+    env
+}
+
+fn commit(env: &TestEnv, msg: &str) -> String {
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+    env.git(&["rev-parse", "HEAD"]).trim().to_string()
+}
+
+fn git_json(env: &TestEnv, args: &[&str]) -> (i32, Value, String) {
+    let mut all = vec!["git", "--format", "json"];
+    all.extend_from_slice(args);
+    let run = env.run(&all);
+    let v = run.json();
+    (run.code, v, run.stderr)
+}
+
+fn token(seed: u64) -> String {
+    let mut f = Fake::new(seed);
+    let n = f.database_number();
+    f.redis_token(n, false, false)
+}
+
+#[test]
+fn a_deleted_token_is_still_found_with_its_introducing_commit() {
+    let env = repo();
+    let t = token(1);
+    env.write("README.md", "hello\n");
+    let first = commit(&env, "readme");
+    env.write("app/.env", format!("# config\nUPSTASH_REDIS_REST_TOKEN={t}\n"));
+    let introduced = commit(&env, "add env");
+    std::fs::remove_file(env.path().join("app/.env")).unwrap();
+    commit(&env, "remove env");
+    let (code, v, _) = git_json(&env, &[]);
+    assert_eq!(code, 1);
+    let f = findings(&v);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["kind"], "redis-rest-token");
+    assert_eq!(f[0]["introduced_in"], introduced.as_str());
+    assert_ne!(f[0]["introduced_in"], first.as_str());
+    assert_eq!(f[0]["in_head"], false);
+    let loc = &f[0]["locations"][0];
+    assert_eq!(loc["path"], "app/.env");
+    assert_eq!(loc["line"], 2);
+    assert_eq!(loc["column"], 26);
+    assert_eq!(loc["commit"], introduced.as_str());
+    assert_eq!(loc["author"], "Test <test@example.com>");
+    assert!(loc["date"].as_str().unwrap().ends_with('Z'));
+    assert!(v["stats"]["git_commits"].as_u64().unwrap() >= 3);
+    assert!(!v.to_string().contains(&t), "the report must not contain the secret");
+}
+
+#[test]
+fn the_same_secret_across_many_commits_is_one_finding() {
+    let env = repo();
+    let t = token(2);
+    for i in 0..40 {
+        env.write("config.env", format!("VERSION={i}\nUPSTASH_REDIS_REST_TOKEN={t}\n"));
+        env.write("other.txt", format!("{i}\n"));
+        commit(&env, &format!("c{i}"));
+    }
+    env.write("copy/.env.local", format!("KV_REST_API_TOKEN={t}\n"));
+    commit(&env, "copy");
+    let (code, v, _) = git_json(&env, &[]);
+    assert_eq!(code, 1);
+    let f = findings(&v);
+    assert_eq!(f.len(), 1, "one finding per secret");
+    // Each distinct version of config.env that holds it, plus the copy.
+    assert_eq!(f[0]["locations"].as_array().unwrap().len(), 41);
+    assert_eq!(f[0]["in_head"], true);
+    let first = env.git(&["rev-list", "--max-parents=0", "HEAD"]);
+    assert_eq!(f[0]["introduced_in"], first.trim());
+}
+
+#[test]
+fn every_ref_is_scanned_branches_tags_stash_and_remote_tracking() {
+    let env = repo();
+    env.write("a.txt", "a\n");
+    commit(&env, "base");
+    let (t_branch, t_tag, t_stash, t_remote) = (token(3), token(4), token(5), token(6));
+    env.git(&["checkout", "-q", "-b", "side"]);
+    env.write("side.env", format!("UPSTASH_REDIS_REST_TOKEN={t_branch}\n"));
+    commit(&env, "side");
+    env.git(&["checkout", "-q", "main"]);
+    env.git(&["checkout", "-q", "--detach"]);
+    env.write("tagged.env", format!("UPSTASH_REDIS_REST_TOKEN={t_tag}\n"));
+    let tagged = commit(&env, "tagged");
+    env.git(&["tag", "-a", "v1", "-m", "v1", &tagged]);
+    let remote_commit = {
+        env.write("remote.env", format!("UPSTASH_REDIS_REST_TOKEN={t_remote}\n"));
+        commit(&env, "remote")
+    };
+    env.git(&["update-ref", "refs/remotes/origin/feature", &remote_commit]);
+    env.git(&["checkout", "-q", "main"]);
+    env.write("a.txt", format!("UPSTASH_REDIS_REST_TOKEN={t_stash}\n"));
+    env.git(&["stash", "-q"]);
+    let (code, v, _) = git_json(&env, &[]);
+    assert_eq!(code, 1);
+    let got: Vec<&str> = findings(&v).iter().map(|f| f["secret_sha256"].as_str().unwrap()).collect();
+    for t in [&t_branch, &t_tag, &t_stash, &t_remote] {
+        assert!(got.contains(&upsweep::finding::sha256_hex(t).as_str()), "missing a token; got {got:?}");
+    }
+    assert_eq!(got.len(), 4);
+}
+
+#[test]
+fn unreachable_objects_only_with_the_flag() {
+    let env = repo();
+    env.write("a.txt", "a\n");
+    commit(&env, "base");
+    let t = token(7);
+    env.write("b.env", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
+    commit(&env, "oops");
+    env.git(&["reset", "-q", "--hard", "HEAD~1"]);
+    env.git(&["reflog", "expire", "--expire=now", "--all"]);
+    let (code, v, _) = git_json(&env, &[]);
+    assert_eq!((code, findings(&v).len()), (0, 0), "reset-away commit is not reachable");
+    let (code, v, _) = git_json(&env, &["--unreachable"]);
+    assert_eq!(code, 1);
+    let f = &findings(&v)[0];
+    assert_eq!(f["introduced_in"], Value::Null);
+    assert!(f["locations"][0]["path"].as_str().unwrap().starts_with("<unreachable blob"));
+}
+
+#[test]
+fn bare_clones_and_linked_worktrees() {
+    let env = repo();
+    let t = token(8);
+    env.write("x.env", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
+    commit(&env, "x");
+    let bare = env.path().join("bare.git");
+    env.git(&["clone", "-q", "--bare", ".", bare.to_str().unwrap()]);
+    let run = env.run(&["git", "--format", "json", bare.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(findings(&run.json()).len(), 1);
+    let wt = env.path().join("wt");
+    env.git(&["worktree", "add", "-q", wt.to_str().unwrap(), "-b", "wt"]);
+    let run = env.run(&["git", "--format", "json", wt.to_str().unwrap()]);
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    assert_eq!(findings(&run.json()).len(), 1);
+}
+
+#[test]
+fn staged_counts_only_what_the_commit_adds() {
+    let env = repo();
+    let old = token(9);
+    env.write("settings.env", format!("A=1\nUPSTASH_REDIS_REST_TOKEN={old}\n"));
+    commit(&env, "already leaked");
+    // An unrelated staged change in the same file: the committed secret does not block it.
+    env.write("settings.env", format!("A=2\nUPSTASH_REDIS_REST_TOKEN={old}\nB=3\n"));
+    env.git(&["add", "settings.env"]);
+    let (code, v, _) = git_json(&env, &["--staged"]);
+    assert_eq!((code, findings(&v).len()), (0, 0));
+    // --all-content scans the whole staged file.
+    let (code, _, _) = git_json(&env, &["--staged", "--all-content"]);
+    assert_eq!(code, 1);
+    // A new secret on an added line blocks.
+    let new = token(10);
+    env.write("web/.env.local", format!("\n\nKV_REST_API_TOKEN={new}\n"));
+    env.git(&["add", "web/.env.local"]);
+    let (code, v, _) = git_json(&env, &["--staged"]);
+    assert_eq!(code, 1);
+    let f = findings(&v);
+    assert_eq!(f.len(), 1);
+    assert_eq!(f[0]["locations"][0]["path"], "web/.env.local");
+    assert_eq!(f[0]["locations"][0]["line"], 3);
+    assert!(f[0].get("introduced_in").is_none(), "staged findings have no commit");
+    // Unstaged changes are not what the commit records.
+    env.git(&["reset", "-q"]);
+    let (code, _, _) = git_json(&env, &["--staged"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn staged_on_an_unborn_branch_and_in_a_binary_file() {
+    let env = repo();
+    let t = token(11);
+    env.write("first.env", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
+    let mut bin = vec![0u8, 159, 146, 150, 0];
+    bin.extend_from_slice(token(12).as_bytes());
+    bin.extend_from_slice(&[0, 0, 255]);
+    env.write("data.db", &bin);
+    env.git(&["add", "-A"]);
+    let (code, v, _) = git_json(&env, &["--staged"]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&v).len(), 2);
+    commit(&env, "first");
+    // Changing the binary file without adding a secret does not block.
+    bin.extend_from_slice(b"more");
+    env.write("data.db", &bin);
+    env.git(&["add", "-A"]);
+    let (code, _, _) = git_json(&env, &["--staged"]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn range_and_since_commit_scan_only_what_the_commits_add() {
+    let env = repo();
+    let before = token(13);
+    env.write("a.env", format!("UPSTASH_REDIS_REST_TOKEN={before}\n"));
+    let base = commit(&env, "base");
+    env.write("b.txt", "x\n");
+    commit(&env, "unrelated");
+    let added = token(14);
+    env.write("c.env", format!("KV_REST_API_TOKEN={added}\n"));
+    let head = commit(&env, "adds a token");
+    for args in [vec!["--range".to_string(), format!("{base}..{head}")], vec!["--since-commit".into(), base.clone()]] {
+        let a: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, v, _) = git_json(&env, &a);
+        assert_eq!(code, 1);
+        let f = findings(&v);
+        assert_eq!(f.len(), 1, "{args:?}");
+        assert_eq!(f[0]["secret_sha256"], upsweep::finding::sha256_hex(&added));
+        assert_eq!(f[0]["introduced_in"], head.as_str());
+    }
+    let (code, _, _) = git_json(&env, &["--range", &format!("{head}..{head}")]);
+    assert_eq!(code, 0);
+}
+
+#[test]
+fn a_merge_of_the_base_branch_does_not_count_its_changes() {
+    let env = repo();
+    env.write("a.txt", "a\n");
+    let base = commit(&env, "base");
+    env.git(&["checkout", "-q", "-b", "feature"]);
+    env.write("f.txt", "feature\n");
+    commit(&env, "feature work");
+    env.git(&["checkout", "-q", "main"]);
+    let on_main = token(15);
+    env.write("main.env", format!("UPSTASH_REDIS_REST_TOKEN={on_main}\n"));
+    let main_tip = commit(&env, "main gets a token");
+    env.git(&["checkout", "-q", "feature"]);
+    env.git(&["merge", "-q", "--no-edit", "main"]);
+    // The pull request is main_tip..feature: the merge brings main's change, which is not new.
+    let (code, v, _) = git_json(&env, &["--range", &format!("{main_tip}..feature")]);
+    assert_eq!((code, findings(&v).len()), (0, 0), "{v}");
+    let (code, _, _) = git_json(&env, &["--range", &format!("{base}..feature")]);
+    assert_eq!(code, 1, "from the old base, main's commit is in the range");
+}
+
+#[test]
+fn ci_mode_reads_github_actions_and_explains_a_missing_base() {
+    let env = repo();
+    env.write("a.txt", "a\n");
+    let base = commit(&env, "base");
+    let t = token(16);
+    env.write("b.env", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
+    let head = commit(&env, "pr");
+    let event = env.write(
+        "../event.json",
+        format!(r#"{{"pull_request":{{"base":{{"sha":"{base}"}},"head":{{"sha":"{head}"}}}}}}"#),
+    );
+    let run = |event_path: &std::path::Path| {
+        env.cmd()
+            .args(["git", "--ci", "--format", "json"])
+            .env("GITHUB_ACTIONS", "true")
+            .env("GITHUB_EVENT_NAME", "pull_request")
+            .env("GITHUB_EVENT_PATH", event_path)
+            .env("GITHUB_SHA", &head)
+            .output()
+            .unwrap()
+    };
+    let out = run(&event);
+    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    let missing = env.write(
+        "../event2.json",
+        r#"{"pull_request":{"base":{"sha":"1234567890123456789012345678901234567890"},"head":{"sha":"x"}}}"#,
+    );
+    let out = run(&missing);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fetch-depth: 0") && err.contains("git fetch"), "{err}");
+}
+
+#[test]
+fn broken_inputs_get_clear_messages() {
+    // Not a repository.
+    let env = TestEnv::new();
+    let run = env.run(&["git"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("not a git repository"), "{}", run.stderr);
+    // An empty repository: nothing to scan, said plainly.
+    let env = repo();
+    let run = env.run(&["git"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("no commits yet"), "{}", run.stderr);
+    // A detached HEAD is fine.
+    env.write("a.env", format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(17)));
+    commit(&env, "a");
+    env.git(&["checkout", "-q", "--detach"]);
+    assert_eq!(env.run(&["git"]).code, 1);
+}
+
+#[test]
+fn a_missing_object_is_an_error_and_the_rest_is_scanned() {
+    let env = repo();
+    let t = token(18);
+    env.write("keep.env", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
+    env.write("lost.txt", "this blob will disappear\n");
+    commit(&env, "two files");
+    let lost = env.git(&["rev-parse", "HEAD:lost.txt"]);
+    let lost = lost.trim();
+    std::fs::remove_file(env.path().join(".git/objects").join(&lost[..2]).join(&lost[2..])).unwrap();
+    let (code, v, stderr) = git_json(&env, &[]);
+    assert_eq!(code, 2, "part of the history could not be read");
+    assert_eq!(findings(&v).len(), 1, "the readable blob is still scanned");
+    let errors = v["errors"].as_array().unwrap();
+    assert!(errors.iter().any(|e| e["path"].as_str().unwrap().contains("lost.txt")), "{errors:?}");
+    assert!(stderr.contains("lost.txt"));
+}
+
+#[test]
+fn submodules_huge_blobs_and_shallow_clones_are_reported() {
+    let env = repo();
+    env.write("big.bin", vec![b'x'; 2 << 20]);
+    env.write("a.env", format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(19)));
+    commit(&env, "big");
+    // A gitlink (submodule entry) without fetching anything.
+    let head = env.git(&["rev-parse", "HEAD"]);
+    env.git(&["update-index", "--add", "--cacheinfo", &format!("160000,{},vendor/lib", head.trim())]);
+    env.git(&["commit", "-q", "-m", "submodule"]);
+    let (code, v, stderr) = git_json(&env, &["--max-file-size", "1M"]);
+    assert_eq!(code, 1);
+    assert_eq!(v["stats"]["skipped_too_large"], 1);
+    assert!(stderr.contains("submodule") && stderr.contains("vendor/lib"), "{stderr}");
+    // A shallow clone says so.
+    let shallow = env.path().join("shallow");
+    env.git(&["clone", "-q", "--depth", "1", &format!("file://{}", env.path().display()), shallow.to_str().unwrap()]);
+    let run = env.run(&["git", shallow.to_str().unwrap()]);
+    assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
+}
+
+#[test]
+fn fifty_thousand_refs() {
+    let env = repo();
+    env.write("a.env", format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(20)));
+    let head = commit(&env, "a");
+    let mut input = String::new();
+    for i in 0..50_000 {
+        input.push_str(&format!("create refs/tags/t{i} {head}\n"));
+    }
+    let mut child = std::process::Command::new("git")
+        .current_dir(env.path())
+        .args(["update-ref", "--stdin"])
+        .stdin(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    assert!(child.wait().unwrap().success());
+    env.git(&["pack-refs", "--all"]);
+    let (code, v, _) = git_json(&env, &[]);
+    assert_eq!(code, 1);
+    assert_eq!(findings(&v).len(), 1);
+}
+
+/// The real pre-commit framework, running the `upsweep-system` hook of this repository's
+/// `.pre-commit-hooks.yaml`: a commit that stages a token is blocked with the finding shown,
+/// a clean commit goes through.
+#[test]
+fn pre_commit_hook_blocks_a_commit_with_a_token() {
+    if std::process::Command::new("pre-commit").arg("--version").output().is_err() {
+        assert!(std::env::var_os("CI").is_none(), "pre-commit must be installed in CI (.ci/run installs it)");
+        eprintln!("skipping: pre-commit is not installed (pip install pre-commit)");
+        return;
+    }
+    // A hook repository holding this project's manifest, committed so pre-commit can clone it.
+    let hooks = repo();
+    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.pre-commit-hooks.yaml")).unwrap();
+    hooks.write(".pre-commit-hooks.yaml", manifest);
+    let rev = commit(&hooks, "hooks");
+    let work = repo();
+    work.write(
+        ".pre-commit-config.yaml",
+        format!("repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: upsweep-system\n", hooks.path().display()),
+    );
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_upsweep")).parent().unwrap().to_path_buf();
+    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let home = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .current_dir(work.path())
+            .args(args)
+            .env("PATH", &path)
+            .env("PRE_COMMIT_HOME", home.path())
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap()
+    };
+    let install = std::process::Command::new("pre-commit")
+        .current_dir(work.path())
+        .arg("install")
+        .env("PRE_COMMIT_HOME", home.path())
+        .output()
+        .unwrap();
+    assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
+    work.write("clean.txt", "nothing secret\n");
+    assert!(git(&["add", "-A"]).status.success());
+    let ok = git(&["commit", "-q", "-m", "clean"]);
+    assert!(ok.status.success(), "clean commit blocked: {}{}", String::from_utf8_lossy(&ok.stdout), String::from_utf8_lossy(&ok.stderr));
+    work.write(".env", format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(21)));
+    assert!(git(&["add", "-A"]).status.success());
+    let blocked = git(&["commit", "-q", "-m", "leak"]);
+    let out = format!("{}{}", String::from_utf8_lossy(&blocked.stdout), String::from_utf8_lossy(&blocked.stderr));
+    assert!(!blocked.status.success(), "the commit went through: {out}");
+    assert!(out.contains("Upstash Redis REST token") && out.contains(".env:1:26"), "{out}");
+    assert!(!out.contains(&token(21)), "the hook output must not show the secret");
+}
