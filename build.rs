@@ -5,7 +5,7 @@ use std::{env, fs, path::Path};
 
 fn main() {
     println!("cargo:rerun-if-changed=rules");
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("rules");
+    let dir = Path::new(&env::var("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR")).join("rules");
     let mut files: Vec<_> = fs::read_dir(&dir)
         .expect("rules/ directory")
         .filter_map(|e| e.ok().map(|e| e.path()))

@@ -90,6 +90,37 @@ pub struct ScanArgs {
     /// Scanning threads (default: one per core).
     #[arg(short = 'j', long)]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub account: AccountArgs,
+}
+
+/// The account check: which findings belong to the user's Upstash account, and still work.
+#[derive(Debug, Args, Clone)]
+pub struct AccountArgs {
+    /// Check findings against your Upstash account (UPSTASH_EMAIL and UPSTASH_API_KEY from the
+    /// environment): lists the account's credentials through the Developer API and compares
+    /// SHA-256 hashes locally. Found secrets are not sent anywhere.
+    #[arg(long)]
+    pub account: bool,
+    /// Accounts to check against, one `EMAIL API_KEY` per line (one key sees one team).
+    /// Implies --account.
+    #[arg(long, value_name = "FILE")]
+    pub account_file: Option<PathBuf>,
+    /// Also check whether credentials that are not the account's still work, with one harmless
+    /// read sent only to the Upstash host the credential belongs to. Implies --account.
+    #[arg(long)]
+    pub live: bool,
+    /// What makes exit code 1: any finding; only credentials that still work (or may: needs
+    /// --live); or only the account's current credentials (or ones that may be: needs --account).
+    #[arg(long, value_enum, default_value_t = FailOn::Any)]
+    pub fail_on: FailOn,
+}
+
+#[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
+pub enum FailOn {
+    Any,
+    Live,
+    Owned,
 }
 
 #[derive(Debug, Args)]
@@ -148,4 +179,6 @@ pub struct GitArgs {
     /// Scanning threads (default: one per core).
     #[arg(short = 'j', long)]
     pub threads: Option<usize>,
+    #[command(flatten)]
+    pub account: AccountArgs,
 }

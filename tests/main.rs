@@ -4,6 +4,7 @@ mod common;
 mod emulator;
 
 mod account;
+mod account_cli;
 mod accuracy;
 mod cli;
 mod git;

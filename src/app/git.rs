@@ -89,9 +89,11 @@ pub fn run(args: &GitArgs) -> Result<u8> {
             unreachable: args.unreachable,
         }
     };
+    super::account::options(&args.account)?;
     let matcher = Matcher::load(&args.rules)?;
     let repo = g::open(&args.repo)?;
-    let outcome = scan(&repo, &mode, &matcher, max_file_size, threads, &output)?;
+    let mut outcome = scan(&repo, &mode, &matcher, max_file_size, threads, &output)?;
+    super::check_account(&mut outcome, &args.account, output.quiet)?;
     emit(&outcome, &matcher, &output)?;
     Ok(outcome.exit_code())
 }

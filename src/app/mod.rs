@@ -1,7 +1,10 @@
 //! Runs a command: builds the matcher, drives the inputs with one scanning worker per thread,
 //! folds the results, writes the report and decides the exit code.
 
+mod account;
 mod git;
+
+pub use account::FailPolicy;
 
 use crate::cli::{Cli, Command, ListFormat, RulesCommand};
 use crate::config::{Inputs, OutputConfig, ScanConfig};
@@ -36,13 +39,21 @@ pub struct Outcome {
     pub skipped: Vec<Skip>,
     /// Things the user should know that are not errors (a shallow clone, submodules).
     pub notes: Vec<String>,
+    /// The account check's verdicts, when asked for.
+    pub account: Option<crate::upstash::AccountReport>,
+    /// What makes exit code 1.
+    pub fail_on: FailPolicy,
 }
 
 impl Outcome {
     pub fn exit_code(&self) -> u8 {
         if !self.errors.is_empty() {
             exit::ERROR
-        } else if !self.findings.is_empty() {
+        } else if self
+            .findings
+            .iter()
+            .any(|f| account::fails(self, &f.sha256, self.fail_on))
+        {
             exit::FOUND
         } else {
             exit::CLEAN
@@ -50,12 +61,28 @@ impl Outcome {
     }
 }
 
+/// Run the account check on a finished scan when asked; `Err` only for a configuration error.
+pub(crate) fn check_account(
+    outcome: &mut Outcome,
+    args: &crate::cli::AccountArgs,
+    quiet: bool,
+) -> Result<()> {
+    let (opts, policy) = account::options(args)?;
+    outcome.fail_on = policy;
+    if let Some(opts) = opts {
+        account::apply(outcome, &opts, quiet)?;
+    }
+    Ok(())
+}
+
 pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => {
             let cfg = ScanConfig::from_args(&args)?;
+            account::options(&args.account)?;
             let matcher = Matcher::load(&cfg.rule_dirs)?;
-            let outcome = scan(&cfg, &matcher);
+            let mut outcome = scan(&cfg, &matcher);
+            check_account(&mut outcome, &args.account, cfg.output.quiet)?;
             emit(&outcome, &matcher, &cfg.output)?;
             Ok(outcome.exit_code())
         }
@@ -99,6 +126,8 @@ pub(crate) fn finish(shared: Mutex<Shared>, started: Instant) -> Outcome {
         suppressed,
         skipped: shared.skipped,
         notes: Vec::new(),
+        account: None,
+        fail_on: FailPolicy::Any,
     }
 }
 
@@ -232,6 +261,7 @@ pub fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputConfig) -> Result<
         stats: &outcome.stats,
         suppressed: &outcome.suppressed,
         rules: &matcher.rules,
+        account: outcome.account.as_ref(),
     };
     let opts = report::Options {
         show_secrets: out.show_secrets,
@@ -321,7 +351,9 @@ fn rules_command(cmd: RulesCommand) -> Result<u8> {
             if problems.is_empty() {
                 let n = own.len();
                 let plural = if n == 1 { "" } else { "s" };
-                write_report(&None, |w| writeln!(w, "{what}: {n} rule{plural}, all checks pass"))?;
+                write_report(&None, |w| {
+                    writeln!(w, "{what}: {n} rule{plural}, all checks pass")
+                })?;
                 Ok(exit::CLEAN)
             } else {
                 for p in &problems {

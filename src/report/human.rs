@@ -3,6 +3,7 @@
 
 use super::{Options, Report};
 use crate::finding::{Details, Finding, Kind};
+use crate::upstash::{AccountReport, FindingVerdict, Ownership};
 use std::collections::BTreeSet;
 use std::io::Write;
 
@@ -32,8 +33,15 @@ impl Paint {
 
 pub fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
     let paint = Paint(opts.color);
+    if let Some(account) = r.account {
+        write_account_summary(r, account, &paint, out)?;
+    }
     for f in r.findings {
         write_finding(f, &paint, opts, out)?;
+        if let Some(v) = r.account.and_then(|a| a.get(&f.sha256)) {
+            write_verdict(v, &paint, out)?;
+        }
+        writeln!(out)?;
     }
     if opts.verbose {
         for (what, at) in r.suppressed {
@@ -105,7 +113,162 @@ fn write_finding(
             paint.yellow("! assigned to a browser-exposed variable (NEXT_PUBLIC_ and the like): shipped to every visitor, even from a private repository")
         )?;
     }
+    Ok(())
+}
+
+/// What matters first: which leaked credentials are the account's own and current.
+fn write_account_summary(
+    r: &Report<'_>,
+    account: &AccountReport,
+    paint: &Paint,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let by = |o: Ownership| -> Vec<&Finding> {
+        r.findings
+            .iter()
+            .filter(|f| {
+                account
+                    .get(&f.sha256)
+                    .is_some_and(|v| v.account.verdict == o)
+            })
+            .collect()
+    };
+    let owned = by(Ownership::Owned);
+    let rotated = by(Ownership::OwnedRotated);
+    let unknown = by(Ownership::Unknown);
+    let not_owned = by(Ownership::NotOwned);
+    if !owned.is_empty() {
+        let n = owned.len();
+        writeln!(
+            out,
+            "{}",
+            paint.bold_red(&format!(
+                "{n} leaked credential{} belong{} to your account and {} current:",
+                plural(n as u64),
+                if n == 1 { "s" } else { "" },
+                if n == 1 { "is" } else { "are" }
+            ))
+        )?;
+        for f in &owned {
+            let v = account.get(&f.sha256);
+            let what = v
+                .and_then(|v| v.account.resource.as_ref())
+                .map(|res| match res.credential {
+                    Some(c) => format!("{res} {c}"),
+                    None => res.to_string(),
+                })
+                .unwrap_or_else(|| f.title().to_string());
+            writeln!(out, "  {what}, found in {}", places(f))?;
+        }
+        writeln!(
+            out,
+            "  Rotate them now: upsweep revoke (dry run first), or the Upstash console."
+        )?;
+    }
+    if !rotated.is_empty() {
+        writeln!(
+            out,
+            "{} leaked credential{} of your account {} already been replaced (a stale leak: nothing works with {}).",
+            rotated.len(),
+            plural(rotated.len() as u64),
+            if rotated.len() == 1 { "has" } else { "have" },
+            if rotated.len() == 1 { "it" } else { "them" }
+        )?;
+    }
+    if !not_owned.is_empty() {
+        writeln!(
+            out,
+            "{} leaked credential{} not your account's.",
+            not_owned.len(),
+            if not_owned.len() == 1 { " is" } else { "s are" }
+        )?;
+    }
+    if !unknown.is_empty() {
+        writeln!(
+            out,
+            "{}",
+            paint.yellow(&format!(
+                "{} leaked credential{} could not be checked (the account inventory is incomplete: see the errors).",
+                unknown.len(),
+                plural(unknown.len() as u64)
+            ))
+        )?;
+    }
     writeln!(out)
+}
+
+/// "web/.env.local:3 and 2 commits" / "3 places".
+fn places(f: &Finding) -> String {
+    let first = &f.locations[0];
+    let head = format!("{}:{}", first.path, first.line);
+    let commits: BTreeSet<&str> = f
+        .locations
+        .iter()
+        .filter_map(|l| l.commit.as_deref())
+        .collect();
+    let others = f.locations.len() - 1;
+    if !commits.is_empty() {
+        format!(
+            "{head} ({} commit{})",
+            commits.len(),
+            plural(commits.len() as u64)
+        )
+    } else if others > 0 {
+        format!("{head} and {others} other place{}", plural(others as u64))
+    } else {
+        head
+    }
+}
+
+fn write_verdict(v: &FindingVerdict, paint: &Paint, out: &mut dyn Write) -> std::io::Result<()> {
+    let a = &v.account;
+    let text = match (&a.verdict, &a.resource) {
+        (Ownership::Owned, Some(res)) => format!(
+            "owned: {res}{}",
+            res.credential.map(|c| format!(", {c}")).unwrap_or_default()
+        ),
+        (o, _) => format!("{}: {}", o.as_str(), a.reason),
+    };
+    let painted = match a.verdict {
+        Ownership::Owned => paint.bold_red(&text),
+        Ownership::Unknown => paint.yellow(&text),
+        _ => text,
+    };
+    writeln!(out, "  {} {painted}", paint.dim("account"))?;
+    if let Some(l) = &v.live {
+        writeln!(
+            out,
+            "  {} {}: {}",
+            paint.dim("live"),
+            l.verdict.as_str(),
+            l.reason
+        )?;
+    }
+    if let Some(k) = &v.api_key {
+        let status = serde_json::to_value(k.status)
+            .ok()
+            .and_then(|s| s.as_str().map(str::to_string))
+            .unwrap_or_default();
+        writeln!(out, "  {} {status}: {}", paint.dim("api key"), k.reason)?;
+        for e in k.audit.iter().take(10) {
+            writeln!(
+                out,
+                "    {} {} by {}{}",
+                e.timestamp
+                    .map(|t| crate::input::git::rfc3339(
+                        t / if t > 10_000_000_000 { 1000 } else { 1 }
+                    ))
+                    .unwrap_or_default(),
+                e.action,
+                e.source,
+                e.entity
+                    .as_deref()
+                    .map(|x| format!(" on {x}"))
+                    .unwrap_or_default()
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// The decode's findings in words.

@@ -6,7 +6,7 @@ use crate::finding::Finding;
 use serde_json::{json, Value};
 use std::io::Write;
 
-pub fn finding_value(f: &Finding, opts: Options) -> Value {
+pub fn finding_value(f: &Finding, r: &Report<'_>, opts: Options) -> Value {
     let mut v = json!({
         "kind": f.kind,
         "rule_id": f.rule_id,
@@ -21,6 +21,15 @@ pub fn finding_value(f: &Finding, opts: Options) -> Value {
         v["introduced_in"] = serde_json::to_value(&h.introduced_in).unwrap_or_default();
         v["in_head"] = Value::Bool(h.in_head);
     }
+    if let Some(verdict) = r.account.and_then(|a| a.get(&f.sha256)) {
+        v["account"] = json!(verdict.account);
+        if let Some(live) = &verdict.live {
+            v["live"] = json!(live);
+        }
+        if let Some(k) = &verdict.api_key {
+            v["api_key"] = json!(k);
+        }
+    }
     if opts.show_secrets {
         v["secret"] = Value::String(f.secret.clone());
     }
@@ -31,7 +40,7 @@ pub fn write_document(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std
     let doc = json!({
         "version": SCHEMA_VERSION,
         "tool": { "name": "upsweep", "version": env!("CARGO_PKG_VERSION") },
-        "findings": r.findings.iter().map(|f| finding_value(f, opts)).collect::<Vec<_>>(),
+        "findings": r.findings.iter().map(|f| finding_value(f, r, opts)).collect::<Vec<_>>(),
         "errors": r.errors,
         "stats": r.stats,
     });
@@ -41,7 +50,7 @@ pub fn write_document(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std
 
 pub fn write_lines(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
     for f in r.findings {
-        serde_json::to_writer(&mut *out, &finding_value(f, opts))?;
+        serde_json::to_writer(&mut *out, &finding_value(f, r, opts))?;
         writeln!(out)?;
     }
     Ok(())

@@ -40,6 +40,8 @@ pub struct Report<'a> {
     /// Public values suppressed, for `--verbose`: (what, where).
     pub suppressed: &'a [(String, String)],
     pub rules: &'a [crate::rules::Rule],
+    /// The account check's verdicts, when one ran.
+    pub account: Option<&'a crate::upstash::AccountReport>,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -16,7 +16,7 @@
 
 #![allow(dead_code)]
 
-mod fixtures;
+pub mod fixtures;
 mod server;
 
 #[allow(unused_imports)]
