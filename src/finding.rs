@@ -180,7 +180,8 @@ impl Origin {
 }
 
 /// One occurrence of a secret inside a blob, as the scanner sees it (no origin yet).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Its `Debug` shows the redacted preview, never the secret.
+#[derive(Clone, PartialEq, Eq)]
 pub struct RawMatch {
     pub rule: usize,
     pub kind: Kind,
@@ -239,8 +240,9 @@ pub struct Location {
     pub origin: Origin,
 }
 
-/// One distinct secret and every place it was seen.
-#[derive(Debug, Clone)]
+/// One distinct secret and every place it was seen. Its `Debug` shows the redacted preview,
+/// never the secret.
+#[derive(Clone)]
 pub struct Finding {
     pub kind: Kind,
     pub rule_id: String,
@@ -278,6 +280,34 @@ impl Finding {
             };
         }
         self.kind.title()
+    }
+}
+
+impl fmt::Debug for RawMatch {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RawMatch")
+            .field("rule", &self.rule)
+            .field("kind", &self.kind)
+            .field("secret", &redact(&self.secret))
+            .field("line", &self.line)
+            .field("column", &self.column)
+            .field("details", &self.details)
+            .field("context", &self.context)
+            .finish()
+    }
+}
+
+impl fmt::Debug for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Finding")
+            .field("kind", &self.kind)
+            .field("rule_id", &self.rule_id)
+            .field("secret", &self.preview())
+            .field("sha256", &self.sha256)
+            .field("details", &self.details)
+            .field("locations", &self.locations)
+            .field("history", &self.history)
+            .finish()
     }
 }
 
@@ -324,6 +354,22 @@ mod tests {
         assert!(!r.contains("c45e4306"));
         assert_eq!(r, "038a…(32 chars)");
         assert_eq!(redact("short"), "…(5 chars)");
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let secret = "038a8e27c45e43068d5f186085399884".to_string();
+        let f = Finding {
+            kind: Kind::RedisPassword,
+            rule_id: "r".into(),
+            sha256: sha256_hex(&secret),
+            secret: secret.clone(),
+            details: Details::default(),
+            locations: Vec::new(),
+            history: None,
+        };
+        assert!(!format!("{f:?}").contains(&secret));
+        assert!(format!("{f:?}").contains(&f.sha256));
     }
 
     #[test]

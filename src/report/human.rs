@@ -327,10 +327,22 @@ fn summary(r: &Report<'_>, paint: &Paint) -> String {
             plural(files.len() as u64)
         ))
     }];
+    let scanned = match s.git_commits {
+        Some(c) => format!(
+            "scanned {} blob{} of {} commit{}",
+            s.files_scanned,
+            plural(s.files_scanned),
+            c,
+            plural(c)
+        ),
+        None => format!(
+            "scanned {} file{}",
+            s.files_scanned,
+            plural(s.files_scanned)
+        ),
+    };
     parts.push(format!(
-        "scanned {} file{} ({}) in {:.2} s",
-        s.files_scanned,
-        plural(s.files_scanned),
+        "{scanned} ({}) in {:.2} s",
         human_bytes(s.bytes_scanned),
         s.duration_ms as f64 / 1000.0
     ));
