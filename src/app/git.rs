@@ -134,7 +134,9 @@ pub fn scan(
     );
     progress.finish_and_clear();
     let mut outcome = finish(shared, started);
-    outcome.stats.git_commits = Some(survey.commits);
+    if !matches!(mode, Mode::Staged { .. }) {
+        outcome.stats.git_commits = Some(survey.commits);
+    }
     outcome.notes.extend(survey.notes);
     if !survey.submodules.is_empty() {
         outcome.notes.push(format!(
