@@ -22,6 +22,18 @@ pub enum Command {
     /// Scan git history: every blob reachable from any ref, or only what is staged
     /// (--staged, for a pre-commit hook) or what a range of commits adds (--range, --ci).
     Git(GitArgs),
+    /// Rotate leaked credentials of your Upstash account: plan, confirm, rotate, verify, log.
+    Revoke(RevokeArgs),
+    /// Accept the secrets found now, so that scans with --baseline report only new ones.
+    Baseline {
+        #[command(subcommand)]
+        command: BaselineCommand,
+    },
+    /// Check a config file (.upsweep.toml).
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// List or check detection rules.
     Rules {
         #[command(subcommand)]
@@ -59,6 +71,8 @@ pub enum OutputFormat {
     Json,
     Jsonl,
     Sarif,
+    /// GitHub Actions workflow commands: one `::error` annotation per place, no secret.
+    Github,
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -81,9 +95,10 @@ pub struct ScanArgs {
     /// Follow symbolic links (loops are detected and reported, never followed twice).
     #[arg(short = 'L', long = "follow")]
     pub follow: bool,
-    /// Skip (and count) files larger than this: bytes, or with K, M or G.
-    #[arg(long, value_name = "SIZE", default_value = "64M")]
-    pub max_file_size: String,
+    /// Skip (and count) files larger than this: bytes, or with K, M or G [default: 64M, or
+    /// max-file-size in .upsweep.toml].
+    #[arg(long, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
     /// Also load the rules in DIR (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
@@ -92,6 +107,8 @@ pub struct ScanArgs {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub account: AccountArgs,
+    #[command(flatten)]
+    pub living: LivingArgs,
 }
 
 /// The account check: which findings belong to the user's Upstash account, and still work.
@@ -111,9 +128,112 @@ pub struct AccountArgs {
     #[arg(long)]
     pub live: bool,
     /// What makes exit code 1: any finding; only credentials that still work (or may: needs
-    /// --live); or only the account's current credentials (or ones that may be: needs --account).
-    #[arg(long, value_enum, default_value_t = FailOn::Any)]
-    pub fail_on: FailOn,
+    /// --live); or only the account's current credentials (or ones that may be: needs --account)
+    /// [default: any, or fail-on in .upsweep.toml].
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+}
+
+/// The project's config file and baseline, for `scan` and `git`.
+#[derive(Debug, Args, Clone, Default)]
+pub struct LivingArgs {
+    /// Read settings from FILE instead of .upsweep.toml at the repository root.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore .upsweep.toml.
+    #[arg(long)]
+    pub no_config: bool,
+    /// Report only secrets not in this baseline (`upsweep baseline create`); the ones in it are
+    /// counted, and listed with --verbose.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum BaselineCommand {
+    /// Scan (or read a report) and write every secret found to a baseline file: kind, SHA-256,
+    /// first place seen, optional note. Never the secret itself.
+    Create(BaselineCreateArgs),
+    /// Drop the entries of a baseline whose secrets are no longer found.
+    Prune(BaselinePruneArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct BaselineCreateArgs {
+    /// Files or directories to scan (default: the current directory); with --git, the
+    /// repository.
+    #[arg(value_name = "PATH", conflicts_with = "from")]
+    pub paths: Vec<PathBuf>,
+    /// The baseline file to write.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// Take the findings of a JSON report (`--format json` or `jsonl`) instead of scanning.
+    #[arg(long, value_name = "REPORT", conflicts_with = "git")]
+    pub from: Option<PathBuf>,
+    /// A note stored with every entry (who accepted them, a ticket).
+    #[arg(long, value_name = "TEXT")]
+    pub note: Option<String>,
+    #[command(flatten)]
+    pub scan: BaselineScanArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct BaselinePruneArgs {
+    /// The baseline file, rewritten in place.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Files or directories to scan (default: the current directory); with --git, the
+    /// repository.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Show what would be dropped without writing the file.
+    #[arg(long)]
+    pub dry_run: bool,
+    #[command(flatten)]
+    pub scan: BaselineScanArgs,
+}
+
+/// How `baseline create` and `baseline prune` scan.
+#[derive(Debug, Args)]
+pub struct BaselineScanArgs {
+    /// Scan the git history of the repository (every blob reachable from any ref) instead of
+    /// files.
+    #[arg(long)]
+    pub git: bool,
+    /// Read settings from FILE instead of .upsweep.toml at the repository root.
+    #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
+    pub config: Option<PathBuf>,
+    /// Ignore .upsweep.toml.
+    #[arg(long)]
+    pub no_config: bool,
+    /// Also scan files ignored by .gitignore, .ignore and git's exclude files.
+    #[arg(long, conflicts_with = "git")]
+    pub no_ignore: bool,
+    /// Follow symbolic links.
+    #[arg(short = 'L', long = "follow", conflicts_with = "git")]
+    pub follow: bool,
+    /// Skip files (or blobs) larger than this [default: 64M, or max-file-size in .upsweep.toml].
+    #[arg(long, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
+    /// Also load the rules in DIR (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Scanning threads (default: one per core).
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
+    /// Print nothing on standard error but errors.
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate a config file (default: .upsweep.toml at the repository root): every problem
+    /// with its file, line, column and key. Exit 0 when valid, 1 when not, 2 when unreadable.
+    Check {
+        /// The file to check.
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
@@ -137,7 +257,8 @@ pub struct OutputArgs {
     /// When to colour human output (auto: on a terminal, unless NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
     pub color: ColorChoice,
-    /// Also list suppressed published values and skipped files.
+    /// Also list what was found and not reported (published values, lines marked
+    /// upsweep:allow, secrets allowed by .upsweep.toml or in the baseline) and skipped files.
     #[arg(short, long)]
     pub verbose: bool,
     /// Print nothing on standard error but errors.
@@ -170,9 +291,10 @@ pub struct GitArgs {
     pub unreachable: bool,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Skip (and count) blobs larger than this: bytes, or with K, M or G.
-    #[arg(long, value_name = "SIZE", default_value = "64M")]
-    pub max_file_size: String,
+    /// Skip (and count) blobs larger than this: bytes, or with K, M or G [default: 64M, or
+    /// max-file-size in .upsweep.toml].
+    #[arg(long, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
     /// Also load the rules in DIR (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
@@ -181,4 +303,66 @@ pub struct GitArgs {
     pub threads: Option<usize>,
     #[command(flatten)]
     pub account: AccountArgs,
+    #[command(flatten)]
+    pub living: LivingArgs,
+}
+
+/// `upsweep revoke`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+Revocation plans first: for every leaked credential that is a current credential of your account \
+(found by comparing SHA-256 hashes with the account's inventory, fetched now), the rotation, the \
+resource and who breaks. Nothing changes without --yes (or a 'y' on a terminal). After each \
+rotation the resource is fetched again and the leaked hash must be none of its credentials. \
+Re-running is safe: what is already rotated is skipped.
+
+Credentials: UPSTASH_EMAIL and UPSTASH_API_KEY, or --account-file (as for --account).
+
+Exit codes:
+  0  nothing left to do: every planned rotation done and confirmed, or nothing to rotate
+  1  something is left for you: a dry run (or a 'no') with rotations pending, or a leaked
+     Developer API key to delete in the console (--check-api-key: a key still works)
+  2  a rotation failed or could not be confirmed, a leak could not be judged (the account check
+     was incomplete), part of the input could not be read, or a usage error")]
+pub struct RevokeArgs {
+    /// Files or directories to scan (default: the current directory); with --git, the
+    /// repository.
+    #[arg(value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// Plan from a JSON report (`upsweep scan --format json --account -o FILE`, or `git`)
+    /// instead of scanning. A report holds hashes, not secrets: enough to plan.
+    #[arg(long, value_name = "FILE", conflicts_with_all = ["paths", "git"])]
+    pub report: Option<PathBuf>,
+    /// Scan the git history of the repository at PATH (every reachable blob) instead of files.
+    #[arg(long)]
+    pub git: bool,
+    /// Read Developer API credentials from FILE (one `EMAIL API_KEY` per line) besides
+    /// UPSTASH_EMAIL and UPSTASH_API_KEY.
+    #[arg(long, value_name = "FILE")]
+    pub account_file: Option<PathBuf>,
+    /// Rotate without asking.
+    #[arg(short = 'y', long)]
+    pub yes: bool,
+    /// Only print the plan, even on a terminal (the default when not on a terminal).
+    #[arg(long, conflicts_with = "yes")]
+    pub dry_run: bool,
+    /// Act only on this resource (its id or name, as the plan shows it). Repeatable, or
+    /// comma-separated.
+    #[arg(long, value_name = "ID", value_delimiter = ',')]
+    pub only: Vec<String>,
+    /// Write the new credentials to FILE, an env file with the conventional variable names,
+    /// created with mode 0600 (it must not exist). They are never printed.
+    #[arg(long, value_name = "FILE")]
+    pub new_credentials: Option<PathBuf>,
+    /// Append one JSON line per attempted rotation to FILE: time, secret hashes, resource,
+    /// action, outcome, error. Never a secret.
+    #[arg(long, value_name = "FILE")]
+    pub audit_log: Option<PathBuf>,
+    /// After deleting a leaked Developer API key in the console: confirm it now gets 401, and
+    /// show the audit log's actions made with API keys. Rotates nothing.
+    #[arg(long, conflicts_with_all = ["yes", "dry_run", "only", "new_credentials", "audit_log"])]
+    pub check_api_key: bool,
+    /// Also load the rules in DIR (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
 }

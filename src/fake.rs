@@ -10,6 +10,15 @@ pub struct Fake {
     rng: Rng,
 }
 
+/// A legacy-layout Redis token and what it carries.
+#[derive(Debug, Clone)]
+pub struct LegacyToken {
+    pub token: String,
+    pub database_id: String,
+    /// The database password a read-write legacy token carries (empty for read-only).
+    pub password: String,
+}
+
 const BASE58: &[u8] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
 const ADJECTIVES: [&str; 8] = [
     "sought", "proud", "brave", "calm", "eager", "fancy", "gentle", "happy",
@@ -91,18 +100,62 @@ impl Fake {
         URL_SAFE_NO_PAD.encode(bytes)
     }
 
+    /// Current-layout Redis REST token with every choice explicit: `suffix` appends
+    /// `p<digits>` to a read-write token's password field (ignored for read-only tokens).
+    pub fn redis_token_with(
+        &mut self,
+        number: u64,
+        read_only: bool,
+        wide: bool,
+        suffix: Option<u32>,
+    ) -> String {
+        let (field_b, typ) = if read_only {
+            ((0..32).map(|_| self.rng.u8(..)).collect::<Vec<u8>>(), 2)
+        } else {
+            let mut b = self.hex(32).into_bytes();
+            if let Some(n) = suffix {
+                b.extend_from_slice(format!("p{n}").as_bytes());
+            }
+            (b, 1)
+        };
+        let mut bytes = self.redis_header(typ, number, wide, 0, 2, field_b.len());
+        bytes.extend_from_slice(if self.rng.bool() { b"p1" } else { b"p2" });
+        bytes.extend_from_slice(&field_b);
+        URL_SAFE_NO_PAD.encode(bytes)
+    }
+
     /// Legacy-layout read-write Redis token (carries the database id and password); returns
     /// the token and the password inside it.
     pub fn redis_token_legacy(&mut self, number: u64) -> (String, String) {
+        let t = self.redis_token_legacy_parts(number);
+        (t.token, t.password)
+    }
+
+    /// Legacy-layout read-write Redis token with the database id and password it carries.
+    pub fn redis_token_legacy_parts(&mut self, number: u64) -> LegacyToken {
         let id = self.uuid_v4();
         let password = self.hex(32);
         let mut bytes = self.redis_header(1, number, false, 1, 36, 32);
         bytes.extend_from_slice(id.as_bytes());
         bytes.extend_from_slice(password.as_bytes());
-        (
-            base64::engine::general_purpose::URL_SAFE.encode(bytes),
+        LegacyToken {
+            token: base64::engine::general_purpose::URL_SAFE.encode(bytes),
+            database_id: id,
             password,
-        )
+        }
+    }
+
+    /// Legacy-layout read-only Redis token: the database id, then 32 random bytes.
+    pub fn redis_token_legacy_readonly(&mut self, number: u64) -> LegacyToken {
+        let id = self.uuid_v4();
+        let mut bytes = self.redis_header(2, number, false, 1, 36, 32);
+        bytes.extend_from_slice(id.as_bytes());
+        bytes.extend((0..32).map(|_| self.rng.u8(..)));
+        LegacyToken {
+            token: base64::engine::general_purpose::URL_SAFE.encode(bytes),
+            database_id: id,
+            password: String::new(),
+        }
     }
 
     /// An index endpoint like `prompt-mite-85913-us1`.

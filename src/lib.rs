@@ -2,12 +2,16 @@
 //! the user's own account and still work, and rotates the exposed ones.
 //!
 //! The pipeline (see `DESIGN.md` in the project's shared notes):
-//! arguments -> [`config`] -> [`app`] -> inputs ([`input`]) -> [`scan`] with compiled
-//! [`rules`] and structural [`decode`]rs -> [`filter`] (public values, dedup) -> [`report`].
+//! arguments (and `.upsweep.toml`, [`config_file`]) -> [`config`] -> [`app`] -> inputs
+//! ([`input`]) -> [`scan`] with compiled [`rules`] and structural [`decode`]rs -> [`filter`]
+//! (public values, dedup, inline [`allow`] markers, allowed hashes, [`baseline`]) -> [`report`].
 
+pub mod allow;
 pub mod app;
+pub mod baseline;
 pub mod cli;
 pub mod config;
+pub mod config_file;
 pub mod decode;
 #[doc(hidden)]
 pub mod fake;
@@ -15,6 +19,7 @@ pub mod filter;
 pub mod finding;
 pub mod input;
 pub mod report;
+pub mod revoke;
 pub mod rules;
 pub mod scan;
 pub mod upstash;

@@ -8,4 +8,6 @@ mod account_cli;
 mod accuracy;
 mod cli;
 mod git;
+mod living;
+mod revoke;
 mod sarif;

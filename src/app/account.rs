@@ -30,7 +30,7 @@ pub struct AccountOptions {
 /// Validate the flags: `None` when no account check was asked for.
 pub fn options(a: &AccountArgs) -> Result<(Option<AccountOptions>, FailPolicy)> {
     let enabled = a.account || a.account_file.is_some() || a.live;
-    let policy = match a.fail_on {
+    let policy = match a.fail_on.unwrap_or(FailOn::Any) {
         FailOn::Any => FailPolicy::Any,
         FailOn::Live if !a.live => {
             bail!("--fail-on live needs --live (without it nothing is known to be dead)")

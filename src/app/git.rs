@@ -4,7 +4,8 @@
 
 use super::{emit, finish, Outcome, Shared, Worker};
 use crate::cli::GitArgs;
-use crate::config::{parse_size, OutputConfig};
+use crate::config::{parse_size, Living, LivingChoice, OutputConfig};
+use crate::config_file::load_matcher;
 use crate::finding::{History, Origin};
 use crate::input::git::{self as g, ci, BlobJob, Survey};
 use crate::input::{InputError, Skip};
@@ -36,7 +37,9 @@ pub enum Mode {
 
 pub fn run(args: &GitArgs) -> Result<u8> {
     let output = OutputConfig::from_args(&args.output);
-    let max_file_size = parse_size(&args.max_file_size)?;
+    if let Some(s) = &args.max_file_size {
+        parse_size(s)?;
+    }
     let threads = match args.threads {
         Some(0) => bail!("--threads must be at least 1"),
         Some(n) => n,
@@ -89,11 +92,25 @@ pub fn run(args: &GitArgs) -> Result<u8> {
             unreachable: args.unreachable,
         }
     };
-    super::account::options(&args.account)?;
-    let matcher = Matcher::load(&args.rules)?;
     let repo = g::open(&args.repo)?;
+    // `.upsweep.toml` at the work tree's root (a bare repository has none unless --config).
+    let root = repo.workdir().unwrap_or(repo.path()).to_path_buf();
+    let choice = LivingChoice {
+        no_config: args.living.no_config || (repo.is_bare() && args.living.config.is_none()),
+        ..LivingChoice::from_args(&args.living)
+    };
+    let living = Living::load(&root, &[], choice)?;
+    let max_file_size = living.max_file_size(args.max_file_size.as_deref())?;
+    let mut notes = Vec::new();
+    let account_args = living.account_args(&args.account, &mut notes);
+    super::account::options(&account_args)?;
+    let matcher = load_matcher(&living.rule_dirs(&args.rules), &living.disabled_rules)?;
     let mut outcome = scan(&repo, &mode, &matcher, max_file_size, threads, &output)?;
-    super::check_account(&mut outcome, &args.account, output.quiet)?;
+    super::accept(&mut outcome, &living.filters);
+    if !outcome.findings.is_empty() {
+        outcome.notes.extend(notes);
+    }
+    super::check_account(&mut outcome, &account_args, output.quiet)?;
     emit(&outcome, &matcher, &output)?;
     Ok(outcome.exit_code())
 }
@@ -117,6 +134,7 @@ pub fn scan(
             g::changes::range(repo, b, h)?
         }
     };
+    if std::env::var_os("UPSWEEP_TIMING").is_some() { eprintln!("TIMING survey {:?} jobs {}", started.elapsed(), survey.jobs.len()); }
     let shared = Mutex::new(Shared::default());
     {
         let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -133,6 +151,7 @@ pub fn scan(
         &progress,
     );
     progress.finish_and_clear();
+    if std::env::var_os("UPSWEEP_TIMING").is_some() { eprintln!("TIMING scanned {:?}", started.elapsed()); }
     let mut outcome = finish(shared, started);
     if !matches!(mode, Mode::Staged { .. }) {
         outcome.stats.git_commits = Some(survey.commits);
@@ -166,6 +185,7 @@ pub fn scan(
     if !matches!(mode, Mode::Staged { .. }) {
         attribute(repo, &mut outcome);
     }
+    if std::env::var_os("UPSWEEP_TIMING").is_some() { eprintln!("TIMING attributed {:?}", started.elapsed()); }
     Ok(outcome)
 }
 

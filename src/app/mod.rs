@@ -2,19 +2,23 @@
 //! folds the results, writes the report and decides the exit code.
 
 mod account;
+mod baseline;
+mod config_check;
 mod git;
+mod revoke;
 
 pub use account::FailPolicy;
 
 use crate::cli::{Cli, Command, ListFormat, RulesCommand};
 use crate::config::{Inputs, OutputConfig, ScanConfig};
-use crate::filter::Aggregator;
+use crate::filter::{Aggregator, Filters, Suppressed, Why};
 use crate::finding::Finding;
 use crate::input::{self, Event, InputError, Skip, Stats};
 use crate::report::{self, Report};
 use crate::rules::{self, Matcher};
 use crate::scan::Scanner;
 use anyhow::{Context as _, Result};
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::Mutex;
 use std::time::Instant;
@@ -34,7 +38,8 @@ pub struct Outcome {
     pub findings: Vec<Finding>,
     pub errors: Vec<InputError>,
     pub stats: Stats,
-    pub suppressed: Vec<(String, String)>,
+    /// Found and not reported: published values, allowed, baselined (`--verbose` lists them).
+    pub suppressed: Vec<Suppressed>,
     /// Skipped paths, for `--verbose`.
     pub skipped: Vec<Skip>,
     /// Things the user should know that are not errors (a shallow clone, submodules).
@@ -79,14 +84,23 @@ pub fn run(cli: Cli) -> Result<u8> {
     match cli.command {
         Command::Scan(args) => {
             let cfg = ScanConfig::from_args(&args)?;
-            account::options(&args.account)?;
-            let matcher = Matcher::load(&cfg.rule_dirs)?;
+            let mut notes = Vec::new();
+            let account_args = cfg.living.account_args(&args.account, &mut notes);
+            account::options(&account_args)?;
+            let matcher = cfg.matcher()?;
             let mut outcome = scan(&cfg, &matcher);
-            check_account(&mut outcome, &args.account, cfg.output.quiet)?;
+            accept(&mut outcome, &cfg.living.filters);
+            if !outcome.findings.is_empty() {
+                outcome.notes.extend(notes);
+            }
+            check_account(&mut outcome, &account_args, cfg.output.quiet)?;
             emit(&outcome, &matcher, &cfg.output)?;
             Ok(outcome.exit_code())
         }
         Command::Git(args) => git::run(&args),
+        Command::Revoke(args) => revoke::run(&args),
+        Command::Baseline { command } => baseline::run(command),
+        Command::Config { command } => config_check::run(command),
         Command::Rules { command } => rules_command(command),
     }
 }
@@ -110,14 +124,42 @@ pub fn scan(cfg: &ScanConfig, matcher: &Matcher) -> Outcome {
     finish(shared, started)
 }
 
+/// Set aside what the project accepts (`.upsweep.toml`'s `skip-paths` and `[[allow]]`, the
+/// baseline), counting it in the stats.
+pub(crate) fn accept(outcome: &mut Outcome, filters: &Filters) {
+    if !filters.is_empty() {
+        filters.apply(
+            &mut outcome.findings,
+            &mut outcome.suppressed,
+            &mut outcome.stats,
+        );
+    }
+}
+
 /// Fold what the workers collected into an [`Outcome`].
 pub(crate) fn finish(shared: Mutex<Shared>, started: Instant) -> Outcome {
     let mut shared = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-    shared.stats.suppressed_public = shared.aggregator.suppressed.len() as u64;
+    // A marked line kept through many commits is one place.
+    shared.aggregator.suppressed.sort();
+    shared
+        .aggregator
+        .suppressed
+        .dedup_by(|a, b| a == b && matches!(a.why, Why::Inline(_)));
+    let count = |f: fn(&Why) -> bool| {
+        shared
+            .aggregator
+            .suppressed
+            .iter()
+            .filter(|s| f(&s.why))
+            .count() as u64
+    };
+    let public = count(|w| matches!(w, Why::Public(_)));
+    let inline = count(|w| matches!(w, Why::Inline(_)));
+    shared.stats.suppressed_public = public;
+    shared.stats.suppressed_inline = inline;
     shared.stats.duration_ms = started.elapsed().as_millis() as u64;
     shared.errors.sort_by(|a, b| a.path.cmp(&b.path));
     shared.stats.errors = shared.errors.len() as u64;
-    shared.aggregator.suppressed.sort();
     let suppressed = std::mem::take(&mut shared.aggregator.suppressed);
     Outcome {
         findings: shared.aggregator.finish(),
@@ -144,6 +186,9 @@ pub(crate) struct Worker<'a> {
     scanner: Scanner<'a>,
     local: Shared,
     shared: &'a Mutex<Shared>,
+    /// Matches of the blobs scanned since the last [`Worker::keep`] that sit on a line marked
+    /// `upsweep:allow`, by (offset, secret), with the marker's reason.
+    allowed: HashMap<(usize, String), Option<String>>,
 }
 
 impl<'a> Worker<'a> {
@@ -152,6 +197,7 @@ impl<'a> Worker<'a> {
             scanner: Scanner::new(matcher),
             local: Shared::default(),
             shared,
+            allowed: HashMap::new(),
         }
     }
 
@@ -171,6 +217,7 @@ impl<'a> Worker<'a> {
                     Skip::Symlink { .. } => s.skipped_symlinks += 1,
                     Skip::Special { .. } => s.skipped_special += 1,
                     Skip::Loop { .. } => s.symlink_loops += 1,
+                    Skip::Excluded { .. } => s.skipped_by_config += 1,
                 }
                 self.local.skipped.push(skip);
             }
@@ -188,10 +235,35 @@ impl Worker<'_> {
                 m.context.encoding.get_or_insert(enc);
             }
         }
+        // Most blobs have no marker at all: one pass says so.
+        let marker = crate::allow::INLINE_MARKER.as_bytes();
+        if !found.is_empty() && memchr::memmem::find(&text, marker).is_some() {
+            for m in &found {
+                if let Some(reason) = crate::allow::inline_allow(&text, m.offset) {
+                    self.allowed.insert((m.offset, m.secret.clone()), reason);
+                }
+            }
+        }
         found
     }
 
-    fn keep(&mut self, origin: &crate::finding::Origin, found: Vec<crate::finding::RawMatch>) {
+    /// Fold a blob's matches (those [`Worker::matches`] returned, possibly fewer) into the
+    /// results; the ones on lines marked `upsweep:allow` are set aside.
+    fn keep(&mut self, origin: &crate::finding::Origin, mut found: Vec<crate::finding::RawMatch>) {
+        let allowed = std::mem::take(&mut self.allowed);
+        if !allowed.is_empty() {
+            let mut reported = Vec::with_capacity(found.len());
+            for m in found {
+                match allowed.get(&(m.offset, m.secret.clone())) {
+                    Some(reason) => {
+                        let reason = reason.clone();
+                        self.local.aggregator.allow_inline(origin, m, reason);
+                    }
+                    None => reported.push(m),
+                }
+            }
+            found = reported;
+        }
         if !found.is_empty() {
             self.local
                 .aggregator
@@ -247,6 +319,9 @@ pub fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputConfig) -> Result<
                 Skip::Special { path } if out.verbose => {
                     Some(format!("upsweep: skipped {path}: not a regular file"))
                 }
+                Skip::Excluded { path } if out.verbose => Some(format!(
+                    "upsweep: skipped {path}: under skip-paths in the config file"
+                )),
                 _ => None,
             };
             if let Some(l) = line {

@@ -24,7 +24,9 @@ use crate::finding::{Details, Kind};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Decoded {
     pub kind: Kind,
-    /// The credential itself, with any escaping undone.
+    /// The credential itself, with any escaping undone, in the form Upstash issues it: `=`
+    /// padding as issued (legacy Redis, Vector, Search and QStash tokens padded, current Redis
+    /// tokens not), so one credential written with and without padding is one secret.
     pub secret: String,
     pub details: Details,
     /// How many bytes of the input it occupied as written.

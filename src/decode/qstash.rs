@@ -2,7 +2,7 @@
 //! (`sig_` + 28 base58 characters). The QStash development server's published credentials are
 //! recognised and marked as public values (FORMATS.md §1.4) so they can be suppressed.
 
-use super::text::{ends_cleanly, is_hex32, starts_cleanly, Alphabet, Written};
+use super::text::{canonical, ends_cleanly, is_hex32, starts_cleanly, Alphabet, Written};
 use super::Decoded;
 use crate::finding::{Details, Kind};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
@@ -69,7 +69,7 @@ pub fn qstash_token(hay: &[u8], start: usize) -> Option<Decoded> {
     }
     Some(Decoded {
         kind: Kind::QstashToken,
-        secret: String::from_utf8(w.chars[..n].to_vec()).ok()?,
+        secret: canonical(&w.chars[..unpadded], true)?,
         details: Details {
             user_id: Some(parsed.user_id),
             public_value: public.then_some(DEV_SERVER),
@@ -140,9 +140,14 @@ fn qstash_nearby(hay: &[u8], start: usize) -> bool {
 }
 
 /// Random base58 of 28 characters has ~17 changes of character class (upper/lower/digit) on
-/// average and needs 8 or fewer less than once in ten thousand; camelCase words change class
-/// only at word starts.
+/// average and has 8 or fewer about once in 850 keys; camelCase words change class only at
+/// word starts. Five or more short words change class often enough to pass that test, so a
+/// value that reads as camelCase words (optionally with a number at the end) is also
+/// rejected: random base58 reads that way about once in 30,000 keys.
 fn looks_random(v: &[u8]) -> bool {
+    if is_camel_case_words(v) {
+        return false;
+    }
     let class = |b: u8| {
         if b.is_ascii_digit() {
             0
@@ -156,6 +161,33 @@ fn looks_random(v: &[u8]) -> bool {
     let upper = v.iter().filter(|b| b.is_ascii_uppercase()).count();
     let lower = v.iter().filter(|b| b.is_ascii_lowercase()).count();
     changes > 8 && upper >= 2 && lower >= 2
+}
+
+/// `[a-z]*([A-Z][a-z]+)+[0-9]{0,2}`: an identifier made of words (`HandleTermRequestQueue`,
+/// `waitUserQuitHangStop2`).
+fn is_camel_case_words(v: &[u8]) -> bool {
+    let digits = v.iter().rev().take_while(|b| b.is_ascii_digit()).count();
+    if digits > 2 {
+        return false;
+    }
+    let body = &v[..v.len() - digits];
+    let mut i = body.iter().take_while(|b| b.is_ascii_lowercase()).count();
+    let mut words = 0;
+    while i < body.len() {
+        if !body[i].is_ascii_uppercase() {
+            return false;
+        }
+        let lower = body[i + 1..]
+            .iter()
+            .take_while(|b| b.is_ascii_lowercase())
+            .count();
+        if lower == 0 {
+            return false;
+        }
+        i += 1 + lower;
+        words += 1;
+    }
+    words > 0
 }
 
 #[cfg(test)]
@@ -186,5 +218,10 @@ mod tests {
         assert!(signing_key(b"sig_HandleTerminationRequestsNowX(", 0).is_none());
         assert!(signing_key(b"void sig_HandleTerminationRequestsNowX;", 5).is_none());
         assert!(signing_key(b"sig_7kYjw48mhY7kAjqNGcy6cr29RJ6rX", 0).is_none());
+        // Five or more words change class often, but still read as words.
+        assert!(signing_key(b"int sig_QueueWaitUserWaitSafeRequest = 0;", 4).is_none());
+        assert!(signing_key(b"s->sig_waitUserQuitHangStopDispatch = 1;", 3).is_none());
+        assert!(is_camel_case_words(b"RestoreHangTermGetCountRea12"));
+        assert!(!is_camel_case_words(b"yLimjHCvdjFE9crmWfucNyrah4LK"));
     }
 }

@@ -2,7 +2,10 @@
 //! flag, two field lengths) and two fields. The header's lengths must add up to exactly the
 //! decoded length, which rejects placeholders, truncations and random base64 at once.
 
-use super::text::{ends_cleanly, is_hex32, is_uuid_v4, starts_cleanly, Alphabet, Written};
+use super::text::{
+    canonical, ends_cleanly, is_hex32, is_uuid_v4, longest_run, starts_cleanly, Alphabet, Written,
+    MASK_RUN,
+};
 use super::Decoded;
 use crate::finding::{sha256_hex, Details, Kind};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -48,6 +51,11 @@ pub fn redis_token(hay: &[u8], start: usize) -> Option<Decoded> {
     }
     let bytes = URL_SAFE_NO_PAD.decode(&chars[..need]).ok()?;
     if bytes.len() != total {
+        return None;
+    }
+    // The header of a token with a small 8-byte id is mostly `A`; the fields never repeat a
+    // character six times unless someone masked them (`...xxxxxxxx`, `...AAAAAAAA`).
+    if longest_run(&chars[4 * header_len / 3..need]) >= MASK_RUN {
         return None;
     }
     let field_a = &bytes[header_len..header_len + len_a];
@@ -96,7 +104,9 @@ pub fn redis_token(hay: &[u8], start: usize) -> Option<Decoded> {
         }
         _ => return None,
     }
-    // Padding as written belongs to the token; what follows must not continue it.
+    // Padding as written belongs to the value as written; what follows must not continue it.
+    // The secret is the token as issued: legacy tokens padded, current tokens unpadded.
+    let secret = canonical(&chars[..need], details.layout == Some("legacy"))?;
     let mut n = need;
     while w.chars.get(n) == Some(&b'=') && n < 4 * need.div_ceil(4) {
         n += 1;
@@ -112,7 +122,7 @@ pub fn redis_token(hay: &[u8], start: usize) -> Option<Decoded> {
     };
     Some(Decoded {
         kind,
-        secret: String::from_utf8(w.chars[..n].to_vec()).ok()?,
+        secret,
         details,
         written_len,
         encoding: w.encoding,
@@ -175,6 +185,46 @@ mod tests {
         assert!(redis_token(glued.as_bytes(), 1).is_none());
         let glued_after = format!("{}Q", &DOCS_EXAMPLE[..99]);
         assert!(redis_token(glued_after.as_bytes(), 0).is_none());
+    }
+
+    #[test]
+    fn a_read_only_token_masked_with_one_character_is_rejected() {
+        // Read-only tokens end in 32 random bytes, so only the mask itself gives them away.
+        let mut b = vec![0x02, 0x75, 0xbf, 0x00, 0x02, 0x20];
+        b.extend_from_slice(b"p1");
+        b.extend((0u8..32).map(|i| i.wrapping_mul(97).wrapping_add(13)));
+        let t = URL_SAFE_NO_PAD.encode(&b);
+        let d = redis_token(t.as_bytes(), 0).expect("decodes");
+        assert_eq!(d.kind, Kind::RedisRestTokenReadonly);
+        for fill in ["x", "A", "0"] {
+            let masked = format!("{}{}", &t[..t.len() - 12], fill.repeat(12));
+            assert!(redis_token(masked.as_bytes(), 0).is_none(), "{masked}");
+        }
+        // A small 8-byte id is mostly `A`s in the header; that is not a mask.
+        let mut w = vec![0x82, 0, 0, 0, 0, 0, 0, 0x03, 0xe8, 0x00, 0x02, 0x20];
+        w.extend_from_slice(&b[6..]);
+        let t = URL_SAFE_NO_PAD.encode(&w);
+        assert!(t.starts_with("ggAAAAAAA"));
+        assert_eq!(
+            redis_token(t.as_bytes(), 0)
+                .unwrap()
+                .details
+                .database_number,
+            Some(1000)
+        );
+    }
+
+    #[test]
+    fn the_secret_is_the_token_as_issued_whatever_padding_is_written() {
+        let unpadded = DOCS_EXAMPLE.trim_end_matches('=');
+        let d = redis_token(unpadded.as_bytes(), 0).expect("decodes unpadded");
+        assert_eq!(d.secret, DOCS_EXAMPLE);
+        assert_eq!(d.written_len, 99);
+        let current = "AXW_AAIgcDEwZDk1MWM5NTYwMmY0MTdjMmQwMTdlMDdmYzEwZDBmOQ";
+        let padded = format!("{current}==");
+        let d = redis_token(padded.as_bytes(), 0).expect("decodes padded");
+        assert_eq!(d.secret, current);
+        assert_eq!(d.written_len, padded.len());
     }
 
     #[test]

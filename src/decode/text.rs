@@ -104,13 +104,29 @@ fn unescape_at(raw: &[u8], i: usize) -> Option<(u8, usize, Option<&'static str>)
     }
 }
 
+/// A base64 credential in the form Upstash issues it, whatever padding was written: the
+/// characters, then `=` to a multiple of four when the kind is issued `padded`. The same token
+/// written with and without its padding is then one secret, with the hash the account's own
+/// copy has.
+pub fn canonical(unpadded: &[u8], padded: bool) -> Option<String> {
+    let mut s = String::from_utf8(unpadded.to_vec()).ok()?;
+    if padded {
+        while s.len() % 4 != 0 {
+            s.push('=');
+        }
+    }
+    Some(s)
+}
+
 /// Whether the byte before a value lets it start there: not inside a longer run of the same
 /// alphabet. A JSON/C escape (`\n`, `\t`, `\r`) before the value counts as a separator.
 pub fn starts_cleanly(hay: &[u8], start: usize, alphabet: Alphabet) -> bool {
     if start == 0 {
         return true;
     }
-    let prev = hay[start - 1];
+    let Some(&prev) = hay.get(start - 1) else {
+        return false;
+    };
     if !alphabet.contains(prev) {
         return true;
     }
@@ -147,11 +163,27 @@ pub fn is_uuid_v4(v: &[u8]) -> bool {
     true
 }
 
+/// The longest run of one repeated byte in `v`.
+pub fn longest_run(v: &[u8]) -> usize {
+    let mut best = 0;
+    let mut run = 0;
+    for (i, &b) in v.iter().enumerate() {
+        run = if i > 0 && v[i - 1] == b { run + 1 } else { 1 };
+        best = best.max(run);
+    }
+    best
+}
+
+/// A run this long of one character marks a masked value (`...a1b2000000`, `...xxxxxx`): random
+/// hex has one in about 40,000 values, random base64 one in about 30 million.
+pub const MASK_RUN: usize = 6;
+
 /// Values that are obviously not secrets though they have the right shape: all one character,
-/// or a short pattern repeated (`00000000-0000-4000-8000-000000000000`, `abcdabcd...`).
+/// a short pattern repeated (`00000000-0000-4000-8000-000000000000`, `abcdabcd...`), or the
+/// tail of a real value masked with one repeated character.
 pub fn looks_like_placeholder(v: &[u8]) -> bool {
     let hexish: Vec<u8> = v.iter().copied().filter(|&b| b != b'-').collect();
-    if hexish.is_empty() {
+    if hexish.is_empty() || longest_run(&hexish) >= MASK_RUN {
         return true;
     }
     let mut distinct = [false; 256];
@@ -211,6 +243,13 @@ mod tests {
         ));
         assert!(looks_like_placeholder(b"0123456789abcdef0123456789abcdef"));
         assert!(looks_like_placeholder(b"deadbeefdeadbeefdeadbeefdeadbeef"));
+        assert!(looks_like_placeholder(b"038a8e27c45e43068d5f180000000000"));
+        assert!(looks_like_placeholder(
+            b"96ad0856-03b1-4ee7-9666-e81a00000000"
+        ));
+        assert!(!looks_like_placeholder(
+            b"96ad0856-03b1-4ee7-9666-e81abd0349e1"
+        ));
         assert!(!looks_like_placeholder(b"038a8e27c45e43068d5f186085399884"));
     }
 }

@@ -24,17 +24,19 @@ pub fn redis_url(
         return None;
     }
     let decoded_pw = percent_decode(password)?;
-    let (password_kind, mut details) = if is_hex32(&decoded_pw) {
+    let (password_kind, mut details, secret) = if is_hex32(&decoded_pw) {
         if super::text::looks_like_placeholder(&decoded_pw) {
             return None;
         }
-        (Kind::RedisPassword, Details::default())
+        let pw = String::from_utf8(decoded_pw).ok()?;
+        (Kind::RedisPassword, Details::default(), pw)
     } else {
         let d = redis_token(&decoded_pw, 0)?;
         if d.written_len != decoded_pw.len() {
             return None;
         }
-        (d.kind, d.details)
+        // The token as issued (a legacy token's padding is often dropped in a URL).
+        (d.kind, d.details, d.secret)
     };
     details.password_kind = Some(password_kind);
     details.url_host = Some(host.clone());
@@ -45,7 +47,7 @@ pub fn redis_url(
     }
     Some(Decoded {
         kind: Kind::RedisUrl,
-        secret: String::from_utf8(decoded_pw).ok()?,
+        secret,
         details,
         written_len: password.len(),
         encoding: (password.contains(&b'%')).then_some("percent"),

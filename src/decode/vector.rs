@@ -2,7 +2,9 @@
 //! the lengths of endpoint, user and password) followed by those three fields. The token names
 //! its own index endpoint; the user says read-write (`admin`) or read-only (`readonly`).
 
-use super::text::{ends_cleanly, starts_cleanly, Alphabet, Written};
+use super::text::{
+    canonical, ends_cleanly, longest_run, starts_cleanly, Alphabet, Written, MASK_RUN,
+};
 use super::Decoded;
 use crate::finding::{Details, Kind};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
@@ -34,6 +36,11 @@ pub fn vector_token(hay: &[u8], start: usize) -> Option<Decoded> {
     if bytes.len() != total {
         return None;
     }
+    // `VVVV` decodes to `UUU`, which passes the field checks below: a masked tail
+    // (`...VVVVVVVV`) is recognised by the repeated character itself.
+    if longest_run(&chars[4..need]) >= MASK_RUN {
+        return None;
+    }
     let endpoint = &bytes[4..4 + le];
     let user = &bytes[4 + le..4 + le + lu];
     let password = &bytes[4 + le + lu..];
@@ -62,7 +69,7 @@ pub fn vector_token(hay: &[u8], start: usize) -> Option<Decoded> {
     }
     Some(Decoded {
         kind,
-        secret: String::from_utf8(w.chars[..n].to_vec()).ok()?,
+        secret: canonical(&chars[..need], true)?,
         details: Details {
             access: Some(access),
             index_endpoint: Some(String::from_utf8(endpoint.to_vec()).ok()?),
@@ -110,6 +117,8 @@ mod tests {
         assert!(vector_token(&t.as_bytes()[..t.len() - 10], 0).is_none());
         let edited = t.replacen("ABU", "ABZ", 1);
         assert!(vector_token(edited.as_bytes(), 0).is_none());
+        let masked = format!("{}{}", &t[..t.len() - 24], "V".repeat(24));
+        assert!(vector_token(masked.as_bytes(), 0).is_none(), "{masked}");
         let guest = token("prompt-mite-85913-us1", "guest");
         assert!(vector_token(guest.as_bytes(), 0).is_none());
     }

@@ -19,6 +19,9 @@ pub struct WalkOptions {
     pub follow_symlinks: bool,
     pub max_file_size: u64,
     pub threads: usize,
+    /// Paths to skip (the config file's `skip-paths`): reported as [`Skip::Excluded`], and a
+    /// skipped directory is not entered.
+    pub exclude: Option<std::sync::Arc<crate::allow::PathGlobs>>,
 }
 
 /// Walk every path; each walking thread gets its own worker from `make_worker`, which is
@@ -72,10 +75,18 @@ where
         .threads(opts.threads)
         .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
     let max = opts.max_file_size;
+    let exclude = opts.exclude.as_deref();
     builder.build_parallel().run(|| {
         let mut worker = make_worker();
         let mut buf = Vec::new();
         Box::new(move |entry| {
+            if let (Ok(e), Some(x)) = (&entry, exclude) {
+                if x.matches_file(e.path()) {
+                    let path = display(e.path());
+                    worker(Event::Skipped(Skip::Excluded { path }));
+                    return WalkState::Skip;
+                }
+            }
             visit(entry, max, &mut buf, &mut worker);
             WalkState::Continue
         })

@@ -34,6 +34,10 @@ pub enum Skip {
     Loop {
         path: String,
     },
+    /// Under the config file's `skip-paths`.
+    Excluded {
+        path: String,
+    },
 }
 
 /// An input that could not be read.
@@ -52,7 +56,15 @@ pub struct Stats {
     pub skipped_symlinks: u64,
     pub skipped_special: u64,
     pub symlink_loops: u64,
+    /// Files or directories (scan), or places in history (git), under `skip-paths`.
+    pub skipped_by_config: u64,
     pub suppressed_public: u64,
+    /// Occurrences on lines marked `upsweep:allow`.
+    pub suppressed_inline: u64,
+    /// Secrets allowed by hash in `.upsweep.toml`.
+    pub suppressed_allowed: u64,
+    /// Secrets in the baseline.
+    pub suppressed_baseline: u64,
     pub errors: u64,
     pub duration_ms: u64,
     /// Git scans: commits whose trees (or changes) were examined.
@@ -68,7 +80,11 @@ impl Stats {
         self.skipped_symlinks += o.skipped_symlinks;
         self.skipped_special += o.skipped_special;
         self.symlink_loops += o.symlink_loops;
+        self.skipped_by_config += o.skipped_by_config;
         self.suppressed_public += o.suppressed_public;
+        self.suppressed_inline += o.suppressed_inline;
+        self.suppressed_allowed += o.suppressed_allowed;
+        self.suppressed_baseline += o.suppressed_baseline;
         self.errors += o.errors;
     }
 }

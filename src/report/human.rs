@@ -2,6 +2,7 @@
 //! asked for or on a terminal without `NO_COLOR`.
 
 use super::{Options, Report};
+use crate::filter::Why;
 use crate::finding::{Details, Finding, Kind};
 use crate::upstash::{AccountReport, FindingVerdict, Ownership};
 use std::collections::BTreeSet;
@@ -44,11 +45,25 @@ pub fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Res
         writeln!(out)?;
     }
     if opts.verbose {
-        for (what, at) in r.suppressed {
+        for s in r.suppressed {
+            let why = match &s.why {
+                Why::Public(_) => "a published value, not a leak".to_string(),
+                Why::Inline(None) => "marked upsweep:allow on its line".to_string(),
+                Why::Inline(Some(r)) => format!("marked upsweep:allow on its line ({r})"),
+                Why::Allowed(r) => format!("allowed in the config file ({r})"),
+                Why::Baseline(None) => "in the baseline".to_string(),
+                Why::Baseline(Some(n)) => format!("in the baseline ({n})"),
+            };
+            let sha = match s.why {
+                Why::Public(_) => String::new(),
+                _ => format!(" sha256 {}", s.sha256),
+            };
             writeln!(
                 out,
-                "{} {what} at {at}: a published value, not a leak",
-                paint.dim("suppressed")
+                "{} {} at {}{sha}: {why}",
+                paint.dim("suppressed"),
+                s.what,
+                s.at
             )?;
         }
     }
@@ -366,6 +381,17 @@ fn summary(r: &Report<'_>, paint: &Paint) -> String {
             s.suppressed_public,
             plural(s.suppressed_public)
         ));
+    }
+    let accepted = [
+        (s.suppressed_inline, "place", "marked upsweep:allow"),
+        (s.suppressed_allowed, "secret", "allowed by the config file"),
+        (s.suppressed_baseline, "secret", "in the baseline"),
+        (s.skipped_by_config, "path", "skipped by skip-paths"),
+    ];
+    for (n, noun, why) in accepted {
+        if n > 0 {
+            parts.push(format!("{n} {noun}{} {why}", plural(n)));
+        }
     }
     parts.join("; ")
 }

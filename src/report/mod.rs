@@ -1,6 +1,7 @@
 //! Reports: one printer per format behind [`write`]. Printers only read a finished
 //! [`Report`]; none of them prints a full secret unless `show_secrets` is set.
 
+mod github;
 mod human;
 mod json;
 mod sarif;
@@ -18,6 +19,8 @@ pub enum Format {
     Json,
     Jsonl,
     Sarif,
+    /// GitHub Actions workflow commands (annotations).
+    Github,
 }
 
 impl Format {
@@ -27,6 +30,7 @@ impl Format {
             "json" => Some(Format::Json),
             "jsonl" => Some(Format::Jsonl),
             "sarif" => Some(Format::Sarif),
+            "github" => Some(Format::Github),
             _ => None,
         }
     }
@@ -37,8 +41,9 @@ pub struct Report<'a> {
     pub findings: &'a [Finding],
     pub errors: &'a [InputError],
     pub stats: &'a Stats,
-    /// Public values suppressed, for `--verbose`: (what, where).
-    pub suppressed: &'a [(String, String)],
+    /// What was found and not reported (published values, allowed, baselined), for
+    /// `--verbose`.
+    pub suppressed: &'a [crate::filter::Suppressed],
     pub rules: &'a [crate::rules::Rule],
     /// The account check's verdicts, when one ran.
     pub account: Option<&'a crate::upstash::AccountReport>,
@@ -62,5 +67,6 @@ pub fn write(
         Format::Json => json::write_document(report, opts, out),
         Format::Jsonl => json::write_lines(report, opts, out),
         Format::Sarif => sarif::write(report, opts, out),
+        Format::Github => github::write(report, opts, out),
     }
 }

@@ -22,6 +22,11 @@ static VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("variable regex")
 });
 
+/// A URL's scheme and user name, up to the `:` before its password (`rediss://default:`).
+static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)[a-z][a-z0-9+.\-]*://[^\s'"`@/:]*:$"#).expect("userinfo regex")
+});
+
 static HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
         r"(?i-u)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:upstash\.io|kv\.vercel-storage\.com)\b",
@@ -75,19 +80,47 @@ pub fn window(hay: &[u8], at: usize, at_end: usize, lines: usize) -> (usize, usi
     (start, end)
 }
 
-/// The variable or key a value at `at` is assigned to, read from the same line.
+/// The variable or key a value at `at` is assigned to, read from the same line. For the
+/// password of a URL (`KV_URL="redis://default:PASSWORD@...`) it is the variable the URL is
+/// assigned to, not the URL's user name.
 pub fn variable_before(hay: &[u8], at: usize) -> Option<String> {
     let floor = at.saturating_sub(256);
     let line_start = memchr::memrchr(b'\n', &hay[floor..at]).map_or(floor, |i| floor + i + 1);
-    let prefix = &hay[line_start..at];
+    let mut prefix = &hay[line_start..at];
+    if let Some(m) = URL_USERINFO.find(prefix) {
+        prefix = &prefix[..m.start()];
+    }
     let caps = VARIABLE.captures(prefix)?;
     let name = std::str::from_utf8(caps.get(1)?.as_bytes()).ok()?;
-    // `process.env.X` / `os.environ.X`: keep the last component.
-    let name = name.rsplit('.').next().unwrap_or(name);
+    let name = environment_name(name);
     (!name.is_empty()).then(|| name.to_string())
 }
 
+/// `process.env.X`, `import.meta.env.X`, `os.environ.X`, `ENV.X`, `this.X`: the variable is `X`.
+/// Other dotted names (`upstash.redis.password` in a properties file) are keys in their own
+/// right and are kept whole.
+fn environment_name(name: &str) -> &str {
+    let mut after_env = None;
+    let mut offset = 0;
+    for part in name.split('.') {
+        offset += part.len() + 1;
+        if part.eq_ignore_ascii_case("env") || part.eq_ignore_ascii_case("environ") {
+            after_env = Some(offset);
+        }
+    }
+    match after_env {
+        Some(i) if i < name.len() => &name[i..],
+        _ => name
+            .strip_prefix("this.")
+            .or_else(|| name.strip_prefix("self."))
+            .unwrap_or(name),
+    }
+}
+
+/// Whether a variable is one front-end build tools inline into browser code (the last
+/// component of a dotted name is what they read).
 pub fn is_browser_variable(name: &str) -> bool {
+    let name = name.rsplit('.').next().unwrap_or(name);
     BROWSER_PREFIXES
         .iter()
         .any(|p| name.starts_with(p) && name.len() > p.len())
@@ -199,8 +232,14 @@ mod tests {
 
     #[test]
     fn variable_names_in_common_syntaxes() {
-        let cases: [(&str, &str); 8] = [
+        let cases: [(&str, &str); 14] = [
             ("UPSTASH_REDIS_REST_TOKEN=", "UPSTASH_REDIS_REST_TOKEN"),
+            ("KV_URL=\"redis://default:", "KV_URL"),
+            ("  url: rediss://:", "url"),
+            ("upstash.redis.password=", "upstash.redis.password"),
+            ("window.env.VITE_UPSTASH_TOKEN = '", "VITE_UPSTASH_TOKEN"),
+            ("this.token = '", "token"),
+            ("curl 'https://x-1.upstash.io/get/k?_token=", "_token"),
             ("export KV_REST_API_TOKEN=\"", "KV_REST_API_TOKEN"),
             (
                 "  \"UPSTASH_REDIS_REST_TOKEN\": \"",

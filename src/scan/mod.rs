@@ -5,6 +5,13 @@
 //! those are decoded. A candidate whose decoder rejects it is searched again from its next byte
 //! (when short), so a rejected wide match (a URL on another host) cannot hide a real token
 //! inside it.
+//!
+//! Binary files are scanned too, but only where text could be: in bytes holding a NUL, the
+//! regex runs over each run of printable ASCII (and whitespace) at least as long as the
+//! shortest match any rule can make, and skips the rest. Credentials and the names written
+//! beside them are ASCII, so nothing a rule can find is lost, and random binary data (images,
+//! fonts, compiled code) costs a cheap byte-class pass instead of a regex pass. Decoders and
+//! context windows still see the whole file.
 
 pub mod context;
 
@@ -25,6 +32,8 @@ pub struct Scanner<'m> {
     matcher: &'m Matcher,
     cache: meta::Cache,
     caps: Captures,
+    /// The shortest match any rule can make: shorter text runs in binary data are skipped.
+    min_run: usize,
 }
 
 impl<'m> Scanner<'m> {
@@ -33,6 +42,7 @@ impl<'m> Scanner<'m> {
             matcher,
             cache: matcher.regex.create_cache(),
             caps: matcher.regex.create_captures(),
+            min_run: shortest_match(matcher),
         }
     }
 
@@ -49,22 +59,37 @@ impl<'m> Scanner<'m> {
 
     fn scan_into(&mut self, hay: &[u8], depth: u8, out: &mut Vec<RawMatch>) {
         let mut lines = LineCursor::default();
-        let mut pos = 0;
-        while pos < hay.len() {
-            let input = Input::new(hay).range(pos..);
+        if memchr::memchr(0, hay).is_none() {
+            self.search_range(hay, 0, hay.len(), depth, &mut lines, out);
+            return;
+        }
+        let mut at = 0;
+        while let Some((start, end)) = next_text_run(hay, at, self.min_run) {
+            self.search_range(hay, start, end, depth, &mut lines, out);
+            at = end + 1;
+        }
+    }
+
+    /// Every candidate that lies within `hay[start..end]` (look-arounds see the bytes around).
+    fn search_range(
+        &mut self,
+        hay: &[u8],
+        start: usize,
+        end: usize,
+        depth: u8,
+        lines: &mut LineCursor,
+        out: &mut Vec<RawMatch>,
+    ) {
+        let mut pos = start;
+        while pos < end {
+            let input = Input::new(hay).range(pos..end);
             let Some(m) = self.matcher.regex.search_with(&mut self.cache, &input) else {
                 break;
             };
-            let accepted = self.candidate(
-                hay,
-                m.pattern().as_usize(),
-                m.range(),
-                depth,
-                &mut lines,
-                out,
-            );
+            let accepted =
+                self.candidate(hay, m.pattern().as_usize(), m.range(), depth, lines, out);
             pos = match accepted {
-                Some(end) => end.max(m.start() + 1),
+                Some(value_end) => value_end.max(m.start() + 1),
                 None if m.len() <= RESEARCH_LIMIT => m.start() + 1,
                 None => m.end().max(m.start() + 1),
             };
@@ -228,6 +253,51 @@ impl<'m> Scanner<'m> {
     }
 }
 
+/// The shortest match any rule's pattern can make (at least 1).
+fn shortest_match(matcher: &Matcher) -> usize {
+    matcher
+        .rules
+        .iter()
+        .filter_map(|r| {
+            regex_automata::util::syntax::parse_with(&r.pattern, &crate::rules::syntax_config())
+                .ok()
+        })
+        .map(|hir| hir.properties().minimum_len().unwrap_or(usize::MAX))
+        .min()
+        .unwrap_or(1)
+        .max(1)
+}
+
+/// Printable ASCII and ASCII whitespace: the bytes a credential and its context are made of.
+static TEXT: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = matches!(b as u8, b'\t'..=b'\r' | b' '..=b'~');
+        b += 1;
+    }
+    t
+};
+
+/// The next run of at least `min` text bytes at or after `from`, as `(start, end)`; the byte
+/// before `from` (if any) is not text.
+fn next_text_run(hay: &[u8], from: usize, min: usize) -> Option<(usize, usize)> {
+    // One table lookup and a conditional reset per byte, no unpredictable branch: about a
+    // nanosecond a byte, less than half of what the regex costs.
+    let mut run = 0;
+    let last = from
+        + hay.get(from..)?.iter().position(|&b| {
+            run = if TEXT[usize::from(b)] { run + 1 } else { 0 };
+            run == min
+        })?;
+    let start = last + 1 - min;
+    let end = hay[start + min..]
+        .iter()
+        .position(|&b| !TEXT[usize::from(b)])
+        .map_or(hay.len(), |n| start + min + n);
+    Some((start, end))
+}
+
 fn email_near(text: &[u8]) -> Option<String> {
     static EMAIL: std::sync::LazyLock<regex::bytes::Regex> = std::sync::LazyLock::new(|| {
         regex::bytes::Regex::new(r"(?i-u)[a-z0-9._%+\-]+@[a-z0-9\-]+(?:\.[a-z0-9\-]+)*\.[a-z]{2,}")
@@ -272,4 +342,65 @@ impl LineCursor {
 /// Characters in UTF-8 text (bytes that are not continuation bytes; invalid bytes count one each).
 fn chars(b: &[u8]) -> u64 {
     b.iter().filter(|&&c| (c & 0xC0) != 0x80).count() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs of at least `min` text bytes, the slow obvious way.
+    fn runs_naive(hay: &[u8], min: usize) -> Vec<(usize, usize)> {
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < hay.len() {
+            let start = i;
+            while i < hay.len() && TEXT[usize::from(hay[i])] {
+                i += 1;
+            }
+            if i - start >= min {
+                out.push((start, i));
+            }
+            i += 1;
+        }
+        out
+    }
+
+    #[test]
+    fn text_runs_in_binary_data_match_the_obvious_definition() {
+        let mut rng = fastrand::Rng::with_seed(7);
+        for len in [0, 1, 5, 6, 7, 64, 1000, 5000] {
+            for min in [1, 2, 6, 32] {
+                let hay: Vec<u8> = (0..len)
+                    .map(|_| if rng.u8(..4) == 0 { b'a' } else { rng.u8(..) })
+                    .collect();
+                let mut got = Vec::new();
+                let mut at = 0;
+                while let Some((s, e)) = next_text_run(&hay, at, min) {
+                    got.push((s, e));
+                    at = e + 1;
+                }
+                assert_eq!(got, runs_naive(&hay, min), "len {len} min {min}");
+            }
+        }
+    }
+
+    #[test]
+    fn credentials_in_binary_files_are_found_at_their_line_and_column() {
+        let matcher = Matcher::load(&[] as &[&str]).expect("shipped rules");
+        let mut scanner = Scanner::new(&matcher);
+        let token = "AXW_AAIgcDEwZDk1MWM5NTYwMmY0MTdjMmQwMTdlMDdmYzEwZDBmOQ";
+        let mut hay = b"SQLite format 3\0\x01\x02\xff\n\x80".to_vec();
+        hay.extend_from_slice(b"\x17UPSTASH_REDIS_REST_TOKEN=");
+        hay.extend_from_slice(token.as_bytes());
+        hay.extend_from_slice(b"\0\0\xfe");
+        let found = scanner.scan(&hay);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].secret, token);
+        assert_eq!((found[0].line, found[0].column), (2, 27));
+        // The same bytes without the NUL are scanned whole, with the same result.
+        let text: Vec<u8> = hay.iter().map(|&b| if b == 0 { 1 } else { b }).collect();
+        let found = scanner.scan(&text);
+        assert_eq!(found.len(), 1);
+        assert_eq!((found[0].line, found[0].column), (2, 27));
+    }
 }

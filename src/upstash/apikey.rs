@@ -199,8 +199,9 @@ fn verdict(account: AccountVerdict, key: ApiKeyCheck, live: bool) -> FindingVerd
 }
 
 /// Recent actions made with API keys, newest first, from the audit logs of `email`'s keys (or
-/// of every configured key when `None`), at most `limit` per account key.
-fn audit(inv: &Inventory, email: Option<&str>, limit: usize) -> Vec<AuditEntry> {
+/// of every configured key when `None`), at most `limit` per account key. Revocation shows
+/// them beside a leaked key it cannot try again (a report holds only its hash).
+pub fn audit(inv: &Inventory, email: Option<&str>, limit: usize) -> Vec<AuditEntry> {
     let mut out: Vec<AuditEntry> = Vec::new();
     for acct in &inv.accounts {
         if email.is_some_and(|e| !acct.email.eq_ignore_ascii_case(e)) {

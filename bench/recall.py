@@ -1,0 +1,39 @@
+#!/usr/bin/env python3
+"""Recall check: upsweep's JSON report (run with --show-secrets) against the corpus manifest.
+Every planted secret must be found with its kind at exactly its planted locations, and nothing
+else may be found. Usage: recall.py MANIFEST REPORT TREE_PREFIX"""
+
+import json
+import os
+import sys
+
+
+def main():
+    manifest_path, report_path, prefix = sys.argv[1:4]
+    planted = json.load(open(manifest_path))["planted"]
+    report = json.load(open(report_path))
+    prefix = prefix.rstrip("/") + "/"
+    found = {}
+    for f in report["findings"]:
+        locs = sorted((os.path.relpath(l["path"], prefix) if l["path"].startswith(prefix) or os.path.isabs(l["path"]) else l["path"],
+                       l["line"], l["column"]) for l in f["locations"])
+        found[f["secret"]] = (f["kind"], locs)
+    want = {s: (e["kind"], sorted((l["path"], l["line"], l["column"]) for l in e["locations"])) for s, e in planted.items()}
+    missed = [s for s in want if s not in found]
+    extra = [s for s in found if s not in want]
+    wrong = [s for s in want if s in found and found[s] != want[s]]
+    for s in missed[:20]:
+        print("  MISSED %s %s at %s" % (want[s][0], s[:12] + "...", want[s][1]))
+    for s in extra[:20]:
+        print("  EXTRA  %s %s at %s" % (found[s][0], s[:12] + "...", found[s][1]))
+    for s in wrong[:20]:
+        print("  WRONG  %s: planted %s, found %s" % (s[:12] + "...", want[s], found[s]))
+    locs = sum(len(v[1]) for v in want.values())
+    ok = not (missed or extra or wrong)
+    print("recall: %d/%d secrets (%d locations) found exactly; %d missed, %d extra, %d with wrong kind or location; errors: %d"
+          % (len(want) - len(missed) - len(wrong), len(want), locs, len(missed), len(extra), len(wrong), len(report.get("errors", []))))
+    sys.exit(0 if ok and not report.get("errors") else 1)
+
+
+if __name__ == "__main__":
+    main()

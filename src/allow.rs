@@ -1,0 +1,280 @@
+//! What a project can tell upsweep to leave alone, below the level of a whole secret: paths to
+//! skip (`skip-paths` in `.upsweep.toml`) and lines marked with an inline `upsweep:allow`
+//! comment. Secrets allowed by hash and baselines live in [`crate::filter`] and
+//! [`crate::baseline`]; they key on the secret itself, never on where it was written.
+
+use crate::finding::Origin;
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use std::path::{Component, Path, PathBuf};
+
+/// The marker that allows the findings of the line it is written on.
+pub const INLINE_MARKER: &str = "upsweep:allow";
+
+/// The `skip-paths` globs of a config file, matched against paths relative to the repository
+/// root with `/` separators, the way `.gitignore` patterns read:
+///
+/// - a pattern without a `/` (`*.lock`, `fixtures`) matches a file or directory name at any
+///   depth; one with a `/` (`tests/fixtures/**`, `docs/*.md`) is anchored at the root (a
+///   leading `/` is allowed and means the same);
+/// - `*` and `?` stay within one path segment, `**` crosses segments, `{a,b}` and `[ab]` work;
+/// - a pattern that matches a directory skips everything below it (`vendor`, `vendor/`);
+/// - `\` escapes the next character.
+#[derive(Debug)]
+pub struct PathGlobs {
+    set: GlobSet,
+    /// The repository root, absolute and with symlinks resolved where possible.
+    root: PathBuf,
+    /// Each path named on the command line, as given and resolved, to map walked paths
+    /// (which begin with the path as given) under the root.
+    bases: Vec<(PathBuf, PathBuf)>,
+    cwd: PathBuf,
+}
+
+/// A pattern that does not compile: its index in the list and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadGlob {
+    pub index: usize,
+    pub message: String,
+}
+
+impl PathGlobs {
+    /// Compile `patterns`; `root` is the repository root they are relative to.
+    pub fn new(patterns: &[String], root: &Path) -> Result<PathGlobs, BadGlob> {
+        let mut b = GlobSetBuilder::new();
+        for (index, p) in patterns.iter().enumerate() {
+            let glob = compile(p).map_err(|message| BadGlob { index, message })?;
+            b.add(glob);
+        }
+        let set = b.build().map_err(|e| BadGlob {
+            index: 0,
+            message: e.to_string(),
+        })?;
+        let cwd = std::env::current_dir().unwrap_or_default();
+        Ok(PathGlobs {
+            set,
+            root: resolve(&cwd, root),
+            bases: Vec::new(),
+            cwd,
+        })
+    }
+
+    /// Tell the matcher which paths a file walk starts from, so the paths it yields can be
+    /// placed under the root even when a starting path is a symlink or has `..` in it.
+    pub fn with_bases(mut self, paths: &[PathBuf]) -> PathGlobs {
+        self.bases = paths
+            .iter()
+            .map(|p| (p.clone(), resolve(&self.cwd, p)))
+            .collect();
+        self
+    }
+
+    /// Whether a path relative to the root (`/`-separated) is skipped, itself or through one
+    /// of its parent directories.
+    pub fn matches_relative(&self, rel: &str) -> bool {
+        let rel = rel.trim_start_matches("./").trim_start_matches('/');
+        if rel.is_empty() {
+            return false;
+        }
+        let mut end = 0;
+        for (i, c) in rel.char_indices() {
+            if c == '/' && i > end {
+                if self.set.is_match(&rel[..i]) {
+                    return true;
+                }
+                end = i;
+            }
+        }
+        self.set.is_match(rel)
+    }
+
+    /// Whether a path on disk (as a file walk yields it) is skipped. Paths outside the root
+    /// are never skipped.
+    pub fn matches_file(&self, path: &Path) -> bool {
+        self.relative(path)
+            .is_some_and(|rel| self.matches_relative(&rel))
+    }
+
+    /// Whether the place a blob came from is skipped: a file by its path under the root, a git
+    /// blob by its path in the tree.
+    pub fn matches_origin(&self, origin: &Origin) -> bool {
+        match origin {
+            Origin::File(p) => self.matches_file(p),
+            Origin::Git { path: Some(p), .. } => self.matches_relative(p),
+            _ => false,
+        }
+    }
+
+    /// `path` relative to the root, with `/` separators.
+    fn relative(&self, path: &Path) -> Option<String> {
+        let absolute = self
+            .bases
+            .iter()
+            .find_map(|(given, resolved)| {
+                path.strip_prefix(given)
+                    .ok()
+                    .map(|rest| normalize(&resolved.join(rest)))
+            })
+            .unwrap_or_else(|| normalize(&self.cwd.join(path)));
+        let rel = absolute.strip_prefix(&self.root).ok()?;
+        let parts: Vec<String> = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect();
+        Some(parts.join("/"))
+    }
+}
+
+fn compile(pattern: &str) -> Result<globset::Glob, String> {
+    let p = pattern.trim();
+    if p.is_empty() {
+        return Err("an empty pattern matches nothing".into());
+    }
+    let p = p.strip_suffix('/').unwrap_or(p);
+    let anchored = p.contains('/');
+    let p = p.strip_prefix('/').unwrap_or(p);
+    if p.is_empty() {
+        return Err("`/` alone would skip the whole repository".into());
+    }
+    let full = if anchored || p.starts_with("**") {
+        p.to_string()
+    } else {
+        format!("**/{p}")
+    };
+    GlobBuilder::new(&full)
+        .literal_separator(true)
+        .backslash_escape(true)
+        .build()
+        .map_err(|e| e.kind().to_string())
+}
+
+/// An absolute form of `p`: symlinks resolved when it exists, `.` and `..` resolved lexically
+/// otherwise.
+fn resolve(cwd: &Path, p: &Path) -> PathBuf {
+    std::fs::canonicalize(p).unwrap_or_else(|_| normalize(&cwd.join(p)))
+}
+
+fn normalize(p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in p.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// If the line holding byte `offset` of `text` carries an `upsweep:allow` marker, the reason
+/// written after it (`Some(None)` when there is none).
+///
+/// The marker is matched as a word: `upsweep:allowed` is not one. The reason is the rest of the
+/// line after the marker, without separators (`:`, `-`) and comment closers (`*/`, `-->`).
+pub fn inline_allow(text: &[u8], offset: usize) -> Option<Option<String>> {
+    let offset = offset.min(text.len());
+    let start = memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1);
+    let end = memchr::memchr(b'\n', &text[offset..]).map_or(text.len(), |i| offset + i);
+    let line = &text[start..end];
+    let finder = memchr::memmem::Finder::new(INLINE_MARKER.as_bytes());
+    for at in finder.find_iter(line) {
+        let after = &line[at + INLINE_MARKER.len()..];
+        let word = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
+        // `upsweep:allowed` or `upsweep:allow-next-line`: another word, not this marker.
+        if word(after.first()) || (after.first() == Some(&b'-') && word(after.get(1))) {
+            continue;
+        }
+        return Some(reason(after));
+    }
+    None
+}
+
+fn reason(after: &[u8]) -> Option<String> {
+    let mut s = String::from_utf8_lossy(after).trim().to_string();
+    for closer in ["*/", "-->", "#}", "%>", "--%>"] {
+        if let Some(t) = s.strip_suffix(closer) {
+            s = t.trim_end().to_string();
+        }
+    }
+    let s = s
+        .trim_start_matches(|c: char| c == ':' || c == '-' || c == '—' || c.is_whitespace())
+        .trim();
+    (!s.is_empty()).then(|| s.chars().take(200).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn globs(p: &[&str]) -> PathGlobs {
+        let v: Vec<String> = p.iter().map(|s| s.to_string()).collect();
+        PathGlobs::new(&v, Path::new("/repo")).unwrap()
+    }
+
+    #[test]
+    fn patterns_read_like_gitignore() {
+        let g = globs(&["*.lock", "fixtures", "/docs/*.md", "vendor/", "a/**/z.txt"]);
+        assert!(g.matches_relative("Cargo.lock"));
+        assert!(g.matches_relative("deep/dir/yarn.lock"));
+        assert!(g.matches_relative("tests/fixtures/x.env"));
+        assert!(g.matches_relative("fixtures"));
+        assert!(g.matches_relative("docs/readme.md"));
+        assert!(
+            !g.matches_relative("docs/sub/readme.md"),
+            "* stays in a segment"
+        );
+        assert!(!g.matches_relative("other/docs/readme.md"), "anchored");
+        assert!(g.matches_relative("vendor/lib/x.rs"));
+        assert!(g.matches_relative("a/b/c/z.txt"));
+        assert!(g.matches_relative("a/z.txt"));
+        assert!(!g.matches_relative("src/main.rs"));
+        assert!(!g.matches_relative("fixtures.rs"));
+    }
+
+    #[test]
+    fn bad_patterns_are_named_by_index() {
+        let v = vec!["ok/*".to_string(), "bad/[".to_string()];
+        let e = PathGlobs::new(&v, Path::new("/r")).unwrap_err();
+        assert_eq!(e.index, 1);
+        assert!(PathGlobs::new(&["  ".to_string()], Path::new("/r")).is_err());
+        assert!(PathGlobs::new(&["/".to_string()], Path::new("/r")).is_err());
+    }
+
+    #[test]
+    fn files_are_matched_relative_to_the_root() {
+        let v = vec!["skip/**".to_string()];
+        let g = PathGlobs::new(&v, Path::new("/repo")).unwrap();
+        assert!(g.matches_file(Path::new("/repo/skip/a.env")));
+        assert!(!g.matches_file(Path::new("/repo/keep/a.env")));
+        assert!(!g.matches_file(Path::new("/elsewhere/skip/a.env")));
+    }
+
+    #[test]
+    fn inline_markers_and_reasons() {
+        let t = b"A=1\nTOKEN=abc # upsweep:allow test fixture\nB=abc\n";
+        let at = |needle: &str, from: usize| {
+            from + memchr::memmem::find(&t[from..], needle.as_bytes()).unwrap()
+        };
+        assert_eq!(
+            inline_allow(t, at("abc", 0)),
+            Some(Some("test fixture".into()))
+        );
+        assert_eq!(inline_allow(t, at("abc", 20)), None);
+        assert_eq!(inline_allow(b"x = 'v' // upsweep:allow", 5), Some(None));
+        assert_eq!(
+            inline_allow(b"x /* upsweep:allow: demo key */", 0),
+            Some(Some("demo key".into()))
+        );
+        assert_eq!(
+            inline_allow(b"<!-- upsweep:allow - docs -->", 0),
+            Some(Some("docs".into()))
+        );
+        assert_eq!(inline_allow(b"x # upsweep:allowed", 0), None);
+        assert_eq!(inline_allow(b"x # upsweep:allow-next-line", 0), None);
+        assert_eq!(
+            inline_allow(b"x # upsweep:allow\tcopied", 0),
+            Some(Some("copied".into()))
+        );
+    }
+}

@@ -1,0 +1,101 @@
+//! `upsweep config check [FILE]`: validate a config file and say exactly what is wrong and
+//! where, one `FILE:LINE:COLUMN: key `KEY`: message` line per problem (the form editors and
+//! CI logs link to). The format is documented in [`crate::config_file`].
+
+use super::exit;
+use crate::baseline::Baseline;
+use crate::cli::ConfigCommand;
+use crate::config_file::{self, ConfigError, FileConfig, FILE_NAME};
+use anyhow::{anyhow, Result};
+use std::path::{Path, PathBuf};
+
+pub fn run(cmd: ConfigCommand) -> Result<u8> {
+    match cmd {
+        ConfigCommand::Check { file } => check(file),
+    }
+}
+
+fn check(file: Option<PathBuf>) -> Result<u8> {
+    let path = match file {
+        Some(f) => f,
+        None => {
+            let root = config_file::find_root(Path::new("."));
+            config_file::discover(&root).ok_or_else(|| {
+                anyhow!(
+                    "no {FILE_NAME} at the repository root {}: nothing to check (name a file to check another)",
+                    root.display()
+                )
+            })?
+        }
+    };
+    match config_file::load(&path) {
+        Ok(cfg) => {
+            if let Some(problem) = check_baseline(&cfg) {
+                eprintln!("{problem}");
+                eprintln!("{}: 1 problem", path.display());
+                return Ok(exit::FOUND);
+            }
+            println!("{}: ok ({})", path.display(), summary(&cfg));
+            Ok(exit::CLEAN)
+        }
+        Err(ConfigError { problems }) if problems.iter().all(|p| p.line == 0) => {
+            Err(anyhow!(ConfigError { problems }))
+        }
+        Err(ConfigError { problems }) => {
+            for p in &problems {
+                eprintln!("{p}");
+            }
+            eprintln!(
+                "{}: {} problem{}",
+                path.display(),
+                problems.len(),
+                if problems.len() == 1 { "" } else { "s" }
+            );
+            Ok(exit::FOUND)
+        }
+    }
+}
+
+/// The baseline the file names must exist and read as one.
+fn check_baseline(cfg: &FileConfig) -> Option<String> {
+    let b = cfg.baseline.as_ref()?;
+    let e = Baseline::read(b).err()?;
+    let text = std::fs::read_to_string(&cfg.path).unwrap_or_default();
+    let line = text
+        .lines()
+        .position(|l| {
+            let t = l.trim_start();
+            t.strip_prefix("baseline")
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .map_or(0, |i| i + 1);
+    Some(format!(
+        "{}:{line}:1: key `baseline`: {e:#}",
+        cfg.path.display()
+    ))
+}
+
+fn summary(c: &FileConfig) -> String {
+    let n = |count: usize, what: &str| -> Option<String> {
+        (count > 0).then(|| format!("{count} {what}{}", if count == 1 { "" } else { "s" }))
+    };
+    let parts: Vec<String> = [
+        n(c.skip_paths.len(), "path pattern"),
+        n(c.disable_rules.len(), "disabled rule"),
+        n(c.rule_dirs.len(), "extra rule dir"),
+        n(c.allow.len(), "allowed secret"),
+        c.max_file_size.map(|m| format!("max-file-size {m} bytes")),
+        c.fail_on.map(|f| format!("fail-on {}", f.as_str())),
+        c.baseline
+            .as_ref()
+            .map(|b| format!("baseline {}", b.display())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
+    if parts.is_empty() {
+        "no settings".into()
+    } else {
+        parts.join(", ")
+    }
+}

@@ -1,0 +1,656 @@
+//! `.upsweep.toml`: a project's standing settings, read from the repository root (the nearest
+//! directory above the scanned path that holds `.git`; without one, the scanned directory) or
+//! from `--config FILE`. `--no-config` ignores it. Command-line flags override what it says.
+//!
+//! Every key is optional; a key upsweep does not know is an error, never ignored, and so is a
+//! value of the wrong type. `upsweep config check [FILE]` validates a file and names the file,
+//! line, column and key of every problem.
+//!
+//! ```toml
+//! # Paths to skip, relative to the repository root, read like .gitignore patterns: a pattern
+//! # without `/` matches a name at any depth, one with `/` is anchored at the root, `**`
+//! # crosses directories, and a pattern matching a directory skips all of it.
+//! skip-paths = ["vendor/", "*.lock", "tests/fixtures/**"]
+//!
+//! # Rules to turn off, by id (`upsweep rules list`).
+//! disable-rules = ["upstash.redis.password-near-host"]
+//!
+//! # More rule directories (like --rules), relative to this file.
+//! rule-dirs = ["tools/upsweep-rules"]
+//!
+//! # Skip files (and git blobs) larger than this: bytes, or a string with K, M or G.
+//! max-file-size = "16M"
+//!
+//! # What makes exit code 1: "any" finding (the default), "live" (needs --live) or "owned"
+//! # (needs --account). When the check it needs was not asked for, upsweep says so and fails
+//! # on any finding, so a developer's plain `upsweep scan` still works.
+//! fail-on = "live"
+//!
+//! # A baseline file of accepted secrets (like --baseline), relative to this file.
+//! baseline = ".upsweep-baseline.json"
+//!
+//! # Secrets allowed everywhere, by the SHA-256 every report shows. `reason` is required.
+//! [[allow]]
+//! sha256 = "50258ea82b69e1294f4ec0724e62a2255e3016f1956f810cb9572903088a55d7"
+//! reason = "public demo database, read-only, reset nightly"
+//! kind = "redis-rest-token"   # optional: allow the hash only as this kind
+//! ```
+//!
+//! Precedence: `--max-file-size`, `--fail-on` and `--baseline` replace the file's values;
+//! `--rules` directories are loaded in addition to `rule-dirs`.
+
+use crate::config::parse_size;
+use crate::finding::Kind;
+use crate::rules::{self, load};
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// The file looked for at the repository root.
+pub const FILE_NAME: &str = ".upsweep.toml";
+
+/// `fail-on` as the file writes it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOnSetting {
+    Any,
+    Live,
+    Owned,
+}
+
+impl FailOnSetting {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOnSetting::Any => "any",
+            FailOnSetting::Live => "live",
+            FailOnSetting::Owned => "owned",
+        }
+    }
+}
+
+/// A secret allowed by hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AllowEntry {
+    /// Lowercase hex.
+    pub sha256: String,
+    pub reason: String,
+    /// When set, the hash is allowed only as this kind.
+    pub kind: Option<Kind>,
+}
+
+/// A checked `.upsweep.toml`.
+#[derive(Debug, Clone, Default)]
+pub struct FileConfig {
+    /// The file it was read from.
+    pub path: PathBuf,
+    pub skip_paths: Vec<String>,
+    pub disable_rules: Vec<String>,
+    /// Resolved against the file's directory.
+    pub rule_dirs: Vec<PathBuf>,
+    pub max_file_size: Option<u64>,
+    pub fail_on: Option<FailOnSetting>,
+    /// Resolved against the file's directory.
+    pub baseline: Option<PathBuf>,
+    pub allow: Vec<AllowEntry>,
+}
+
+/// One thing wrong with a config file, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub file: String,
+    /// 1-based; 0 when the problem is the file as a whole.
+    pub line: usize,
+    pub column: usize,
+    /// The key, as a reader finds it: `max-file-size`, `allow[2].sha256` (entries count from 1).
+    pub key: Option<String>,
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.line > 0 {
+            write!(f, "{}:{}:{}: ", self.file, self.line, self.column)?;
+        } else {
+            write!(f, "{}: ", self.file)?;
+        }
+        if let Some(k) = &self.key {
+            write!(f, "key `{k}`: ")?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+/// Everything wrong with a config file (at least one problem).
+#[derive(Debug, Clone)]
+pub struct ConfigError {
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.problems.iter().enumerate() {
+            if i > 0 {
+                f.write_str("\n")?;
+            }
+            write!(f, "{p}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The repository root for `start`: the nearest directory at or above it holding `.git`, or
+/// else `start` itself (its directory when it is a file).
+pub fn find_root(start: &Path) -> PathBuf {
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let abs = std::fs::canonicalize(start).unwrap_or_else(|_| cwd.join(start));
+    let dir = if abs.is_dir() {
+        abs.clone()
+    } else {
+        abs.parent().map(Path::to_path_buf).unwrap_or(abs.clone())
+    };
+    dir.ancestors()
+        .find(|d| d.join(".git").exists())
+        .map(Path::to_path_buf)
+        .unwrap_or(dir)
+}
+
+/// The config file at `root`, if there is one.
+pub fn discover(root: &Path) -> Option<PathBuf> {
+    let p = root.join(FILE_NAME);
+    p.is_file().then_some(p)
+}
+
+/// Read and check a config file.
+pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
+        problems: vec![Problem {
+            file: file.clone(),
+            line: 0,
+            column: 0,
+            key: None,
+            message: format!("cannot read: {}", crate::input::fs::io_message(&e)),
+        }],
+    })?;
+    parse(&text, path)
+}
+
+/// Parse and check a config file's text; `path` names it in problems and anchors relative
+/// paths.
+pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+    let file = path.display().to_string();
+    let raw: Raw = toml::from_str(text).map_err(|e| ConfigError {
+        problems: vec![from_toml_error(text, &file, &e)],
+    })?;
+    let base = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."))
+        .to_path_buf();
+    let mut problems = Vec::new();
+    let mut at = |span: Range<usize>, key: String, message: String| {
+        let (line, column) = line_col(text, span.start);
+        problems.push(Problem {
+            file: file.clone(),
+            line,
+            column,
+            key: Some(key),
+            message,
+        });
+    };
+    let mut cfg = FileConfig {
+        path: path.to_path_buf(),
+        ..FileConfig::default()
+    };
+
+    for (i, p) in raw.skip_paths.iter().enumerate() {
+        if let Err(e) = crate::allow::PathGlobs::new(std::slice::from_ref(p.get_ref()), &base) {
+            at(
+                p.span(),
+                format!("skip-paths[{}]", i + 1),
+                format!("invalid pattern {:?}: {}", p.get_ref(), e.message),
+            );
+        }
+        cfg.skip_paths.push(p.get_ref().clone());
+    }
+
+    // Rule directories first: the ids to disable may be defined there.
+    let mut sourced = load::embedded().unwrap_or_default();
+    for (i, d) in raw.rule_dirs.iter().enumerate() {
+        let dir = base.join(d.get_ref());
+        match load::directory(&dir) {
+            Ok(s) => sourced.extend(s),
+            Err(e) => at(d.span(), format!("rule-dirs[{}]", i + 1), format!("{e:#}")),
+        }
+        cfg.rule_dirs.push(dir);
+    }
+    let known: Vec<&str> = sourced.iter().map(|s| s.rule.id.as_str()).collect();
+    for (i, r) in raw.disable_rules.iter().enumerate() {
+        if !known.contains(&r.get_ref().as_str()) {
+            at(
+                r.span(),
+                format!("disable-rules[{}]", i + 1),
+                format!(
+                    "no rule has the id {:?} (`upsweep rules list` shows them)",
+                    r.get_ref()
+                ),
+            );
+        }
+        cfg.disable_rules.push(r.get_ref().clone());
+    }
+    if !raw.disable_rules.is_empty() && !sourced.is_empty() {
+        let left = sourced
+            .iter()
+            .filter(|s| !cfg.disable_rules.contains(&s.rule.id))
+            .count();
+        if left == 0 {
+            at(
+                raw.disable_rules[0].span(),
+                "disable-rules".into(),
+                "every rule is disabled: nothing would be scanned".into(),
+            );
+        }
+    }
+
+    if let Some(s) = &raw.max_file_size {
+        match s.get_ref() {
+            Size::Bytes(0) => at(
+                s.span(),
+                "max-file-size".into(),
+                "must be at least 1 byte".into(),
+            ),
+            Size::Bytes(n) => cfg.max_file_size = Some(*n),
+            Size::Text(t) => match parse_size(t) {
+                Ok(n) => cfg.max_file_size = Some(n),
+                Err(e) => at(s.span(), "max-file-size".into(), e.to_string()),
+            },
+        }
+    }
+    cfg.fail_on = raw.fail_on.as_ref().map(|f| *f.get_ref());
+    if let Some(b) = &raw.baseline {
+        if b.get_ref().trim().is_empty() {
+            at(
+                b.span(),
+                "baseline".into(),
+                "must name a file (or leave the key out)".into(),
+            );
+        } else {
+            cfg.baseline = Some(base.join(b.get_ref()));
+        }
+    }
+
+    let mut seen: HashMap<String, usize> = HashMap::new();
+    for (i, a) in raw.allow.iter().enumerate() {
+        let key = |k: &str| format!("allow[{}].{k}", i + 1);
+        let sha = a.sha256.get_ref().trim().to_ascii_lowercase();
+        let ok = crate::baseline::is_sha256(&sha);
+        if !ok {
+            let got = a.sha256.get_ref();
+            let what = if got.len() != 64 {
+                format!("{} characters", got.chars().count())
+            } else {
+                "characters that are not hex digits".into()
+            };
+            at(
+                a.sha256.span(),
+                key("sha256"),
+                format!("must be a SHA-256: 64 hex digits (reports show it as secret_sha256), got {what}"),
+            );
+        } else if let Some(first) =
+            seen.insert(sha.clone(), line_col(text, a.sha256.span().start).0)
+        {
+            at(
+                a.sha256.span(),
+                key("sha256"),
+                format!("this hash is already allowed on line {first}"),
+            );
+        }
+        let reason = a.reason.get_ref().trim();
+        if reason.is_empty() {
+            at(
+                a.reason.span(),
+                key("reason"),
+                "must say why this secret is allowed".into(),
+            );
+        }
+        let kind = match &a.kind {
+            None => None,
+            Some(k) => match Kind::parse(k.get_ref()) {
+                Some(kind) => Some(kind),
+                None => {
+                    at(
+                        k.span(),
+                        key("kind"),
+                        format!(
+                            "unknown kind {:?} (known: {})",
+                            k.get_ref(),
+                            Kind::ALL.map(Kind::as_str).join(", ")
+                        ),
+                    );
+                    None
+                }
+            },
+        };
+        if ok {
+            cfg.allow.push(AllowEntry {
+                sha256: sha,
+                reason: reason.to_string(),
+                kind,
+            });
+        }
+    }
+    problems.sort_by_key(|p| (p.line, p.column));
+    if problems.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(ConfigError { problems })
+    }
+}
+
+/// The rule set a config asks for: the shipped rules and `rule_dirs`, less `disabled`.
+pub fn load_matcher(rule_dirs: &[PathBuf], disabled: &[String]) -> anyhow::Result<rules::Matcher> {
+    if disabled.is_empty() {
+        return rules::Matcher::load(rule_dirs);
+    }
+    let mut sourced = load::embedded()?;
+    for dir in rule_dirs {
+        sourced.extend(load::directory(dir)?);
+    }
+    for id in disabled {
+        if !sourced.iter().any(|s| &s.rule.id == id) {
+            anyhow::bail!(
+                "cannot disable rule {id:?}: no rule has that id (`upsweep rules list` shows them)"
+            );
+        }
+    }
+    let checked = sourced
+        .iter()
+        .filter(|s| !disabled.contains(&s.rule.id))
+        .map(rules::Rule::check)
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    rules::Matcher::new(checked)
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct Raw {
+    #[serde(default)]
+    skip_paths: Vec<Spanned<String>>,
+    #[serde(default)]
+    disable_rules: Vec<Spanned<String>>,
+    #[serde(default)]
+    rule_dirs: Vec<Spanned<String>>,
+    max_file_size: Option<Spanned<Size>>,
+    fail_on: Option<Spanned<FailOnSetting>>,
+    baseline: Option<Spanned<String>>,
+    #[serde(default)]
+    allow: Vec<RawAllow>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAllow {
+    sha256: Spanned<String>,
+    reason: Spanned<String>,
+    kind: Option<Spanned<String>>,
+}
+
+/// `max-file-size`: a number of bytes or a string like "64M".
+#[derive(Debug)]
+enum Size {
+    Bytes(u64),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for Size {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Size, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Size;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a size: a number of bytes, or a string like \"64M\"")
+            }
+            fn visit_u64<E: de::Error>(self, v: u64) -> Result<Size, E> {
+                Ok(Size::Bytes(v))
+            }
+            fn visit_i64<E: de::Error>(self, v: i64) -> Result<Size, E> {
+                u64::try_from(v)
+                    .map(Size::Bytes)
+                    .map_err(|_| E::invalid_value(de::Unexpected::Signed(v), &self))
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<Size, E> {
+                Ok(Size::Text(v.to_string()))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// 1-based line and column (in characters) of byte `offset`.
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let start = before.rfind('\n').map_or(0, |i| i + 1);
+    (line, before[start..].chars().count() + 1)
+}
+
+/// A problem from toml's error: its span gives the line and column, and the text there the key.
+fn from_toml_error(text: &str, file: &str, e: &toml::de::Error) -> Problem {
+    let message = e.message().trim().replace('\n', ": ");
+    let Some(span) = e.span() else {
+        return Problem {
+            file: file.into(),
+            line: 0,
+            column: 0,
+            key: None,
+            message,
+        };
+    };
+    let (line, column) = line_col(text, span.start);
+    let quoted = |prefix: &str| {
+        message
+            .strip_prefix(prefix)
+            .and_then(|r| r.split('`').next())
+            .map(str::to_string)
+    };
+    let table = table_at(text, span.start);
+    let key = if let Some(k) = quoted("unknown field `") {
+        Some(k)
+    } else if let Some(k) = quoted("missing field `") {
+        Some(k)
+    } else {
+        key_before(text, span.start)
+    };
+    let key = match (table, key) {
+        (Some(t), Some(k)) if k != t && !k.starts_with(&format!("{t}[")) => {
+            Some(format!("{t}.{k}"))
+        }
+        (Some(t), None) => Some(t),
+        (_, k) => k,
+    };
+    let message = if message.starts_with("unknown field") {
+        message.replacen("unknown field", "unknown key", 1)
+    } else if message.starts_with("missing field") {
+        message.replacen("missing field", "missing required key", 1)
+    } else {
+        message
+    };
+    Problem {
+        file: file.into(),
+        line,
+        column,
+        key,
+        message,
+    }
+}
+
+/// The table header in force at `offset`: `allow[2]` for the second `[[allow]]`, `name` for
+/// `[name]`; `None` at the top level.
+fn table_at(text: &str, offset: usize) -> Option<String> {
+    let mut current = None;
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        // A header on the line where the error starts counts (a missing key points at it).
+        if pos > offset {
+            break;
+        }
+        pos += line.len();
+        let t = line.trim();
+        if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
+            let name = name.trim().to_string();
+            let n = counts.entry(name.clone()).or_default();
+            *n += 1;
+            current = Some(format!("{name}[{n}]"));
+        } else if let Some(name) = t.strip_prefix('[').and_then(|r| r.split(']').next()) {
+            current = Some(name.trim().to_string());
+        }
+    }
+    current
+}
+
+/// The key of the `key = value` the byte at `offset` belongs to: on its own line, or on the
+/// nearest line above that starts one (a value spanning lines).
+fn key_before(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line = &text[line_start..];
+    let line = line.split('\n').next().unwrap_or(line);
+    // The span is the key itself.
+    let here = &text[offset..];
+    if let Some(eq) = line.find('=') {
+        if line_start + eq >= offset {
+            let k = here.split(['=', ' ', '\t']).next().unwrap_or("").trim();
+            if !k.is_empty() {
+                return Some(unquote(k));
+            }
+        } else {
+            return Some(unquote(line[..eq].trim()));
+        }
+    }
+    text[..line_start].lines().rev().find_map(|l| {
+        let t = l.trim_start();
+        let eq = t.find('=')?;
+        let k = t[..eq].trim();
+        let plain = !k.is_empty()
+            && k.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.\"'".contains(c));
+        plain.then(|| unquote(k))
+    })
+}
+
+fn unquote(k: &str) -> String {
+    k.trim_matches(['"', '\'']).to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn problems(text: &str) -> Vec<Problem> {
+        parse(text, Path::new("repo/.upsweep.toml"))
+            .expect_err("should fail")
+            .problems
+    }
+
+    fn one(text: &str) -> String {
+        let p = problems(text);
+        assert_eq!(p.len(), 1, "{p:?}");
+        p[0].to_string()
+    }
+
+    const SHA: &str = "50258ea82b69e1294f4ec0724e62a2255e3016f1956f810cb9572903088a55d7";
+
+    #[test]
+    fn a_full_file_parses() {
+        let text = format!(
+            "skip-paths = [\"vendor/\", \"*.lock\"]\ndisable-rules = [\"upstash.redis.password\"]\nmax-file-size = \"16M\"\nfail-on = \"live\"\nbaseline = \"b.json\"\n\n[[allow]]\nsha256 = \"{}\"\nreason = \"demo\"\nkind = \"redis-rest-token\"\n",
+            SHA.to_uppercase()
+        );
+        let c = parse(&text, Path::new("repo/.upsweep.toml")).unwrap();
+        assert_eq!(c.skip_paths, ["vendor/", "*.lock"]);
+        assert_eq!(c.max_file_size, Some(16 << 20));
+        assert_eq!(c.fail_on, Some(FailOnSetting::Live));
+        assert_eq!(c.baseline, Some(PathBuf::from("repo/b.json")));
+        assert_eq!(c.allow[0].sha256, SHA);
+        assert_eq!(c.allow[0].kind, Some(Kind::RedisRestToken));
+        let c = parse("max-file-size = 1000\n", Path::new(".upsweep.toml")).unwrap();
+        assert_eq!(c.max_file_size, Some(1000));
+    }
+
+    #[test]
+    fn problems_name_file_line_and_key() {
+        assert_eq!(
+            one("skip-paths = []\n\nbogus = 1\n"),
+            "repo/.upsweep.toml:3:1: key `bogus`: unknown key `bogus`, expected one of `skip-paths`, `disable-rules`, `rule-dirs`, `max-file-size`, `fail-on`, `baseline`, `allow`"
+        );
+        let s = one("max-file-size = true\n");
+        assert!(
+            s.starts_with("repo/.upsweep.toml:1:17: key `max-file-size`: invalid type: boolean"),
+            "{s}"
+        );
+        let s = one("fail-on = \"sometimes\"\n");
+        assert!(
+            s.starts_with("repo/.upsweep.toml:1:11: key `fail-on`: unknown variant"),
+            "{s}"
+        );
+        let s = one(&format!(
+            "[[allow]]\nsha256 = \"{SHA}\"\nreason = \"x\"\n\n[[allow]]\nsha256 = \"{SHA}\"\n"
+        ));
+        assert_eq!(
+            s,
+            "repo/.upsweep.toml:5:1: key `allow[2].reason`: missing required key `reason`"
+        );
+        let s = one("[[allow]]\nsha256 = \"abc\"\nreason = \"x\"\n");
+        assert!(
+            s.starts_with("repo/.upsweep.toml:2:10: key `allow[1].sha256`: must be a SHA-256"),
+            "{s}"
+        );
+        let s = one(&format!(
+            "[[allow]]\nsha256 = \"{SHA}\"\nreason = \"x\"\ncolour = 1\n"
+        ));
+        assert!(
+            s.starts_with("repo/.upsweep.toml:4:1: key `allow[1].colour`: unknown key `colour`"),
+            "{s}"
+        );
+        let s = one("skip-paths = [\n  \"ok\",\n  3,\n]\n");
+        assert!(
+            s.starts_with("repo/.upsweep.toml:3:3: key `skip-paths`: invalid type: integer"),
+            "{s}"
+        );
+        let s = one("disable-rules = [\"upstash.nope\"]\n");
+        assert!(
+            s.contains(":1:18: key `disable-rules[1]`: no rule has the id"),
+            "{s}"
+        );
+        let s = one("skip-paths = [\"a\", \"b/[\"]\n");
+        assert!(
+            s.contains(":1:20: key `skip-paths[2]`: invalid pattern"),
+            "{s}"
+        );
+    }
+
+    #[test]
+    fn every_validation_problem_is_reported_at_once() {
+        let p = problems(&format!(
+            "max-file-size = \"lots\"\n[[allow]]\nsha256 = \"{SHA}\"\nreason = \"  \"\n[[allow]]\nsha256 = \"{SHA}\"\nreason = \"dup\"\nkind = \"nope\"\n"
+        ));
+        let keys: Vec<_> = p.iter().map(|p| p.key.clone().unwrap()).collect();
+        assert_eq!(
+            keys,
+            [
+                "max-file-size",
+                "allow[1].reason",
+                "allow[2].sha256",
+                "allow[2].kind"
+            ]
+        );
+    }
+}

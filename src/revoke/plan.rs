@@ -1,0 +1,595 @@
+//! From leaks to a plan: fetch the account's inventory now, judge every leak again against it
+//! (SHA-256 against the hashes of the current credentials, FORMATS.md §1-2), and turn each leak
+//! that is `owned` and current into an action on its resource (FORMATS.md §3). One action per
+//! resource and kind of rotation, however many of its credentials leaked.
+//!
+//! Everything else is listed with its reason: `owned-rotated` and `not-owned` need no action,
+//! `unknown` is not actionable (the inventory could not tell), and Developer API keys, which
+//! no API can delete, get console steps.
+
+use super::leak::Leak;
+use crate::finding::Kind;
+use crate::upstash::ownership::OwnershipIndex;
+use crate::upstash::{
+    apikey, AccountVerdict, ApiKeyCheck, ApiKeyStatus, AuditEntry, Credential, FindingVerdict,
+    Inventory, Ownership, Problem, Product, Resource, Session,
+};
+use anyhow::{bail, Result};
+
+/// The leaks, each judged against a fresh inventory.
+pub struct Assessment {
+    pub leaks: Vec<Leak>,
+    /// One per leak, in the same order.
+    pub verdicts: Vec<FindingVerdict>,
+    pub inventory: Inventory,
+    pub problems: Vec<Problem>,
+}
+
+/// Fetch the inventory (with audit logs when a Developer API key leaked, or when `audit`) and
+/// judge every leak, as the account check does.
+pub fn assess(session: &Session, leaks: Vec<Leak>, audit: bool) -> Assessment {
+    let want_audit = audit
+        || leaks
+            .iter()
+            .any(|l| l.finding.kind == Kind::DeveloperApiKey);
+    let inventory = session.inventory(want_audit);
+    let verdicts = {
+        let index = OwnershipIndex::new(&inventory);
+        let http = session.http();
+        leaks
+            .iter()
+            .map(|l| {
+                if l.finding.kind != Kind::DeveloperApiKey {
+                    return FindingVerdict {
+                        account: index.judge(&l.finding),
+                        live: None,
+                        api_key: None,
+                    };
+                }
+                let configured = inventory
+                    .accounts
+                    .iter()
+                    .any(|a| a.key_sha256 == l.finding.sha256);
+                if configured || l.has_secret() {
+                    session.block_on(apikey::check(
+                        &http,
+                        &l.finding,
+                        session.accounts(),
+                        &inventory,
+                        false,
+                    ))
+                } else {
+                    reported_api_key(l, &inventory, http.limits().audit_entries)
+                }
+            })
+            .collect()
+    };
+    Assessment {
+        leaks,
+        verdicts,
+        problems: inventory.problems(),
+        inventory,
+    }
+}
+
+/// A Developer API key from a report without secrets: it cannot be tried again, so say what
+/// the report said, and show the audit log.
+fn reported_api_key(l: &Leak, inv: &Inventory, limit: usize) -> FindingVerdict {
+    let r = l.reported.clone().unwrap_or_default();
+    let status = match r.api_key_status.as_deref() {
+        Some("works") => ApiKeyStatus::Works,
+        Some("rejected") => ApiKeyStatus::Rejected,
+        _ => ApiKeyStatus::Unknown,
+    };
+    let verdict = match r.verdict.as_deref() {
+        Some("owned") => Ownership::Owned,
+        Some("not-owned") => Ownership::NotOwned,
+        _ => Ownership::Unknown,
+    };
+    let said = match (&r.verdict, &r.reason) {
+        (Some(v), Some(why)) => format!("the report says {v}: {why}"),
+        (Some(v), None) => format!("the report says {v}"),
+        _ => "the report has no account verdict for it".to_string(),
+    };
+    let reason = format!(
+        "{said}; the report holds only the key's hash, so upsweep cannot try it again (run \
+         `upsweep revoke --check-api-key PATH` on the files that hold it)"
+    );
+    let email = r.api_key_email.clone();
+    FindingVerdict {
+        account: AccountVerdict {
+            verdict,
+            reason: reason.clone(),
+            resource: None,
+        },
+        live: None,
+        api_key: Some(ApiKeyCheck {
+            status,
+            audit: apikey::audit(
+                inv,
+                email.as_deref().filter(|_| verdict == Ownership::Owned),
+                limit,
+            ),
+            email,
+            reason,
+        }),
+    }
+}
+
+/// The rotations upsweep can make (FORMATS.md §3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ActionKind {
+    /// `POST /redis/reset-password/{id}`: the password and both REST tokens.
+    ResetRedis,
+    /// `POST /vector/index/{id}/reset-password`: both tokens.
+    ResetVector,
+    /// `POST /search/{id}/reset-password`: both tokens.
+    ResetSearch,
+    /// `POST /qstash/rotate-token/{id}`.
+    RotateQstashToken,
+    /// `POST {qstash host}/v2/keys/rotate`, once or twice.
+    RotateSigningKeys,
+}
+
+impl ActionKind {
+    /// The name the audit log uses.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::ResetRedis => "redis-reset-password",
+            ActionKind::ResetVector => "vector-reset-password",
+            ActionKind::ResetSearch => "search-reset-password",
+            ActionKind::RotateQstashToken => "qstash-rotate-token",
+            ActionKind::RotateSigningKeys => "qstash-rotate-signing-keys",
+        }
+    }
+}
+
+/// One leaked credential of a resource.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Leaked {
+    pub sha256: String,
+    /// Another hash that must die with it: the password a legacy Redis token carries.
+    pub also: Option<String>,
+    pub kind: Kind,
+    /// Which of the resource's credentials it is.
+    pub credential: Credential,
+    pub places: Vec<String>,
+}
+
+/// One rotation of one resource.
+#[derive(Debug, Clone)]
+pub struct Action {
+    pub kind: ActionKind,
+    /// The resource (its `credential` is unset: an action serves every leaked credential).
+    pub resource: Resource,
+    pub leaked: Vec<Leaked>,
+}
+
+impl Action {
+    pub fn id(&self) -> &str {
+        &self.resource.id
+    }
+
+    /// How many rotations the plan expects: a leaked next signing key needs two.
+    pub fn rotations(&self) -> u8 {
+        if self.kind == ActionKind::RotateSigningKeys
+            && self
+                .leaked
+                .iter()
+                .any(|l| l.credential == Credential::NextSigningKey)
+        {
+            2
+        } else {
+            1
+        }
+    }
+
+    /// Every hash that must not be a credential of the resource afterwards.
+    pub fn hashes(&self) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for l in &self.leaked {
+            for h in std::iter::once(&l.sha256).chain(&l.also) {
+                if !out.contains(h) {
+                    out.push(h.clone());
+                }
+            }
+        }
+        out
+    }
+
+    /// The call, as the plan prints it.
+    pub fn call(&self) -> String {
+        let id = &self.resource.id;
+        match self.kind {
+            ActionKind::ResetRedis => format!("POST /redis/reset-password/{id}"),
+            ActionKind::ResetVector => format!("POST /vector/index/{id}/reset-password"),
+            ActionKind::ResetSearch => format!("POST /search/{id}/reset-password"),
+            ActionKind::RotateQstashToken => format!("POST /qstash/rotate-token/{id}"),
+            ActionKind::RotateSigningKeys => format!(
+                "POST https://{}/v2/keys/rotate{}",
+                self.resource
+                    .endpoint
+                    .clone()
+                    .unwrap_or_else(|| crate::upstash::qstash_host("")),
+                if self.rotations() == 2 {
+                    ", twice (the leaked key is the next signing key: it is current after one rotation)"
+                } else {
+                    ", once"
+                }
+            ),
+        }
+    }
+
+    /// What changes.
+    pub fn effect(&self) -> &'static str {
+        match self.kind {
+            ActionKind::ResetRedis => {
+                "new password, read-write and read-only REST tokens (all three change together)"
+            }
+            ActionKind::ResetVector | ActionKind::ResetSearch => {
+                "new read-write and read-only tokens"
+            }
+            ActionKind::RotateQstashToken => "a new QStash token for this region",
+            ActionKind::RotateSigningKeys => {
+                "the next signing key becomes current and a new next key is minted"
+            }
+        }
+    }
+
+    /// Who breaks until they get the new values.
+    pub fn breaks(&self) -> String {
+        let region = self.resource.region.as_deref().unwrap_or("its region");
+        match self.kind {
+            ActionKind::ResetRedis => "every client of this database (REST and TCP) until it is \
+                                       given the new password and tokens"
+                .to_string(),
+            ActionKind::ResetVector | ActionKind::ResetSearch => {
+                "every client of this index until it is given the new tokens".to_string()
+            }
+            ActionKind::RotateQstashToken => {
+                format!("every publisher using QStash in {region} until it is given the new token")
+            }
+            ActionKind::RotateSigningKeys => format!(
+                "every receiver verifying QStash signatures from {region}, until it is \
+                 redeployed with the new current and next signing keys"
+            ),
+        }
+    }
+
+    /// The warning about receivers, for signing keys, as planned.
+    pub fn warning(&self) -> Option<String> {
+        self.warning_after(self.rotations())
+    }
+
+    /// The warning about receivers after `n` signing-key rotations.
+    pub fn warning_after(&self, n: u8) -> Option<String> {
+        (self.kind == ActionKind::RotateSigningKeys && n > 0).then(|| {
+            if n >= 2 {
+                "after two rotations QStash signs with a key no receiver has: every receiver \
+                 rejects messages until it is redeployed with the new signing keys. Redeploy at once."
+                    .to_string()
+            } else {
+                "after one rotation QStash signs with your old next key, so receivers keep \
+                 working, but they still accept the leaked key until they are redeployed with the \
+                 new signing keys; the next rotation breaks any receiver not redeployed."
+                    .to_string()
+            }
+        })
+    }
+
+    /// Whether `--only VALUE` selects it (the resource's id, or its name).
+    fn selected_by(&self, value: &str) -> bool {
+        self.resource.id == value || self.resource.name.as_deref() == Some(value)
+    }
+}
+
+/// A leak that needs no action, or that upsweep cannot act on.
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub sha256: String,
+    pub kind: Kind,
+    pub places: Vec<String>,
+    pub verdict: Ownership,
+    pub reason: String,
+    pub resource: Option<Resource>,
+}
+
+/// A leaked Developer API key: no API deletes one, so the plan gives console steps.
+#[derive(Debug, Clone)]
+pub struct ApiKeyLeak {
+    pub sha256: String,
+    pub places: Vec<String>,
+    pub status: ApiKeyStatus,
+    /// The email it works with.
+    pub email: Option<String>,
+    pub reason: String,
+    /// It is the key this run uses.
+    pub configured: bool,
+    /// Recent actions made with API keys (newest first).
+    pub audit: Vec<AuditEntry>,
+}
+
+/// What revocation will do, and what it will not, with reasons.
+#[derive(Debug, Clone, Default)]
+pub struct Plan {
+    /// Rotations to make, in the order they are made.
+    pub actions: Vec<Action>,
+    /// Rotations left out by `--only`.
+    pub deselected: Vec<Action>,
+    pub api_keys: Vec<ApiKeyLeak>,
+    /// Already rotated, or not the account's.
+    pub no_action: Vec<Note>,
+    /// The account check could not tell.
+    pub not_actionable: Vec<Note>,
+    /// What the inventory could not fetch.
+    pub problems: Vec<Problem>,
+}
+
+impl Plan {
+    /// Nothing at all was leaked.
+    pub fn is_empty(&self) -> bool {
+        self.actions.is_empty()
+            && self.deselected.is_empty()
+            && self.api_keys.is_empty()
+            && self.no_action.is_empty()
+            && self.not_actionable.is_empty()
+    }
+}
+
+/// Build the plan; `only` keeps the actions on those resources (id or name). An `only` value
+/// that names no leaked resource is an error (a typo must not look like "nothing to do").
+pub fn plan(a: &Assessment, only: &[String]) -> Result<Plan> {
+    let mut p = Plan {
+        problems: a.problems.clone(),
+        ..Plan::default()
+    };
+    let mut actions: Vec<Action> = Vec::new();
+    for (leak, v) in a.leaks.iter().zip(&a.verdicts) {
+        let f = &leak.finding;
+        let note = |reason: String| Note {
+            sha256: f.sha256.clone(),
+            kind: f.kind,
+            places: leak.places(),
+            verdict: v.account.verdict,
+            reason,
+            resource: v.account.resource.clone(),
+        };
+        if f.kind == Kind::DeveloperApiKey {
+            let k = v.api_key.clone().unwrap_or(ApiKeyCheck {
+                status: ApiKeyStatus::Unknown,
+                email: None,
+                reason: v.account.reason.clone(),
+                audit: Vec::new(),
+            });
+            if v.account.verdict == Ownership::NotOwned {
+                p.no_action.push(note(format!(
+                    "not the account's: {}{}",
+                    v.account.reason,
+                    if k.status == ApiKeyStatus::Works {
+                        "; tell its owner to delete it"
+                    } else {
+                        ""
+                    }
+                )));
+            } else if k.status == ApiKeyStatus::Rejected {
+                p.no_action.push(note(format!(
+                    "rejected (401): already deleted, or not a key of the emails tried ({})",
+                    k.reason
+                )));
+            } else {
+                p.api_keys.push(ApiKeyLeak {
+                    sha256: f.sha256.clone(),
+                    places: leak.places(),
+                    status: k.status,
+                    email: k.email.clone(),
+                    reason: k.reason.clone(),
+                    configured: a
+                        .inventory
+                        .accounts
+                        .iter()
+                        .any(|acct| acct.key_sha256 == f.sha256),
+                    audit: k.audit.clone(),
+                });
+            }
+            continue;
+        }
+        match v.account.verdict {
+            Ownership::Owned => {}
+            Ownership::OwnedRotated => {
+                p.no_action
+                    .push(note(format!("already rotated: {}", v.account.reason)));
+                continue;
+            }
+            Ownership::NotOwned => {
+                // A signing key names no resource: once rotated away it is like a stranger's.
+                p.no_action.push(note(if f.kind == Kind::QstashSigningKey {
+                    "not a current or next signing key of any QStash region of the account: \
+                     already rotated away, or another account's"
+                        .to_string()
+                } else {
+                    format!("not the account's: {}", v.account.reason)
+                }));
+                continue;
+            }
+            Ownership::Unknown => {
+                p.not_actionable.push(note(v.account.reason.clone()));
+                continue;
+            }
+        }
+        let Some(resource) = v.account.resource.clone() else {
+            p.not_actionable.push(note(format!(
+                "the account check named no resource: {}",
+                v.account.reason
+            )));
+            continue;
+        };
+        let credential = resource.credential.unwrap_or(Credential::ReadWriteToken);
+        let kind = match (resource.product, credential) {
+            (Product::Redis, _) => ActionKind::ResetRedis,
+            (Product::Vector, _) => ActionKind::ResetVector,
+            (Product::Search, _) => ActionKind::ResetSearch,
+            (Product::Qstash, Credential::CurrentSigningKey | Credential::NextSigningKey) => {
+                ActionKind::RotateSigningKeys
+            }
+            (Product::Qstash, _) => ActionKind::RotateQstashToken,
+            (Product::DeveloperApi, _) => {
+                p.not_actionable.push(note(
+                    "a Developer API key found as another kind of credential".to_string(),
+                ));
+                continue;
+            }
+        };
+        let leaked = Leaked {
+            sha256: f.sha256.clone(),
+            also: f.details.embedded_password_sha256.clone(),
+            kind: f.kind,
+            credential,
+            places: leak.places(),
+        };
+        let same = actions.iter_mut().find(|x| {
+            x.kind == kind
+                && x.resource.id == resource.id
+                && x.resource.account_key == resource.account_key
+        });
+        match same {
+            Some(x) => {
+                if !x.leaked.iter().any(|l| l.sha256 == leaked.sha256) {
+                    x.leaked.push(leaked);
+                }
+            }
+            None => actions.push(Action {
+                kind,
+                resource: Resource {
+                    credential: None,
+                    ..resource
+                },
+                leaked: vec![leaked],
+            }),
+        }
+    }
+    actions.sort_by(|x, y| {
+        (x.kind, &x.resource.name, &x.resource.id).cmp(&(y.kind, &y.resource.name, &y.resource.id))
+    });
+    for value in only {
+        let known = actions.iter().any(|x| x.selected_by(value))
+            || p.no_action.iter().any(|n| {
+                n.resource
+                    .as_ref()
+                    .is_some_and(|r| r.id == *value || r.name.as_deref() == Some(value))
+            });
+        if !known {
+            let ids: Vec<String> = actions
+                .iter()
+                .map(|x| format!("{} ({})", x.resource.id, x.resource))
+                .collect();
+            bail!(
+                "--only {value}: no leaked resource has this id or name{}",
+                if ids.is_empty() {
+                    String::new()
+                } else {
+                    format!("; the plan's resources are: {}", ids.join(", "))
+                }
+            );
+        }
+    }
+    if only.is_empty() {
+        p.actions = actions;
+    } else {
+        let (keep, drop): (Vec<Action>, Vec<Action>) = actions
+            .into_iter()
+            .partition(|x| only.iter().any(|v| x.selected_by(v)));
+        p.actions = keep;
+        p.deselected = drop;
+    }
+    Ok(p)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn resource(product: Product, id: &str, credential: Credential) -> Resource {
+        Resource {
+            product,
+            id: id.to_string(),
+            name: Some(format!("{id}-name")),
+            region: Some("us-east-1".to_string()),
+            endpoint: Some("qstash-us-east-1.upstash.io".to_string()),
+            credential: Some(credential),
+            account: "ops@example.com".to_string(),
+            account_key: "1a2b3c4d".to_string(),
+            team: None,
+        }
+    }
+
+    fn leak(kind: Kind, sha: &str) -> Leak {
+        let text = format!(
+            r#"{{"kind":"{}","secret_sha256":"{}","locations":[{{"path":"a.env","line":1}}]}}"#,
+            kind.as_str(),
+            sha.repeat(64 / sha.len())
+        );
+        super::super::leak::from_report(&text, "r")
+            .unwrap()
+            .remove(0)
+    }
+
+    fn owned(r: Resource) -> FindingVerdict {
+        FindingVerdict {
+            account: AccountVerdict {
+                verdict: Ownership::Owned,
+                reason: "current".into(),
+                resource: Some(r),
+            },
+            live: None,
+            api_key: None,
+        }
+    }
+
+    #[test]
+    fn one_action_per_resource_and_two_rotations_for_a_next_key() {
+        let a = Assessment {
+            leaks: vec![
+                leak(Kind::RedisRestToken, "a"),
+                leak(Kind::RedisRestTokenReadonly, "b"),
+                leak(Kind::QstashSigningKey, "c"),
+                leak(Kind::QstashSigningKey, "d"),
+                leak(Kind::QstashToken, "e"),
+            ],
+            verdicts: vec![
+                owned(resource(Product::Redis, "db", Credential::ReadWriteToken)),
+                owned(resource(Product::Redis, "db", Credential::ReadOnlyToken)),
+                owned(resource(
+                    Product::Qstash,
+                    "q",
+                    Credential::CurrentSigningKey,
+                )),
+                owned(resource(Product::Qstash, "q", Credential::NextSigningKey)),
+                owned(resource(Product::Qstash, "q", Credential::ReadWriteToken)),
+            ],
+            inventory: Inventory::default(),
+            problems: Vec::new(),
+        };
+        let p = plan(&a, &[]).unwrap();
+        let kinds: Vec<ActionKind> = p.actions.iter().map(|x| x.kind).collect();
+        assert_eq!(
+            kinds,
+            vec![
+                ActionKind::ResetRedis,
+                ActionKind::RotateQstashToken,
+                ActionKind::RotateSigningKeys
+            ]
+        );
+        assert_eq!(p.actions[0].leaked.len(), 2);
+        assert_eq!(p.actions[2].rotations(), 2);
+        assert!(p.actions[2].warning().unwrap().contains("redeploy"));
+        assert!(p.actions[2].call().contains("twice"));
+
+        let only = plan(&a, &["q".to_string()]).unwrap();
+        assert_eq!(only.actions.len(), 2);
+        assert_eq!(only.deselected.len(), 1);
+        let by_name = plan(&a, &["db-name".to_string()]).unwrap();
+        assert_eq!(by_name.actions.len(), 1);
+        let err = plan(&a, &["nope".to_string()]).unwrap_err().to_string();
+        assert!(err.contains("--only nope") && err.contains("db"), "{err}");
+    }
+}
