@@ -89,9 +89,13 @@ impl Stats {
     }
 }
 
-/// The text a scan should see: UTF-16 files (with a byte-order mark, as Windows tools write
+/// The text a scan should see: a UTF-8 byte-order mark is dropped, UTF-16 files (with a byte-order mark, as Windows tools write
 /// them) are turned into UTF-8 so their values match; everything else is scanned as it is.
 pub fn text_view(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<&'static str>) {
+    // A UTF-8 byte-order mark is not text: columns on line 1 count from after it.
+    if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
+        return (Cow::Borrowed(rest), None);
+    }
     let le = bytes.starts_with(&[0xFF, 0xFE]);
     let be = bytes.starts_with(&[0xFE, 0xFF]);
     if !(le || be) || bytes.len() % 2 != 0 {

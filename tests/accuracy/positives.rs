@@ -906,7 +906,6 @@ fn a_search_token_in_a_kubernetes_secret_is_a_search_token() {
 /// a token at the start of line 1 is at column 1 after `NAME=`. The scanner counts the mark
 /// as a character (src/scan/mod.rs `LineCursor`, or src/input `text_view` could drop it).
 #[test]
-#[ignore = "gap in src/scan/mod.rs / src/input: a UTF-8 byte-order mark is counted as a column"]
 fn a_utf8_byte_order_mark_is_not_a_column() {
     let mut f = Fake::new(0x5eed_ac05);
     let mut c = Corpus::default();
