@@ -247,6 +247,25 @@ impl<'m> Scanner<'m> {
                     .is_some_and(context::is_browser_variable);
                 m.context.variable = variable.clone();
             }
+            // The decoded value stood alone: the outer key may say Vector or Search.
+            if m.details.product == Some("unknown") {
+                let outer = context::product(
+                    hay,
+                    (value.start, value.start),
+                    value.start,
+                    None,
+                    variable.as_deref(),
+                );
+                if let Some(p) = outer {
+                    m.details.product = Some(p);
+                    if p == "search" {
+                        m.kind = match m.kind {
+                            Kind::VectorTokenReadonly => Kind::SearchTokenReadonly,
+                            _ => Kind::SearchToken,
+                        };
+                    }
+                }
+            }
             out.push(m);
         }
         Some(value.end)

@@ -875,14 +875,13 @@ fn every_kind_in_every_file_is_found_with_kind_line_and_column() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Known gaps, outside the decoders: run with `--ignored`; each passes once the gap is closed.
+// Context that lives outside the decoded value: the key a nested value sits under, a BOM.
 // ---------------------------------------------------------------------------------------------
 
 /// A Search token kept base64-encoded under UPSTASH_SEARCH_REST_TOKEN in a Kubernetes Secret.
-/// The nested scan (src/scan/mod.rs, `Scanner::nested`) decodes the value and scans it alone,
-/// so nothing tells Vector from Search and it is reported as vector-token, product unknown.
+/// The nested scan decodes the value and scans it alone; the outer key must still decide
+/// Vector or Search.
 #[test]
-#[ignore = "gap in src/scan/mod.rs: a nested value's product is not decided from the outer key"]
 fn a_search_token_in_a_kubernetes_secret_is_a_search_token() {
     let mut f = Fake::new(0x5eed_ac04);
     let mut c = Corpus::default();
@@ -903,8 +902,7 @@ fn a_search_token_in_a_kubernetes_secret_is_a_search_token() {
 }
 
 /// A UTF-8 file with a byte-order mark (Windows Notepad): editors do not count the mark, so
-/// a token at the start of line 1 is at column 1 after `NAME=`. The scanner counts the mark
-/// as a character (src/scan/mod.rs `LineCursor`, or src/input `text_view` could drop it).
+/// a token at the start of line 1 is at the column after `NAME=`, not one further.
 #[test]
 fn a_utf8_byte_order_mark_is_not_a_column() {
     let mut f = Fake::new(0x5eed_ac05);
