@@ -177,7 +177,11 @@ impl Matcher {
         let patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
         let regex = meta::Regex::builder()
             .syntax(syntax_config())
-            .configure(meta::Config::new().utf8_empty(false))
+            .configure(
+                // No automatic literal prefilter: the rule set's literal prefixes are single letters
+                // that would fire everywhere; the lazy DFA over the bytes is faster (bench/run).
+                meta::Config::new().utf8_empty(false).auto_prefilter(false),
+            )
             .build_many(&patterns)
             .context("compiling the rule set")?;
         let info = regex.group_info().clone();
