@@ -2,10 +2,16 @@
 """Generate a git repository for the history benchmark (bench/git-history).
 
 Deterministic: a project of source-like files evolving over many commits, so the history holds
->= 50,000 distinct blobs stored as deltas in a pack, as real repositories are. A few commits
-add fake Upstash tokens (structurally valid, random) and later commits delete some of them.
+>= 50,000 distinct blobs. A few commits add fake Upstash tokens (structurally valid, random)
+and later commits delete some of them.
 
-usage: gen_repo.py DIR [--files N] [--commits N] [--changes-per-commit N]
+The history is written with `git fast-import`, which stores nearly every blob whole. By default
+the pack is then rebuilt with `git repack -adf` (a fresh delta search, git's default window and
+depth): each file's versions become chains of deltas, as in a repository that has been cloned
+or gc'd. `--whole-blobs` keeps the blobs as fast-import stored them (`git repack -ad` reuses
+its deltas, which are nearly all between trees).
+
+usage: gen_repo.py DIR [--files N] [--commits N] [--changes-per-commit N] [--whole-blobs]
 """
 import argparse, base64, os, random, subprocess, sys
 
@@ -34,6 +40,8 @@ def main():
     ap.add_argument("--files", type=int, default=2500)
     ap.add_argument("--commits", type=int, default=2000)
     ap.add_argument("--changes-per-commit", type=int, default=25)
+    ap.add_argument("--whole-blobs", action="store_true",
+                    help="keep fast-import's packing: blobs stored whole, not as deltas")
     a = ap.parse_args()
     r = random.Random(7)
     os.makedirs(a.dir, exist_ok=True)
@@ -83,7 +91,7 @@ def main():
     out.close()
     if fi.wait() != 0:
         sys.exit("git fast-import failed")
-    subprocess.run(["git", "repack", "-adq"], cwd=a.dir, check=True)
+    subprocess.run(["git", "repack", "-adq"] + ([] if a.whole_blobs else ["-f"]), cwd=a.dir, check=True)
     subprocess.run(["git", "checkout", "-q", "main"], cwd=a.dir, check=True)
     print(f"planted {planted} tokens")
 

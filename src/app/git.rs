@@ -15,7 +15,7 @@ use git2::{Oid, Repository};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::{HashMap, HashSet};
 use std::io::IsTerminal;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -125,8 +125,9 @@ pub fn scan(
     output: &OutputConfig,
 ) -> Result<Outcome> {
     let started = Instant::now();
+    g::history::configure_libgit2();
     let survey: Survey = match mode {
-        Mode::History { unreachable } => g::history::survey(repo, *unreachable),
+        Mode::History { unreachable } => g::history::survey(repo, *unreachable, threads),
         Mode::Staged { all_content } => g::changes::staged(repo, *all_content)?,
         Mode::Range { base, head, ci } => {
             let b = ci::resolve(repo, base, *ci)?;
@@ -134,7 +135,6 @@ pub fn scan(
             g::changes::range(repo, b, h)?
         }
     };
-    if std::env::var_os("UPSWEEP_TIMING").is_some() { eprintln!("TIMING survey {:?} jobs {}", started.elapsed(), survey.jobs.len()); }
     let shared = Mutex::new(Shared::default());
     {
         let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
@@ -151,7 +151,6 @@ pub fn scan(
         &progress,
     );
     progress.finish_and_clear();
-    if std::env::var_os("UPSWEEP_TIMING").is_some() { eprintln!("TIMING scanned {:?}", started.elapsed()); }
     let mut outcome = finish(shared, started);
     if !matches!(mode, Mode::Staged { .. }) {
         outcome.stats.git_commits = Some(survey.commits);
@@ -185,7 +184,6 @@ pub fn scan(
     if !matches!(mode, Mode::Staged { .. }) {
         attribute(repo, &mut outcome);
     }
-    if std::env::var_os("UPSWEEP_TIMING").is_some() { eprintln!("TIMING attributed {:?}", started.elapsed()); }
     Ok(outcome)
 }
 
@@ -204,7 +202,15 @@ fn progress_bar(total: u64, output: &OutputConfig) -> ProgressBar {
     bar
 }
 
+/// A thread takes jobs this many at a time, more to finish a path, up to [`MAX_BATCH`].
+const BATCH: usize = 32;
+/// A file with thousands of versions is still shared out between threads.
+const MAX_BATCH: usize = 8 * BATCH;
+
 /// Read and scan every job, `threads` at a time, each thread with its own repository handle.
+/// Jobs are taken in the order listed, in batches that keep a path's versions together: the
+/// handles share each pack and its delta-base cache, and two threads resolving one file's
+/// delta chain at once would both do the work.
 fn scan_jobs(
     repo: &Repository,
     jobs: &[BlobJob],
@@ -215,10 +221,11 @@ fn scan_jobs(
     progress: &ProgressBar,
 ) {
     let path = g::handle_path(repo);
+    let batches = batches(jobs);
     let next = AtomicUsize::new(0);
-    let bytes_done = AtomicUsize::new(0);
+    let bytes_done = AtomicU64::new(0);
     std::thread::scope(|scope| {
-        for _ in 0..threads.min(jobs.len()).max(1) {
+        for _ in 0..threads.min(batches.len()).max(1) {
             scope.spawn(|| {
                 let mut worker = Worker::new(matcher, shared);
                 let own = match Repository::open(&path) {
@@ -240,18 +247,36 @@ fn scan_jobs(
                 };
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(job) = jobs.get(i) else { break };
-                    let n = scan_job(&odb, job, max, &mut worker);
-                    progress.inc(1);
+                    let Some(batch) = batches.get(i) else { break };
+                    let mut n = 0;
+                    for job in &jobs[batch.clone()] {
+                        n += scan_job(&odb, job, max, &mut worker) as u64;
+                    }
+                    progress.inc(batch.len() as u64);
                     let total = bytes_done.fetch_add(n, Ordering::Relaxed) + n;
-                    if i % 512 == 0 {
-                        progress
-                            .set_message(format!("{} read", indicatif::HumanBytes(total as u64)));
+                    if i % 16 == 0 {
+                        progress.set_message(format!("{} read", indicatif::HumanBytes(total)));
                     }
                 }
             });
         }
     });
+}
+
+/// `jobs` cut into runs of [`BATCH`] to [`MAX_BATCH`] jobs, each ending where the path changes
+/// if it can.
+fn batches(jobs: &[BlobJob]) -> Vec<std::ops::Range<usize>> {
+    let mut out = Vec::with_capacity(jobs.len() / BATCH + 1);
+    let mut start = 0;
+    for i in 1..=jobs.len() {
+        let len = i - start;
+        if i == jobs.len() || len >= MAX_BATCH || (len >= BATCH && jobs[i].path != jobs[i - 1].path)
+        {
+            out.push(start..i);
+            start = i;
+        }
+    }
+    out
 }
 
 fn origin(job: &BlobJob) -> Origin {

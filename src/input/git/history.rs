@@ -1,17 +1,59 @@
 //! The whole history: every blob reachable from any ref (branches, tags, remote-tracking refs,
 //! the stash and its reflog, a detached HEAD), each listed once with the oldest commit whose
 //! tree holds it and its path there. Commits are visited parents first, and a tree already
-//! visited is not entered again, so each tree and blob is looked at once.
+//! visited is not entered again, so each tree and blob is looked at once. Trees are read as raw
+//! objects and their entries parsed in place: no `git_tree` is built for a tree read once.
+//!
+//! The list comes back sorted by path, each path's versions oldest first, because that is the
+//! order in which libgit2 reads a packed history fastest: git stores the versions of a file
+//! as chains of deltas, and libgit2 keeps the chain it just resolved in a small cache (16 MB,
+//! emptied whenever it fills up). Read in commit order, the chains of thousands of files
+//! compete for that cache and each blob costs most of a chain again; read path by path, each
+//! chain is resolved about once. Memory is one entry per blob, whatever the number of commits.
 
 use super::{error, BlobJob, Survey};
 use crate::input::InputError;
-use git2::{ObjectType, Oid, Repository, Sort, TreeWalkMode};
+use git2::{ObjectType, Odb, Oid, Repository, Sort, TreeWalkMode};
 use std::collections::HashSet;
-use std::sync::Arc;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::{Arc, Once};
 
-/// Every reachable blob, and with `unreachable`, every other blob in the object database.
-pub fn survey(repo: &Repository, unreachable: bool) -> Survey {
+/// Process-wide libgit2 settings for reading many objects once. upsweep only reads, and
+/// reads each object of a history once, so:
+/// - objects are not hashed again to check their id (`git cat-file` does not either; a
+///   damaged zlib stream or delta is still an error). That hash is a collision-detecting
+///   SHA-1 and cost a third of a history scan;
+/// - libgit2's object cache is off: it kept every tree and commit read (up to 256 MB), which
+///   made memory grow with the history and was never hit again;
+/// - packs are mapped in windows of 64 MB, at most 256 MB at a time (libgit2's defaults, 1 GB
+///   and 8 GB, map a whole pack however large).
+///
+/// Called before any thread of a scan uses libgit2 (the options are global to the process).
+pub fn configure_libgit2() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        git2::opts::strict_hash_verification(false);
+        git2::opts::enable_caching(false);
+        // SAFETY: these only set two global sizes; the caller runs this before its threads
+        // use libgit2, and upsweep runs no other libgit2 work concurrently with a scan.
+        unsafe {
+            let _ = git2::opts::set_mwindow_size(64 << 20);
+            let _ = git2::opts::set_mwindow_mapped_limit(256 << 20);
+        }
+    });
+}
+
+/// Every reachable blob, and with `unreachable`, every other blob in the object database,
+/// sorted by path (see the module's documentation). Up to `threads` threads walk the commits.
+pub fn survey(repo: &Repository, unreachable: bool, threads: usize) -> Survey {
     let mut s = Survey::default();
+    let odb = match repo.odb() {
+        Ok(o) => o,
+        Err(e) => {
+            s.errors.push(error("object database", &e));
+            return s;
+        }
+    };
     let mut walk = match repo.revwalk() {
         Ok(w) => w,
         Err(e) => {
@@ -20,9 +62,6 @@ pub fn survey(repo: &Repository, unreachable: bool) -> Survey {
         }
     };
     let _ = walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE);
-    let mut seen_trees: HashSet<Oid> = HashSet::new();
-    let mut seen_blobs: HashSet<Oid> = HashSet::new();
-    let mut submodules: HashSet<String> = HashSet::new();
     // Refs that point at trees or blobs directly (rare, but a tag can).
     let mut loose_targets: Vec<(Oid, ObjectType, String)> = Vec::new();
 
@@ -91,69 +130,46 @@ pub fn survey(repo: &Repository, unreachable: bool) -> Survey {
         }
     }
 
+    let mut commits = Vec::new();
     for step in walk {
-        let oid = match step {
-            Ok(o) => o,
-            Err(e) => {
-                s.errors.push(error("history walk", &e));
-                continue;
-            }
-        };
-        let commit = match repo.find_commit(oid) {
-            Ok(c) => c,
-            Err(e) => {
-                s.errors.push(error(format!("commit {oid}"), &e));
-                continue;
-            }
-        };
-        s.commits += 1;
-        match commit.tree() {
-            Ok(tree) => walk_tree(
-                repo,
-                &tree,
-                Some(oid),
-                &mut seen_trees,
-                &mut seen_blobs,
-                &mut submodules,
-                &mut s,
-            ),
-            Err(e) => s.errors.push(InputError {
-                path: format!("commit {oid}"),
-                message: format!("its tree cannot be read: {}", e.message()),
-            }),
+        match step {
+            Ok(oid) => commits.push(oid),
+            Err(e) => s.errors.push(error("history walk", &e)),
         }
     }
+    let mut seen = Seen {
+        odb: &odb,
+        found: walk_in_runs(repo, &odb, &commits, threads),
+        stack: Vec::new(),
+    };
     for (oid, kind, name) in loose_targets {
         match kind {
-            ObjectType::Blob if seen_blobs.insert(oid) => {
-                s.jobs.push(BlobJob::whole(
+            ObjectType::Blob if seen.found.blobs.insert(oid) => {
+                seen.found.jobs.push(BlobJob::whole(
                     oid,
                     None,
                     Some(Arc::from(format!("<{name}>"))),
                 ));
             }
-            ObjectType::Tree => {
-                if let Ok(tree) = repo.find_tree(oid) {
-                    if seen_trees.insert(oid) {
-                        walk_tree(
-                            repo,
-                            &tree,
-                            None,
-                            &mut seen_trees,
-                            &mut seen_blobs,
-                            &mut submodules,
-                            &mut s,
-                        );
-                    }
-                }
-            }
+            ObjectType::Tree if seen.found.trees.insert(oid) => seen.walk_tree(oid, None),
             _ => {}
         }
     }
     if unreachable {
-        add_unreachable(repo, &mut seen_blobs, &mut s);
+        seen.unreachable();
     }
-    let mut subs: Vec<String> = submodules.into_iter().collect();
+    let mut found = seen.found;
+    // Stable: each path's versions stay in the order found, oldest commit first.
+    found.jobs.sort_by(|a, b| a.path.cmp(&b.path));
+    s.jobs = found.jobs;
+    s.commits = found.commits;
+    // Two runs meet the same unreadable tree.
+    found
+        .errors
+        .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+    found.errors.dedup();
+    s.errors.extend(found.errors);
+    let mut subs: Vec<String> = found.submodules.into_iter().collect();
     subs.sort();
     s.submodules = subs;
     if repo.is_shallow() {
@@ -164,100 +180,256 @@ pub fn survey(repo: &Repository, unreachable: bool) -> Survey {
     s
 }
 
-/// Enter `tree` and every subtree not seen before, listing blobs not seen before.
-fn walk_tree(
-    repo: &Repository,
-    tree: &git2::Tree<'_>,
-    commit: Option<Oid>,
-    seen_trees: &mut HashSet<Oid>,
-    seen_blobs: &mut HashSet<Oid>,
-    submodules: &mut HashSet<String>,
-    s: &mut Survey,
-) {
-    let mut stack: Vec<(Oid, String)> = Vec::new();
-    visit_entries(
-        tree, "", commit, seen_trees, seen_blobs, submodules, s, &mut stack,
-    );
-    while let Some((oid, prefix)) = stack.pop() {
-        match repo.find_tree(oid) {
-            Ok(sub) => visit_entries(
-                &sub, &prefix, commit, seen_trees, seen_blobs, submodules, s, &mut stack,
-            ),
-            Err(e) => s.errors.push(InputError {
-                path: format!("{prefix} (tree {oid})"),
-                message: format!("cannot be read: {}", e.message()),
-            }),
+/// A thread walks at least this many commits (each run reads its first commit's whole tree).
+const MIN_RUN: usize = 256;
+
+/// Walk `commits` (parents first) in up to `threads` contiguous runs at once, each thread with
+/// its own repository handle, and merge what the runs found in order. A blob found by several
+/// runs keeps the earliest run's commit and path, so the result is the one a single walk gives:
+/// the first commit, in this order, whose tree holds the blob.
+fn walk_in_runs(repo: &Repository, odb: &Odb<'_>, commits: &[Oid], threads: usize) -> Found {
+    let runs = threads.min(commits.len() / MIN_RUN).max(1);
+    let size = commits.len().div_ceil(runs).max(1);
+    let mut runs = commits.chunks(size);
+    let first = runs.next().unwrap_or_default();
+    let path = super::handle_path(repo);
+    std::thread::scope(|scope| {
+        let others: Vec<_> = runs
+            .map(|run| {
+                let path = &path;
+                let thread = scope.spawn(move || {
+                    let own = Repository::open(path).ok()?;
+                    let odb = own.odb().ok()?;
+                    Some(walk_run(&own, &odb, run))
+                });
+                (run, thread)
+            })
+            .collect();
+        let mut all = walk_run(repo, odb, first);
+        for (run, thread) in others {
+            // A thread that could not open the repository: walk its run here.
+            let found = match thread.join() {
+                Ok(Some(found)) => found,
+                _ => walk_run(repo, odb, run),
+            };
+            all.commits += found.commits;
+            for job in found.jobs {
+                if all.blobs.insert(job.oid) {
+                    all.jobs.push(job);
+                }
+            }
+            all.trees.extend(found.trees);
+            all.submodules.extend(found.submodules);
+            all.errors.extend(found.errors);
+        }
+        all
+    })
+}
+
+/// One run of commits, walked as if it were the whole history.
+fn walk_run(repo: &Repository, odb: &Odb<'_>, commits: &[Oid]) -> Found {
+    let mut seen = Seen {
+        odb,
+        found: Found::default(),
+        stack: Vec::new(),
+    };
+    for &oid in commits {
+        let tree = match repo.find_commit(oid) {
+            Ok(c) => c.tree_id(),
+            Err(e) => {
+                seen.found.errors.push(error(format!("commit {oid}"), &e));
+                continue;
+            }
+        };
+        seen.found.commits += 1;
+        if seen.found.trees.insert(tree) {
+            seen.walk_tree(tree, Some(oid));
+        }
+    }
+    seen.found
+}
+
+/// What a walk found (owned, so that a thread can hand it back).
+#[derive(Default)]
+struct Found {
+    trees: OidSet,
+    blobs: OidSet,
+    submodules: HashSet<String>,
+    jobs: Vec<BlobJob>,
+    errors: Vec<InputError>,
+    commits: u64,
+}
+
+/// A walk in progress.
+struct Seen<'a, 'r> {
+    odb: &'a Odb<'r>,
+    found: Found,
+    /// Trees still to enter, with their paths (kept to reuse its allocation).
+    stack: Vec<(Oid, String)>,
+}
+
+impl Seen<'_, '_> {
+    /// Enter the tree `root` (already marked seen) and every subtree not seen before, listing
+    /// blobs not seen before.
+    fn walk_tree(&mut self, root: Oid, commit: Option<Oid>) {
+        let found = &mut self.found;
+        self.stack.push((root, String::new()));
+        while let Some((oid, prefix)) = self.stack.pop() {
+            let obj = match self.odb.read(oid) {
+                Ok(o) => o,
+                Err(e) => {
+                    found.errors.push(tree_error(&prefix, oid, e.message()));
+                    continue;
+                }
+            };
+            if obj.kind() != ObjectType::Tree {
+                found
+                    .errors
+                    .push(tree_error(&prefix, oid, "it is not a tree"));
+                continue;
+            }
+            let path_of = |name: &[u8]| {
+                let name = String::from_utf8_lossy(name);
+                if prefix.is_empty() {
+                    name.into_owned()
+                } else {
+                    format!("{prefix}/{name}")
+                }
+            };
+            let mut entries = Entries(obj.data());
+            for entry in &mut entries {
+                match entry.kind {
+                    ObjectType::Blob if found.blobs.insert(entry.oid) => {
+                        found.jobs.push(BlobJob::whole(
+                            entry.oid,
+                            commit,
+                            Some(Arc::from(path_of(entry.name))),
+                        ));
+                    }
+                    ObjectType::Tree if found.trees.insert(entry.oid) => {
+                        self.stack.push((entry.oid, path_of(entry.name)));
+                    }
+                    ObjectType::Commit => {
+                        found.submodules.insert(path_of(entry.name));
+                    }
+                    _ => {}
+                }
+            }
+            if !entries.0.is_empty() {
+                found
+                    .errors
+                    .push(tree_error(&prefix, oid, "it is malformed"));
+            }
+        }
+    }
+
+    /// Blobs in the object database that no ref reaches (left by resets, amends and rebases).
+    fn unreachable(&mut self) {
+        let found = &mut self.found;
+        let mut all = Vec::new();
+        if let Err(e) = self.odb.foreach(|oid| {
+            all.push(*oid);
+            true
+        }) {
+            found.errors.push(error("object database", &e));
+        }
+        for oid in all {
+            if found.blobs.contains(&oid) || found.trees.contains(&oid) {
+                continue;
+            }
+            match self.odb.read_header(oid) {
+                Ok((_, ObjectType::Blob)) => {
+                    found.blobs.insert(oid);
+                    found.jobs.push(BlobJob::whole(oid, None, None));
+                }
+                Ok(_) => {}
+                Err(e) => found.errors.push(error(format!("object {oid}"), &e)),
+            }
         }
     }
 }
 
-#[allow(clippy::too_many_arguments)]
-fn visit_entries(
-    tree: &git2::Tree<'_>,
-    prefix: &str,
-    commit: Option<Oid>,
-    seen_trees: &mut HashSet<Oid>,
-    seen_blobs: &mut HashSet<Oid>,
-    submodules: &mut HashSet<String>,
-    s: &mut Survey,
-    stack: &mut Vec<(Oid, String)>,
-) {
-    let path_of = |entry: &git2::TreeEntry<'_>| {
-        let name = String::from_utf8_lossy(entry.name_bytes());
-        if prefix.is_empty() {
-            name.into_owned()
-        } else {
-            format!("{prefix}/{name}")
-        }
-    };
-    for entry in tree.iter() {
-        match entry.kind() {
-            Some(ObjectType::Blob) if seen_blobs.insert(entry.id()) => {
-                s.jobs.push(BlobJob::whole(
-                    entry.id(),
-                    commit,
-                    Some(Arc::from(path_of(&entry))),
-                ));
-            }
-            Some(ObjectType::Tree) if seen_trees.insert(entry.id()) => {
-                stack.push((entry.id(), path_of(&entry)));
-            }
-            Some(ObjectType::Commit) => {
-                submodules.insert(path_of(&entry));
-            }
-            _ => {}
-        }
+/// A set of object ids. Ids are SHA-1 digests, so a cheap mix of their bytes with a random key
+/// hashes them as well as SipHash does (which cost a tenth of the walk).
+type OidSet = HashSet<Oid, OidHashing>;
+
+#[derive(Clone)]
+struct OidHashing(u64);
+
+impl Default for OidHashing {
+    fn default() -> OidHashing {
+        OidHashing(std::collections::hash_map::RandomState::new().hash_one(0u8))
     }
 }
 
-/// Blobs in the object database that no ref reaches (left by resets, amends and rebases).
-fn add_unreachable(repo: &Repository, seen_blobs: &mut HashSet<Oid>, s: &mut Survey) {
-    let odb = match repo.odb() {
-        Ok(o) => o,
-        Err(e) => {
-            s.errors.push(error("object database", &e));
-            return;
-        }
-    };
-    let mut all = Vec::new();
-    if let Err(e) = odb.foreach(|oid| {
-        all.push(*oid);
-        true
-    }) {
-        s.errors.push(error("object database", &e));
+impl BuildHasher for OidHashing {
+    type Hasher = OidHasher;
+    fn build_hasher(&self) -> OidHasher {
+        OidHasher(self.0)
     }
-    for oid in all {
-        if seen_blobs.contains(&oid) {
-            continue;
+}
+
+struct OidHasher(u64);
+
+impl Hasher for OidHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut word = [0u8; 8];
+            word[..chunk.len()].copy_from_slice(chunk);
+            self.0 = (self.0 ^ u64::from_le_bytes(word)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
         }
-        match odb.read_header(oid) {
-            Ok((_, ObjectType::Blob)) => {
-                seen_blobs.insert(oid);
-                s.jobs.push(BlobJob::whole(oid, None, None));
-            }
-            Ok(_) => {}
-            Err(e) => s.errors.push(error(format!("object {oid}"), &e)),
-        }
+    }
+
+    fn finish(&self) -> u64 {
+        self.0 ^ (self.0 >> 29)
+    }
+}
+
+fn tree_error(prefix: &str, oid: Oid, why: &str) -> InputError {
+    InputError {
+        path: format!("{prefix} (tree {oid})"),
+        message: format!("cannot be read: {why}"),
+    }
+}
+
+/// One entry of a raw tree object: `<octal mode> <name>\0<20-byte id>`.
+struct Entry<'a> {
+    kind: ObjectType,
+    name: &'a [u8],
+    oid: Oid,
+}
+
+/// The entries of a raw tree object; stops early, leaving the rest, at a malformed entry.
+struct Entries<'a>(&'a [u8]);
+
+impl<'a> Iterator for Entries<'a> {
+    type Item = Entry<'a>;
+
+    fn next(&mut self) -> Option<Entry<'a>> {
+        let rest = self.0;
+        let space = rest.iter().position(|&b| b == b' ')?;
+        let nul = space + 1 + rest[space + 1..].iter().position(|&b| b == 0)?;
+        let id = rest.get(nul + 1..nul + 21)?;
+        let mode = rest[..space]
+            .iter()
+            .try_fold(0u32, |m, &d| match d {
+                b'0'..=b'7' if m < 1 << 24 => Some(m << 3 | u32::from(d - b'0')),
+                _ => None,
+            })
+            .filter(|_| space > 0)?;
+        let oid = Oid::from_bytes(id).ok()?;
+        self.0 = &rest[nul + 21..];
+        // As git reads modes: a directory, a gitlink (submodule), or else a file or symlink.
+        let kind = match mode & 0o170000 {
+            0o040000 => ObjectType::Tree,
+            0o160000 => ObjectType::Commit,
+            _ => ObjectType::Blob,
+        };
+        Some(Entry {
+            kind,
+            name: &rest[space + 1..nul],
+            oid,
+        })
     }
 }
 
@@ -273,4 +445,54 @@ pub fn head_blobs(repo: &Repository) -> HashSet<Oid> {
         });
     }
     set
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn raw_tree_entries_parse_like_git() {
+        let id = |b: u8| [b; 20];
+        let mut raw = Vec::new();
+        for (mode, name, b) in [
+            ("100644", "a.txt", 1u8),
+            ("100755", "run.sh", 2),
+            ("120000", "link", 3),
+            ("40000", "dir", 4),
+            ("160000", "vendor", 5),
+        ] {
+            raw.extend_from_slice(format!("{mode} {name}\0").as_bytes());
+            raw.extend_from_slice(&id(b));
+        }
+        let got: Vec<(ObjectType, String, Oid)> = Entries(&raw)
+            .map(|e| (e.kind, String::from_utf8_lossy(e.name).into_owned(), e.oid))
+            .collect();
+        let oid = |b| Oid::from_bytes(&id(b)).unwrap();
+        assert_eq!(
+            got,
+            vec![
+                (ObjectType::Blob, "a.txt".into(), oid(1)),
+                (ObjectType::Blob, "run.sh".into(), oid(2)),
+                (ObjectType::Blob, "link".into(), oid(3)),
+                (ObjectType::Tree, "dir".into(), oid(4)),
+                (ObjectType::Commit, "vendor".into(), oid(5)),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_truncated_tree_stops_and_leaves_the_rest() {
+        let mut raw = b"100644 a\0".to_vec();
+        raw.extend_from_slice(&[7; 20]);
+        raw.extend_from_slice(b"100644 b\0short");
+        let mut entries = Entries(&raw);
+        assert_eq!(entries.by_ref().count(), 1);
+        assert!(!entries.0.is_empty());
+        for bad in [&b"10x644 a\0"[..], b" a\0", b"100644a"] {
+            let mut raw = bad.to_vec();
+            raw.extend_from_slice(&[7; 20]);
+            assert_eq!(Entries(&raw).count(), 0, "{bad:?}");
+        }
+    }
 }
