@@ -37,7 +37,10 @@ fn a_deleted_token_is_still_found_with_its_introducing_commit() {
     let t = token(1);
     env.write("README.md", "hello\n");
     let first = commit(&env, "readme");
-    env.write("app/.env", format!("# config\nUPSTASH_REDIS_REST_TOKEN={t}\n"));
+    env.write(
+        "app/.env",
+        format!("# config\nUPSTASH_REDIS_REST_TOKEN={t}\n"),
+    );
     let introduced = commit(&env, "add env");
     std::fs::remove_file(env.path().join("app/.env")).unwrap();
     commit(&env, "remove env");
@@ -57,7 +60,10 @@ fn a_deleted_token_is_still_found_with_its_introducing_commit() {
     assert_eq!(loc["author"], "Test <test@example.com>");
     assert!(loc["date"].as_str().unwrap().ends_with('Z'));
     assert!(v["stats"]["git_commits"].as_u64().unwrap() >= 3);
-    assert!(!v.to_string().contains(&t), "the report must not contain the secret");
+    assert!(
+        !v.to_string().contains(&t),
+        "the report must not contain the secret"
+    );
 }
 
 #[test]
@@ -65,7 +71,10 @@ fn the_same_secret_across_many_commits_is_one_finding() {
     let env = repo();
     let t = token(2);
     for i in 0..40 {
-        env.write("config.env", format!("VERSION={i}\nUPSTASH_REDIS_REST_TOKEN={t}\n"));
+        env.write(
+            "config.env",
+            format!("VERSION={i}\nUPSTASH_REDIS_REST_TOKEN={t}\n"),
+        );
         env.write("other.txt", format!("{i}\n"));
         commit(&env, &format!("c{i}"));
     }
@@ -97,7 +106,10 @@ fn every_ref_is_scanned_branches_tags_stash_and_remote_tracking() {
     let tagged = commit(&env, "tagged");
     env.git(&["tag", "-a", "v1", "-m", "v1", &tagged]);
     let remote_commit = {
-        env.write("remote.env", format!("UPSTASH_REDIS_REST_TOKEN={t_remote}\n"));
+        env.write(
+            "remote.env",
+            format!("UPSTASH_REDIS_REST_TOKEN={t_remote}\n"),
+        );
         commit(&env, "remote")
     };
     env.git(&["update-ref", "refs/remotes/origin/feature", &remote_commit]);
@@ -106,9 +118,15 @@ fn every_ref_is_scanned_branches_tags_stash_and_remote_tracking() {
     env.git(&["stash", "-q"]);
     let (code, v, _) = git_json(&env, &[]);
     assert_eq!(code, 1);
-    let got: Vec<&str> = findings(&v).iter().map(|f| f["secret_sha256"].as_str().unwrap()).collect();
+    let got: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["secret_sha256"].as_str().unwrap())
+        .collect();
     for t in [&t_branch, &t_tag, &t_stash, &t_remote] {
-        assert!(got.contains(&upsweep::finding::sha256_hex(t).as_str()), "missing a token; got {got:?}");
+        assert!(
+            got.contains(&upsweep::finding::sha256_hex(t).as_str()),
+            "missing a token; got {got:?}"
+        );
     }
     assert_eq!(got.len(), 4);
 }
@@ -124,12 +142,19 @@ fn unreachable_objects_only_with_the_flag() {
     env.git(&["reset", "-q", "--hard", "HEAD~1"]);
     env.git(&["reflog", "expire", "--expire=now", "--all"]);
     let (code, v, _) = git_json(&env, &[]);
-    assert_eq!((code, findings(&v).len()), (0, 0), "reset-away commit is not reachable");
+    assert_eq!(
+        (code, findings(&v).len()),
+        (0, 0),
+        "reset-away commit is not reachable"
+    );
     let (code, v, _) = git_json(&env, &["--unreachable"]);
     assert_eq!(code, 1);
     let f = &findings(&v)[0];
     assert_eq!(f["introduced_in"], Value::Null);
-    assert!(f["locations"][0]["path"].as_str().unwrap().starts_with("<unreachable blob"));
+    assert!(f["locations"][0]["path"]
+        .as_str()
+        .unwrap()
+        .starts_with("<unreachable blob"));
 }
 
 #[test]
@@ -154,10 +179,16 @@ fn bare_clones_and_linked_worktrees() {
 fn staged_counts_only_what_the_commit_adds() {
     let env = repo();
     let old = token(9);
-    env.write("settings.env", format!("A=1\nUPSTASH_REDIS_REST_TOKEN={old}\n"));
+    env.write(
+        "settings.env",
+        format!("A=1\nUPSTASH_REDIS_REST_TOKEN={old}\n"),
+    );
     commit(&env, "already leaked");
     // An unrelated staged change in the same file: the committed secret does not block it.
-    env.write("settings.env", format!("A=2\nUPSTASH_REDIS_REST_TOKEN={old}\nB=3\n"));
+    env.write(
+        "settings.env",
+        format!("A=2\nUPSTASH_REDIS_REST_TOKEN={old}\nB=3\n"),
+    );
     env.git(&["add", "settings.env"]);
     let (code, v, _) = git_json(&env, &["--staged"]);
     assert_eq!((code, findings(&v).len()), (0, 0));
@@ -174,7 +205,10 @@ fn staged_counts_only_what_the_commit_adds() {
     assert_eq!(f.len(), 1);
     assert_eq!(f[0]["locations"][0]["path"], "web/.env.local");
     assert_eq!(f[0]["locations"][0]["line"], 3);
-    assert!(f[0].get("introduced_in").is_none(), "staged findings have no commit");
+    assert!(
+        f[0].get("introduced_in").is_none(),
+        "staged findings have no commit"
+    );
     // Unstaged changes are not what the commit records.
     env.git(&["reset", "-q"]);
     let (code, _, _) = git_json(&env, &["--staged"]);
@@ -214,7 +248,10 @@ fn range_and_since_commit_scan_only_what_the_commits_add() {
     let added = token(14);
     env.write("c.env", format!("KV_REST_API_TOKEN={added}\n"));
     let head = commit(&env, "adds a token");
-    for args in [vec!["--range".to_string(), format!("{base}..{head}")], vec!["--since-commit".into(), base.clone()]] {
+    for args in [
+        vec!["--range".to_string(), format!("{base}..{head}")],
+        vec!["--since-commit".into(), base.clone()],
+    ] {
         let a: Vec<&str> = args.iter().map(String::as_str).collect();
         let (code, v, _) = git_json(&env, &a);
         assert_eq!(code, 1);
@@ -271,7 +308,12 @@ fn ci_mode_reads_github_actions_and_explains_a_missing_base() {
             .unwrap()
     };
     let out = run(&event);
-    assert_eq!(out.status.code(), Some(1), "{}", String::from_utf8_lossy(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let missing = env.write(
         "../event2.json",
         r#"{"pull_request":{"base":{"sha":"1234567890123456789012345678901234567890"},"head":{"sha":"x"}}}"#,
@@ -279,7 +321,10 @@ fn ci_mode_reads_github_actions_and_explains_a_missing_base() {
     let out = run(&missing);
     assert_eq!(out.status.code(), Some(2));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert!(err.contains("fetch-depth: 0") && err.contains("git fetch"), "{err}");
+    assert!(
+        err.contains("fetch-depth: 0") && err.contains("git fetch"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -288,7 +333,11 @@ fn broken_inputs_get_clear_messages() {
     let env = TestEnv::new();
     let run = env.run(&["git"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("not a git repository"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains("not a git repository"),
+        "{}",
+        run.stderr
+    );
     // An empty repository: nothing to scan, said plainly.
     let env = repo();
     let run = env.run(&["git"]);
@@ -310,12 +359,23 @@ fn a_missing_object_is_an_error_and_the_rest_is_scanned() {
     commit(&env, "two files");
     let lost = env.git(&["rev-parse", "HEAD:lost.txt"]);
     let lost = lost.trim();
-    std::fs::remove_file(env.path().join(".git/objects").join(&lost[..2]).join(&lost[2..])).unwrap();
+    std::fs::remove_file(
+        env.path()
+            .join(".git/objects")
+            .join(&lost[..2])
+            .join(&lost[2..]),
+    )
+    .unwrap();
     let (code, v, stderr) = git_json(&env, &[]);
     assert_eq!(code, 2, "part of the history could not be read");
     assert_eq!(findings(&v).len(), 1, "the readable blob is still scanned");
     let errors = v["errors"].as_array().unwrap();
-    assert!(errors.iter().any(|e| e["path"].as_str().unwrap().contains("lost.txt")), "{errors:?}");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["path"].as_str().unwrap().contains("lost.txt")),
+        "{errors:?}"
+    );
     assert!(stderr.contains("lost.txt"));
 }
 
@@ -327,15 +387,30 @@ fn submodules_huge_blobs_and_shallow_clones_are_reported() {
     commit(&env, "big");
     // A gitlink (submodule entry) without fetching anything.
     let head = env.git(&["rev-parse", "HEAD"]);
-    env.git(&["update-index", "--add", "--cacheinfo", &format!("160000,{},vendor/lib", head.trim())]);
+    env.git(&[
+        "update-index",
+        "--add",
+        "--cacheinfo",
+        &format!("160000,{},vendor/lib", head.trim()),
+    ]);
     env.git(&["commit", "-q", "-m", "submodule"]);
     let (code, v, stderr) = git_json(&env, &["--max-file-size", "1M"]);
     assert_eq!(code, 1);
     assert_eq!(v["stats"]["skipped_too_large"], 1);
-    assert!(stderr.contains("submodule") && stderr.contains("vendor/lib"), "{stderr}");
+    assert!(
+        stderr.contains("submodule") && stderr.contains("vendor/lib"),
+        "{stderr}"
+    );
     // A shallow clone says so.
     let shallow = env.path().join("shallow");
-    env.git(&["clone", "-q", "--depth", "1", &format!("file://{}", env.path().display()), shallow.to_str().unwrap()]);
+    env.git(&[
+        "clone",
+        "-q",
+        "--depth",
+        "1",
+        &format!("file://{}", env.path().display()),
+        shallow.to_str().unwrap(),
+    ]);
     let run = env.run(&["git", shallow.to_str().unwrap()]);
     assert!(run.stderr.contains("shallow clone"), "{}", run.stderr);
 }
@@ -356,7 +431,12 @@ fn fifty_thousand_refs() {
         .spawn()
         .unwrap();
     use std::io::Write;
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     assert!(child.wait().unwrap().success());
     env.git(&["pack-refs", "--all"]);
     let (code, v, _) = git_json(&env, &[]);
@@ -369,23 +449,44 @@ fn fifty_thousand_refs() {
 /// a clean commit goes through.
 #[test]
 fn pre_commit_hook_blocks_a_commit_with_a_token() {
-    if std::process::Command::new("pre-commit").arg("--version").output().is_err() {
-        assert!(std::env::var_os("CI").is_none(), "pre-commit must be installed in CI (.ci/run installs it)");
+    if std::process::Command::new("pre-commit")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "pre-commit must be installed in CI (.ci/run installs it)"
+        );
         eprintln!("skipping: pre-commit is not installed (pip install pre-commit)");
         return;
     }
     // A hook repository holding this project's manifest, committed so pre-commit can clone it.
     let hooks = repo();
-    let manifest = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/.pre-commit-hooks.yaml")).unwrap();
+    let manifest = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/.pre-commit-hooks.yaml"
+    ))
+    .unwrap();
     hooks.write(".pre-commit-hooks.yaml", manifest);
     let rev = commit(&hooks, "hooks");
     let work = repo();
     work.write(
         ".pre-commit-config.yaml",
-        format!("repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: upsweep-system\n", hooks.path().display()),
+        format!(
+            "repos:\n  - repo: {}\n    rev: {rev}\n    hooks:\n      - id: upsweep-system\n",
+            hooks.path().display()
+        ),
     );
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_upsweep")).parent().unwrap().to_path_buf();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_upsweep"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     let home = tempfile::tempdir().unwrap();
     let git = |args: &[&str]| {
         std::process::Command::new("git")
@@ -406,16 +507,35 @@ fn pre_commit_hook_blocks_a_commit_with_a_token() {
         .env("PRE_COMMIT_HOME", home.path())
         .output()
         .unwrap();
-    assert!(install.status.success(), "{}", String::from_utf8_lossy(&install.stderr));
+    assert!(
+        install.status.success(),
+        "{}",
+        String::from_utf8_lossy(&install.stderr)
+    );
     work.write("clean.txt", "nothing secret\n");
     assert!(git(&["add", "-A"]).status.success());
     let ok = git(&["commit", "-q", "-m", "clean"]);
-    assert!(ok.status.success(), "clean commit blocked: {}{}", String::from_utf8_lossy(&ok.stdout), String::from_utf8_lossy(&ok.stderr));
+    assert!(
+        ok.status.success(),
+        "clean commit blocked: {}{}",
+        String::from_utf8_lossy(&ok.stdout),
+        String::from_utf8_lossy(&ok.stderr)
+    );
     work.write(".env", format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(21)));
     assert!(git(&["add", "-A"]).status.success());
     let blocked = git(&["commit", "-q", "-m", "leak"]);
-    let out = format!("{}{}", String::from_utf8_lossy(&blocked.stdout), String::from_utf8_lossy(&blocked.stderr));
+    let out = format!(
+        "{}{}",
+        String::from_utf8_lossy(&blocked.stdout),
+        String::from_utf8_lossy(&blocked.stderr)
+    );
     assert!(!blocked.status.success(), "the commit went through: {out}");
-    assert!(out.contains("Upstash Redis REST token") && out.contains(".env:1:26"), "{out}");
-    assert!(!out.contains(&token(21)), "the hook output must not show the secret");
+    assert!(
+        out.contains("Upstash Redis REST token") && out.contains(".env:1:26"),
+        "{out}"
+    );
+    assert!(
+        !out.contains(&token(21)),
+        "the hook output must not show the secret"
+    );
 }

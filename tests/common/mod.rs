@@ -23,8 +23,12 @@ pub struct Run {
 impl Run {
     /// The stdout parsed as the JSON report.
     pub fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}\nstderr:\n{}", self.stdout, self.stderr))
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not JSON ({e}):\n{}\nstderr:\n{}",
+                self.stdout, self.stderr
+            )
+        })
     }
 }
 
@@ -40,7 +44,9 @@ impl From<Output> for Run {
 
 impl TestEnv {
     pub fn new() -> TestEnv {
-        TestEnv { dir: tempfile::tempdir().expect("tempdir") }
+        TestEnv {
+            dir: tempfile::tempdir().expect("tempdir"),
+        }
     }
 
     pub fn path(&self) -> &Path {
@@ -60,7 +66,9 @@ impl TestEnv {
     /// The upsweep binary, run in this directory with a clean environment for colour.
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_upsweep"));
-        c.current_dir(self.dir.path()).env("NO_COLOR", "1").stdin(Stdio::null());
+        c.current_dir(self.dir.path())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null());
         c
     }
 
@@ -88,7 +96,11 @@ impl TestEnv {
             .env("GIT_COMMITTER_EMAIL", "test@example.com")
             .output()
             .expect("run git");
-        assert!(out.status.success(), "git {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "git {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 }
