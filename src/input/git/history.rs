@@ -139,7 +139,7 @@ pub fn survey(repo: &Repository, unreachable: bool, threads: usize) -> Survey {
     }
     let mut seen = Seen {
         odb: &odb,
-        found: walk_in_runs(repo, &odb, &commits, threads),
+        found: walk_in_runs(repo, &odb, &commits, threads.min(commits.len() / MIN_RUN)),
         stack: Vec::new(),
     };
     for (oid, kind, name) in loose_targets {
@@ -183,13 +183,13 @@ pub fn survey(repo: &Repository, unreachable: bool, threads: usize) -> Survey {
 /// A thread walks at least this many commits (each run reads its first commit's whole tree).
 const MIN_RUN: usize = 256;
 
-/// Walk `commits` (parents first) in up to `threads` contiguous runs at once, each thread with
-/// its own repository handle, and merge what the runs found in order. A blob found by several
-/// runs keeps the earliest run's commit and path, so the result is the one a single walk gives:
-/// the first commit, in this order, whose tree holds the blob.
-fn walk_in_runs(repo: &Repository, odb: &Odb<'_>, commits: &[Oid], threads: usize) -> Found {
-    let runs = threads.min(commits.len() / MIN_RUN).max(1);
-    let size = commits.len().div_ceil(runs).max(1);
+/// Walk `commits` (parents first) in `runs` contiguous runs at once, each in its own thread
+/// with its own repository handle, and merge what the runs found in order. A blob found by
+/// several runs keeps the earliest run's commit and path, so the result is the one a single
+/// walk gives: the first commit, in this order, whose tree holds the blob, at the first path
+/// met there.
+fn walk_in_runs(repo: &Repository, odb: &Odb<'_>, commits: &[Oid], runs: usize) -> Found {
+    let size = commits.len().div_ceil(runs.max(1)).max(1);
     let mut runs = commits.chunks(size);
     let first = runs.next().unwrap_or_default();
     let path = super::handle_path(repo);
