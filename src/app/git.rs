@@ -127,7 +127,7 @@ pub fn scan(
     let started = Instant::now();
     g::history::configure_libgit2();
     let survey: Survey = match mode {
-        Mode::History { unreachable } => g::history::survey(repo, *unreachable, threads),
+        Mode::History { unreachable } => g::history::survey(repo, *unreachable),
         Mode::Staged { all_content } => g::changes::staged(repo, *all_content)?,
         Mode::Range { base, head, ci } => {
             let b = ci::resolve(repo, base, *ci)?;

@@ -6,10 +6,11 @@
 //!
 //! The list comes back sorted by path, each path's versions oldest first, because that is the
 //! order in which libgit2 reads a packed history fastest: git stores the versions of a file
-//! as chains of deltas, and libgit2 keeps the chain it just resolved in a small cache (16 MB,
-//! emptied whenever it fills up). Read in commit order, the chains of thousands of files
-//! compete for that cache and each blob costs most of a chain again; read path by path, each
-//! chain is resolved about once. Memory is one entry per blob, whatever the number of commits.
+//! as chains of deltas, and libgit2 keeps the delta bases it resolves in a small cache per pack
+//! (16 MB, emptied whenever it fills up). Read in commit order, the chains of thousands of
+//! files compete for that cache and each blob costs much of its chain again; read path by
+//! path, each chain is resolved about once (a third of the CPU on a delta-packed history, see
+//! bench/README.md). Memory is an entry per blob and per tree, whatever the number of commits.
 
 use super::{error, BlobJob, Survey};
 use crate::input::InputError;
@@ -44,8 +45,8 @@ pub fn configure_libgit2() {
 }
 
 /// Every reachable blob, and with `unreachable`, every other blob in the object database,
-/// sorted by path (see the module's documentation). Up to `threads` threads walk the commits.
-pub fn survey(repo: &Repository, unreachable: bool, threads: usize) -> Survey {
+/// sorted by path (see the module's documentation).
+pub fn survey(repo: &Repository, unreachable: bool) -> Survey {
     let mut s = Survey::default();
     let odb = match repo.odb() {
         Ok(o) => o,
@@ -130,46 +131,45 @@ pub fn survey(repo: &Repository, unreachable: bool, threads: usize) -> Survey {
         }
     }
 
-    let mut commits = Vec::new();
+    let mut seen = Seen {
+        odb: &odb,
+        trees: OidSet::default(),
+        blobs: OidSet::default(),
+        paths: HashSet::new(),
+        submodules: HashSet::new(),
+        jobs: Vec::new(),
+        errors: Vec::new(),
+        commits: 0,
+        stack: Vec::new(),
+    };
     for step in walk {
         match step {
-            Ok(oid) => commits.push(oid),
+            Ok(oid) => seen.commit(repo, oid),
             Err(e) => s.errors.push(error("history walk", &e)),
         }
     }
-    let mut seen = Seen {
-        odb: &odb,
-        found: walk_in_runs(repo, &odb, &commits, threads.min(commits.len() / MIN_RUN)),
-        stack: Vec::new(),
-    };
     for (oid, kind, name) in loose_targets {
         match kind {
-            ObjectType::Blob if seen.found.blobs.insert(oid) => {
-                seen.found.jobs.push(BlobJob::whole(
+            ObjectType::Blob if seen.blobs.insert(oid) => {
+                seen.jobs.push(BlobJob::whole(
                     oid,
                     None,
                     Some(Arc::from(format!("<{name}>"))),
                 ));
             }
-            ObjectType::Tree if seen.found.trees.insert(oid) => seen.walk_tree(oid, None),
+            ObjectType::Tree if seen.trees.insert(oid) => seen.walk_tree(oid, None),
             _ => {}
         }
     }
     if unreachable {
         seen.unreachable();
     }
-    let mut found = seen.found;
     // Stable: each path's versions stay in the order found, oldest commit first.
-    found.jobs.sort_by(|a, b| a.path.cmp(&b.path));
-    s.jobs = found.jobs;
-    s.commits = found.commits;
-    // Two runs meet the same unreadable tree.
-    found
-        .errors
-        .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
-    found.errors.dedup();
-    s.errors.extend(found.errors);
-    let mut subs: Vec<String> = found.submodules.into_iter().collect();
+    seen.jobs.sort_by(|a, b| a.path.cmp(&b.path));
+    s.jobs = seen.jobs;
+    s.commits = seen.commits;
+    s.errors.extend(seen.errors);
+    let mut subs: Vec<String> = seen.submodules.into_iter().collect();
     subs.sort();
     s.submodules = subs;
     if repo.is_shallow() {
@@ -180,144 +180,92 @@ pub fn survey(repo: &Repository, unreachable: bool, threads: usize) -> Survey {
     s
 }
 
-/// A thread walks at least this many commits (each run reads its first commit's whole tree).
-const MIN_RUN: usize = 256;
-
-/// Walk `commits` (parents first) in `runs` contiguous runs at once, each in its own thread
-/// with its own repository handle, and merge what the runs found in order. A blob found by
-/// several runs keeps the earliest run's commit and path, so the result is the one a single
-/// walk gives: the first commit, in this order, whose tree holds the blob, at the first path
-/// met there.
-fn walk_in_runs(repo: &Repository, odb: &Odb<'_>, commits: &[Oid], runs: usize) -> Found {
-    let size = commits.len().div_ceil(runs.max(1)).max(1);
-    let mut runs = commits.chunks(size);
-    let first = runs.next().unwrap_or_default();
-    let path = super::handle_path(repo);
-    std::thread::scope(|scope| {
-        let others: Vec<_> = runs
-            .map(|run| {
-                let path = &path;
-                let thread = scope.spawn(move || {
-                    let own = Repository::open(path).ok()?;
-                    let odb = own.odb().ok()?;
-                    Some(walk_run(&own, &odb, run))
-                });
-                (run, thread)
-            })
-            .collect();
-        let mut all = walk_run(repo, odb, first);
-        for (run, thread) in others {
-            // A thread that could not open the repository: walk its run here.
-            let found = match thread.join() {
-                Ok(Some(found)) => found,
-                _ => walk_run(repo, odb, run),
-            };
-            all.commits += found.commits;
-            for job in found.jobs {
-                if all.blobs.insert(job.oid) {
-                    all.jobs.push(job);
-                }
-            }
-            all.trees.extend(found.trees);
-            all.submodules.extend(found.submodules);
-            all.errors.extend(found.errors);
-        }
-        all
-    })
-}
-
-/// One run of commits, walked as if it were the whole history.
-fn walk_run(repo: &Repository, odb: &Odb<'_>, commits: &[Oid]) -> Found {
-    let mut seen = Seen {
-        odb,
-        found: Found::default(),
-        stack: Vec::new(),
-    };
-    for &oid in commits {
-        let tree = match repo.find_commit(oid) {
-            Ok(c) => c.tree_id(),
-            Err(e) => {
-                seen.found.errors.push(error(format!("commit {oid}"), &e));
-                continue;
-            }
-        };
-        seen.found.commits += 1;
-        if seen.found.trees.insert(tree) {
-            seen.walk_tree(tree, Some(oid));
-        }
-    }
-    seen.found
-}
-
-/// What a walk found (owned, so that a thread can hand it back).
-#[derive(Default)]
-struct Found {
+/// A walk in progress: what it has seen and listed.
+struct Seen<'a, 'r> {
+    odb: &'a Odb<'r>,
     trees: OidSet,
     blobs: OidSet,
+    /// Every path listed, once: a file's versions share their path.
+    paths: HashSet<Arc<str>>,
     submodules: HashSet<String>,
     jobs: Vec<BlobJob>,
     errors: Vec<InputError>,
     commits: u64,
-}
-
-/// A walk in progress.
-struct Seen<'a, 'r> {
-    odb: &'a Odb<'r>,
-    found: Found,
     /// Trees still to enter, with their paths (kept to reuse its allocation).
     stack: Vec<(Oid, String)>,
 }
 
 impl Seen<'_, '_> {
+    /// Walk a commit's tree, unless an earlier commit had the same tree.
+    fn commit(&mut self, repo: &Repository, oid: Oid) {
+        let tree = match repo.find_commit(oid) {
+            Ok(c) => c.tree_id(),
+            Err(e) => {
+                self.errors.push(error(format!("commit {oid}"), &e));
+                return;
+            }
+        };
+        self.commits += 1;
+        if self.trees.insert(tree) {
+            self.walk_tree(tree, Some(oid));
+        }
+    }
+
     /// Enter the tree `root` (already marked seen) and every subtree not seen before, listing
     /// blobs not seen before.
     fn walk_tree(&mut self, root: Oid, commit: Option<Oid>) {
-        let found = &mut self.found;
+        let mut path = String::new();
         self.stack.push((root, String::new()));
         while let Some((oid, prefix)) = self.stack.pop() {
             let obj = match self.odb.read(oid) {
                 Ok(o) => o,
                 Err(e) => {
-                    found.errors.push(tree_error(&prefix, oid, e.message()));
+                    self.errors.push(tree_error(&prefix, oid, e.message()));
                     continue;
                 }
             };
             if obj.kind() != ObjectType::Tree {
-                found
-                    .errors
+                self.errors
                     .push(tree_error(&prefix, oid, "it is not a tree"));
                 continue;
             }
-            let path_of = |name: &[u8]| {
-                let name = String::from_utf8_lossy(name);
-                if prefix.is_empty() {
-                    name.into_owned()
-                } else {
-                    format!("{prefix}/{name}")
+            let path_of = |path: &mut String, name: &[u8]| {
+                path.clear();
+                if !prefix.is_empty() {
+                    path.push_str(&prefix);
+                    path.push('/');
                 }
+                path.push_str(&String::from_utf8_lossy(name));
             };
             let mut entries = Entries(obj.data());
             for entry in &mut entries {
                 match entry.kind {
-                    ObjectType::Blob if found.blobs.insert(entry.oid) => {
-                        found.jobs.push(BlobJob::whole(
-                            entry.oid,
-                            commit,
-                            Some(Arc::from(path_of(entry.name))),
-                        ));
+                    ObjectType::Blob if self.blobs.insert(entry.oid) => {
+                        path_of(&mut path, entry.name);
+                        let shared = match self.paths.get(path.as_str()) {
+                            Some(p) => p.clone(),
+                            None => {
+                                let p: Arc<str> = Arc::from(path.as_str());
+                                self.paths.insert(p.clone());
+                                p
+                            }
+                        };
+                        self.jobs
+                            .push(BlobJob::whole(entry.oid, commit, Some(shared)));
                     }
-                    ObjectType::Tree if found.trees.insert(entry.oid) => {
-                        self.stack.push((entry.oid, path_of(entry.name)));
+                    ObjectType::Tree if self.trees.insert(entry.oid) => {
+                        path_of(&mut path, entry.name);
+                        self.stack.push((entry.oid, path.clone()));
                     }
                     ObjectType::Commit => {
-                        found.submodules.insert(path_of(entry.name));
+                        path_of(&mut path, entry.name);
+                        self.submodules.insert(path.clone());
                     }
                     _ => {}
                 }
             }
             if !entries.0.is_empty() {
-                found
-                    .errors
+                self.errors
                     .push(tree_error(&prefix, oid, "it is malformed"));
             }
         }
@@ -325,25 +273,24 @@ impl Seen<'_, '_> {
 
     /// Blobs in the object database that no ref reaches (left by resets, amends and rebases).
     fn unreachable(&mut self) {
-        let found = &mut self.found;
         let mut all = Vec::new();
         if let Err(e) = self.odb.foreach(|oid| {
             all.push(*oid);
             true
         }) {
-            found.errors.push(error("object database", &e));
+            self.errors.push(error("object database", &e));
         }
         for oid in all {
-            if found.blobs.contains(&oid) || found.trees.contains(&oid) {
+            if self.blobs.contains(&oid) || self.trees.contains(&oid) {
                 continue;
             }
             match self.odb.read_header(oid) {
                 Ok((_, ObjectType::Blob)) => {
-                    found.blobs.insert(oid);
-                    found.jobs.push(BlobJob::whole(oid, None, None));
+                    self.blobs.insert(oid);
+                    self.jobs.push(BlobJob::whole(oid, None, None));
                 }
                 Ok(_) => {}
-                Err(e) => found.errors.push(error(format!("object {oid}"), &e)),
+                Err(e) => self.errors.push(error(format!("object {oid}"), &e)),
             }
         }
     }
