@@ -5,7 +5,7 @@
 
 use crate::finding::Origin;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 /// The marker that allows the findings of the line it is written on.
 pub const INLINE_MARKER: &str = "upsweep:allow";
@@ -112,9 +112,9 @@ impl PathGlobs {
             .find_map(|(given, resolved)| {
                 path.strip_prefix(given)
                     .ok()
-                    .map(|rest| normalize(&resolved.join(rest)))
+                    .map(|rest| crate::input::fs::normalize(&resolved.join(rest)))
             })
-            .unwrap_or_else(|| normalize(&self.cwd.join(path)));
+            .unwrap_or_else(|| crate::input::fs::normalize(&self.cwd.join(path)));
         let rel = absolute.strip_prefix(&self.root).ok()?;
         let parts: Vec<String> = rel
             .components()
@@ -150,21 +150,7 @@ fn compile(pattern: &str) -> Result<globset::Glob, String> {
 /// An absolute form of `p`: symlinks resolved when it exists, `.` and `..` resolved lexically
 /// otherwise.
 fn resolve(cwd: &Path, p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| normalize(&cwd.join(p)))
-}
-
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
+    std::fs::canonicalize(p).unwrap_or_else(|_| crate::input::fs::normalize(&cwd.join(p)))
 }
 
 /// If the line holding byte `offset` of `text` carries an `upsweep:allow` marker, the reason

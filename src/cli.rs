@@ -95,16 +95,8 @@ pub struct ScanArgs {
     /// Follow symbolic links (loops are detected and reported, never followed twice).
     #[arg(short = 'L', long = "follow")]
     pub follow: bool,
-    /// Skip (and count) files larger than this: bytes, or with K, M or G [default: 64M, or
-    /// max-file-size in .upsweep.toml].
-    #[arg(long, value_name = "SIZE")]
-    pub max_file_size: Option<String>,
-    /// Also load the rules in DIR (repeatable).
-    #[arg(long = "rules", value_name = "DIR")]
-    pub rules: Vec<PathBuf>,
-    /// Scanning threads (default: one per core).
-    #[arg(short = 'j', long)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     #[command(flatten)]
     pub account: AccountArgs,
     #[command(flatten)]
@@ -212,15 +204,8 @@ pub struct BaselineScanArgs {
     /// Follow symbolic links.
     #[arg(short = 'L', long = "follow", conflicts_with = "git")]
     pub follow: bool,
-    /// Skip files (or blobs) larger than this [default: 64M, or max-file-size in .upsweep.toml].
-    #[arg(long, value_name = "SIZE")]
-    pub max_file_size: Option<String>,
-    /// Also load the rules in DIR (repeatable).
-    #[arg(long = "rules", value_name = "DIR")]
-    pub rules: Vec<PathBuf>,
-    /// Scanning threads (default: one per core).
-    #[arg(short = 'j', long)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     /// Print nothing on standard error but errors.
     #[arg(short, long)]
     pub quiet: bool,
@@ -291,16 +276,8 @@ pub struct GitArgs {
     pub unreachable: bool,
     #[command(flatten)]
     pub output: OutputArgs,
-    /// Skip (and count) blobs larger than this: bytes, or with K, M or G [default: 64M, or
-    /// max-file-size in .upsweep.toml].
-    #[arg(long, value_name = "SIZE")]
-    pub max_file_size: Option<String>,
-    /// Also load the rules in DIR (repeatable).
-    #[arg(long = "rules", value_name = "DIR")]
-    pub rules: Vec<PathBuf>,
-    /// Scanning threads (default: one per core).
-    #[arg(short = 'j', long)]
-    pub threads: Option<usize>,
+    #[command(flatten)]
+    pub engine: EngineArgs,
     #[command(flatten)]
     pub account: AccountArgs,
     #[command(flatten)]
@@ -365,4 +342,19 @@ pub struct RevokeArgs {
     /// Also load the rules in DIR (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
     pub rules: Vec<PathBuf>,
+}
+
+/// How a scan reads and matches, shared by `scan`, `git` and `baseline`.
+#[derive(Debug, Args, Clone)]
+pub struct EngineArgs {
+    /// Skip (and count) files or blobs larger than this: bytes, or with K, M or G [default: 64M,
+    /// or max-file-size in .upsweep.toml].
+    #[arg(long, value_name = "SIZE")]
+    pub max_file_size: Option<String>,
+    /// Also load the rules in DIR (repeatable).
+    #[arg(long = "rules", value_name = "DIR")]
+    pub rules: Vec<PathBuf>,
+    /// Scanning threads (default: one per core).
+    #[arg(short = 'j', long)]
+    pub threads: Option<usize>,
 }

@@ -144,9 +144,9 @@ fn scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<(Outcome, String)> {
             use_baseline: false,
         },
     )?;
-    let max = living.max_file_size(a.max_file_size.as_deref())?;
-    let threads = crate::config::threads(a.threads)?;
-    let matcher = load_matcher(&living.rule_dirs(&a.rules), &living.disabled_rules)?;
+    let max = living.max_file_size(a.engine.max_file_size.as_deref())?;
+    let threads = crate::config::threads(a.engine.threads)?;
+    let matcher = load_matcher(&living.rule_dirs(&a.engine.rules), &living.disabled_rules)?;
     let output = OutputConfig {
         format: Format::Human,
         path: None,

@@ -10,7 +10,7 @@ use crate::finding::{History, Origin};
 use crate::input::git::{self as g, ci, BlobJob, Survey};
 use crate::input::{InputError, Skip};
 use crate::rules::Matcher;
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 use git2::{Oid, Repository};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::{HashMap, HashSet};
@@ -37,14 +37,10 @@ pub enum Mode {
 
 pub fn run(args: &GitArgs) -> Result<u8> {
     let output = OutputConfig::from_args(&args.output);
-    if let Some(s) = &args.max_file_size {
+    if let Some(s) = &args.engine.max_file_size {
         parse_size(s)?;
     }
-    let threads = match args.threads {
-        Some(0) => bail!("--threads must be at least 1"),
-        Some(n) => n,
-        None => std::thread::available_parallelism().map_or(2, |n| n.get()),
-    };
+    let threads = crate::config::threads(args.engine.threads)?;
     let mode = if args.staged {
         Mode::Staged {
             all_content: args.all_content,
@@ -100,11 +96,14 @@ pub fn run(args: &GitArgs) -> Result<u8> {
         ..LivingChoice::from_args(&args.living)
     };
     let living = Living::load(&root, &[], choice)?;
-    let max_file_size = living.max_file_size(args.max_file_size.as_deref())?;
+    let max_file_size = living.max_file_size(args.engine.max_file_size.as_deref())?;
     let mut notes = Vec::new();
     let account_args = living.account_args(&args.account, &mut notes);
     super::account::options(&account_args)?;
-    let matcher = load_matcher(&living.rule_dirs(&args.rules), &living.disabled_rules)?;
+    let matcher = load_matcher(
+        &living.rule_dirs(&args.engine.rules),
+        &living.disabled_rules,
+    )?;
     let mut outcome = scan(&repo, &mode, &matcher, max_file_size, threads, &output)?;
     super::accept(&mut outcome, &living.filters);
     if !outcome.findings.is_empty() {

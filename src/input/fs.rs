@@ -231,3 +231,19 @@ pub fn display(p: &Path) -> String {
         .map(str::to_string)
         .unwrap_or_else(|| s.into_owned())
 }
+
+/// Resolve `.` and `..` lexically (symlinks are not followed: the path stays as the user sees
+/// it). Used to make report paths relative to a repository root.
+pub fn normalize(p: &Path) -> std::path::PathBuf {
+    let mut out = std::path::PathBuf::new();
+    for c in p.components() {
+        match c {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}

@@ -20,7 +20,7 @@ use crate::finding::{Finding, Location, Origin};
 use crate::upstash::{Liveness, Ownership};
 use std::collections::{HashMap, HashSet};
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 pub fn write(r: &Report<'_>, _opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
     let mut roots = Roots::new();
@@ -174,7 +174,8 @@ impl Roots {
     }
 
     fn relative(&mut self, p: &Path) -> String {
-        let abs = std::fs::canonicalize(p).unwrap_or_else(|_| normalize(&self.cwd.join(p)));
+        let abs = std::fs::canonicalize(p)
+            .unwrap_or_else(|_| crate::input::fs::normalize(&self.cwd.join(p)));
         let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
         let root = self
             .by_dir
@@ -195,20 +196,6 @@ impl Roots {
             Err(_) => abs.to_string_lossy().into_owned(),
         }
     }
-}
-
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use super::{Options, Report};
 use crate::finding::{Finding, Location, Origin};
 use serde_json::{json, Value};
 use std::io::Write;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Component, Path};
 
 /// The OASIS schema this output conforms to (the `id` of the published schema).
 const SCHEMA: &str =
@@ -156,26 +156,11 @@ fn artifact_uri(display: &str, file: Option<&Path>, cwd: Option<&Path>) -> Strin
     let Some(cwd) = cwd else {
         return uri(display);
     };
-    let absolute = normalize(&cwd.join(path));
-    match absolute.strip_prefix(normalize(cwd)) {
+    let absolute = crate::input::fs::normalize(&cwd.join(path));
+    match absolute.strip_prefix(crate::input::fs::normalize(cwd)) {
         Ok(rel) if !rel.as_os_str().is_empty() => uri(&rel.to_string_lossy()),
         _ => format!("file://{}", uri(&absolute.to_string_lossy())),
     }
-}
-
-/// Resolve `.` and `..` lexically (symlinks are not followed: the path stays as the user sees it).
-fn normalize(p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in p.components() {
-        match c {
-            Component::CurDir => {}
-            Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }
 
 /// A path as a SARIF URI reference: forward slashes, reserved bytes percent-encoded.
