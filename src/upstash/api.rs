@@ -284,6 +284,18 @@ impl DeveloperApi {
         self.call(Method::GET, url, Retry::Read).await?.json(&what)
     }
 
+    /// A write whose answer is a JSON document (the resource with its new values).
+    async fn post_json<T: serde::de::DeserializeOwned>(
+        &self,
+        segments: &[&str],
+    ) -> Result<T, ApiError> {
+        let url = self.url(segments);
+        let what = format!("POST {}", url.path());
+        self.call(Method::POST, url, Retry::Write)
+            .await?
+            .json(&what)
+    }
+
     async fn post(&self, segments: &[&str]) -> Result<Answer, ApiError> {
         self.call(Method::POST, self.url(segments), Retry::Write)
             .await
@@ -305,11 +317,7 @@ impl DeveloperApi {
     /// `POST /redis/reset-password/{id}`: rotates the password and both REST tokens; answers
     /// with the database and its new values.
     pub async fn reset_redis_password(&self, id: &str) -> Result<Database, ApiError> {
-        let url = self.url(&["redis", "reset-password", id]);
-        let what = format!("POST {}", url.path());
-        self.call(Method::POST, url, Retry::Write)
-            .await?
-            .json(&what)
+        self.post_json(&["redis", "reset-password", id]).await
     }
 
     pub async fn vector_indexes(&self) -> Result<Vec<Index>, ApiError> {
@@ -351,11 +359,7 @@ impl DeveloperApi {
 
     /// `POST /qstash/rotate-token/{id}`: answers with the user and its new token.
     pub async fn rotate_qstash_token(&self, id: &str) -> Result<QstashUser, ApiError> {
-        let url = self.url(&["qstash", "rotate-token", id]);
-        let what = format!("POST {}", url.path());
-        self.call(Method::POST, url, Retry::Write)
-            .await?
-            .json(&what)
+        self.post_json(&["qstash", "rotate-token", id]).await
     }
 
     /// `GET /auditlogs` (outside `/v2`).

@@ -356,3 +356,45 @@ pub fn kv_host(f: &mut Fake, number: u64) -> String {
 pub fn wide_number(f: &mut Fake) -> u64 {
     f.rng().u64(1 << 20..1 << 40)
 }
+
+/// One real-shaped value of every layout with a structure (Redis current 2- and 8-byte ids,
+/// read-only, legacy read-write and read-only, Vector, Search, QStash), each under the variable
+/// it is usually assigned to. `n` and `w` are 2- and 8-byte database numbers; `suffix` goes
+/// after a read-write token's hex field. Negative tests mask or truncate them.
+pub fn layout_samples(
+    f: &mut Fake,
+    n: u64,
+    w: u64,
+    suffix: u32,
+    ep: &str,
+) -> Vec<(&'static str, String)> {
+    vec![
+        (
+            "UPSTASH_REDIS_REST_TOKEN",
+            f.redis_token_with(n, false, false, None),
+        ),
+        (
+            "UPSTASH_REDIS_REST_TOKEN",
+            f.redis_token_with(w, false, true, Some(suffix)),
+        ),
+        (
+            "KV_REST_API_READ_ONLY_TOKEN",
+            f.redis_token_with(n, true, false, None),
+        ),
+        (
+            "KV_REST_API_READ_ONLY_TOKEN",
+            f.redis_token_with(w, true, true, None),
+        ),
+        (
+            "UPSTASH_REDIS_REST_TOKEN",
+            f.redis_token_legacy_parts(n).token,
+        ),
+        (
+            "UPSTASH_REDIS_REST_TOKEN",
+            f.redis_token_legacy_readonly(n).token,
+        ),
+        ("UPSTASH_VECTOR_REST_TOKEN", f.vector_token(ep, false)),
+        ("UPSTASH_SEARCH_READONLY_TOKEN", f.vector_token(ep, true)),
+        ("QSTASH_TOKEN", f.qstash_token()),
+    ]
+}

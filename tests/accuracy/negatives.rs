@@ -56,35 +56,7 @@ fn negatives(f: &mut Fake) -> Vec<(String, String)> {
     let mut masked = String::new();
     let mut truncated = String::new();
     let ep = f.index_endpoint();
-    let samples = [
-        (
-            "UPSTASH_REDIS_REST_TOKEN",
-            f.redis_token_with(n, false, false, None),
-        ),
-        (
-            "UPSTASH_REDIS_REST_TOKEN",
-            f.redis_token_with(n, false, true, Some(42)),
-        ),
-        (
-            "KV_REST_API_READ_ONLY_TOKEN",
-            f.redis_token_with(n, true, false, None),
-        ),
-        (
-            "KV_REST_API_READ_ONLY_TOKEN",
-            f.redis_token_with(n, true, true, None),
-        ),
-        (
-            "UPSTASH_REDIS_REST_TOKEN",
-            f.redis_token_legacy_parts(n).token,
-        ),
-        (
-            "UPSTASH_REDIS_REST_TOKEN",
-            f.redis_token_legacy_readonly(n).token,
-        ),
-        ("UPSTASH_VECTOR_REST_TOKEN", f.vector_token(&ep, false)),
-        ("UPSTASH_SEARCH_READONLY_TOKEN", f.vector_token(&ep, true)),
-        ("QSTASH_TOKEN", f.qstash_token()),
-    ];
+    let samples = layout_samples(f, n, n, 42, &ep);
     for (name, v) in &samples {
         for m in masked_forms(v) {
             masked.push_str(&format!("{name}=\"{m}\"\n"));

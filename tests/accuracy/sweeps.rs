@@ -193,37 +193,9 @@ fn masked_and_truncated_forms_of_every_layout_give_nothing() {
         let w = wide_number(&mut f);
         let ep = f.index_endpoint();
         let suffix = f.rng().u32(1..99_999);
-        let values = [
-            (
-                "UPSTASH_REDIS_REST_TOKEN",
-                f.redis_token_with(n, false, false, None),
-            ),
-            (
-                "UPSTASH_REDIS_REST_TOKEN",
-                f.redis_token_with(w, false, true, Some(suffix)),
-            ),
-            (
-                "KV_REST_API_READ_ONLY_TOKEN",
-                f.redis_token_with(n, true, false, None),
-            ),
-            (
-                "KV_REST_API_READ_ONLY_TOKEN",
-                f.redis_token_with(w, true, true, None),
-            ),
-            (
-                "UPSTASH_REDIS_REST_TOKEN",
-                f.redis_token_legacy_parts(n).token,
-            ),
-            (
-                "UPSTASH_REDIS_REST_TOKEN",
-                f.redis_token_legacy_readonly(n).token,
-            ),
-            ("UPSTASH_VECTOR_REST_TOKEN", f.vector_token(&ep, false)),
-            ("UPSTASH_SEARCH_READONLY_TOKEN", f.vector_token(&ep, true)),
-            ("QSTASH_TOKEN", f.qstash_token()),
-            ("UPSTASH_REDIS_PASSWORD", f.hex(32)),
-            ("UPSTASH_API_KEY", f.api_key()),
-        ];
+        let mut values = layout_samples(&mut f, n, w, suffix, &ep);
+        values.push(("UPSTASH_REDIS_PASSWORD", f.hex(32)));
+        values.push(("UPSTASH_API_KEY", f.api_key()));
         for (name, v) in &values {
             // The intact value is found: the forms below fail for what was done to them.
             let intact = scanner.scan(format!("{name}={v}\n").as_bytes());
