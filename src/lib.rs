@@ -6,20 +6,20 @@
 //! ([`input`]) -> [`scan`] with compiled [`rules`] and structural [`decode`]rs -> [`filter`]
 //! (public values, dedup, inline [`allow`] markers, allowed hashes, [`baseline`]) -> [`report`].
 
-pub mod allow;
 pub mod app;
-pub mod baseline;
 pub mod cli;
 pub mod config;
-pub mod config_file;
 pub mod decode;
-#[doc(hidden)]
-pub mod fake;
-pub mod filter;
 pub mod finding;
 pub mod input;
 pub mod report;
 pub mod revoke;
 pub mod rules;
 pub mod scan;
+pub mod suppress;
 pub mod upstash;
+
+pub use config::file as config_file;
+pub use scan::aggregate as filter;
+pub use suppress::baseline;
+pub use suppress::paths as allow;

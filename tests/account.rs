@@ -4,9 +4,9 @@
 //! secrets on Upstash's hosts. Findings come from the real scanner, so these tests also cover
 //! what the scanner hands the account check.
 
+use crate::common::Fake;
 use crate::emulator::{legacy_token, scan, shop, Emulator, Fault, FaultKind, World, OPS};
 use std::time::{Duration, Instant};
-use upsweep::fake::Fake;
 use upsweep::finding::{sha256_hex, Finding};
 use upsweep::upstash::{
     self, AccountConfig, AccountReport, ApiError, ApiKeyStatus, Credential, FindingVerdict,

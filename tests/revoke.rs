@@ -392,7 +392,7 @@ fn a_dry_run_changes_nothing_and_lists_what_needs_no_action() {
     let s = shop(102);
     let env = TestEnv::new();
     plant(&env, &s);
-    let stranger = upsweep::fake::Fake::new(5).redis_token(12345, false, false);
+    let stranger = crate::common::Fake::new(5).redis_token(12345, false, false);
     env.write("leaks/other.env", format!("OTHER_REDIS_TOKEN={stranger}\n"));
     let before = every_value(&s.emu);
     s.emu.clear_log();

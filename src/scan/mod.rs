@@ -13,11 +13,13 @@
 //! fonts, compiled code) costs a cheap byte-class pass instead of a regex pass. Decoders and
 //! context windows still see the whole file.
 
+pub mod aggregate;
 pub mod context;
+pub mod lint;
 
 use crate::decode::{self, DecoderKind};
 use crate::finding::{Context, Kind, RawMatch};
-use crate::rules::Matcher;
+use crate::rules::{load, Matcher, Rule};
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use regex_automata::util::captures::Captures;

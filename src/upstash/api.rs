@@ -7,7 +7,7 @@
 //! where it matters (every listed resource has its id, or the answer is `Malformed`).
 //! Credential fields are [`Secret`]s.
 
-use super::config::{Account, Secret};
+use super::credentials::{Account, Secret};
 use super::error::ApiError;
 use super::http::{Answer, Auth, Http, Request, Retry, Trust};
 use reqwest::{Method, Url};
@@ -214,7 +214,7 @@ impl DeveloperApi {
         {
             configured.clone()
         } else {
-            Url::parse(super::config::DEFAULT_API_URL).expect("default API URL")
+            Url::parse(super::credentials::DEFAULT_API_URL).expect("default API URL")
         };
         DeveloperApi {
             http: http.clone(),

@@ -6,7 +6,7 @@
 //! the log, so the user can see what a leaked key did.
 
 use super::api::DeveloperApi;
-use super::config::{Account, Secret};
+use super::credentials::{Account, Secret};
 use super::error::ApiError;
 use super::http::Http;
 use super::inventory::Inventory;

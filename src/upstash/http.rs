@@ -8,12 +8,12 @@
 //!   configured account's own key ([`Trust::Account`]); a found secret ([`Trust::FoundSecret`])
 //!   goes to Upstash's hosts and nowhere else.
 //!
-//! With `UPSWEEP_TEST_UPSTASH_ADDR` set (a loopback address, checked in [`super::config`]),
+//! With `UPSWEEP_TEST_UPSTASH_ADDR` set (a loopback address, checked in [`super::credentials`]),
 //! every request for an Upstash host goes to that address over plain HTTP with the original
 //! `Host` header. Nothing else can redirect a request: HTTP redirects are not followed, and
 //! proxies from the environment are ignored whenever plain HTTP is in play.
 
-use super::config::{AccountConfig, Limits, Secret};
+use super::credentials::{AccountConfig, Limits, Secret};
 use super::error::{body_message, ApiError};
 use reqwest::header::{HeaderMap, ACCEPT, HOST, RETRY_AFTER};
 use reqwest::{Method, Url};
@@ -472,7 +472,7 @@ fn status_error(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::upstash::config::Account;
+    use crate::upstash::credentials::Account;
 
     #[test]
     fn only_upstash_hosts_are_upstash_hosts() {

@@ -9,7 +9,7 @@
 
 use super::api::AuditLog;
 use super::api::{index_slug, Database, DeveloperApi, Index, QstashApi, QstashUser, Team};
-use super::config::{Account, Secret};
+use super::credentials::{Account, Secret};
 use super::error::ApiError;
 use super::http::Http;
 use super::verdict::{AccountSummary, Problem, Product};

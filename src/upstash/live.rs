@@ -8,7 +8,7 @@
 //! bounded in number at once, spaced per host, and end at the run's deadline.
 
 use super::api::{index_slug, qstash_host};
-use super::config::Secret;
+use super::credentials::Secret;
 use super::http::{is_upstash_host, Http};
 use super::ownership::is_redis_host;
 use super::verdict::{FindingVerdict, LiveVerdict, Liveness, Ownership, Product};

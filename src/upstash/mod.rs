@@ -40,7 +40,7 @@
 
 pub mod api;
 pub mod apikey;
-pub mod config;
+pub mod credentials;
 pub mod error;
 pub mod http;
 pub mod inventory;
@@ -51,7 +51,7 @@ pub mod verdict;
 pub use api::{
     qstash_host, Database, DeveloperApi, Index, QstashApi, QstashUser, SigningKeys, Team,
 };
-pub use config::{parse_account_file, Account, AccountConfig, Limits, Secret};
+pub use credentials::{parse_account_file, Account, AccountConfig, Limits, Secret};
 pub use error::ApiError;
 pub use http::{is_upstash_host, Http};
 pub use inventory::Inventory;

@@ -6,7 +6,8 @@ use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-pub use upsweep::fake::Fake;
+mod fake;
+pub use fake::Fake;
 
 /// A temporary directory to plant files in and scan.
 pub struct TestEnv {

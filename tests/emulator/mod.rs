@@ -22,6 +22,7 @@ mod server;
 #[allow(unused_imports)]
 pub use fixtures::{scan, shop, Shop, OPS};
 
+use crate::common::Fake;
 use axum::Router;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE};
 use base64::Engine;
@@ -30,7 +31,6 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use upsweep::fake::Fake;
 use upsweep::upstash::{Account, AccountConfig, Limits};
 
 /// Whose a resource or an API key is: a user's personal account or a team.

@@ -192,7 +192,7 @@ impl Fake {
                 .collect();
             let key = format!("sig_{body}");
             // Bare keys must pass the decoder's randomness test (about 1 in 800 random keys fail it).
-            if crate::decode::signing_key(key.as_bytes(), 0).is_some() {
+            if upsweep::decode::signing_key(key.as_bytes(), 0).is_some() {
                 return key;
             }
         }

@@ -1,6 +1,8 @@
 //! Validated, plain settings (no clap below this line): what `cli` parsed, checked and with
 //! defaults resolved.
 
+pub mod file;
+
 use crate::allow::PathGlobs;
 use crate::baseline::Baseline;
 use crate::cli::{

@@ -1,0 +1,4 @@
+//! What a project accepts.
+
+pub mod baseline;
+pub mod paths;
