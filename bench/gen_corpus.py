@@ -7,8 +7,8 @@ Deterministic: the same --seed and --size-mb give byte-identical trees. Writes
   OUT/tree/...          the files to scan
   OUT/manifest.json     every planted secret: kind and exact locations (path, line, column)
 
-The fake credentials follow FORMATS.md's layouts with random content (as upsweep::fake::Fake
-does); none is, or ever was, a real credential. Usage:
+The fake credentials follow the layouts of docs/formats.md with random content (as
+tests/common/fake.rs does); none is, or ever was, a real credential. Usage:
   python3 bench/gen_corpus.py --out bench/corpus [--seed 1] [--size-mb 320]
 """
 

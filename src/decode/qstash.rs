@@ -1,6 +1,6 @@
 //! QStash tokens (standard base64 of `{"UserID":..,"Password":..}`) and signing keys
 //! (`sig_` + 28 base58 characters). The QStash development server's published credentials are
-//! recognised and marked as public values (FORMATS.md §1.4) so they can be suppressed.
+//! recognised and marked as public values (docs/formats.md §1.4) so they can be suppressed.
 
 use super::text::{canonical, ends_cleanly, is_hex32, starts_cleanly, Alphabet, Written};
 use super::Decoded;

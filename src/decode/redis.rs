@@ -1,4 +1,4 @@
-//! Redis REST tokens (FORMATS.md §1.1): base64url of a header (type, database number, layout
+//! Redis REST tokens (docs/formats.md §1.1): base64url of a header (type, database number, layout
 //! flag, two field lengths) and two fields. The header's lengths must add up to exactly the
 //! decoded length, which rejects placeholders, truncations and random base64 at once.
 
@@ -151,7 +151,7 @@ fn is_uuid_like(v: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    /// The public example value from Upstash's old API documentation (FORMATS.md §1.1).
+    /// The public example value from Upstash's old API documentation (docs/formats.md §1.1).
     const DOCS_EXAMPLE: &str = "AXW_ASQgOTZhZDA4NTYtMDNiMS00ZWU3LTk2NjYtZTgxYWJkMDM0OWUxMDM4YThlMjdjNDVlNDMwNjhkNWYxODYwODUzOTk4ODQ=";
 
     #[test]

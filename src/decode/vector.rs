@@ -1,4 +1,4 @@
-//! Vector and Search tokens (FORMATS.md §1.2): standard base64 of a 4-byte header (zero, then
+//! Vector and Search tokens (docs/formats.md §1.2): standard base64 of a 4-byte header (zero, then
 //! the lengths of endpoint, user and password) followed by those three fields. The token names
 //! its own index endpoint; the user says read-write (`admin`) or read-only (`readonly`).
 

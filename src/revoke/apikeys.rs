@@ -1,4 +1,4 @@
-//! Leaked Developer API keys. No API lists or deletes them (FORMATS.md §2), so revocation is
+//! Leaked Developer API keys. No API lists or deletes them (docs/formats.md §2), so revocation is
 //! the user's, in the console; upsweep gives the steps, and `upsweep revoke --check-api-key`
 //! then proves the work: each leaked key is tried again with a read-only call (`GET /v2/teams`,
 //! only ever to `api.upstash.com`) and must now get 401, and the audit log's actions made with

@@ -1,9 +1,9 @@
 //! Carrying out a plan, one action at a time, each bounded and checked:
 //!
 //! 1. **Write access, up front.** Upstash has no call that says whether an API key is
-//!    read-only (no permissions field in `GET /teams`, the audit log or anywhere else in
-//!    `developer-api.openapi.yml`). So before the first rotation with a key, upsweep sends it
-//!    one write that cannot change anything: `POST /redis/reset-password/` on the nil UUID,
+//!    read-only (no permissions field in `GET /teams`, the audit log or anywhere else in the
+//!    Developer API; docs/formats.md §2). So before the first rotation with a key, upsweep
+//!    sends it one write that cannot change anything: `POST /redis/reset-password/` on the nil UUID,
 //!    which no database has. A read-only key is refused with `Readonly API key` and upsweep
 //!    then attempts nothing with it; a key with write access gets a 404. Should Upstash look
 //!    the resource up before checking the key (any answer other than `Readonly API key`),

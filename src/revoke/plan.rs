@@ -1,6 +1,6 @@
 //! From leaks to a plan: fetch the account's inventory now, judge every leak again against it
-//! (SHA-256 against the hashes of the current credentials, FORMATS.md §1-2), and turn each leak
-//! that is `owned` and current into an action on its resource (FORMATS.md §3). One action per
+//! (SHA-256 against the hashes of the current credentials, docs/formats.md §1-2), and turn each leak
+//! that is `owned` and current into an action on its resource (docs/formats.md §3). One action per
 //! resource and kind of rotation, however many of its credentials leaked.
 //!
 //! Everything else is listed with its reason: `owned-rotated` and `not-owned` need no action,
@@ -116,7 +116,7 @@ fn reported_api_key(l: &Leak, inv: &Inventory, limit: usize) -> FindingVerdict {
     }
 }
 
-/// The rotations upsweep can make (FORMATS.md §3).
+/// The rotations upsweep can make (docs/formats.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ActionKind {
     /// `POST /redis/reset-password/{id}`: the password and both REST tokens.

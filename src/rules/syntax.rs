@@ -17,7 +17,7 @@ pub struct RuleSyntax {
     pub id: String,
     /// Short human name.
     pub name: String,
-    /// The kind reported when the decoder does not refine it (FORMATS.md §1 names).
+    /// The kind reported when the decoder does not refine it (docs/formats.md §1 names).
     pub kind: String,
     pub description: String,
     /// A regular expression over bytes. A group named `secret` marks the value; without one the

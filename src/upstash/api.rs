@@ -1,6 +1,5 @@
 //! Typed clients for the two APIs the account check and revocation use: the Developer API
-//! (HTTP Basic, the account's email and API key; FORMATS.md §2, `developer-api.openapi.yml`)
-//! and the QStash API's signing-key endpoints (Bearer, a region's QStash token).
+//! (HTTP Basic, the account's email and API key; docs/formats.md §2) and the QStash API's signing-key endpoints (Bearer, a region's QStash token).
 //!
 //! Answers are read leniently where Upstash varies (empty strings for hidden credentials,
 //! `null` for empty lists, a database endpoint given as a slug or a full host) and strictly
@@ -46,7 +45,7 @@ impl Database {
         full_host(&self.endpoint, ".upstash.io")
     }
 
-    /// The number at the end of its host, which its REST tokens carry (FORMATS.md §1.1).
+    /// The number at the end of its host, which its REST tokens carry (docs/formats.md §1.1).
     pub fn number(&self) -> Option<u64> {
         crate::decode::host_number(&self.host())
     }

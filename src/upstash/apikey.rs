@@ -1,4 +1,4 @@
-//! A found Developer API key. Upstash has no API to list or delete API keys (FORMATS.md §2), so
+//! A found Developer API key. Upstash has no API to list or delete API keys (docs/formats.md §2), so
 //! ownership cannot be read from the inventory: the key is tried with a read-only call
 //! (`GET /v2/teams`, sent only to `api.upstash.com`) with the email written beside it, then
 //! each configured account's email. The report says whether it works and for whom, and shows

@@ -310,7 +310,7 @@ fn look_alikes_do_not_hide_a_real_token_among_them() {
 // Published values: suppressed, and shown as suppressed with --verbose
 // ---------------------------------------------------------------------------------------------
 
-/// The QStash development server's credentials, as FORMATS.md §1.4 lists them (written out
+/// The QStash development server's credentials, as docs/formats.md §1.4 lists them (written out
 /// here, not taken from the code, so a typo in the code's list fails this test).
 const DEV_SIGNING_KEYS: [&str; 10] = [
     "sig_7kYjw48mhY7kAjqNGcy6cr29RJ6r",

@@ -1,6 +1,7 @@
 //! Structurally valid *fake* credentials for tests, rule examples and the benchmark corpus.
-//! They follow FORMATS.md's layouts with random content, so they exercise the decoders exactly
-//! as real values would; none is, or was ever, a real credential.
+//! They follow the layouts of docs/formats.md with random content, so they exercise the
+//! decoders exactly as real values would; none is, or was ever, a real credential. Test-only:
+//! not part of the shipped library.
 
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use base64::Engine;

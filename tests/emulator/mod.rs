@@ -1,9 +1,9 @@
 //! An emulator of the Upstash services upsweep talks to, for tests: the Developer API
-//! (`developer-api.openapi.yml`, FORMATS.md §2), the QStash signing-key endpoints, Redis REST
-//! `/ping` and Vector/Search `/info`. One axum server on 127.0.0.1:0 answers for every host;
-//! requests are routed by their `Host` header, as `UPSWEEP_TEST_UPSTASH_ADDR` sends them.
+//! (docs/formats.md §2), the QStash signing-key endpoints, Redis REST `/ping` and Vector/Search
+//! `/info`. One axum server on 127.0.0.1:0 answers for every host; requests are routed by their
+//! `Host` header, as `UPSWEEP_TEST_UPSTASH_ADDR` sends them.
 //!
-//! - State is a [`World`] built with [`upsweep::fake::Fake`] (so every token decodes like a real
+//! - State is a [`World`] built with [`crate::common::Fake`] (so every token decodes like a real
 //!   one), mutable and inspectable while the server runs ([`Emulator::world`]).
 //! - Basic auth is checked against API keys; a key sees one context (personal or one team);
 //!   read-only keys cannot write (`Readonly API key`); users made through Vercel/Fly get 403.
@@ -489,7 +489,7 @@ impl World {
     }
 }
 
-/// A legacy Redis REST token (FORMATS.md §1.1) for a database number, id and password.
+/// A legacy Redis REST token (docs/formats.md §1.1) for a database number, id and password.
 pub fn legacy_token(number: u64, id: &str, password: &str) -> String {
     let mut b = vec![
         0x01,
