@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::PathBuf;
 
-/// The credential kinds of FORMATS.md §1, spelled as the reports spell them.
+/// The credential kinds of docs/formats.md §1, spelled as the reports spell them.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, serde::Deserialize,
 )]
@@ -169,7 +169,7 @@ pub enum Origin {
 impl Origin {
     pub fn display_path(&self) -> String {
         match self {
-            Origin::File(p) => crate::input::fs::display(p),
+            Origin::File(p) => crate::util::paths::display(p),
             Origin::Stdin => "<stdin>".to_string(),
             Origin::Git { path: Some(p), .. } => p.clone(),
             Origin::Git {

@@ -1,10 +1,12 @@
 //! upsweep finds leaked Upstash credentials in files and git history, tells which belong to
 //! the user's own account and still work, and rotates the exposed ones.
 //!
-//! The pipeline (see `DESIGN.md` in the project's shared notes):
-//! arguments (and `.upsweep.toml`, [`config_file`]) -> [`config`] -> [`app`] -> inputs
-//! ([`input`]) -> [`scan`] with compiled [`rules`] and structural [`decode`]rs -> [`filter`]
-//! (public values, dedup, inline [`allow`] markers, allowed hashes, [`baseline`]) -> [`report`].
+//! The pipeline (ARCHITECTURE.md at the repository root has the module map and which way the
+//! dependencies run): arguments ([`cli`]) -> plain settings ([`config`], with `.upsweep.toml`)
+//! -> one command in [`app`] -> inputs ([`input`]) driven through the [`scan`]ner, with
+//! compiled [`rules`] and structural [`decode`]rs -> what the project accepts ([`suppress`]) ->
+//! the account check ([`upstash`]) -> the result model ([`outcome`]) -> [`report`].
+//! [`revoke`] plans and makes rotations through the same Upstash clients.
 
 pub mod app;
 pub mod cli;
@@ -12,14 +14,11 @@ pub mod config;
 pub mod decode;
 pub mod finding;
 pub mod input;
+pub mod outcome;
 pub mod report;
 pub mod revoke;
 pub mod rules;
 pub mod scan;
 pub mod suppress;
 pub mod upstash;
-
-pub use config::file as config_file;
-pub use scan::aggregate as filter;
-pub use suppress::baseline;
-pub use suppress::paths as allow;
+pub(crate) mod util;

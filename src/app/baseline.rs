@@ -1,15 +1,15 @@
 //! `upsweep baseline create` and `upsweep baseline prune`: write the secrets found now to a
 //! baseline file (hashes, never secrets), and drop the entries whose secrets are gone. The
-//! format is documented in [`crate::baseline`].
+//! format is documented in [`crate::suppress::baseline`].
 
 use super::git::{self, Mode};
 use super::{accept, exit, Outcome};
-use crate::baseline::Baseline;
 use crate::cli::{BaselineCommand, BaselineCreateArgs, BaselinePruneArgs, BaselineScanArgs};
+use crate::config::file::load_matcher;
 use crate::config::{Living, LivingChoice, OutputConfig, ScanConfig};
-use crate::config_file::load_matcher;
 use crate::input::git as g;
 use crate::report::Format;
+use crate::suppress::baseline::Baseline;
 use anyhow::{bail, Context as _, Result};
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};

@@ -1,11 +1,11 @@
 //! `upsweep config check [FILE]`: validate a config file and say exactly what is wrong and
 //! where, one `FILE:LINE:COLUMN: key `KEY`: message` line per problem (the form editors and
-//! CI logs link to). The format is documented in [`crate::config_file`].
+//! CI logs link to). The format is documented in [`crate::config::file`].
 
 use super::exit;
-use crate::baseline::Baseline;
 use crate::cli::ConfigCommand;
-use crate::config_file::{self, ConfigError, FileConfig, FILE_NAME};
+use crate::config::file::{self as config_file, ConfigError, FileConfig, FILE_NAME};
+use crate::suppress::baseline::Baseline;
 use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 

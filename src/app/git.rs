@@ -4,11 +4,11 @@
 
 use super::{emit, finish, Outcome, Shared, Worker};
 use crate::cli::GitArgs;
+use crate::config::file::load_matcher;
 use crate::config::{parse_size, Living, LivingChoice, OutputConfig};
-use crate::config_file::load_matcher;
 use crate::finding::{History, Origin};
 use crate::input::git::{self as g, ci, BlobJob, Survey};
-use crate::input::{InputError, Skip};
+use crate::outcome::{InputError, Skip};
 use crate::rules::Matcher;
 use anyhow::{Context as _, Result};
 use git2::{Oid, Repository};

@@ -11,12 +11,14 @@ pub use account::FailPolicy;
 
 use crate::cli::{Cli, Command, ListFormat, RulesCommand};
 use crate::config::{Inputs, OutputConfig, ScanConfig};
-use crate::filter::{Aggregator, Filters, Suppressed, Why};
 use crate::finding::Finding;
-use crate::input::{self, Event, InputError, Skip, Stats};
+use crate::input::{self, Event};
+use crate::outcome::{InputError, Skip, Stats, Suppressed, Why};
 use crate::report::{self, Report};
 use crate::rules::{self, Matcher};
+use crate::scan::aggregate::Aggregator;
 use crate::scan::Scanner;
+use crate::suppress::Filters;
 use anyhow::{Context as _, Result};
 use std::collections::HashMap;
 use std::io::Write;
@@ -236,10 +238,10 @@ impl Worker<'_> {
             }
         }
         // Most blobs have no marker at all: one pass says so.
-        let marker = crate::allow::INLINE_MARKER.as_bytes();
+        let marker = crate::suppress::inline::INLINE_MARKER.as_bytes();
         if !found.is_empty() && memchr::memmem::find(&text, marker).is_some() {
             for m in &found {
-                if let Some(reason) = crate::allow::inline_allow(&text, m.offset) {
+                if let Some(reason) = crate::suppress::inline::inline_allow(&text, m.offset) {
                     self.allowed.insert((m.offset, m.secret.clone()), reason);
                 }
             }
@@ -419,7 +421,7 @@ fn rules_command(cmd: RulesCommand) -> Result<u8> {
                 None => (rules::load::embedded()?, Vec::new()),
                 Some(d) => (rules::load::directory(d)?, rules::load::embedded()?),
             };
-            let problems = rules::check::lint(&own, &context);
+            let problems = crate::scan::lint::lint(&own, &context);
             let what = dir
                 .as_ref()
                 .map_or("shipped rules".to_string(), |d| d.display().to_string());

@@ -39,9 +39,10 @@
 //! Precedence: `--max-file-size`, `--fail-on` and `--baseline` replace the file's values;
 //! `--rules` directories are loaded in addition to `rule-dirs`.
 
-use crate::config::parse_size;
+use super::size::parse_size;
 use crate::finding::Kind;
 use crate::rules::{self, load};
+use crate::suppress::allowlist::AllowEntry;
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -70,16 +71,6 @@ impl FailOnSetting {
             FailOnSetting::Owned => "owned",
         }
     }
-}
-
-/// A secret allowed by hash.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllowEntry {
-    /// Lowercase hex.
-    pub sha256: String,
-    pub reason: String,
-    /// When set, the hash is allowed only as this kind.
-    pub kind: Option<Kind>,
 }
 
 /// A checked `.upsweep.toml`.
@@ -175,7 +166,7 @@ pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
             line: 0,
             column: 0,
             key: None,
-            message: format!("cannot read: {}", crate::input::fs::io_message(&e)),
+            message: format!("cannot read: {}", crate::util::io::io_message(&e)),
         }],
     })?;
     parse(&text, path)
@@ -210,7 +201,9 @@ pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
     };
 
     for (i, p) in raw.skip_paths.iter().enumerate() {
-        if let Err(e) = crate::allow::PathGlobs::new(std::slice::from_ref(p.get_ref()), &base) {
+        if let Err(e) =
+            crate::suppress::paths::PathGlobs::new(std::slice::from_ref(p.get_ref()), &base)
+        {
             at(
                 p.span(),
                 format!("skip-paths[{}]", i + 1),
@@ -289,7 +282,7 @@ pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
     for (i, a) in raw.allow.iter().enumerate() {
         let key = |k: &str| format!("allow[{}].{k}", i + 1);
         let sha = a.sha256.get_ref().trim().to_ascii_lowercase();
-        let ok = crate::baseline::is_sha256(&sha);
+        let ok = crate::suppress::baseline::is_sha256(&sha);
         if !ok {
             let got = a.sha256.get_ref();
             let what = if got.len() != 64 {

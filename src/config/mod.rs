@@ -2,19 +2,22 @@
 //! defaults resolved.
 
 pub mod file;
+pub mod size;
 
-use crate::allow::PathGlobs;
-use crate::baseline::Baseline;
+pub use size::parse_size;
+
 use crate::cli::{
     AccountArgs, BaselineScanArgs, ColorChoice, FailOn, LivingArgs, OutputArgs, OutputFormat,
     ScanArgs,
 };
-use crate::config_file::{self, FailOnSetting};
-use crate::filter::Filters;
 use crate::input::fs::WalkOptions;
 use crate::report::Format;
 use crate::rules::Matcher;
+use crate::suppress::baseline::Baseline;
+use crate::suppress::paths::PathGlobs;
+use crate::suppress::Filters;
 use anyhow::{bail, Result};
+use file::FailOnSetting;
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -96,10 +99,10 @@ impl Living {
             }
             Some(c.to_path_buf())
         } else {
-            config_file::discover(root)
+            file::discover(root)
         };
         let parsed = match &file {
-            Some(f) => Some(config_file::load(f).map_err(|e| {
+            Some(f) => Some(file::load(f).map_err(|e| {
                 anyhow::anyhow!(
                     "{e}\n(`upsweep config check` checks the file; --no-config ignores it)"
                 )
@@ -273,7 +276,7 @@ impl ScanConfig {
             Some(p) if !stdin => p.clone(),
             _ => PathBuf::from("."),
         };
-        let root = config_file::find_root(&first);
+        let root = file::find_root(&first);
         let living = Living::load(&root, w.paths, choice)?;
         let max_file_size = living.max_file_size(w.max_file_size)?;
         let inputs = if stdin {
@@ -299,7 +302,7 @@ impl ScanConfig {
 
     /// The rules to scan with: the shipped ones and the extra directories, less the disabled.
     pub fn matcher(&self) -> Result<Matcher> {
-        config_file::load_matcher(&self.rule_dirs, &self.living.disabled_rules)
+        file::load_matcher(&self.rule_dirs, &self.living.disabled_rules)
     }
 }
 
@@ -319,43 +322,5 @@ pub fn threads(flag: Option<usize>) -> Result<usize> {
         Some(0) => bail!("--threads must be at least 1"),
         Some(n) => Ok(n),
         None => Ok(std::thread::available_parallelism().map_or(2, |n| n.get())),
-    }
-}
-
-/// `123`, `64K`, `64M`, `2G` (binary multiples; a trailing `B`/`iB` is accepted).
-pub fn parse_size(s: &str) -> Result<u64> {
-    let t = s.trim();
-    let t = t
-        .strip_suffix("iB")
-        .or_else(|| t.strip_suffix('B'))
-        .unwrap_or(t);
-    let (num, mult) = match t.chars().last() {
-        Some('K' | 'k') => (&t[..t.len() - 1], 1u64 << 10),
-        Some('M' | 'm') => (&t[..t.len() - 1], 1 << 20),
-        Some('G' | 'g') => (&t[..t.len() - 1], 1 << 30),
-        _ => (t, 1),
-    };
-    match num
-        .trim()
-        .parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-    {
-        Some(n) if n > 0 => Ok(n),
-        _ => bail!("invalid size {s:?}: use a number of bytes, or with K, M or G (e.g. 64M)"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sizes() {
-        assert_eq!(parse_size("64M").unwrap(), 64 << 20);
-        assert_eq!(parse_size("10").unwrap(), 10);
-        assert_eq!(parse_size("2GiB").unwrap(), 2 << 30);
-        assert!(parse_size("lots").is_err());
-        assert!(parse_size("0").is_err());
     }
 }

@@ -8,9 +8,11 @@
 
 use super::{Event, InputError, Skip};
 use crate::finding::Origin;
+use crate::util::io::io_message;
+use crate::util::paths::display;
 use ignore::{DirEntry, WalkBuilder, WalkState};
 use std::io::Read;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct WalkOptions {
@@ -21,7 +23,7 @@ pub struct WalkOptions {
     pub threads: usize,
     /// Paths to skip (the config file's `skip-paths`): reported as [`Skip::Excluded`], and a
     /// skipped directory is not entered.
-    pub exclude: Option<std::sync::Arc<crate::allow::PathGlobs>>,
+    pub exclude: Option<std::sync::Arc<crate::suppress::paths::PathGlobs>>,
 }
 
 /// Walk every path; each walking thread gets its own worker from `make_worker`, which is
@@ -173,15 +175,6 @@ fn readable_special(_: std::fs::FileType) -> bool {
     false
 }
 
-/// An I/O error in words, without Rust's "(os error 13)" suffix.
-pub fn io_message(e: &std::io::Error) -> String {
-    let s = e.to_string();
-    match s.find(" (os error") {
-        Some(i) => s[..i].to_string(),
-        None => s,
-    }
-}
-
 fn classify_walk_error(err: &ignore::Error) -> Event<'static> {
     let (path, inner) = unwrap_error(err);
     match inner {
@@ -222,28 +215,4 @@ fn unwrap_error(err: &ignore::Error) -> (Option<String>, &ignore::Error) {
             _ => return (path, e),
         }
     }
-}
-
-/// Paths as the user typed them, without a leading `./`.
-pub fn display(p: &Path) -> String {
-    let s = p.to_string_lossy();
-    s.strip_prefix("./")
-        .map(str::to_string)
-        .unwrap_or_else(|| s.into_owned())
-}
-
-/// Resolve `.` and `..` lexically (symlinks are not followed: the path stays as the user sees
-/// it). Used to make report paths relative to a repository root.
-pub fn normalize(p: &Path) -> std::path::PathBuf {
-    let mut out = std::path::PathBuf::new();
-    for c in p.components() {
-        match c {
-            std::path::Component::CurDir => {}
-            std::path::Component::ParentDir => {
-                out.pop();
-            }
-            other => out.push(other),
-        }
-    }
-    out
 }

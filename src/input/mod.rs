@@ -6,7 +6,7 @@ pub mod fs;
 pub mod git;
 
 use crate::finding::Origin;
-use serde::Serialize;
+pub use crate::outcome::{InputError, Skip};
 use std::borrow::Cow;
 use std::io::Read;
 
@@ -15,78 +15,6 @@ pub enum Event<'a> {
     Blob { origin: Origin, bytes: &'a [u8] },
     Error(InputError),
     Skipped(Skip),
-}
-
-/// Why something was deliberately not scanned (counted in the stats, never silent).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Skip {
-    TooLarge {
-        path: String,
-        size: u64,
-    },
-    Symlink {
-        path: String,
-    },
-    Special {
-        path: String,
-    },
-    /// A directory loop met while following symlinks: its contents were already scanned.
-    Loop {
-        path: String,
-    },
-    /// Under the config file's `skip-paths`.
-    Excluded {
-        path: String,
-    },
-}
-
-/// An input that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InputError {
-    pub path: String,
-    pub message: String,
-}
-
-/// Counters a run reports in `stats`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Stats {
-    pub files_scanned: u64,
-    pub bytes_scanned: u64,
-    pub skipped_too_large: u64,
-    pub skipped_symlinks: u64,
-    pub skipped_special: u64,
-    pub symlink_loops: u64,
-    /// Files or directories (scan), or places in history (git), under `skip-paths`.
-    pub skipped_by_config: u64,
-    pub suppressed_public: u64,
-    /// Occurrences on lines marked `upsweep:allow`.
-    pub suppressed_inline: u64,
-    /// Secrets allowed by hash in `.upsweep.toml`.
-    pub suppressed_allowed: u64,
-    /// Secrets in the baseline.
-    pub suppressed_baseline: u64,
-    pub errors: u64,
-    pub duration_ms: u64,
-    /// Git scans: commits whose trees (or changes) were examined.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub git_commits: Option<u64>,
-}
-
-impl Stats {
-    pub fn add(&mut self, o: &Stats) {
-        self.files_scanned += o.files_scanned;
-        self.bytes_scanned += o.bytes_scanned;
-        self.skipped_too_large += o.skipped_too_large;
-        self.skipped_symlinks += o.skipped_symlinks;
-        self.skipped_special += o.skipped_special;
-        self.symlink_loops += o.symlink_loops;
-        self.skipped_by_config += o.skipped_by_config;
-        self.suppressed_public += o.suppressed_public;
-        self.suppressed_inline += o.suppressed_inline;
-        self.suppressed_allowed += o.suppressed_allowed;
-        self.suppressed_baseline += o.suppressed_baseline;
-        self.errors += o.errors;
-    }
 }
 
 /// The text a scan should see: a UTF-8 byte-order mark is dropped, UTF-16 files (with a byte-order mark, as Windows tools write
@@ -124,7 +52,7 @@ pub fn stdin(limit: u64, emit: &mut dyn FnMut(Event<'_>)) {
     match read {
         Err(e) => emit(Event::Error(InputError {
             path: "<stdin>".into(),
-            message: format!("cannot read standard input: {}", fs::io_message(&e)),
+            message: format!("cannot read standard input: {}", crate::util::io::io_message(&e)),
         })),
         Ok(_) if buf.len() as u64 > limit => emit(Event::Error(InputError {
             path: "<stdin>".into(),

@@ -175,7 +175,7 @@ impl Roots {
 
     fn relative(&mut self, p: &Path) -> String {
         let abs = std::fs::canonicalize(p)
-            .unwrap_or_else(|_| crate::input::fs::normalize(&self.cwd.join(p)));
+            .unwrap_or_else(|_| crate::util::paths::normalize(&self.cwd.join(p)));
         let dir = abs.parent().map(Path::to_path_buf).unwrap_or_default();
         let root = self
             .by_dir

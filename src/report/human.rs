@@ -2,8 +2,8 @@
 //! asked for or on a terminal without `NO_COLOR`.
 
 use super::{Options, Report};
-use crate::filter::Why;
 use crate::finding::{Details, Finding, Kind};
+use crate::outcome::Why;
 use crate::upstash::{AccountReport, FindingVerdict, Ownership};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -270,7 +270,7 @@ fn write_verdict(v: &FindingVerdict, paint: &Paint, out: &mut dyn Write) -> std:
                 out,
                 "    {} {} by {}{}",
                 e.timestamp
-                    .map(|t| crate::input::git::rfc3339(
+                    .map(|t| crate::util::time::rfc3339(
                         t / if t > 10_000_000_000 { 1000 } else { 1 }
                     ))
                     .unwrap_or_default(),

@@ -1,4 +1,4 @@
-//! Reports: one printer per format behind [`write`]. Printers only read a finished
+//! Reports: one printer per format behind [`write()`]. Printers only read a finished
 //! [`Report`]; none of them prints a full secret unless `show_secrets` is set.
 
 mod github;
@@ -7,7 +7,7 @@ mod json;
 mod sarif;
 
 use crate::finding::Finding;
-use crate::input::{InputError, Stats};
+use crate::outcome::{InputError, Stats, Suppressed};
 use std::io::Write;
 
 /// The version of the JSON report schema (README, "Output"). Bumped only on breaking changes.
@@ -43,7 +43,7 @@ pub struct Report<'a> {
     pub stats: &'a Stats,
     /// What was found and not reported (published values, allowed, baselined), for
     /// `--verbose`.
-    pub suppressed: &'a [crate::filter::Suppressed],
+    pub suppressed: &'a [Suppressed],
     pub rules: &'a [crate::rules::Rule],
     /// The account check's verdicts, when one ran.
     pub account: Option<&'a crate::upstash::AccountReport>,

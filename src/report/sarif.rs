@@ -10,6 +10,7 @@
 
 use super::{Options, Report};
 use crate::finding::{Finding, Location, Origin};
+use crate::util::paths::normalize;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Component, Path};
@@ -156,8 +157,8 @@ fn artifact_uri(display: &str, file: Option<&Path>, cwd: Option<&Path>) -> Strin
     let Some(cwd) = cwd else {
         return uri(display);
     };
-    let absolute = crate::input::fs::normalize(&cwd.join(path));
-    match absolute.strip_prefix(crate::input::fs::normalize(cwd)) {
+    let absolute = normalize(&cwd.join(path));
+    match absolute.strip_prefix(normalize(cwd)) {
         Ok(rel) if !rel.as_os_str().is_empty() => uri(&rel.to_string_lossy()),
         _ => format!("file://{}", uri(&absolute.to_string_lossy())),
     }

@@ -11,6 +11,7 @@
 
 use super::execute::ActionResult;
 use super::plan::Action;
+use crate::util::time::rfc3339;
 use anyhow::{Context as _, Result};
 use serde_json::json;
 use std::fs::File;
@@ -81,9 +82,6 @@ pub fn now_rfc3339() -> String {
         .unwrap_or(0);
     rfc3339(secs)
 }
-
-/// Seconds since the epoch as an RFC 3339 UTC time (the one formatter the reports use).
-pub use crate::input::git::rfc3339;
 
 #[cfg(test)]
 mod tests {

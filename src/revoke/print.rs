@@ -215,7 +215,7 @@ fn audit_entries(w: &mut dyn Write, entries: &[&AuditEntry]) -> io::Result<()> {
     for e in entries {
         let time = e
             .timestamp
-            .map(super::audit::rfc3339)
+            .map(crate::util::time::rfc3339)
             .unwrap_or_else(|| "(no time)".to_string());
         let mut line = format!("    {time}  {}  {}", e.account, e.action);
         if let Some(ent) = &e.entity {

@@ -1,7 +1,6 @@
 //! Rules in three stages: as written ([`syntax`]), checked ([`Rule`]), and compiled into one
 //! multi-pattern [`Matcher`] that finds every rule's candidates in a single pass over the bytes.
 
-pub use crate::scan::lint as check;
 pub mod load;
 pub mod syntax;
 

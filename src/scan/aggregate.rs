@@ -1,47 +1,13 @@
-//! Between the scanner and the reports: drop values Upstash publishes (the QStash development
-//! server's credentials), fold every occurrence of the same secret into one [`Finding`], and
-//! set aside what the project has accepted: lines marked `upsweep:allow`, secrets allowed by
-//! hash in `.upsweep.toml`, secrets in a baseline, and places under `skip-paths`.
-//!
-//! Nothing set aside is dropped silently: each becomes a [`Suppressed`] entry, counted in the
-//! stats and listed by `--verbose`.
+//! Folds every occurrence of the same secret into one [`Finding`] with all its locations, the
+//! most specific kind any rule gave it and everything its decodes revealed. One aggregator per
+//! scanning thread, merged at the end. Occurrences of published values and on lines marked
+//! `upsweep:allow` are set aside here as [`Suppressed`] entries, never dropped silently.
 
-use crate::allow::PathGlobs;
-use crate::baseline::Baseline;
-use crate::config_file::AllowEntry;
 use crate::finding::{sha256_hex, Finding, Location, Origin, RawMatch};
-use crate::input::Stats;
+use crate::outcome::{Suppressed, Why};
 use crate::rules::Matcher;
+use crate::suppress::public;
 use std::collections::HashMap;
-use std::sync::Arc;
-
-pub fn is_public_value(m: &RawMatch) -> bool {
-    m.details.public_value.is_some()
-}
-
-/// Why something found is not reported.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Why {
-    /// A value Upstash publishes (named): not a leak.
-    Public(&'static str),
-    /// An `upsweep:allow` comment on the line, with its reason when it gives one.
-    Inline(Option<String>),
-    /// Allowed by hash in the config file, with the entry's reason.
-    Allowed(String),
-    /// In the baseline, with the entry's note.
-    Baseline(Option<String>),
-}
-
-/// A finding (or one occurrence of it) set aside, for the stats and `--verbose`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Suppressed {
-    pub why: Why,
-    /// The kind, with the published value's name for [`Why::Public`].
-    pub what: String,
-    /// `path:line:column` (the first place, for a whole secret).
-    pub at: String,
-    pub sha256: String,
-}
 
 /// Collects matches from every input and folds them by secret.
 #[derive(Default)]
@@ -102,14 +68,7 @@ impl Aggregator {
     }
 
     fn add_public(&mut self, origin: &Origin, m: RawMatch) {
-        if let Some(what) = m.details.public_value {
-            self.suppressed.push(Suppressed {
-                why: Why::Public(what),
-                what: format!("{} ({what})", m.kind),
-                at: format!("{}:{}:{}", origin.display_path(), m.line, m.column),
-                sha256: sha256_hex(&m.secret),
-            });
-        }
+        self.suppressed.extend(public::set_aside(origin, &m));
     }
 
     /// Fold another aggregator's findings into this one (one per scanning thread).
@@ -160,75 +119,6 @@ impl Aggregator {
             ka.cmp(&kb)
         });
         out
-    }
-}
-
-/// What a project has accepted, applied to a finished scan's findings by [`Filters::apply`].
-#[derive(Debug, Clone, Default)]
-pub struct Filters {
-    /// `skip-paths`: places under them are dropped (and counted as skipped).
-    pub skip_paths: Option<Arc<PathGlobs>>,
-    /// Secrets allowed by hash, with their reasons.
-    pub allow: Vec<AllowEntry>,
-    pub baseline: Option<Arc<Baseline>>,
-}
-
-impl Filters {
-    pub fn is_empty(&self) -> bool {
-        self.skip_paths.is_none() && self.allow.is_empty() && self.baseline.is_none()
-    }
-
-    /// Drop the places under `skip-paths` (a finding left with none is dropped), then set
-    /// aside the secrets allowed by hash and those in the baseline. Counts go to `stats`.
-    pub fn apply(
-        &self,
-        findings: &mut Vec<Finding>,
-        suppressed: &mut Vec<Suppressed>,
-        stats: &mut Stats,
-    ) {
-        if let Some(globs) = &self.skip_paths {
-            for f in findings.iter_mut() {
-                let before = f.locations.len();
-                f.locations.retain(|l| !globs.matches_origin(&l.origin));
-                stats.skipped_by_config += (before - f.locations.len()) as u64;
-            }
-            findings.retain(|f| !f.locations.is_empty());
-        }
-        findings.retain(|f| {
-            let at = || {
-                let l = &f.locations[0];
-                let more = f.locations.len() - 1;
-                let mut at = format!("{}:{}:{}", l.path, l.line, l.column);
-                if more > 0 {
-                    at.push_str(&format!(
-                        " and {more} other place{}",
-                        if more == 1 { "" } else { "s" }
-                    ));
-                }
-                at
-            };
-            let allowed = self
-                .allow
-                .iter()
-                .find(|a| a.sha256 == f.sha256 && a.kind.is_none_or(|k| k == f.kind));
-            let why = if let Some(a) = allowed {
-                stats.suppressed_allowed += 1;
-                Why::Allowed(a.reason.clone())
-            } else if let Some(e) = self.baseline.as_ref().and_then(|b| b.get(&f.sha256)) {
-                stats.suppressed_baseline += 1;
-                Why::Baseline(e.note.clone())
-            } else {
-                return true;
-            };
-            suppressed.push(Suppressed {
-                why,
-                what: f.kind.to_string(),
-                at: at(),
-                sha256: f.sha256.clone(),
-            });
-            false
-        });
-        suppressed.sort();
     }
 }
 

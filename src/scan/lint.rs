@@ -2,9 +2,9 @@
 //! patterns compile and never match the empty string, every example found by its own rule
 //! with the right kind, and no negative example found by any rule.
 
-use super::{load::Sourced, Matcher, Rule};
-use crate::filter;
-use crate::scan::Scanner;
+use super::Scanner;
+use crate::rules::{load::Sourced, Matcher, Rule};
+use crate::suppress::public;
 
 /// One thing wrong with a rule set.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +101,7 @@ pub fn lint(sourced: &[Sourced], context: &[Sourced]) -> Vec<Problem> {
             let found: Vec<_> = scanner
                 .scan(text.as_bytes())
                 .into_iter()
-                .filter(|m| !filter::is_public_value(m))
+                .filter(|m| !public::is_public_value(m))
                 .collect();
             if let Some(m) = found.first() {
                 problems.push(problem(
@@ -154,7 +154,7 @@ mod tests {
                 .collect::<Vec<_>>()
                 .join("\n")
         );
-        // Every kind of FORMATS.md §1 has a shipped example.
+        // Every kind of docs/formats.md §1 has a shipped example.
         let matcher = Matcher::load(&[] as &[&str]).unwrap();
         for kind in crate::finding::Kind::ALL {
             assert!(

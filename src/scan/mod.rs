@@ -19,7 +19,7 @@ pub mod lint;
 
 use crate::decode::{self, DecoderKind};
 use crate::finding::{Context, Kind, RawMatch};
-use crate::rules::{load, Matcher, Rule};
+use crate::rules::Matcher;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use regex_automata::util::captures::Captures;

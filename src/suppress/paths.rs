@@ -1,14 +1,11 @@
-//! What a project can tell upsweep to leave alone, below the level of a whole secret: paths to
-//! skip (`skip-paths` in `.upsweep.toml`) and lines marked with an inline `upsweep:allow`
-//! comment. Secrets allowed by hash and baselines live in [`crate::filter`] and
-//! [`crate::baseline`]; they key on the secret itself, never on where it was written.
+//! `skip-paths` in `.upsweep.toml`: places a project never wants scanned (vendored code,
+//! fixtures), matched like `.gitignore` patterns against paths relative to the repository root.
+//! A file walk does not enter them; a history scan drops the places under them.
 
 use crate::finding::Origin;
+use crate::util::paths::normalize;
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use std::path::{Path, PathBuf};
-
-/// The marker that allows the findings of the line it is written on.
-pub const INLINE_MARKER: &str = "upsweep:allow";
 
 /// The `skip-paths` globs of a config file, matched against paths relative to the repository
 /// root with `/` separators, the way `.gitignore` patterns read:
@@ -112,9 +109,9 @@ impl PathGlobs {
             .find_map(|(given, resolved)| {
                 path.strip_prefix(given)
                     .ok()
-                    .map(|rest| crate::input::fs::normalize(&resolved.join(rest)))
+                    .map(|rest| normalize(&resolved.join(rest)))
             })
-            .unwrap_or_else(|| crate::input::fs::normalize(&self.cwd.join(path)));
+            .unwrap_or_else(|| normalize(&self.cwd.join(path)));
         let rel = absolute.strip_prefix(&self.root).ok()?;
         let parts: Vec<String> = rel
             .components()
@@ -150,43 +147,7 @@ fn compile(pattern: &str) -> Result<globset::Glob, String> {
 /// An absolute form of `p`: symlinks resolved when it exists, `.` and `..` resolved lexically
 /// otherwise.
 fn resolve(cwd: &Path, p: &Path) -> PathBuf {
-    std::fs::canonicalize(p).unwrap_or_else(|_| crate::input::fs::normalize(&cwd.join(p)))
-}
-
-/// If the line holding byte `offset` of `text` carries an `upsweep:allow` marker, the reason
-/// written after it (`Some(None)` when there is none).
-///
-/// The marker is matched as a word: `upsweep:allowed` is not one. The reason is the rest of the
-/// line after the marker, without separators (`:`, `-`) and comment closers (`*/`, `-->`).
-pub fn inline_allow(text: &[u8], offset: usize) -> Option<Option<String>> {
-    let offset = offset.min(text.len());
-    let start = memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1);
-    let end = memchr::memchr(b'\n', &text[offset..]).map_or(text.len(), |i| offset + i);
-    let line = &text[start..end];
-    let finder = memchr::memmem::Finder::new(INLINE_MARKER.as_bytes());
-    for at in finder.find_iter(line) {
-        let after = &line[at + INLINE_MARKER.len()..];
-        let word = |b: Option<&u8>| b.is_some_and(|b| b.is_ascii_alphanumeric() || *b == b'_');
-        // `upsweep:allowed` or `upsweep:allow-next-line`: another word, not this marker.
-        if word(after.first()) || (after.first() == Some(&b'-') && word(after.get(1))) {
-            continue;
-        }
-        return Some(reason(after));
-    }
-    None
-}
-
-fn reason(after: &[u8]) -> Option<String> {
-    let mut s = String::from_utf8_lossy(after).trim().to_string();
-    for closer in ["*/", "-->", "#}", "%>", "--%>"] {
-        if let Some(t) = s.strip_suffix(closer) {
-            s = t.trim_end().to_string();
-        }
-    }
-    let s = s
-        .trim_start_matches(|c: char| c == ':' || c == '-' || c == '—' || c.is_whitespace())
-        .trim();
-    (!s.is_empty()).then(|| s.chars().take(200).collect())
+    std::fs::canonicalize(p).unwrap_or_else(|_| normalize(&cwd.join(p)))
 }
 
 #[cfg(test)]
@@ -234,33 +195,5 @@ mod tests {
         assert!(g.matches_file(Path::new("/repo/skip/a.env")));
         assert!(!g.matches_file(Path::new("/repo/keep/a.env")));
         assert!(!g.matches_file(Path::new("/elsewhere/skip/a.env")));
-    }
-
-    #[test]
-    fn inline_markers_and_reasons() {
-        let t = b"A=1\nTOKEN=abc # upsweep:allow test fixture\nB=abc\n";
-        let at = |needle: &str, from: usize| {
-            from + memchr::memmem::find(&t[from..], needle.as_bytes()).unwrap()
-        };
-        assert_eq!(
-            inline_allow(t, at("abc", 0)),
-            Some(Some("test fixture".into()))
-        );
-        assert_eq!(inline_allow(t, at("abc", 20)), None);
-        assert_eq!(inline_allow(b"x = 'v' // upsweep:allow", 5), Some(None));
-        assert_eq!(
-            inline_allow(b"x /* upsweep:allow: demo key */", 0),
-            Some(Some("demo key".into()))
-        );
-        assert_eq!(
-            inline_allow(b"<!-- upsweep:allow - docs -->", 0),
-            Some(Some("docs".into()))
-        );
-        assert_eq!(inline_allow(b"x # upsweep:allowed", 0), None);
-        assert_eq!(inline_allow(b"x # upsweep:allow-next-line", 0), None);
-        assert_eq!(
-            inline_allow(b"x # upsweep:allow\tcopied", 0),
-            Some(Some("copied".into()))
-        );
     }
 }

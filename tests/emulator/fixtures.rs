@@ -5,9 +5,9 @@
 use super::{Emulator, Owner, World};
 use std::path::PathBuf;
 use std::sync::LazyLock;
-use upsweep::filter::Aggregator;
 use upsweep::finding::{Finding, Origin};
 use upsweep::rules::Matcher;
+use upsweep::scan::aggregate::Aggregator;
 use upsweep::scan::Scanner;
 use upsweep::upstash::AccountConfig;
 

@@ -1,0 +1,80 @@
+//! What a project has accepted, applied to a finished scan's findings: places under
+//! `skip-paths` are dropped (and counted as skipped), secrets allowed by hash in `.upsweep.toml`
+//! and secrets in the baseline are set aside as [`Suppressed`] entries (counted, and listed by
+//! `--verbose`).
+
+use super::allowlist::AllowEntry;
+use super::baseline::Baseline;
+use super::paths::PathGlobs;
+use crate::finding::Finding;
+use crate::outcome::{Stats, Suppressed, Why};
+use std::sync::Arc;
+
+/// What a project has accepted, applied to a finished scan's findings by [`Filters::apply`].
+#[derive(Debug, Clone, Default)]
+pub struct Filters {
+    /// `skip-paths`: places under them are dropped (and counted as skipped).
+    pub skip_paths: Option<Arc<PathGlobs>>,
+    /// Secrets allowed by hash, with their reasons.
+    pub allow: Vec<AllowEntry>,
+    pub baseline: Option<Arc<Baseline>>,
+}
+
+impl Filters {
+    pub fn is_empty(&self) -> bool {
+        self.skip_paths.is_none() && self.allow.is_empty() && self.baseline.is_none()
+    }
+
+    /// Drop the places under `skip-paths` (a finding left with none is dropped), then set
+    /// aside the secrets allowed by hash and those in the baseline. Counts go to `stats`.
+    pub fn apply(
+        &self,
+        findings: &mut Vec<Finding>,
+        suppressed: &mut Vec<Suppressed>,
+        stats: &mut Stats,
+    ) {
+        if let Some(globs) = &self.skip_paths {
+            for f in findings.iter_mut() {
+                let before = f.locations.len();
+                f.locations.retain(|l| !globs.matches_origin(&l.origin));
+                stats.skipped_by_config += (before - f.locations.len()) as u64;
+            }
+            findings.retain(|f| !f.locations.is_empty());
+        }
+        findings.retain(|f| {
+            let at = || {
+                let l = &f.locations[0];
+                let more = f.locations.len() - 1;
+                let mut at = format!("{}:{}:{}", l.path, l.line, l.column);
+                if more > 0 {
+                    at.push_str(&format!(
+                        " and {more} other place{}",
+                        if more == 1 { "" } else { "s" }
+                    ));
+                }
+                at
+            };
+            let allowed = self
+                .allow
+                .iter()
+                .find(|a| a.sha256 == f.sha256 && a.kind.is_none_or(|k| k == f.kind));
+            let why = if let Some(a) = allowed {
+                stats.suppressed_allowed += 1;
+                Why::Allowed(a.reason.clone())
+            } else if let Some(e) = self.baseline.as_ref().and_then(|b| b.get(&f.sha256)) {
+                stats.suppressed_baseline += 1;
+                Why::Baseline(e.note.clone())
+            } else {
+                return true;
+            };
+            suppressed.push(Suppressed {
+                why,
+                what: f.kind.to_string(),
+                at: at(),
+                sha256: f.sha256.clone(),
+            });
+            false
+        });
+        suppressed.sort();
+    }
+}

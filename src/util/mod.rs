@@ -1,0 +1,7 @@
+//! Small helpers every layer uses and none owns: how a path is shown and normalised, how a
+//! time is written, how an I/O error reads. They depend on nothing else in the crate, so any
+//! module may use them without making a circle.
+
+pub(crate) mod io;
+pub(crate) mod paths;
+pub(crate) mod time;
