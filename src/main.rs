@@ -1,8 +1,10 @@
-//! upsweep's entry point: parse, run, map the outcome to an exit code. Nothing else.
+//! upsweep's entry point: parse, settle the flags, run, map the outcome to an exit code.
+//! Nothing else.
 
 use clap::Parser;
 use std::process::ExitCode;
 use upsweep::app::{self, exit};
+use upsweep::config;
 
 fn main() -> ExitCode {
     let cli = match upsweep::cli::Cli::try_parse() {
@@ -16,7 +18,7 @@ fn main() -> ExitCode {
             });
         }
     };
-    match app::run(cli) {
+    match config::settle(cli.command).and_then(app::run) {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
             eprintln!("upsweep: error: {e:#}");

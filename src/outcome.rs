@@ -2,7 +2,31 @@
 //! scanner's workers, the filters and the account check fill it in; reports read it and nothing
 //! else.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+
+/// What makes exit code 1 (`--fail-on`, `fail-on` in `.upsweep.toml`; README, "Exit codes").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailOn {
+    /// Any finding.
+    #[default]
+    Any,
+    /// A finding that works or may work: owned and current, or live, or not known to be dead.
+    Live,
+    /// A finding that is, or may be, a current credential of the account.
+    Owned,
+}
+
+impl FailOn {
+    /// The name the flag and the config file use.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FailOn::Any => "any",
+            FailOn::Live => "live",
+            FailOn::Owned => "owned",
+        }
+    }
+}
 
 /// Why something was deliberately not scanned (counted in the stats, never silent).
 #[derive(Debug, Clone, PartialEq, Eq)]

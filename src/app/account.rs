@@ -1,54 +1,15 @@
-//! `--account`, `--live` and `--fail-on` for `scan` and `git`: run the account check on a
-//! finished scan, fold its problems into the run's errors, and decide what fails the run.
+//! The account check's stage of `scan` and `git`: run it on a finished scan, fold its
+//! problems into the run's errors, and decide which findings fail the run.
 
 use super::Outcome;
-use crate::cli::{AccountArgs, FailOn};
-use crate::input::InputError;
+use crate::config::AccountCheck;
+use crate::outcome::{FailOn, InputError};
 use crate::upstash::{self, AccountConfig, Liveness, Ownership};
-use anyhow::{bail, Result};
-use std::path::PathBuf;
-
-/// What makes exit code 1 (README, "Exit codes").
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum FailPolicy {
-    /// Any finding.
-    #[default]
-    Any,
-    /// A finding that works or may work: owned and current, or live, or not known to be dead.
-    Live,
-    /// A finding that is, or may be, a current credential of the account.
-    Owned,
-}
-
-/// The account check as asked for on the command line.
-#[derive(Debug, Clone)]
-pub struct AccountOptions {
-    pub file: Option<PathBuf>,
-    pub live: bool,
-}
-
-/// Validate the flags: `None` when no account check was asked for.
-pub fn options(a: &AccountArgs) -> Result<(Option<AccountOptions>, FailPolicy)> {
-    let enabled = a.account || a.account_file.is_some() || a.live;
-    let policy = match a.fail_on.unwrap_or(FailOn::Any) {
-        FailOn::Any => FailPolicy::Any,
-        FailOn::Live if !a.live => {
-            bail!("--fail-on live needs --live (without it nothing is known to be dead)")
-        }
-        FailOn::Live => FailPolicy::Live,
-        FailOn::Owned if !enabled => bail!("--fail-on owned needs --account"),
-        FailOn::Owned => FailPolicy::Owned,
-    };
-    let opts = enabled.then(|| AccountOptions {
-        file: a.account_file.clone(),
-        live: a.live,
-    });
-    Ok((opts, policy))
-}
+use anyhow::Result;
 
 /// Check the outcome's findings against the account(s). Problems become errors of the run
 /// (an incomplete inventory is never a clean answer).
-pub fn apply(outcome: &mut Outcome, opts: &AccountOptions, quiet: bool) -> Result<()> {
+pub fn apply(outcome: &mut Outcome, opts: &AccountCheck, quiet: bool) -> Result<()> {
     let cfg = AccountConfig::from_env(opts.file.as_deref())?;
     for w in &cfg.warnings {
         eprintln!("upsweep: warning: {w}");
@@ -94,13 +55,13 @@ pub fn apply(outcome: &mut Outcome, opts: &AccountOptions, quiet: bool) -> Resul
 }
 
 /// Whether a finding fails the run under `policy`.
-pub fn fails(outcome: &Outcome, sha256: &str, policy: FailPolicy) -> bool {
+pub fn fails(outcome: &Outcome, sha256: &str, policy: FailOn) -> bool {
     let verdict = outcome.account.as_ref().and_then(|r| r.get(sha256));
     match policy {
-        FailPolicy::Any => true,
-        FailPolicy::Owned => verdict
+        FailOn::Any => true,
+        FailOn::Owned => verdict
             .is_none_or(|v| matches!(v.account.verdict, Ownership::Owned | Ownership::Unknown)),
-        FailPolicy::Live => match verdict {
+        FailOn::Live => match verdict {
             None => true,
             Some(v) => match v.account.verdict {
                 // A current credential of the account works.

@@ -2,51 +2,42 @@
 //! baseline file (hashes, never secrets), and drop the entries whose secrets are gone. The
 //! format is documented in [`crate::suppress::baseline`].
 
-use super::git::{self, Mode};
-use super::{accept, exit, Outcome};
-use crate::cli::{BaselineCommand, BaselineCreateArgs, BaselinePruneArgs, BaselineScanArgs};
-use crate::config::file::load_matcher;
-use crate::config::{Living, LivingChoice, OutputConfig, ScanConfig};
-use crate::input::git as g;
-use crate::report::Format;
+use super::{exit, sweep, Outcome};
+use crate::config::{BaselineCreateSettings, BaselinePruneSettings, ScanSpec, Source};
 use crate::suppress::baseline::Baseline;
-use anyhow::{bail, Context as _, Result};
+use anyhow::{Context as _, Result};
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
 
-pub fn run(cmd: BaselineCommand) -> Result<u8> {
-    match cmd {
-        BaselineCommand::Create(a) => create(&a),
-        BaselineCommand::Prune(a) => prune(&a),
-    }
-}
-
-fn create(a: &BaselineCreateArgs) -> Result<u8> {
-    let note = a.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
-    if let Some(report) = &a.from {
-        let text = std::fs::read_to_string(report)
-            .with_context(|| format!("cannot read report {}", report.display()))?;
-        let b = Baseline::from_report(&text, note)
-            .with_context(|| format!("report {}", report.display()))?;
-        b.write(&a.output)?;
-        println!(
-            "upsweep: wrote {} to {} (from {})",
-            secrets(b.len()),
-            a.output.display(),
-            report.display()
-        );
-        return Ok(exit::CLEAN);
-    }
-    let (outcome, what) = scan(&a.paths, &a.scan)?;
-    print_problems(&outcome, a.scan.quiet);
+pub fn create(a: &BaselineCreateSettings) -> Result<u8> {
+    let note = a.note.as_deref();
+    let spec = match &a.source {
+        Source::Report(report) => {
+            let text = std::fs::read_to_string(report)
+                .with_context(|| format!("cannot read report {}", report.display()))?;
+            let b = Baseline::from_report(&text, note)
+                .with_context(|| format!("report {}", report.display()))?;
+            b.write(&a.output)?;
+            println!(
+                "upsweep: wrote {} to {} (from {})",
+                secrets(b.len()),
+                a.output.display(),
+                report.display()
+            );
+            return Ok(exit::CLEAN);
+        }
+        Source::Scan(spec) => spec,
+    };
+    let outcome = scan(spec)?;
+    print_problems(&outcome, a.quiet);
     let mut b = Baseline::new();
     for f in &outcome.findings {
         b.add_finding(f, note);
     }
     b.write(&a.output)?;
     println!(
-        "upsweep: wrote {} found in {what} to {}",
+        "upsweep: wrote {} found in {} to {}",
         secrets(b.len()),
+        spec.what,
         a.output.display()
     );
     if outcome.errors.is_empty() {
@@ -59,10 +50,10 @@ fn create(a: &BaselineCreateArgs) -> Result<u8> {
     }
 }
 
-fn prune(a: &BaselinePruneArgs) -> Result<u8> {
+pub fn prune(a: &BaselinePruneSettings) -> Result<u8> {
     let mut b = Baseline::read(&a.file)?;
-    let (outcome, what) = scan(&a.paths, &a.scan)?;
-    print_problems(&outcome, a.scan.quiet);
+    let outcome = scan(&a.spec)?;
+    print_problems(&outcome, a.quiet);
     if !outcome.errors.is_empty() {
         eprintln!(
             "upsweep: not pruning {}: part of the input could not be read, so a secret in it would look gone",
@@ -81,10 +72,11 @@ fn prune(a: &BaselinePruneArgs) -> Result<u8> {
     let dropped = b.retain_found(&|sha| found.contains(sha));
     let verb = if a.dry_run { "would drop" } else { "dropped" };
     println!(
-        "upsweep: {}: {verb} {} of {} no longer found in {what}",
+        "upsweep: {}: {verb} {} of {} no longer found in {}",
         a.file.display(),
         dropped.len(),
-        secrets(before)
+        secrets(before),
+        a.spec.what
     );
     for e in &dropped {
         println!(
@@ -109,59 +101,10 @@ fn secrets(n: usize) -> String {
     format!("{n} secret{}", if n == 1 { "" } else { "s" })
 }
 
-/// Scan files, or with `--git` the whole history of one repository, as `scan` and `git`
-/// would (config file applied), without a baseline.
-fn scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<(Outcome, String)> {
-    if !a.git {
-        let cfg = ScanConfig::for_baseline(paths, a)?;
-        let matcher = cfg.matcher()?;
-        let mut outcome = super::scan(&cfg, &matcher);
-        accept(&mut outcome, &cfg.living.filters);
-        let what = if paths.is_empty() {
-            ".".to_string()
-        } else {
-            paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        return Ok((outcome, what));
-    }
-    if paths.len() > 1 {
-        bail!("--git takes one repository");
-    }
-    let repo_path = paths.first().map_or(Path::new("."), PathBuf::as_path);
-    let repo = g::open(repo_path)?;
-    let root = repo.workdir().unwrap_or(repo.path()).to_path_buf();
-    let living = Living::load(
-        &root,
-        &[],
-        LivingChoice {
-            config: a.config.as_deref(),
-            no_config: a.no_config || (repo.is_bare() && a.config.is_none()),
-            baseline: None,
-            use_baseline: false,
-        },
-    )?;
-    let max = living.max_file_size(a.engine.max_file_size.as_deref())?;
-    let threads = crate::config::threads(a.engine.threads)?;
-    let matcher = load_matcher(&living.rule_dirs(&a.engine.rules), &living.disabled_rules)?;
-    let output = OutputConfig {
-        format: Format::Human,
-        path: None,
-        show_secrets: false,
-        color: false,
-        verbose: false,
-        quiet: a.quiet,
-    };
-    let mode = Mode::History { unreachable: false };
-    let mut outcome = git::scan(&repo, &mode, &matcher, max, threads, &output)?;
-    accept(&mut outcome, &living.filters);
-    Ok((
-        outcome,
-        format!("the git history of {}", repo_path.display()),
-    ))
+/// Scan as `scan` or `git` would (the config file applied), without a baseline.
+fn scan(spec: &ScanSpec) -> Result<Outcome> {
+    let matcher = spec.rules.matcher()?;
+    sweep(spec, &matcher)
 }
 
 /// Errors always; notes unless quiet.

@@ -3,32 +3,14 @@
 //! CI logs link to). The format is documented in [`crate::config::file`].
 
 use super::exit;
-use crate::cli::ConfigCommand;
-use crate::config::file::{self as config_file, ConfigError, FileConfig, FILE_NAME};
+use crate::config::file::{self as config_file, ConfigError, FileConfig};
+use crate::config::ConfigCheckSettings;
 use crate::suppress::baseline::Baseline;
 use anyhow::{anyhow, Result};
-use std::path::{Path, PathBuf};
 
-pub fn run(cmd: ConfigCommand) -> Result<u8> {
-    match cmd {
-        ConfigCommand::Check { file } => check(file),
-    }
-}
-
-fn check(file: Option<PathBuf>) -> Result<u8> {
-    let path = match file {
-        Some(f) => f,
-        None => {
-            let root = config_file::find_root(Path::new("."));
-            config_file::discover(&root).ok_or_else(|| {
-                anyhow!(
-                    "no {FILE_NAME} at the repository root {}: nothing to check (name a file to check another)",
-                    root.display()
-                )
-            })?
-        }
-    };
-    match config_file::load(&path) {
+pub fn run(s: &ConfigCheckSettings) -> Result<u8> {
+    let path = &s.file;
+    match config_file::load(path) {
         Ok(cfg) => {
             if let Some(problem) = check_baseline(&cfg) {
                 eprintln!("{problem}");

@@ -2,15 +2,13 @@
 //! scan them in parallel with one repository handle per thread, then attach provenance
 //! (introducing commit, author, date, still in HEAD) to the findings.
 
-use super::{emit, finish, Outcome, Shared, Worker};
-use crate::cli::GitArgs;
-use crate::config::file::load_matcher;
-use crate::config::{parse_size, Living, LivingChoice, OutputConfig};
+use super::{check_account, emit, finish, sweep, Outcome, Shared, Worker};
+use crate::config::{GitSettings, RepoScan};
 use crate::finding::{History, Origin};
-use crate::input::git::{self as g, ci, BlobJob, Survey};
+use crate::input::git::{self as g, ci, BlobJob, Mode, Survey};
 use crate::outcome::{InputError, Skip};
 use crate::rules::Matcher;
-use anyhow::{Context as _, Result};
+use anyhow::Result;
 use git2::{Oid, Repository};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use std::collections::{HashMap, HashSet};
@@ -19,110 +17,20 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
-/// What part of the history to scan.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
-    History {
-        unreachable: bool,
-    },
-    Staged {
-        all_content: bool,
-    },
-    Range {
-        base: String,
-        head: String,
-        ci: bool,
-    },
-}
-
-pub fn run(args: &GitArgs) -> Result<u8> {
-    let output = OutputConfig::from_args(&args.output);
-    if let Some(s) = &args.engine.max_file_size {
-        parse_size(s)?;
+pub fn run(s: &GitSettings) -> Result<u8> {
+    if let (Some(range), false) = (&s.ci_range, s.output.quiet) {
+        eprintln!("upsweep: --ci: {range}");
     }
-    let threads = crate::config::threads(args.engine.threads)?;
-    let mode = if args.staged {
-        Mode::Staged {
-            all_content: args.all_content,
-        }
-    } else if let Some(r) = &args.range {
-        let (base, head) = r
-            .split_once("..")
-            .filter(|(b, _)| !b.is_empty() && !b.contains('.'))
-            .with_context(|| format!("--range {r:?}: expected BASE..HEAD (two dots)"))?;
-        Mode::Range {
-            base: base.into(),
-            head: if head.is_empty() {
-                "HEAD".into()
-            } else {
-                head.into()
-            },
-            ci: false,
-        }
-    } else if let Some(rev) = &args.since_commit {
-        Mode::Range {
-            base: rev.clone(),
-            head: "HEAD".into(),
-            ci: false,
-        }
-    } else if args.ci {
-        let r = ci::detect(&|k| std::env::var(k).ok())?;
-        if !output.quiet {
-            eprintln!(
-                "upsweep: --ci: {}: scanning {}..{}",
-                r.source,
-                r.base.as_deref().unwrap_or("(root)"),
-                r.head
-            );
-        }
-        match r.base {
-            Some(base) => Mode::Range {
-                base,
-                head: r.head,
-                ci: true,
-            },
-            None => Mode::History { unreachable: false },
-        }
-    } else {
-        Mode::History {
-            unreachable: args.unreachable,
-        }
-    };
-    let repo = g::open(&args.repo)?;
-    // `.upsweep.toml` at the work tree's root (a bare repository has none unless --config).
-    let root = repo.workdir().unwrap_or(repo.path()).to_path_buf();
-    let choice = LivingChoice {
-        no_config: args.living.no_config || (repo.is_bare() && args.living.config.is_none()),
-        ..LivingChoice::from_args(&args.living)
-    };
-    let living = Living::load(&root, &[], choice)?;
-    let max_file_size = living.max_file_size(args.engine.max_file_size.as_deref())?;
-    let mut notes = Vec::new();
-    let account_args = living.account_args(&args.account, &mut notes);
-    super::account::options(&account_args)?;
-    let matcher = load_matcher(
-        &living.rule_dirs(&args.engine.rules),
-        &living.disabled_rules,
-    )?;
-    let mut outcome = scan(&repo, &mode, &matcher, max_file_size, threads, &output)?;
-    super::accept(&mut outcome, &living.filters);
-    if !outcome.findings.is_empty() {
-        outcome.notes.extend(notes);
-    }
-    super::check_account(&mut outcome, &account_args, output.quiet)?;
-    emit(&outcome, &matcher, &output)?;
+    let matcher = s.spec.rules.matcher()?;
+    let mut outcome = sweep(&s.spec, &matcher)?;
+    check_account(&mut outcome, &s.account, s.output.quiet)?;
+    emit(&outcome, &matcher, &s.output)?;
     Ok(outcome.exit_code())
 }
 
 /// Scan a repository.
-pub fn scan(
-    repo: &Repository,
-    mode: &Mode,
-    matcher: &Matcher,
-    max_file_size: u64,
-    threads: usize,
-    output: &OutputConfig,
-) -> Result<Outcome> {
+pub fn scan(r: &RepoScan, matcher: &Matcher) -> Result<Outcome> {
+    let (repo, mode) = (&r.repo, &r.mode);
     let started = Instant::now();
     g::history::configure_libgit2();
     let survey: Survey = match mode {
@@ -139,13 +47,13 @@ pub fn scan(
         let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
         s.errors.extend(survey.errors.iter().cloned());
     }
-    let progress = progress_bar(survey.jobs.len() as u64, output);
+    let progress = progress_bar(survey.jobs.len() as u64, r.progress);
     scan_jobs(
         repo,
         &survey.jobs,
         matcher,
-        max_file_size,
-        threads,
+        r.max_file_size,
+        r.threads,
         &shared,
         &progress,
     );
@@ -186,8 +94,8 @@ pub fn scan(
     Ok(outcome)
 }
 
-fn progress_bar(total: u64, output: &OutputConfig) -> ProgressBar {
-    if output.quiet || !std::io::stderr().is_terminal() || total < 1000 {
+fn progress_bar(total: u64, wanted: bool) -> ProgressBar {
+    if !wanted || !std::io::stderr().is_terminal() || total < 1000 {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());

@@ -1,21 +1,23 @@
-//! Runs a command: builds the matcher, drives the inputs with one scanning worker per thread,
-//! folds the results, writes the report and decides the exit code.
+//! Runs a command: one file per command wires its pipeline from settled
+//! [`crate::config`] settings (inputs through the scanner, what the project accepts, the
+//! account check, the report) and decides the exit code. Nothing here reads flags.
 
 mod account;
 mod baseline;
 mod config_check;
 mod git;
 mod revoke;
+mod rules;
+mod scan;
 
-pub use account::FailPolicy;
-
-use crate::cli::{Cli, Command, ListFormat, RulesCommand};
-use crate::config::{Inputs, OutputConfig, ScanConfig};
+use crate::config::{
+    AccountSettings, FileScan, Inputs, OutputSettings, ScanSpec, Settings, Target,
+};
 use crate::finding::Finding;
 use crate::input::{self, Event};
-use crate::outcome::{InputError, Skip, Stats, Suppressed, Why};
+use crate::outcome::{FailOn, InputError, Skip, Stats, Suppressed, Why};
 use crate::report::{self, Report};
-use crate::rules::{self, Matcher};
+use crate::rules::Matcher;
 use crate::scan::aggregate::Aggregator;
 use crate::scan::Scanner;
 use crate::suppress::Filters;
@@ -49,7 +51,7 @@ pub struct Outcome {
     /// The account check's verdicts, when asked for.
     pub account: Option<crate::upstash::AccountReport>,
     /// What makes exit code 1.
-    pub fail_on: FailPolicy,
+    pub fail_on: FailOn,
 }
 
 impl Outcome {
@@ -68,53 +70,55 @@ impl Outcome {
     }
 }
 
-/// Run the account check on a finished scan when asked; `Err` only for a configuration error.
+/// Run a command.
+pub fn run(settings: Settings) -> Result<u8> {
+    match settings {
+        Settings::Scan(s) => scan::run(&s),
+        Settings::Git(s) => git::run(&s),
+        Settings::Revoke(s) => revoke::run(&s),
+        Settings::BaselineCreate(s) => baseline::create(&s),
+        Settings::BaselinePrune(s) => baseline::prune(&s),
+        Settings::ConfigCheck(s) => config_check::run(&s),
+        Settings::RulesList(s) => rules::list(&s),
+        Settings::RulesCheck(s) => rules::check(&s),
+    }
+}
+
+/// Read and scan what `spec` names, then set aside what the project accepts.
+pub(crate) fn sweep(spec: &ScanSpec, matcher: &Matcher) -> Result<Outcome> {
+    let mut outcome = match &spec.target {
+        Target::Files(files) => scan_files(files, matcher),
+        Target::History(repo) => git::scan(repo, matcher)?,
+    };
+    accept(&mut outcome, &spec.filters);
+    Ok(outcome)
+}
+
+/// The account check's part of a finished scan: its notes when something was found, what
+/// fails the run, and the check itself when asked for.
 pub(crate) fn check_account(
     outcome: &mut Outcome,
-    args: &crate::cli::AccountArgs,
+    settings: &AccountSettings,
     quiet: bool,
 ) -> Result<()> {
-    let (opts, policy) = account::options(args)?;
-    outcome.fail_on = policy;
-    if let Some(opts) = opts {
-        account::apply(outcome, &opts, quiet)?;
+    if !outcome.findings.is_empty() {
+        outcome.notes.extend(settings.notes.iter().cloned());
+    }
+    outcome.fail_on = settings.fail_on;
+    if let Some(check) = &settings.check {
+        account::apply(outcome, check, quiet)?;
     }
     Ok(())
 }
 
-pub fn run(cli: Cli) -> Result<u8> {
-    match cli.command {
-        Command::Scan(args) => {
-            let cfg = ScanConfig::from_args(&args)?;
-            let mut notes = Vec::new();
-            let account_args = cfg.living.account_args(&args.account, &mut notes);
-            account::options(&account_args)?;
-            let matcher = cfg.matcher()?;
-            let mut outcome = scan(&cfg, &matcher);
-            accept(&mut outcome, &cfg.living.filters);
-            if !outcome.findings.is_empty() {
-                outcome.notes.extend(notes);
-            }
-            check_account(&mut outcome, &account_args, cfg.output.quiet)?;
-            emit(&outcome, &matcher, &cfg.output)?;
-            Ok(outcome.exit_code())
-        }
-        Command::Git(args) => git::run(&args),
-        Command::Revoke(args) => revoke::run(&args),
-        Command::Baseline { command } => baseline::run(command),
-        Command::Config { command } => config_check::run(command),
-        Command::Rules { command } => rules_command(command),
-    }
-}
-
-/// Scan what the configuration names.
-pub fn scan(cfg: &ScanConfig, matcher: &Matcher) -> Outcome {
+/// Scan files (or standard input).
+pub(crate) fn scan_files(files: &FileScan, matcher: &Matcher) -> Outcome {
     let started = Instant::now();
     let shared = Mutex::new(Shared::default());
-    match &cfg.inputs {
+    match &files.inputs {
         Inputs::Stdin => {
             let mut w = Worker::new(matcher, &shared);
-            input::stdin(cfg.max_file_size, &mut |e| w.handle(e));
+            input::stdin(files.max_file_size, &mut |e| w.handle(e));
         }
         Inputs::Paths(opts) => {
             input::fs::walk(opts, || {
@@ -171,7 +175,7 @@ pub(crate) fn finish(shared: Mutex<Shared>, started: Instant) -> Outcome {
         skipped: shared.skipped,
         notes: Vec::new(),
         account: None,
-        fail_on: FailPolicy::Any,
+        fail_on: FailOn::Any,
     }
 }
 
@@ -286,7 +290,7 @@ impl Drop for Worker<'_> {
 }
 
 /// Print errors and notes on stderr, and the report where asked.
-pub fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputConfig) -> Result<()> {
+pub fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -> Result<()> {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     // A partial clone can miss thousands of objects: list the first ones, count the rest.
@@ -371,96 +375,4 @@ pub fn write_report(
             }
         }
     }
-}
-
-fn rules_command(cmd: RulesCommand) -> Result<u8> {
-    match cmd {
-        RulesCommand::List { rules, format } => {
-            let matcher = Matcher::load(&rules)?;
-            write_report(&None, |w| match format {
-                ListFormat::Json => {
-                    let v: Vec<_> = matcher
-                        .rules
-                        .iter()
-                        .map(|r| {
-                            serde_json::json!({
-                                "id": r.id, "name": r.name, "kind": r.kind, "decoder": r.decoder.name(),
-                                "structural": r.decoder.is_structural(),
-                                "context": r.context.as_ref().map(|c| c.as_str()),
-                                "description": r.description, "references": r.references, "source": r.source,
-                                "examples": r.examples.len(), "negative_examples": r.negative_examples.len(),
-                            })
-                        })
-                        .collect();
-                    serde_json::to_writer_pretty(&mut *w, &v)?;
-                    writeln!(w)
-                }
-                ListFormat::Human => {
-                    for r in &matcher.rules {
-                        writeln!(w, "{}  [{}]  decoder {}", r.id, r.kind, r.decoder.name())?;
-                        writeln!(w, "    {}", r.name)?;
-                        for line in textwrap(&r.description, 92) {
-                            writeln!(w, "    {line}")?;
-                        }
-                        writeln!(
-                            w,
-                            "    {} examples, {} negative examples, from {}",
-                            r.examples.len(),
-                            r.negative_examples.len(),
-                            r.source
-                        )?;
-                        writeln!(w)?;
-                    }
-                    writeln!(w, "{} rules", matcher.rules.len())
-                }
-            })?;
-            Ok(exit::CLEAN)
-        }
-        RulesCommand::Check { dir } => {
-            let (own, context) = match &dir {
-                None => (rules::load::embedded()?, Vec::new()),
-                Some(d) => (rules::load::directory(d)?, rules::load::embedded()?),
-            };
-            let problems = crate::scan::lint::lint(&own, &context);
-            let what = dir
-                .as_ref()
-                .map_or("shipped rules".to_string(), |d| d.display().to_string());
-            if problems.is_empty() {
-                let n = own.len();
-                let plural = if n == 1 { "" } else { "s" };
-                write_report(&None, |w| {
-                    writeln!(w, "{what}: {n} rule{plural}, all checks pass")
-                })?;
-                Ok(exit::CLEAN)
-            } else {
-                for p in &problems {
-                    eprintln!("upsweep: {p}");
-                }
-                eprintln!(
-                    "{what}: {} problem{}",
-                    problems.len(),
-                    if problems.len() == 1 { "" } else { "s" }
-                );
-                Ok(exit::FOUND)
-            }
-        }
-    }
-}
-
-fn textwrap(s: &str, width: usize) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut cur = String::new();
-    for word in s.split_whitespace() {
-        if !cur.is_empty() && cur.len() + 1 + word.len() > width {
-            lines.push(std::mem::take(&mut cur));
-        }
-        if !cur.is_empty() {
-            cur.push(' ');
-        }
-        cur.push_str(word);
-    }
-    if !cur.is_empty() {
-        lines.push(cur);
-    }
-    lines
 }

@@ -3,23 +3,19 @@
 //! default, `--yes`, or a confirmation on a terminal), execute, and map the outcome to an exit
 //! code ([`crate::revoke::exit`]).
 
-use crate::cli::{Cli, Command, RevokeArgs};
-use crate::config::{OutputConfig, ScanConfig};
-use crate::input::InputError;
+use crate::config::{RevokeSettings, Source};
+use crate::outcome::InputError;
 use crate::revoke::{self, audit::AuditLog, exit, newcreds::EnvFile, print, Leak, Plan};
-use crate::rules::Matcher;
 use crate::upstash::{AccountConfig, Session};
-use anyhow::{bail, Context as _, Result};
-use std::ffi::OsString;
+use anyhow::{Context as _, Result};
 use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
 
-pub fn run(args: &RevokeArgs) -> Result<u8> {
+pub fn run(args: &RevokeSettings) -> Result<u8> {
     let cfg = AccountConfig::from_env(args.account_file.as_deref())?;
     for w in &cfg.warnings {
         eprintln!("upsweep: warning: {w}");
     }
-    let (leaks, source, input_errors) = gather(args)?;
+    let (leaks, source, input_errors) = gather(&args.source)?;
     for e in input_errors.iter().take(20) {
         eprintln!("upsweep: error: {}: {}", e.path, e.message);
     }
@@ -123,57 +119,18 @@ pub fn run(args: &RevokeArgs) -> Result<u8> {
 }
 
 /// The leaks, where they came from (for messages), and inputs that could not be read.
-fn gather(args: &RevokeArgs) -> Result<(Vec<Leak>, String, Vec<InputError>)> {
-    if let Some(report) = &args.report {
-        let text = std::fs::read_to_string(report)
-            .with_context(|| format!("cannot read report {}", report.display()))?;
-        let leaks = revoke::from_report(&text, &report.display().to_string())?;
-        return Ok((leaks, format!("report {}", report.display()), Vec::new()));
-    }
-    if args.paths.iter().any(|p| p.as_os_str() == "-") {
-        bail!(
-            "upsweep revoke cannot read standard input (it may need it to ask for confirmation): \
-             save the text to a file, or pass --report"
-        );
-    }
-    let matcher = Matcher::load(&args.rules)?;
-    let (outcome, what) = if args.git {
-        if args.paths.len() > 1 {
-            bail!("--git takes one repository");
+fn gather(source: &Source) -> Result<(Vec<Leak>, String, Vec<InputError>)> {
+    let spec = match source {
+        Source::Report(report) => {
+            let text = std::fs::read_to_string(report)
+                .with_context(|| format!("cannot read report {}", report.display()))?;
+            let leaks = revoke::from_report(&text, &report.display().to_string())?;
+            return Ok((leaks, format!("report {}", report.display()), Vec::new()));
         }
-        let repo_path = args
-            .paths
-            .first()
-            .cloned()
-            .unwrap_or_else(|| PathBuf::from("."));
-        let repo = crate::input::git::open(&repo_path)?;
-        let output = match parse(&["git", "--quiet"], &[])? {
-            Command::Git(a) => OutputConfig::from_args(&a.output),
-            _ => bail!("internal: git arguments did not parse"),
-        };
-        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
-        let mode = super::git::Mode::History { unreachable: false };
-        let outcome = super::git::scan(&repo, &mode, &matcher, 64 << 20, threads, &output)?;
-        (
-            outcome,
-            format!("the git history of {}", repo_path.display()),
-        )
-    } else {
-        let cfg = match parse(&["scan", "--quiet"], &args.paths)? {
-            Command::Scan(a) => ScanConfig::from_args(&a)?,
-            _ => bail!("internal: scan arguments did not parse"),
-        };
-        let what = if args.paths.is_empty() {
-            ".".to_string()
-        } else {
-            args.paths
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        };
-        (super::scan(&cfg, &matcher), what)
+        Source::Scan(spec) => spec,
     };
+    let matcher = spec.rules.matcher()?;
+    let outcome = super::sweep(spec, &matcher)?;
     for n in &outcome.notes {
         eprintln!("upsweep: note: {n}");
     }
@@ -182,19 +139,7 @@ fn gather(args: &RevokeArgs) -> Result<(Vec<Leak>, String, Vec<InputError>)> {
         .into_iter()
         .map(Leak::from_finding)
         .collect();
-    Ok((leaks, what, outcome.errors))
-}
-
-/// The scan and git commands' own arguments with their defaults, so a revoke scans exactly as
-/// `upsweep scan` / `upsweep git` would.
-fn parse(head: &[&str], paths: &[PathBuf]) -> Result<Command> {
-    let mut argv: Vec<OsString> = vec!["upsweep".into()];
-    argv.extend(head.iter().map(OsString::from));
-    if !paths.is_empty() {
-        argv.push("--".into());
-        argv.extend(paths.iter().map(|p| p.clone().into_os_string()));
-    }
-    Ok(<Cli as clap::Parser>::try_parse_from(argv)?.command)
+    Ok((leaks, spec.what.clone(), outcome.errors))
 }
 
 fn interactive() -> bool {

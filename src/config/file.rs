@@ -41,6 +41,7 @@
 
 use super::size::parse_size;
 use crate::finding::Kind;
+use crate::outcome::FailOn;
 use crate::rules::{self, load};
 use crate::suppress::allowlist::AllowEntry;
 use serde::de::{self, Deserializer, Visitor};
@@ -54,25 +55,6 @@ use toml::Spanned;
 /// The file looked for at the repository root.
 pub const FILE_NAME: &str = ".upsweep.toml";
 
-/// `fail-on` as the file writes it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum FailOnSetting {
-    Any,
-    Live,
-    Owned,
-}
-
-impl FailOnSetting {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            FailOnSetting::Any => "any",
-            FailOnSetting::Live => "live",
-            FailOnSetting::Owned => "owned",
-        }
-    }
-}
-
 /// A checked `.upsweep.toml`.
 #[derive(Debug, Clone, Default)]
 pub struct FileConfig {
@@ -83,7 +65,7 @@ pub struct FileConfig {
     /// Resolved against the file's directory.
     pub rule_dirs: Vec<PathBuf>,
     pub max_file_size: Option<u64>,
-    pub fail_on: Option<FailOnSetting>,
+    pub fail_on: Option<FailOn>,
     /// Resolved against the file's directory.
     pub baseline: Option<PathBuf>,
     pub allow: Vec<AllowEntry>,
@@ -380,7 +362,7 @@ struct Raw {
     #[serde(default)]
     rule_dirs: Vec<Spanned<String>>,
     max_file_size: Option<Spanned<Size>>,
-    fail_on: Option<Spanned<FailOnSetting>>,
+    fail_on: Option<Spanned<FailOn>>,
     baseline: Option<Spanned<String>>,
     #[serde(default)]
     allow: Vec<RawAllow>,
@@ -570,7 +552,7 @@ mod tests {
         let c = parse(&text, Path::new("repo/.upsweep.toml")).unwrap();
         assert_eq!(c.skip_paths, ["vendor/", "*.lock"]);
         assert_eq!(c.max_file_size, Some(16 << 20));
-        assert_eq!(c.fail_on, Some(FailOnSetting::Live));
+        assert_eq!(c.fail_on, Some(FailOn::Live));
         assert_eq!(c.baseline, Some(PathBuf::from("repo/b.json")));
         assert_eq!(c.allow[0].sha256, SHA);
         assert_eq!(c.allow[0].kind, Some(Kind::RedisRestToken));

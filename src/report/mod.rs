@@ -4,7 +4,10 @@
 mod github;
 mod human;
 mod json;
+mod rule_list;
 mod sarif;
+
+pub use rule_list::{write_rule_list, ListFormat};
 
 use crate::finding::Finding;
 use crate::outcome::{InputError, Stats, Suppressed};
@@ -13,6 +16,7 @@ use std::io::Write;
 /// The version of the JSON report schema (README, "Output"). Bumped only on breaking changes.
 pub const SCHEMA_VERSION: u32 = 1;
 
+/// A report format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Format {
     Human,
@@ -24,14 +28,14 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn parse(s: &str) -> Option<Format> {
-        match s {
-            "human" => Some(Format::Human),
-            "json" => Some(Format::Json),
-            "jsonl" => Some(Format::Jsonl),
-            "sarif" => Some(Format::Sarif),
-            "github" => Some(Format::Github),
-            _ => None,
+    /// The name `--format` takes.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Human => "human",
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Sarif => "sarif",
+            Format::Github => "github",
         }
     }
 }

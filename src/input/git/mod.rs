@@ -17,6 +17,23 @@ use git2::{Oid, Repository, RepositoryOpenFlags};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+/// What part of the history to scan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// Every blob reachable from any ref (and with `unreachable`, every other blob too).
+    History { unreachable: bool },
+    /// What `git commit` is about to record: the lines the index adds to HEAD (or whole
+    /// staged files with `all_content`).
+    Staged { all_content: bool },
+    /// What the commits in `base..head` add; `ci` when the range came from a CI's
+    /// environment (a missing base is then explained).
+    Range {
+        base: String,
+        head: String,
+        ci: bool,
+    },
+}
+
 /// One blob to scan and what it stands for.
 #[derive(Debug, Clone)]
 pub struct BlobJob {

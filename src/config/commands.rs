@@ -1,0 +1,386 @@
+//! Each command's settings, settled once from what was typed: flags validated, defaults and
+//! the project's config file resolved, files and the repository found. The commands in
+//! [`crate::app`] take these and nothing from [`crate::cli`].
+
+use super::account::AccountSettings;
+use super::output::OutputSettings;
+use super::project::ProjectFiles;
+use super::size::parse_size;
+use super::spec::{self, RepoScan, RuleSet, ScanSpec, Target, Walk};
+use crate::cli::{
+    BaselineCreateArgs, BaselinePruneArgs, BaselineScanArgs, GitArgs, RevokeArgs, ScanArgs,
+};
+use crate::input::git::{self as g, ci, Mode};
+use crate::report::ListFormat;
+use crate::suppress::Filters;
+use anyhow::{anyhow, Context as _, Result};
+use std::path::{Path, PathBuf};
+
+/// `upsweep scan`.
+pub struct ScanSettings {
+    pub spec: ScanSpec,
+    pub account: AccountSettings,
+    pub output: OutputSettings,
+}
+
+/// `upsweep git`.
+pub struct GitSettings {
+    pub spec: ScanSpec,
+    pub account: AccountSettings,
+    pub output: OutputSettings,
+    /// `--ci`: where the range came from, said before scanning unless `--quiet`.
+    pub ci_range: Option<String>,
+}
+
+/// `upsweep revoke`.
+pub struct RevokeSettings {
+    pub source: Source,
+    /// `--account-file`, besides the environment.
+    pub account_file: Option<PathBuf>,
+    pub yes: bool,
+    pub dry_run: bool,
+    pub only: Vec<String>,
+    pub new_credentials: Option<PathBuf>,
+    pub audit_log: Option<PathBuf>,
+    pub check_api_key: bool,
+}
+
+/// Where `revoke` and `baseline create` take their findings from.
+pub enum Source {
+    /// A JSON report (`--report`, `--from`).
+    Report(PathBuf),
+    Scan(ScanSpec),
+}
+
+/// `upsweep baseline create`.
+pub struct BaselineCreateSettings {
+    /// The baseline file to write.
+    pub output: PathBuf,
+    /// Stored with every entry (trimmed; `None` when empty).
+    pub note: Option<String>,
+    pub source: Source,
+    pub quiet: bool,
+}
+
+/// `upsweep baseline prune`.
+pub struct BaselinePruneSettings {
+    /// The baseline file, rewritten in place.
+    pub file: PathBuf,
+    pub dry_run: bool,
+    pub spec: ScanSpec,
+    pub quiet: bool,
+}
+
+/// `upsweep config check`: the file to check, found at the repository root if not named.
+#[derive(Debug, Clone)]
+pub struct ConfigCheckSettings {
+    pub file: PathBuf,
+}
+
+/// `upsweep rules list`.
+#[derive(Debug, Clone)]
+pub struct RulesListSettings {
+    pub rules: RuleSet,
+    pub format: ListFormat,
+}
+
+/// `upsweep rules check`: the directory to lint (`None`: the shipped rules).
+#[derive(Debug, Clone)]
+pub struct RulesCheckSettings {
+    pub dir: Option<PathBuf>,
+}
+
+impl ScanSettings {
+    pub fn new(a: &ScanArgs) -> Result<ScanSettings> {
+        let output = OutputSettings::new(&a.output);
+        let (files, project) = Walk {
+            paths: &a.paths,
+            no_ignore: a.walk.no_ignore,
+            follow: a.walk.follow,
+            max_file_size: a.engine.max_file_size.as_deref(),
+            threads: a.engine.threads,
+        }
+        .settle(ProjectFiles {
+            config: a.project.config.config.as_deref(),
+            no_config: a.project.config.no_config,
+            baseline: a.project.baseline.as_deref(),
+            use_baseline: true,
+        })?;
+        let account = AccountSettings::new(&a.account, &project)?;
+        Ok(ScanSettings {
+            spec: ScanSpec {
+                target: Target::Files(files),
+                rules: RuleSet::of(&project, &a.engine.rules.dirs),
+                what: spec::paths_what(&a.paths),
+                filters: project.filters,
+            },
+            account,
+            output,
+        })
+    }
+}
+
+impl GitSettings {
+    pub fn new(a: &GitArgs) -> Result<GitSettings> {
+        let output = OutputSettings::new(&a.output);
+        if let Some(s) = &a.engine.max_file_size {
+            parse_size(s)?;
+        }
+        let threads = spec::threads(a.engine.threads)?;
+        let (mode, ci_range) = mode(a)?;
+        let repo = g::open(&a.repo)?;
+        let project = spec::repo_project(
+            &repo,
+            ProjectFiles {
+                config: a.project.config.config.as_deref(),
+                no_config: a.project.config.no_config,
+                baseline: a.project.baseline.as_deref(),
+                use_baseline: true,
+            },
+        )?;
+        let max_file_size = project.max_file_size(a.engine.max_file_size.as_deref())?;
+        let account = AccountSettings::new(&a.account, &project)?;
+        Ok(GitSettings {
+            spec: ScanSpec {
+                target: Target::History(RepoScan {
+                    repo,
+                    mode,
+                    max_file_size,
+                    threads,
+                    progress: !output.quiet,
+                }),
+                rules: RuleSet::of(&project, &a.engine.rules.dirs),
+                what: format!("the git history of {}", a.repo.display()),
+                filters: project.filters,
+            },
+            account,
+            output,
+            ci_range,
+        })
+    }
+}
+
+/// What part of the history `git` scans, and for `--ci` where the range came from.
+fn mode(a: &GitArgs) -> Result<(Mode, Option<String>)> {
+    if a.staged {
+        return Ok((
+            Mode::Staged {
+                all_content: a.all_content,
+            },
+            None,
+        ));
+    }
+    if let Some(r) = &a.range {
+        let (base, head) = r
+            .split_once("..")
+            .filter(|(b, _)| !b.is_empty() && !b.contains('.'))
+            .with_context(|| format!("--range {r:?}: expected BASE..HEAD (two dots)"))?;
+        let head = if head.is_empty() { "HEAD" } else { head };
+        return Ok((
+            Mode::Range {
+                base: base.into(),
+                head: head.into(),
+                ci: false,
+            },
+            None,
+        ));
+    }
+    if let Some(rev) = &a.since_commit {
+        return Ok((
+            Mode::Range {
+                base: rev.clone(),
+                head: "HEAD".into(),
+                ci: false,
+            },
+            None,
+        ));
+    }
+    if a.ci {
+        let r = ci::detect(&|k| std::env::var(k).ok())?;
+        let said = format!(
+            "{}: scanning {}..{}",
+            r.source,
+            r.base.as_deref().unwrap_or("(root)"),
+            r.head
+        );
+        let mode = match r.base {
+            Some(base) => Mode::Range {
+                base,
+                head: r.head,
+                ci: true,
+            },
+            None => Mode::History { unreachable: false },
+        };
+        return Ok((mode, Some(said)));
+    }
+    Ok((
+        Mode::History {
+            unreachable: a.unreachable,
+        },
+        None,
+    ))
+}
+
+impl RevokeSettings {
+    /// A scan for `revoke` reads files as `upsweep scan` would with no flags (the project's
+    /// `skip-paths` and `max-file-size` apply), or the whole history as `upsweep git` would
+    /// with none; it loads the shipped rules and `--rules`, and keeps every finding.
+    pub fn new(a: &RevokeArgs) -> Result<RevokeSettings> {
+        let rules = RuleSet {
+            dirs: a.rules.dirs.clone(),
+            disabled: Vec::new(),
+        };
+        let source = if let Some(report) = &a.report {
+            Source::Report(report.clone())
+        } else if a.paths.iter().any(|p| p.as_os_str() == "-") {
+            anyhow::bail!(
+                "upsweep revoke cannot read standard input (it may need it to ask for confirmation): \
+                 save the text to a file, or pass --report"
+            );
+        } else if a.git {
+            let (repo, path) = spec::one_repo(&a.paths)?;
+            let what = format!("the git history of {}", path.display());
+            Source::Scan(ScanSpec {
+                target: Target::History(RepoScan {
+                    repo,
+                    mode: Mode::History { unreachable: false },
+                    max_file_size: super::project::DEFAULT_MAX_FILE_SIZE,
+                    threads: spec::threads(None)?,
+                    progress: false,
+                }),
+                rules,
+                filters: Filters::default(),
+                what,
+            })
+        } else {
+            let paths = or_current_dir(&a.paths);
+            let (files, _) = Walk {
+                paths: &paths,
+                no_ignore: false,
+                follow: false,
+                max_file_size: None,
+                threads: None,
+            }
+            .settle(ProjectFiles {
+                use_baseline: true,
+                ..ProjectFiles::default()
+            })?;
+            Source::Scan(ScanSpec {
+                target: Target::Files(files),
+                rules,
+                filters: Filters::default(),
+                what: spec::paths_what(&a.paths),
+            })
+        };
+        Ok(RevokeSettings {
+            source,
+            account_file: a.credentials.account_file.clone(),
+            yes: a.yes,
+            dry_run: a.dry_run,
+            only: a.only.clone(),
+            new_credentials: a.new_credentials.clone(),
+            audit_log: a.audit_log.clone(),
+            check_api_key: a.check_api_key,
+        })
+    }
+}
+
+impl BaselineCreateSettings {
+    pub fn new(a: &BaselineCreateArgs) -> Result<BaselineCreateSettings> {
+        let note = a.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
+        let source = match &a.from {
+            Some(report) => Source::Report(report.clone()),
+            None => Source::Scan(baseline_scan(&a.paths, &a.scan)?),
+        };
+        Ok(BaselineCreateSettings {
+            output: a.output.clone(),
+            note: note.map(str::to_string),
+            source,
+            quiet: a.scan.quiet.quiet,
+        })
+    }
+}
+
+impl BaselinePruneSettings {
+    pub fn new(a: &BaselinePruneArgs) -> Result<BaselinePruneSettings> {
+        Ok(BaselinePruneSettings {
+            file: a.file.clone(),
+            dry_run: a.dry_run,
+            spec: baseline_scan(&a.paths, &a.scan)?,
+            quiet: a.scan.quiet.quiet,
+        })
+    }
+}
+
+/// The scan `baseline create` and `prune` make: files, or with `--git` the whole history of
+/// one repository, as `scan` and `git` would (config file applied) but without a baseline.
+fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
+    let files = ProjectFiles {
+        config: a.config.config.as_deref(),
+        no_config: a.config.no_config,
+        baseline: None,
+        use_baseline: false,
+    };
+    if !a.git {
+        let all = or_current_dir(paths);
+        let (scan, project) = Walk {
+            paths: &all,
+            no_ignore: a.walk.no_ignore,
+            follow: a.walk.follow,
+            max_file_size: a.engine.max_file_size.as_deref(),
+            threads: a.engine.threads,
+        }
+        .settle(files)?;
+        return Ok(ScanSpec {
+            target: Target::Files(scan),
+            rules: RuleSet::of(&project, &a.engine.rules.dirs),
+            what: spec::paths_what(paths),
+            filters: project.filters,
+        });
+    }
+    let (repo, path) = spec::one_repo(paths)?;
+    let project = spec::repo_project(&repo, files)?;
+    let max_file_size = project.max_file_size(a.engine.max_file_size.as_deref())?;
+    let threads = spec::threads(a.engine.threads)?;
+    let what = format!("the git history of {}", path.display());
+    Ok(ScanSpec {
+        target: Target::History(RepoScan {
+            repo,
+            mode: Mode::History { unreachable: false },
+            max_file_size,
+            threads,
+            progress: !a.quiet.quiet,
+        }),
+        rules: RuleSet::of(&project, &a.engine.rules.dirs),
+        filters: project.filters,
+        what,
+    })
+}
+
+impl ConfigCheckSettings {
+    pub fn new(file: Option<PathBuf>) -> Result<ConfigCheckSettings> {
+        let file = match file {
+            Some(f) => f,
+            None => {
+                let root = super::file::find_root(Path::new("."));
+                super::file::discover(&root).ok_or_else(|| {
+                    anyhow!(
+                        "no {} at the repository root {}: nothing to check (name a file to check another)",
+                        super::file::FILE_NAME,
+                        root.display()
+                    )
+                })?
+            }
+        };
+        Ok(ConfigCheckSettings { file })
+    }
+}
+
+/// The paths given, or `.`.
+fn or_current_dir(paths: &[PathBuf]) -> Vec<PathBuf> {
+    if paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        paths.to_vec()
+    }
+}

@@ -1,0 +1,119 @@
+//! A project's standing settings: what its `.upsweep.toml` (or `--config FILE`) and baseline
+//! say, read once for a command. Command-line flags are combined with them where the command
+//! settles its flags.
+
+use super::file;
+use super::size::parse_size;
+use crate::outcome::FailOn;
+use crate::suppress::baseline::Baseline;
+use crate::suppress::paths::PathGlobs;
+use crate::suppress::Filters;
+use anyhow::{bail, Result};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// `--max-file-size` when neither the flag nor the config file sets it.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
+
+/// What `.upsweep.toml`, `--config`, `--no-config` and `--baseline` resolve to.
+#[derive(Debug, Clone, Default)]
+pub struct Project {
+    /// The repository root: `skip-paths` are relative to it.
+    pub root: PathBuf,
+    /// The config file read, if any.
+    pub file: Option<PathBuf>,
+    pub filters: Filters,
+    pub disabled_rules: Vec<String>,
+    /// The file's `rule-dirs` (resolved).
+    pub rule_dirs: Vec<PathBuf>,
+    pub max_file_size: Option<u64>,
+    pub fail_on: Option<FailOn>,
+}
+
+/// Which config file and baseline to read.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ProjectFiles<'a> {
+    /// `--config FILE`.
+    pub config: Option<&'a Path>,
+    /// `--no-config`.
+    pub no_config: bool,
+    /// `--baseline FILE`.
+    pub baseline: Option<&'a Path>,
+    /// Whether to load a baseline at all (`baseline create` and `prune` must see everything).
+    pub use_baseline: bool,
+}
+
+impl Project {
+    /// Read the config file for the repository at `root` (or the one named) and the baseline.
+    /// `paths` are the paths a file scan starts from (for matching `skip-paths`).
+    pub fn load(root: &Path, paths: &[PathBuf], files: ProjectFiles<'_>) -> Result<Project> {
+        let file = if files.no_config {
+            None
+        } else if let Some(c) = files.config {
+            if !c.is_file() {
+                bail!("--config {}: no such file", c.display());
+            }
+            Some(c.to_path_buf())
+        } else {
+            file::discover(root)
+        };
+        let parsed = match &file {
+            Some(f) => Some(file::load(f).map_err(|e| {
+                anyhow::anyhow!(
+                    "{e}\n(`upsweep config check` checks the file; --no-config ignores it)"
+                )
+            })?),
+            None => None,
+        };
+        let mut project = Project {
+            root: root.to_path_buf(),
+            file,
+            ..Project::default()
+        };
+        let mut baseline = files.baseline.map(Path::to_path_buf);
+        if let Some(c) = parsed {
+            if !c.skip_paths.is_empty() {
+                let globs = PathGlobs::new(&c.skip_paths, root)
+                    .map_err(|e| anyhow::anyhow!("skip-paths: {}", e.message))?
+                    .with_bases(paths);
+                project.filters.skip_paths = Some(Arc::new(globs));
+            }
+            project.filters.allow = c.allow;
+            project.disabled_rules = c.disable_rules;
+            project.rule_dirs = c.rule_dirs;
+            project.max_file_size = c.max_file_size;
+            project.fail_on = c.fail_on;
+            if baseline.is_none() {
+                baseline = c.baseline;
+            }
+        }
+        if files.use_baseline {
+            if let Some(b) = baseline {
+                project.filters.baseline = Some(Arc::new(Baseline::read(&b)?));
+            }
+        }
+        Ok(project)
+    }
+
+    /// `--max-file-size` if given, else the file's, else the default.
+    pub fn max_file_size(&self, flag: Option<&str>) -> Result<u64> {
+        match flag {
+            Some(s) => parse_size(s),
+            None => Ok(self.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE)),
+        }
+    }
+
+    /// The rule directories to load: the file's, then the command line's.
+    pub fn rule_dirs(&self, flags: &[PathBuf]) -> Vec<PathBuf> {
+        let mut dirs = self.rule_dirs.clone();
+        dirs.extend(flags.iter().cloned());
+        dirs
+    }
+
+    /// The config file as messages name it.
+    pub fn file_name(&self) -> String {
+        self.file
+            .as_deref()
+            .map_or("the config file".into(), |f| f.display().to_string())
+    }
+}
