@@ -1,8 +1,103 @@
-//! The result model: what a run found, set aside, skipped and could not read. Inputs, the
-//! scanner's workers, the filters and the account check fill it in; reports read it and nothing
-//! else.
+//! The result model: what a run found, set aside, skipped and could not read, with its stats,
+//! notes and the account check's verdicts. Inputs, the scanner's workers, the filters and the
+//! account check fill an [`Outcome`] in; reports read it and nothing else; its
+//! [`Outcome::exit_code`] is the run's.
 
+use crate::finding::Finding;
+use crate::upstash::{AccountReport, Liveness, Ownership};
 use serde::{Deserialize, Serialize};
+
+/// Exit codes (README, "Exit codes").
+pub mod exit {
+    /// Everything asked for was scanned and nothing was found.
+    pub const CLEAN: u8 = 0;
+    /// Something was found.
+    pub const FOUND: u8 = 1;
+    /// A usage error, or part of the input could not be read.
+    pub const ERROR: u8 = 2;
+}
+
+/// What a scan produced.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub findings: Vec<Finding>,
+    pub errors: Vec<InputError>,
+    pub stats: Stats,
+    /// Found and not reported: published values, allowed, baselined (`--verbose` lists them).
+    pub suppressed: Vec<Suppressed>,
+    /// Skipped paths, for `--verbose`.
+    pub skipped: Vec<Skip>,
+    /// Things the user should know that are not errors (a shallow clone, submodules).
+    pub notes: Vec<String>,
+    /// The account check's verdicts, when asked for.
+    pub account: Option<AccountReport>,
+    /// What makes exit code 1.
+    pub fail_on: FailOn,
+}
+
+impl Outcome {
+    /// 2 when part of the input could not be read, else 1 when a finding fails the run under
+    /// [`Outcome::fail_on`], else 0.
+    pub fn exit_code(&self) -> u8 {
+        if !self.errors.is_empty() {
+            exit::ERROR
+        } else if self.findings.iter().any(|f| self.fails(&f.sha256)) {
+            exit::FOUND
+        } else {
+            exit::CLEAN
+        }
+    }
+
+    /// Whether a finding fails the run.
+    fn fails(&self, sha256: &str) -> bool {
+        let verdict = self.account.as_ref().and_then(|r| r.get(sha256));
+        match self.fail_on {
+            FailOn::Any => true,
+            FailOn::Owned => verdict
+                .is_none_or(|v| matches!(v.account.verdict, Ownership::Owned | Ownership::Unknown)),
+            FailOn::Live => match verdict {
+                None => true,
+                Some(v) => match v.account.verdict {
+                    // A current credential of the account works.
+                    Ownership::Owned => true,
+                    // Replaced by a new credential: revoked.
+                    Ownership::OwnedRotated => false,
+                    _ => v.live.as_ref().is_none_or(|l| l.verdict != Liveness::Dead),
+                },
+            },
+        }
+    }
+
+    /// Take the account check's report: its problems become errors of the run (an incomplete
+    /// inventory is never a clean answer), teams no key covers a note (unless `quiet`).
+    pub fn add_account(&mut self, report: AccountReport, quiet: bool) {
+        for p in &report.problems {
+            self.errors.push(InputError {
+                path: format!("account check ({})", p.account),
+                message: format!("{}: {}", p.section, p.message),
+            });
+        }
+        self.stats.errors = self.errors.len() as u64;
+        if !report.uncovered_teams.is_empty() && !quiet {
+            let names: Vec<String> = report
+                .uncovered_teams
+                .iter()
+                .map(|t| {
+                    serde_json::to_value(t)
+                        .ok()
+                        .and_then(|v| v["team_name"].as_str().map(str::to_string))
+                        .unwrap_or_default()
+                })
+                .collect();
+            self.notes.push(format!(
+                "no configured API key covers {} of your teams ({}): credentials of those teams show as unknown; add a key per team with --account-file",
+                names.len(),
+                names.join(", ")
+            ));
+        }
+        self.account = Some(report);
+    }
+}
 
 /// What makes exit code 1 (`--fail-on`, `fail-on` in `.upsweep.toml`; README, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]

@@ -2,8 +2,9 @@
 //! baseline file (hashes, never secrets), and drop the entries whose secrets are gone. The
 //! format is documented in [`crate::suppress::baseline`].
 
-use super::{exit, sweep, Outcome};
+use super::{exit, sweep};
 use crate::config::{BaselineCreateSettings, BaselinePruneSettings, ScanSpec, Source};
+use crate::outcome::Outcome;
 use crate::suppress::baseline::Baseline;
 use anyhow::{Context as _, Result};
 use std::collections::HashSet;

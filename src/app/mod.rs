@@ -2,7 +2,6 @@
 //! [`crate::config`] settings (inputs through the scanner, what the project accepts, the
 //! account check, the report) and decides the exit code. Nothing here reads flags.
 
-mod account;
 mod baseline;
 mod config_check;
 mod git;
@@ -10,65 +9,18 @@ mod revoke;
 mod rules;
 mod scan;
 
-use crate::config::{
-    AccountSettings, FileScan, Inputs, OutputSettings, ScanSpec, Settings, Target,
-};
-use crate::finding::Finding;
-use crate::input::{self, Event};
-use crate::outcome::{FailOn, InputError, Skip, Stats, Suppressed, Why};
+pub use crate::outcome::exit;
+
+use crate::config::{AccountSettings, Inputs, OutputSettings, ScanSpec, Settings, Target};
+use crate::outcome::{Outcome, Skip};
 use crate::report::{self, Report};
 use crate::rules::Matcher;
-use crate::scan::aggregate::Aggregator;
-use crate::scan::Scanner;
+use crate::scan::history::{self, RepoOptions};
+use crate::scan::pool;
 use crate::suppress::Filters;
+use crate::upstash::{self, AccountConfig};
 use anyhow::{Context as _, Result};
-use std::collections::HashMap;
 use std::io::Write;
-use std::sync::Mutex;
-use std::time::Instant;
-
-/// Exit codes (README, "Exit codes").
-pub mod exit {
-    /// Everything asked for was scanned and nothing was found.
-    pub const CLEAN: u8 = 0;
-    /// Something was found.
-    pub const FOUND: u8 = 1;
-    /// A usage error, or part of the input could not be read.
-    pub const ERROR: u8 = 2;
-}
-
-/// What a scan produced.
-pub struct Outcome {
-    pub findings: Vec<Finding>,
-    pub errors: Vec<InputError>,
-    pub stats: Stats,
-    /// Found and not reported: published values, allowed, baselined (`--verbose` lists them).
-    pub suppressed: Vec<Suppressed>,
-    /// Skipped paths, for `--verbose`.
-    pub skipped: Vec<Skip>,
-    /// Things the user should know that are not errors (a shallow clone, submodules).
-    pub notes: Vec<String>,
-    /// The account check's verdicts, when asked for.
-    pub account: Option<crate::upstash::AccountReport>,
-    /// What makes exit code 1.
-    pub fail_on: FailOn,
-}
-
-impl Outcome {
-    pub fn exit_code(&self) -> u8 {
-        if !self.errors.is_empty() {
-            exit::ERROR
-        } else if self
-            .findings
-            .iter()
-            .any(|f| account::fails(self, &f.sha256, self.fail_on))
-        {
-            exit::FOUND
-        } else {
-            exit::CLEAN
-        }
-    }
-}
 
 /// Run a command.
 pub fn run(settings: Settings) -> Result<u8> {
@@ -85,54 +37,30 @@ pub fn run(settings: Settings) -> Result<u8> {
 }
 
 /// Read and scan what `spec` names, then set aside what the project accepts.
-pub(crate) fn sweep(spec: &ScanSpec, matcher: &Matcher) -> Result<Outcome> {
+fn sweep(spec: &ScanSpec, matcher: &Matcher) -> Result<Outcome> {
     let mut outcome = match &spec.target {
-        Target::Files(files) => scan_files(files, matcher),
-        Target::History(repo) => git::scan(repo, matcher)?,
+        Target::Files(files) => match &files.inputs {
+            Inputs::Stdin => pool::stdin(files.max_file_size, matcher),
+            Inputs::Paths(walk) => pool::walk(walk, matcher),
+        },
+        Target::History(r) => history::repository(
+            &r.repo,
+            &RepoOptions {
+                mode: &r.mode,
+                max_file_size: r.max_file_size,
+                threads: r.threads,
+                progress: r.progress,
+            },
+            matcher,
+        )?,
     };
     accept(&mut outcome, &spec.filters);
     Ok(outcome)
 }
 
-/// The account check's part of a finished scan: its notes when something was found, what
-/// fails the run, and the check itself when asked for.
-pub(crate) fn check_account(
-    outcome: &mut Outcome,
-    settings: &AccountSettings,
-    quiet: bool,
-) -> Result<()> {
-    if !outcome.findings.is_empty() {
-        outcome.notes.extend(settings.notes.iter().cloned());
-    }
-    outcome.fail_on = settings.fail_on;
-    if let Some(check) = &settings.check {
-        account::apply(outcome, check, quiet)?;
-    }
-    Ok(())
-}
-
-/// Scan files (or standard input).
-pub(crate) fn scan_files(files: &FileScan, matcher: &Matcher) -> Outcome {
-    let started = Instant::now();
-    let shared = Mutex::new(Shared::default());
-    match &files.inputs {
-        Inputs::Stdin => {
-            let mut w = Worker::new(matcher, &shared);
-            input::stdin(files.max_file_size, &mut |e| w.handle(e));
-        }
-        Inputs::Paths(opts) => {
-            input::fs::walk(opts, || {
-                let mut w = Worker::new(matcher, &shared);
-                move |e: Event<'_>| w.handle(e)
-            });
-        }
-    }
-    finish(shared, started)
-}
-
 /// Set aside what the project accepts (`.upsweep.toml`'s `skip-paths` and `[[allow]]`, the
 /// baseline), counting it in the stats.
-pub(crate) fn accept(outcome: &mut Outcome, filters: &Filters) {
+fn accept(outcome: &mut Outcome, filters: &Filters) {
     if !filters.is_empty() {
         filters.apply(
             &mut outcome.findings,
@@ -142,151 +70,34 @@ pub(crate) fn accept(outcome: &mut Outcome, filters: &Filters) {
     }
 }
 
-/// Fold what the workers collected into an [`Outcome`].
-pub(crate) fn finish(shared: Mutex<Shared>, started: Instant) -> Outcome {
-    let mut shared = shared.into_inner().unwrap_or_else(|p| p.into_inner());
-    // A marked line kept through many commits is one place.
-    shared.aggregator.suppressed.sort();
-    shared
-        .aggregator
-        .suppressed
-        .dedup_by(|a, b| a == b && matches!(a.why, Why::Inline(_)));
-    let count = |f: fn(&Why) -> bool| {
-        shared
-            .aggregator
-            .suppressed
-            .iter()
-            .filter(|s| f(&s.why))
-            .count() as u64
+/// The account check's stage of `scan` and `git`: its notes when something was found, what
+/// fails the run, and the check itself when asked for. `Err` only for a configuration error.
+fn check_account(outcome: &mut Outcome, settings: &AccountSettings, quiet: bool) -> Result<()> {
+    if !outcome.findings.is_empty() {
+        outcome.notes.extend(settings.notes.iter().cloned());
+    }
+    outcome.fail_on = settings.fail_on;
+    let Some(check) = &settings.check else {
+        return Ok(());
     };
-    let public = count(|w| matches!(w, Why::Public(_)));
-    let inline = count(|w| matches!(w, Why::Inline(_)));
-    shared.stats.suppressed_public = public;
-    shared.stats.suppressed_inline = inline;
-    shared.stats.duration_ms = started.elapsed().as_millis() as u64;
-    shared.errors.sort_by(|a, b| a.path.cmp(&b.path));
-    shared.stats.errors = shared.errors.len() as u64;
-    let suppressed = std::mem::take(&mut shared.aggregator.suppressed);
-    Outcome {
-        findings: shared.aggregator.finish(),
-        errors: shared.errors,
-        stats: shared.stats,
-        suppressed,
-        skipped: shared.skipped,
-        notes: Vec::new(),
-        account: None,
-        fail_on: FailOn::Any,
+    let cfg = AccountConfig::from_env(check.file.as_deref())?;
+    for w in &cfg.warnings {
+        eprintln!("upsweep: warning: {w}");
     }
-}
-
-#[derive(Default)]
-pub(crate) struct Shared {
-    aggregator: Aggregator,
-    errors: Vec<InputError>,
-    stats: Stats,
-    skipped: Vec<Skip>,
-}
-
-/// One scanning thread's state; flushed into [`Shared`] when dropped.
-pub(crate) struct Worker<'a> {
-    scanner: Scanner<'a>,
-    local: Shared,
-    shared: &'a Mutex<Shared>,
-    /// Matches of the blobs scanned since the last [`Worker::keep`] that sit on a line marked
-    /// `upsweep:allow`, by (offset, secret), with the marker's reason.
-    allowed: HashMap<(usize, String), Option<String>>,
-}
-
-impl<'a> Worker<'a> {
-    fn new(matcher: &'a Matcher, shared: &'a Mutex<Shared>) -> Worker<'a> {
-        Worker {
-            scanner: Scanner::new(matcher),
-            local: Shared::default(),
-            shared,
-            allowed: HashMap::new(),
-        }
+    if outcome.findings.is_empty() && !check.live {
+        // Nothing to match: no request is worth making.
+        outcome.account = Some(upstash::AccountReport {
+            verdicts: Default::default(),
+            accounts: Vec::new(),
+            problems: Vec::new(),
+            uncovered_teams: Vec::new(),
+            elapsed_ms: 0,
+        });
+        return Ok(());
     }
-
-    fn handle(&mut self, event: Event<'_>) {
-        let s = &mut self.local.stats;
-        match event {
-            Event::Blob { origin, bytes } => {
-                s.files_scanned += 1;
-                s.bytes_scanned += bytes.len() as u64;
-                let found = self.matches(bytes);
-                self.keep(&origin, found);
-            }
-            Event::Error(e) => self.local.errors.push(e),
-            Event::Skipped(skip) => {
-                match &skip {
-                    Skip::TooLarge { .. } => s.skipped_too_large += 1,
-                    Skip::Symlink { .. } => s.skipped_symlinks += 1,
-                    Skip::Special { .. } => s.skipped_special += 1,
-                    Skip::Loop { .. } => s.symlink_loops += 1,
-                    Skip::Excluded { .. } => s.skipped_by_config += 1,
-                }
-                self.local.skipped.push(skip);
-            }
-        }
-    }
-}
-
-impl Worker<'_> {
-    /// Every credential in a blob (UTF-16 text seen as UTF-8).
-    fn matches(&mut self, bytes: &[u8]) -> Vec<crate::finding::RawMatch> {
-        let (text, encoding) = input::text_view(bytes);
-        let mut found = self.scanner.scan(&text);
-        if let Some(enc) = encoding {
-            for m in &mut found {
-                m.context.encoding.get_or_insert(enc);
-            }
-        }
-        // Most blobs have no marker at all: one pass says so.
-        let marker = crate::suppress::inline::INLINE_MARKER.as_bytes();
-        if !found.is_empty() && memchr::memmem::find(&text, marker).is_some() {
-            for m in &found {
-                if let Some(reason) = crate::suppress::inline::inline_allow(&text, m.offset) {
-                    self.allowed.insert((m.offset, m.secret.clone()), reason);
-                }
-            }
-        }
-        found
-    }
-
-    /// Fold a blob's matches (those [`Worker::matches`] returned, possibly fewer) into the
-    /// results; the ones on lines marked `upsweep:allow` are set aside.
-    fn keep(&mut self, origin: &crate::finding::Origin, mut found: Vec<crate::finding::RawMatch>) {
-        let allowed = std::mem::take(&mut self.allowed);
-        if !allowed.is_empty() {
-            let mut reported = Vec::with_capacity(found.len());
-            for m in found {
-                match allowed.get(&(m.offset, m.secret.clone())) {
-                    Some(reason) => {
-                        let reason = reason.clone();
-                        self.local.aggregator.allow_inline(origin, m, reason);
-                    }
-                    None => reported.push(m),
-                }
-            }
-            found = reported;
-        }
-        if !found.is_empty() {
-            self.local
-                .aggregator
-                .add(self.scanner.matcher(), origin, found);
-        }
-    }
-}
-
-impl Drop for Worker<'_> {
-    fn drop(&mut self) {
-        let local = std::mem::take(&mut self.local);
-        let mut shared = self.shared.lock().unwrap_or_else(|p| p.into_inner());
-        shared.aggregator.merge(local.aggregator);
-        shared.errors.extend(local.errors);
-        shared.stats.add(&local.stats);
-        shared.skipped.extend(local.skipped);
-    }
+    let report = upstash::check(&outcome.findings, &cfg, check.live);
+    outcome.add_account(report, quiet);
+    Ok(())
 }
 
 /// Print errors and notes on stderr, and the report where asked.
@@ -336,14 +147,7 @@ pub fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -> Resul
         }
     }
     drop(err);
-    let report = Report {
-        findings: &outcome.findings,
-        errors: &outcome.errors,
-        stats: &outcome.stats,
-        suppressed: &outcome.suppressed,
-        rules: &matcher.rules,
-        account: outcome.account.as_ref(),
-    };
+    let report = Report::new(outcome, &matcher.rules);
     let opts = report::Options {
         show_secrets: out.show_secrets,
         color: out.color,

@@ -1,6 +1,7 @@
 //! Inputs: where the bytes come from. Each input turns what it reads into [`Event`]s for a
-//! per-thread worker: a blob to scan with its [`Origin`], an input that could not be read, or
-//! something skipped on purpose. Inputs never scan and never stop at one bad entry.
+//! per-thread worker (`scan::pool`): a blob to scan with its [`Origin`], an input that could
+//! not be read, or something skipped on purpose. Inputs never scan and never stop at one bad
+//! entry.
 
 pub mod fs;
 pub mod git;
@@ -12,9 +13,28 @@ use std::io::Read;
 
 /// What an input hands its worker.
 pub enum Event<'a> {
-    Blob { origin: Origin, bytes: &'a [u8] },
+    /// A blob to scan whole.
+    Blob {
+        origin: Origin,
+        bytes: &'a [u8],
+    },
+    /// A blob of which only what a change adds counts (`git --staged`, `--range`).
+    Change {
+        origin: Origin,
+        bytes: &'a [u8],
+        added: Added<'a>,
+    },
     Error(InputError),
     Skipped(Skip),
+}
+
+/// What a change adds to a blob.
+pub struct Added<'a> {
+    /// Only these 1-based lines count (sorted); `None`: every line does.
+    pub lines: Option<&'a [u32]>,
+    /// The version the change replaces, read on demand: secrets it already held do not count.
+    /// Used for binary files, which have no lines to diff; `None` when it cannot be read.
+    pub before: Option<&'a dyn Fn() -> Option<Vec<u8>>>,
 }
 
 /// The text a scan should see: a UTF-8 byte-order mark is dropped, UTF-16 files (with a byte-order mark, as Windows tools write

@@ -10,7 +10,9 @@ mod sarif;
 pub use rule_list::{write_rule_list, ListFormat};
 
 use crate::finding::Finding;
-use crate::outcome::{InputError, Stats, Suppressed};
+use crate::outcome::{InputError, Outcome, Stats, Suppressed};
+use crate::rules::Rule;
+use crate::upstash::AccountReport;
 use std::io::Write;
 
 /// The version of the JSON report schema (README, "Output"). Bumped only on breaking changes.
@@ -40,7 +42,7 @@ impl Format {
     }
 }
 
-/// Everything a run has to say.
+/// Everything a run has to say: a finished [`Outcome`] and the rules that found it.
 pub struct Report<'a> {
     pub findings: &'a [Finding],
     pub errors: &'a [InputError],
@@ -48,9 +50,22 @@ pub struct Report<'a> {
     /// What was found and not reported (published values, allowed, baselined), for
     /// `--verbose`.
     pub suppressed: &'a [Suppressed],
-    pub rules: &'a [crate::rules::Rule],
+    pub rules: &'a [Rule],
     /// The account check's verdicts, when one ran.
-    pub account: Option<&'a crate::upstash::AccountReport>,
+    pub account: Option<&'a AccountReport>,
+}
+
+impl<'a> Report<'a> {
+    pub fn new(outcome: &'a Outcome, rules: &'a [Rule]) -> Report<'a> {
+        Report {
+            findings: &outcome.findings,
+            errors: &outcome.errors,
+            stats: &outcome.stats,
+            suppressed: &outcome.suppressed,
+            rules,
+            account: outcome.account.as_ref(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -12,10 +12,16 @@
 //! beside them are ASCII, so nothing a rule can find is lost, and random binary data (images,
 //! fonts, compiled code) costs a cheap byte-class pass instead of a regex pass. Decoders and
 //! context windows still see the whole file.
+//!
+//! Around the scanner, in this folder: [`pool`] drives inputs through it (one worker per
+//! thread), [`history`] does the same for a repository's history, [`aggregate`] folds matches
+//! into one finding per secret, and [`lint`] checks rules by scanning their examples.
 
 pub mod aggregate;
 pub mod context;
+pub mod history;
 pub mod lint;
+pub mod pool;
 
 use crate::decode::{self, DecoderKind};
 use crate::finding::{Context, Kind, RawMatch};

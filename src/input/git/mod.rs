@@ -1,14 +1,16 @@
 //! Git inputs: the whole history (every blob reachable from any ref, each read once), what the
 //! index is about to commit (`--staged`), and what a range of commits adds (`--range`, `--ci`).
 //!
-//! Enumeration (which blobs, with which provenance) is single-threaded and reads only commits
-//! and trees; the blobs are then read and scanned in parallel, each thread with its own
-//! repository handle. Provenance is recorded while enumerating, so attribution never costs a
-//! second pass over blob contents.
+//! Enumeration ([`survey`]: which blobs, with which provenance) is single-threaded and reads
+//! only commits and trees; the blobs are then read ([`read`]) and scanned in parallel, each
+//! thread with its own repository handle. Provenance is recorded while enumerating, so
+//! attribution ([`attribute`]) never costs a second pass over blob contents.
 
+pub mod attribute;
 pub mod changes;
 pub mod ci;
 pub mod history;
+pub mod read;
 
 use super::InputError;
 use crate::util::time::rfc3339;
@@ -70,6 +72,20 @@ pub struct Survey {
     pub submodules: Vec<String>,
     pub notes: Vec<String>,
     pub errors: Vec<InputError>,
+}
+
+/// Enumerate what `mode` asks for: the blobs to read, with their provenance.
+pub fn survey(repo: &Repository, mode: &Mode) -> Result<Survey> {
+    history::configure_libgit2();
+    Ok(match mode {
+        Mode::History { unreachable } => history::survey(repo, *unreachable),
+        Mode::Staged { all_content } => changes::staged(repo, *all_content)?,
+        Mode::Range { base, head, ci } => {
+            let b = ci::resolve(repo, base, *ci)?;
+            let h = ci::resolve(repo, head, *ci)?;
+            changes::range(repo, b, h)?
+        }
+    })
 }
 
 /// Open a repository (normal, bare or linked worktree), with a message that says what is wrong.
