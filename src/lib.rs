@@ -8,6 +8,9 @@
 //! the account check ([`upstash`]) -> the result model ([`outcome`]) -> [`report`].
 //! [`revoke`] plans and makes rotations through the same Upstash clients.
 
+// Module docs link to crate-private items: read them with `cargo doc --document-private-items`.
+#![allow(rustdoc::private_intra_doc_links)]
+
 pub mod app;
 pub mod cli;
 pub mod config;

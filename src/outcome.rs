@@ -19,26 +19,26 @@ pub mod exit {
 
 /// What a scan produced.
 #[derive(Debug, Default)]
-pub struct Outcome {
-    pub findings: Vec<Finding>,
-    pub errors: Vec<InputError>,
-    pub stats: Stats,
+pub(crate) struct Outcome {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) errors: Vec<InputError>,
+    pub(crate) stats: Stats,
     /// Found and not reported: published values, allowed, baselined (`--verbose` lists them).
-    pub suppressed: Vec<Suppressed>,
+    pub(crate) suppressed: Vec<Suppressed>,
     /// Skipped paths, for `--verbose`.
-    pub skipped: Vec<Skip>,
+    pub(crate) skipped: Vec<Skip>,
     /// Things the user should know that are not errors (a shallow clone, submodules).
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
     /// The account check's verdicts, when asked for.
-    pub account: Option<AccountReport>,
+    pub(crate) account: Option<AccountReport>,
     /// What makes exit code 1.
-    pub fail_on: FailOn,
+    pub(crate) fail_on: FailOn,
 }
 
 impl Outcome {
     /// 2 when part of the input could not be read, else 1 when a finding fails the run under
     /// [`Outcome::fail_on`], else 0.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         if !self.errors.is_empty() {
             exit::ERROR
         } else if self.findings.iter().any(|f| self.fails(&f.sha256)) {
@@ -70,7 +70,7 @@ impl Outcome {
 
     /// Take the account check's report: its problems become errors of the run (an incomplete
     /// inventory is never a clean answer), teams no key covers a note (unless `quiet`).
-    pub fn add_account(&mut self, report: AccountReport, quiet: bool) {
+    pub(crate) fn add_account(&mut self, report: AccountReport, quiet: bool) {
         for p in &report.problems {
             self.errors.push(InputError {
                 path: format!("account check ({})", p.account),
@@ -102,7 +102,7 @@ impl Outcome {
 /// What makes exit code 1 (`--fail-on`, `fail-on` in `.upsweep.toml`; README, "Exit codes").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub enum FailOn {
+pub(crate) enum FailOn {
     /// Any finding.
     #[default]
     Any,
@@ -114,7 +114,7 @@ pub enum FailOn {
 
 impl FailOn {
     /// The name the flag and the config file use.
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             FailOn::Any => "any",
             FailOn::Live => "live",
@@ -125,7 +125,7 @@ impl FailOn {
 
 /// Why something was deliberately not scanned (counted in the stats, never silent).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Skip {
+pub(crate) enum Skip {
     TooLarge {
         path: String,
         size: u64,
@@ -148,38 +148,38 @@ pub enum Skip {
 
 /// An input that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InputError {
-    pub path: String,
-    pub message: String,
+pub(crate) struct InputError {
+    pub(crate) path: String,
+    pub(crate) message: String,
 }
 
 /// Counters a run reports in `stats`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct Stats {
-    pub files_scanned: u64,
-    pub bytes_scanned: u64,
-    pub skipped_too_large: u64,
-    pub skipped_symlinks: u64,
-    pub skipped_special: u64,
-    pub symlink_loops: u64,
+pub(crate) struct Stats {
+    pub(crate) files_scanned: u64,
+    pub(crate) bytes_scanned: u64,
+    pub(crate) skipped_too_large: u64,
+    pub(crate) skipped_symlinks: u64,
+    pub(crate) skipped_special: u64,
+    pub(crate) symlink_loops: u64,
     /// Files or directories (scan), or places in history (git), under `skip-paths`.
-    pub skipped_by_config: u64,
-    pub suppressed_public: u64,
+    pub(crate) skipped_by_config: u64,
+    pub(crate) suppressed_public: u64,
     /// Occurrences on lines marked `upsweep:allow`.
-    pub suppressed_inline: u64,
+    pub(crate) suppressed_inline: u64,
     /// Secrets allowed by hash in `.upsweep.toml`.
-    pub suppressed_allowed: u64,
+    pub(crate) suppressed_allowed: u64,
     /// Secrets in the baseline.
-    pub suppressed_baseline: u64,
-    pub errors: u64,
-    pub duration_ms: u64,
+    pub(crate) suppressed_baseline: u64,
+    pub(crate) errors: u64,
+    pub(crate) duration_ms: u64,
     /// Git scans: commits whose trees (or changes) were examined.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub git_commits: Option<u64>,
+    pub(crate) git_commits: Option<u64>,
 }
 
 impl Stats {
-    pub fn add(&mut self, o: &Stats) {
+    pub(crate) fn add(&mut self, o: &Stats) {
         self.files_scanned += o.files_scanned;
         self.bytes_scanned += o.bytes_scanned;
         self.skipped_too_large += o.skipped_too_large;
@@ -197,7 +197,7 @@ impl Stats {
 
 /// Why something found is not reported.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Why {
+pub(crate) enum Why {
     /// A value Upstash publishes (named): not a leak.
     Public(&'static str),
     /// An `upsweep:allow` comment on the line, with its reason when it gives one.
@@ -210,11 +210,11 @@ pub enum Why {
 
 /// A finding (or one occurrence of it) set aside, for the stats and `--verbose`.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Suppressed {
-    pub why: Why,
+pub(crate) struct Suppressed {
+    pub(crate) why: Why,
     /// The kind, with the published value's name for [`Why::Public`].
-    pub what: String,
+    pub(crate) what: String,
     /// `path:line:column` (the first place, for a whole secret).
-    pub at: String,
-    pub sha256: String,
+    pub(crate) at: String,
+    pub(crate) sha256: String,
 }

@@ -9,7 +9,7 @@ use crate::suppress::baseline::Baseline;
 use anyhow::{Context as _, Result};
 use std::collections::HashSet;
 
-pub fn create(a: &BaselineCreateSettings) -> Result<u8> {
+pub(super) fn create(a: &BaselineCreateSettings) -> Result<u8> {
     let note = a.note.as_deref();
     let spec = match &a.source {
         Source::Report(report) => {
@@ -51,7 +51,7 @@ pub fn create(a: &BaselineCreateSettings) -> Result<u8> {
     }
 }
 
-pub fn prune(a: &BaselinePruneSettings) -> Result<u8> {
+pub(super) fn prune(a: &BaselinePruneSettings) -> Result<u8> {
     let mut b = Baseline::read(&a.file)?;
     let outcome = scan(&a.spec)?;
     print_problems(&outcome, a.quiet);

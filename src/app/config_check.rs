@@ -8,7 +8,7 @@ use crate::config::ConfigCheckSettings;
 use crate::suppress::baseline::Baseline;
 use anyhow::{anyhow, Result};
 
-pub fn run(s: &ConfigCheckSettings) -> Result<u8> {
+pub(super) fn run(s: &ConfigCheckSettings) -> Result<u8> {
     let path = &s.file;
     match config_file::load(path) {
         Ok(cfg) => {

@@ -6,7 +6,7 @@ use super::{check_account, emit, sweep};
 use crate::config::GitSettings;
 use anyhow::Result;
 
-pub fn run(s: &GitSettings) -> Result<u8> {
+pub(super) fn run(s: &GitSettings) -> Result<u8> {
     if let (Some(range), false) = (&s.ci_range, s.output.quiet) {
         eprintln!("upsweep: --ci: {range}");
     }

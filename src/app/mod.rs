@@ -101,7 +101,7 @@ fn check_account(outcome: &mut Outcome, settings: &AccountSettings, quiet: bool)
 }
 
 /// Print errors and notes on stderr, and the report where asked.
-pub fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -> Result<()> {
+pub(crate) fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -> Result<()> {
     let stderr = std::io::stderr();
     let mut err = stderr.lock();
     // A partial clone can miss thousands of objects: list the first ones, count the rest.
@@ -157,7 +157,7 @@ pub fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -> Resul
 }
 
 /// Write to a file or to stdout; a closed stdout (`| head`) is not an error.
-pub fn write_report(
+pub(crate) fn write_report(
     path: &Option<std::path::PathBuf>,
     f: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
 ) -> Result<()> {

@@ -10,7 +10,7 @@ use crate::upstash::{AccountConfig, Session};
 use anyhow::{Context as _, Result};
 use std::io::{BufRead, IsTerminal, Write};
 
-pub fn run(args: &RevokeSettings) -> Result<u8> {
+pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
     let cfg = AccountConfig::from_env(args.account_file.as_deref())?;
     for w in &cfg.warnings {
         eprintln!("upsweep: warning: {w}");

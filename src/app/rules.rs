@@ -7,7 +7,7 @@ use crate::rules::load;
 use crate::scan::lint;
 use anyhow::Result;
 
-pub fn list(s: &RulesListSettings) -> Result<u8> {
+pub(super) fn list(s: &RulesListSettings) -> Result<u8> {
     let matcher = s.rules.matcher()?;
     write_report(&None, |w| {
         report::write_rule_list(&matcher.rules, s.format, w)
@@ -15,7 +15,7 @@ pub fn list(s: &RulesListSettings) -> Result<u8> {
     Ok(exit::CLEAN)
 }
 
-pub fn check(s: &RulesCheckSettings) -> Result<u8> {
+pub(super) fn check(s: &RulesCheckSettings) -> Result<u8> {
     let (own, context) = match &s.dir {
         None => (load::embedded()?, Vec::new()),
         Some(d) => (load::directory(d)?, load::embedded()?),

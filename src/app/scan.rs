@@ -5,7 +5,7 @@ use super::{check_account, emit, sweep};
 use crate::config::ScanSettings;
 use anyhow::Result;
 
-pub fn run(s: &ScanSettings) -> Result<u8> {
+pub(super) fn run(s: &ScanSettings) -> Result<u8> {
     let matcher = s.spec.rules.matcher()?;
     let mut outcome = sweep(&s.spec, &matcher)?;
     check_account(&mut outcome, &s.account, s.output.quiet)?;

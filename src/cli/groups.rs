@@ -10,64 +10,64 @@ use std::path::PathBuf;
 /// The report and what is said on standard error: `scan` and `git`.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
-pub struct OutputArgs {
+pub(crate) struct OutputArgs {
     /// Report format.
     #[arg(short = 'f', long, value_enum, default_value_t = Format::Human)]
-    pub format: Format,
+    pub(crate) format: Format,
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: Option<PathBuf>,
+    pub(crate) output: Option<PathBuf>,
     /// Put full secrets in the report (by default only a SHA-256 and a redacted preview).
     #[arg(long)]
-    pub show_secrets: bool,
+    pub(crate) show_secrets: bool,
     /// When to colour human output (auto: on a terminal, unless NO_COLOR is set).
     #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-    pub color: ColorChoice,
+    pub(crate) color: ColorChoice,
     /// Also list what was found and not reported, and skipped files.
     ///
     /// Not reported: published values, lines marked upsweep:allow, secrets allowed by
     /// .upsweep.toml or in the baseline.
     #[arg(short, long)]
-    pub verbose: bool,
+    pub(crate) verbose: bool,
     #[command(flatten)]
-    pub quiet: QuietArgs,
+    pub(crate) quiet: QuietArgs,
 }
 
 /// `-q`: `scan`, `git` (in [`OutputArgs`]) and `baseline`.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Output")]
-pub struct QuietArgs {
+pub(crate) struct QuietArgs {
     /// Print nothing on standard error but errors.
     #[arg(short, long)]
-    pub quiet: bool,
+    pub(crate) quiet: bool,
 }
 
 /// How a file tree is walked: `scan` and `baseline`.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Files")]
-pub struct WalkArgs {
+pub(crate) struct WalkArgs {
     /// Also scan files ignored by .gitignore, .ignore and git's exclude files.
     #[arg(long)]
-    pub no_ignore: bool,
+    pub(crate) no_ignore: bool,
     /// Follow symbolic links (loops are detected and reported, never followed twice).
     #[arg(short = 'L', long = "follow")]
-    pub follow: bool,
+    pub(crate) follow: bool,
 }
 
 /// How a scan reads and matches: `scan`, `git` and `baseline`.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Scanning")]
-pub struct EngineArgs {
+pub(crate) struct EngineArgs {
     /// Skip (and count) files or blobs over SIZE: bytes, or with K, M or G (default: 64M).
     ///
     /// max-file-size in .upsweep.toml replaces the default.
     #[arg(long, value_name = "SIZE")]
-    pub max_file_size: Option<String>,
+    pub(crate) max_file_size: Option<String>,
     #[command(flatten)]
-    pub rules: RulesArgs,
+    pub(crate) rules: RulesArgs,
     /// Scanning threads (default: one per core).
     #[arg(short = 'j', long)]
-    pub threads: Option<usize>,
+    pub(crate) threads: Option<usize>,
 }
 
 /// Extra rule directories: `scan`, `git`, `baseline` (in [`EngineArgs`]), `revoke` and
@@ -77,70 +77,70 @@ pub struct EngineArgs {
 pub struct RulesArgs {
     /// Also load the rules in DIR (repeatable).
     #[arg(long = "rules", value_name = "DIR")]
-    pub dirs: Vec<PathBuf>,
+    pub(crate) dirs: Vec<PathBuf>,
 }
 
 /// The account check: which findings belong to the user's Upstash account, and still work.
 /// `scan` and `git`.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Upstash account")]
-pub struct AccountArgs {
+pub(crate) struct AccountArgs {
     /// Check findings against your Upstash account; found secrets are not sent anywhere.
     ///
     /// The account is UPSTASH_EMAIL and UPSTASH_API_KEY from the environment (or
     /// --account-file): its credentials are listed through the Developer API and SHA-256
     /// hashes are compared locally. --account-file and --live imply it.
     #[arg(long)]
-    pub account: bool,
+    pub(crate) account: bool,
     #[command(flatten)]
-    pub credentials: CredentialsArgs,
+    pub(crate) credentials: CredentialsArgs,
     /// Also check whether credentials that are not the account's still work (implies --account).
     ///
     /// One harmless read is sent, only to the Upstash host the credential belongs to.
     #[arg(long)]
-    pub live: bool,
+    pub(crate) live: bool,
     /// What makes exit code 1: any finding, live credentials or the account's own.
     ///
     /// any: every finding; live: only credentials that still work (or may: needs --live);
     /// owned: only the account's current credentials (or ones that may be: needs --account).
     /// The default is any, or fail-on in .upsweep.toml.
     #[arg(long, value_enum)]
-    pub fail_on: Option<FailOn>,
+    pub(crate) fail_on: Option<FailOn>,
 }
 
 /// Developer API credentials from a file: `scan` and `git` (in [`AccountArgs`]) and `revoke`.
 #[derive(Debug, Args)]
 #[command(next_help_heading = "Upstash account")]
-pub struct CredentialsArgs {
+pub(crate) struct CredentialsArgs {
     /// Read Developer API credentials from FILE as well as from the environment.
     ///
     /// One `EMAIL API_KEY` per line; one key sees one team, so list a key per team. Read
     /// besides UPSTASH_EMAIL and UPSTASH_API_KEY. For `scan` and `git` it implies --account.
     #[arg(long, value_name = "FILE")]
-    pub account_file: Option<PathBuf>,
+    pub(crate) account_file: Option<PathBuf>,
 }
 
 /// The project's config file: `scan`, `git` (in [`ProjectArgs`]) and `baseline`.
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = "Project settings")]
-pub struct ConfigFileArgs {
+pub(crate) struct ConfigFileArgs {
     /// Read settings from FILE instead of .upsweep.toml at the repository root.
     #[arg(long, value_name = "FILE", conflicts_with = "no_config")]
-    pub config: Option<PathBuf>,
+    pub(crate) config: Option<PathBuf>,
     /// Ignore .upsweep.toml.
     #[arg(long)]
-    pub no_config: bool,
+    pub(crate) no_config: bool,
 }
 
 /// The project's config file and baseline: `scan` and `git`.
 #[derive(Debug, Args, Default)]
 #[command(next_help_heading = "Project settings")]
-pub struct ProjectArgs {
+pub(crate) struct ProjectArgs {
     #[command(flatten)]
-    pub config: ConfigFileArgs,
+    pub(crate) config: ConfigFileArgs,
     /// Report only secrets not in this baseline (`upsweep baseline create`).
     ///
     /// The secrets in it are counted, and listed with --verbose.
     #[arg(long, value_name = "FILE")]
-    pub baseline: Option<PathBuf>,
+    pub(crate) baseline: Option<PathBuf>,
 }

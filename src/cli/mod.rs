@@ -3,14 +3,15 @@
 //! [`crate::config`] settles what was typed into plain settings, once per command; nothing
 //! else reads these types.
 
-pub mod groups;
+pub(crate) mod groups;
 mod values;
 
-pub use groups::{
+pub use groups::RulesArgs;
+pub(crate) use groups::{
     AccountArgs, ConfigFileArgs, CredentialsArgs, EngineArgs, OutputArgs, ProjectArgs, QuietArgs,
-    RulesArgs, WalkArgs,
+    WalkArgs,
 };
-pub use values::ColorChoice;
+pub(crate) use values::ColorChoice;
 
 use crate::report::ListFormat;
 use clap::{Args, Parser, Subcommand};
@@ -58,50 +59,50 @@ pub enum Command {
 pub struct ScanArgs {
     /// Files or directories to scan; `-` for standard input.
     #[arg(value_name = "PATH", default_value = ".")]
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
     #[command(flatten)]
-    pub walk: WalkArgs,
+    pub(crate) walk: WalkArgs,
     #[command(flatten)]
-    pub engine: EngineArgs,
+    pub(crate) engine: EngineArgs,
     #[command(flatten)]
-    pub account: AccountArgs,
+    pub(crate) account: AccountArgs,
     #[command(flatten)]
-    pub project: ProjectArgs,
+    pub(crate) project: ProjectArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct GitArgs {
     /// The repository (normal, bare or a linked worktree; default: the current directory).
     #[arg(value_name = "REPO", default_value = ".")]
-    pub repo: PathBuf,
+    pub(crate) repo: PathBuf,
     /// Scan only what `git commit` is about to record: the lines the index adds to HEAD.
     #[arg(long, conflicts_with_all = ["range", "since_commit", "ci", "unreachable"])]
-    pub staged: bool,
+    pub(crate) staged: bool,
     /// With --staged: scan whole staged files, not only the added lines.
     #[arg(long, requires = "staged")]
-    pub all_content: bool,
+    pub(crate) all_content: bool,
     /// Scan only what the commits in BASE..HEAD add (a pull request).
     #[arg(long, value_name = "BASE..HEAD", conflicts_with_all = ["since_commit", "ci", "unreachable"])]
-    pub range: Option<String>,
+    pub(crate) range: Option<String>,
     /// Scan only what the commits after REV (up to HEAD) add: the same as --range REV..HEAD.
     #[arg(long, value_name = "REV", conflicts_with_all = ["ci", "unreachable"])]
-    pub since_commit: Option<String>,
+    pub(crate) since_commit: Option<String>,
     /// Work the range out from the CI's environment (GitHub Actions, GitLab CI).
     #[arg(long, conflicts_with = "unreachable")]
-    pub ci: bool,
+    pub(crate) ci: bool,
     /// Also scan objects no ref reaches (left by resets, amends and rebases).
     #[arg(long)]
-    pub unreachable: bool,
+    pub(crate) unreachable: bool,
     #[command(flatten)]
-    pub output: OutputArgs,
+    pub(crate) output: OutputArgs,
     #[command(flatten)]
-    pub engine: EngineArgs,
+    pub(crate) engine: EngineArgs,
     #[command(flatten)]
-    pub account: AccountArgs,
+    pub(crate) account: AccountArgs,
     #[command(flatten)]
-    pub project: ProjectArgs,
+    pub(crate) project: ProjectArgs,
 }
 
 /// `upsweep revoke`.
@@ -125,46 +126,46 @@ pub struct RevokeArgs {
     /// Files or directories to scan (default: the current directory); with --git, the
     /// repository.
     #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Plan from a JSON report instead of scanning.
     ///
     /// A report (`upsweep scan --format json --account -o FILE`, or `git`) holds hashes, not
     /// secrets: enough to plan.
     #[arg(long, value_name = "FILE", conflicts_with_all = ["paths", "git"])]
-    pub report: Option<PathBuf>,
+    pub(crate) report: Option<PathBuf>,
     /// Scan the git history of the repository at PATH (every reachable blob) instead of files.
     #[arg(long)]
-    pub git: bool,
+    pub(crate) git: bool,
     /// Rotate without asking.
     #[arg(short = 'y', long)]
-    pub yes: bool,
+    pub(crate) yes: bool,
     /// Only print the plan, even on a terminal (the default when not on a terminal).
     #[arg(long, conflicts_with = "yes")]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     /// Act only on this resource (its id or name, as the plan shows it); repeatable, or
     /// comma-separated.
     #[arg(long, value_name = "ID", value_delimiter = ',')]
-    pub only: Vec<String>,
+    pub(crate) only: Vec<String>,
     /// Write the new credentials to FILE, an env file (mode 0600) that must not exist.
     ///
     /// The file holds the conventional variable names. New credentials are never printed.
     #[arg(long, value_name = "FILE")]
-    pub new_credentials: Option<PathBuf>,
+    pub(crate) new_credentials: Option<PathBuf>,
     /// Append one JSON line per attempted rotation to FILE (never a secret).
     ///
     /// Each line holds the time, the secret hashes, the resource, the action, the outcome and
     /// any error.
     #[arg(long, value_name = "FILE")]
-    pub audit_log: Option<PathBuf>,
+    pub(crate) audit_log: Option<PathBuf>,
     /// After deleting a leaked Developer API key in the console, confirm it now gets 401.
     ///
     /// Also shows the audit log's actions made with API keys. Rotates nothing.
     #[arg(long, conflicts_with_all = ["yes", "dry_run", "only", "new_credentials", "audit_log"])]
-    pub check_api_key: bool,
+    pub(crate) check_api_key: bool,
     #[command(flatten)]
-    pub credentials: CredentialsArgs,
+    pub(crate) credentials: CredentialsArgs,
     #[command(flatten)]
-    pub rules: RulesArgs,
+    pub(crate) rules: RulesArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -181,52 +182,52 @@ pub struct BaselineCreateArgs {
     /// Files or directories to scan (default: the current directory); with --git, the
     /// repository.
     #[arg(value_name = "PATH", conflicts_with = "from")]
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// The baseline file to write.
     #[arg(short = 'o', long, value_name = "FILE")]
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Take the findings of a JSON report (`--format json` or `jsonl`) instead of scanning.
     #[arg(long, value_name = "REPORT", conflicts_with = "git")]
-    pub from: Option<PathBuf>,
+    pub(crate) from: Option<PathBuf>,
     /// A note stored with every entry (who accepted them, a ticket).
     #[arg(long, value_name = "TEXT")]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
     #[command(flatten)]
-    pub scan: BaselineScanArgs,
+    pub(crate) scan: BaselineScanArgs,
 }
 
 #[derive(Debug, Args)]
 pub struct BaselinePruneArgs {
     /// The baseline file, rewritten in place.
     #[arg(value_name = "FILE")]
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
     /// Files or directories to scan (default: the current directory); with --git, the
     /// repository.
     #[arg(value_name = "PATH")]
-    pub paths: Vec<PathBuf>,
+    pub(crate) paths: Vec<PathBuf>,
     /// Show what would be dropped without writing the file.
     #[arg(long)]
-    pub dry_run: bool,
+    pub(crate) dry_run: bool,
     #[command(flatten)]
-    pub scan: BaselineScanArgs,
+    pub(crate) scan: BaselineScanArgs,
 }
 
 /// How `baseline create` and `baseline prune` scan: as `scan` or `git` would, without a
 /// baseline.
 #[derive(Debug, Args)]
-pub struct BaselineScanArgs {
+pub(crate) struct BaselineScanArgs {
     /// Scan the git history of the repository (every blob reachable from any ref) instead of
     /// files.
     #[arg(long, conflicts_with_all = ["no_ignore", "follow"])]
-    pub git: bool,
+    pub(crate) git: bool,
     #[command(flatten)]
-    pub config: ConfigFileArgs,
+    pub(crate) config: ConfigFileArgs,
     #[command(flatten)]
-    pub walk: WalkArgs,
+    pub(crate) walk: WalkArgs,
     #[command(flatten)]
-    pub engine: EngineArgs,
+    pub(crate) engine: EngineArgs,
     #[command(flatten)]
-    pub quiet: QuietArgs,
+    pub(crate) quiet: QuietArgs,
 }
 
 #[derive(Debug, Subcommand)]

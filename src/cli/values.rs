@@ -9,7 +9,7 @@ use clap::ValueEnum;
 
 /// `--color`: settled into a yes or no by [`crate::config`].
 #[derive(Debug, Clone, Copy, ValueEnum, PartialEq, Eq)]
-pub enum ColorChoice {
+pub(crate) enum ColorChoice {
     Auto,
     Always,
     Never,

@@ -10,29 +10,29 @@ use std::path::PathBuf;
 
 /// What `--account`, `--account-file`, `--live` and `--fail-on` settle to.
 #[derive(Debug, Clone, Default)]
-pub struct AccountSettings {
+pub(crate) struct AccountSettings {
     /// `None` when no account check was asked for.
-    pub check: Option<AccountCheck>,
-    pub fail_on: FailOn,
+    pub(crate) check: Option<AccountCheck>,
+    pub(crate) fail_on: FailOn,
     /// Said with the report when there are findings: a config file's `fail-on` whose check was
     /// not asked for, and what is done instead.
-    pub notes: Vec<String>,
+    pub(crate) notes: Vec<String>,
 }
 
 /// The account check as asked for.
 #[derive(Debug, Clone)]
-pub struct AccountCheck {
+pub(crate) struct AccountCheck {
     /// `--account-file`, besides the environment.
-    pub file: Option<PathBuf>,
+    pub(crate) file: Option<PathBuf>,
     /// `--live`.
-    pub live: bool,
+    pub(crate) live: bool,
 }
 
 impl AccountSettings {
     /// Combine the flags with the project's `fail-on`. A `fail-on` from the file whose check
     /// was not asked for falls back to `any` (the stricter gate), with a note saying so; one
     /// from the command line is an error instead.
-    pub fn new(a: &AccountArgs, project: &Project) -> Result<AccountSettings> {
+    pub(crate) fn new(a: &AccountArgs, project: &Project) -> Result<AccountSettings> {
         let enabled = a.account || a.credentials.account_file.is_some() || a.live;
         let mut notes = Vec::new();
         let fail_on = match (a.fail_on, project.fail_on) {

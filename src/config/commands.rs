@@ -18,35 +18,35 @@ use std::path::{Path, PathBuf};
 
 /// `upsweep scan`.
 pub struct ScanSettings {
-    pub spec: ScanSpec,
-    pub account: AccountSettings,
-    pub output: OutputSettings,
+    pub(crate) spec: ScanSpec,
+    pub(crate) account: AccountSettings,
+    pub(crate) output: OutputSettings,
 }
 
 /// `upsweep git`.
 pub struct GitSettings {
-    pub spec: ScanSpec,
-    pub account: AccountSettings,
-    pub output: OutputSettings,
+    pub(crate) spec: ScanSpec,
+    pub(crate) account: AccountSettings,
+    pub(crate) output: OutputSettings,
     /// `--ci`: where the range came from, said before scanning unless `--quiet`.
-    pub ci_range: Option<String>,
+    pub(crate) ci_range: Option<String>,
 }
 
 /// `upsweep revoke`.
 pub struct RevokeSettings {
-    pub source: Source,
+    pub(crate) source: Source,
     /// `--account-file`, besides the environment.
-    pub account_file: Option<PathBuf>,
-    pub yes: bool,
-    pub dry_run: bool,
-    pub only: Vec<String>,
-    pub new_credentials: Option<PathBuf>,
-    pub audit_log: Option<PathBuf>,
-    pub check_api_key: bool,
+    pub(crate) account_file: Option<PathBuf>,
+    pub(crate) yes: bool,
+    pub(crate) dry_run: bool,
+    pub(crate) only: Vec<String>,
+    pub(crate) new_credentials: Option<PathBuf>,
+    pub(crate) audit_log: Option<PathBuf>,
+    pub(crate) check_api_key: bool,
 }
 
 /// Where `revoke` and `baseline create` take their findings from.
-pub enum Source {
+pub(crate) enum Source {
     /// A JSON report (`--report`, `--from`).
     Report(PathBuf),
     Scan(ScanSpec),
@@ -55,43 +55,43 @@ pub enum Source {
 /// `upsweep baseline create`.
 pub struct BaselineCreateSettings {
     /// The baseline file to write.
-    pub output: PathBuf,
+    pub(crate) output: PathBuf,
     /// Stored with every entry (trimmed; `None` when empty).
-    pub note: Option<String>,
-    pub source: Source,
-    pub quiet: bool,
+    pub(crate) note: Option<String>,
+    pub(crate) source: Source,
+    pub(crate) quiet: bool,
 }
 
 /// `upsweep baseline prune`.
 pub struct BaselinePruneSettings {
     /// The baseline file, rewritten in place.
-    pub file: PathBuf,
-    pub dry_run: bool,
-    pub spec: ScanSpec,
-    pub quiet: bool,
+    pub(crate) file: PathBuf,
+    pub(crate) dry_run: bool,
+    pub(crate) spec: ScanSpec,
+    pub(crate) quiet: bool,
 }
 
 /// `upsweep config check`: the file to check, found at the repository root if not named.
 #[derive(Debug, Clone)]
 pub struct ConfigCheckSettings {
-    pub file: PathBuf,
+    pub(crate) file: PathBuf,
 }
 
 /// `upsweep rules list`.
 #[derive(Debug, Clone)]
 pub struct RulesListSettings {
-    pub rules: RuleSet,
-    pub format: ListFormat,
+    pub(crate) rules: RuleSet,
+    pub(crate) format: ListFormat,
 }
 
 /// `upsweep rules check`: the directory to lint (`None`: the shipped rules).
 #[derive(Debug, Clone)]
 pub struct RulesCheckSettings {
-    pub dir: Option<PathBuf>,
+    pub(crate) dir: Option<PathBuf>,
 }
 
 impl ScanSettings {
-    pub fn new(a: &ScanArgs) -> Result<ScanSettings> {
+    pub(crate) fn new(a: &ScanArgs) -> Result<ScanSettings> {
         let output = OutputSettings::new(&a.output);
         let (files, project) = Walk {
             paths: &a.paths,
@@ -121,7 +121,7 @@ impl ScanSettings {
 }
 
 impl GitSettings {
-    pub fn new(a: &GitArgs) -> Result<GitSettings> {
+    pub(crate) fn new(a: &GitArgs) -> Result<GitSettings> {
         let output = OutputSettings::new(&a.output);
         if let Some(s) = &a.engine.max_file_size {
             parse_size(s)?;
@@ -225,7 +225,7 @@ impl RevokeSettings {
     /// A scan for `revoke` reads files as `upsweep scan` would with no flags (the project's
     /// `skip-paths` and `max-file-size` apply), or the whole history as `upsweep git` would
     /// with none; it loads the shipped rules and `--rules`, and keeps every finding.
-    pub fn new(a: &RevokeArgs) -> Result<RevokeSettings> {
+    pub(crate) fn new(a: &RevokeArgs) -> Result<RevokeSettings> {
         let rules = RuleSet {
             dirs: a.rules.dirs.clone(),
             disabled: Vec::new(),
@@ -286,7 +286,7 @@ impl RevokeSettings {
 }
 
 impl BaselineCreateSettings {
-    pub fn new(a: &BaselineCreateArgs) -> Result<BaselineCreateSettings> {
+    pub(crate) fn new(a: &BaselineCreateArgs) -> Result<BaselineCreateSettings> {
         let note = a.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
         let source = match &a.from {
             Some(report) => Source::Report(report.clone()),
@@ -302,7 +302,7 @@ impl BaselineCreateSettings {
 }
 
 impl BaselinePruneSettings {
-    pub fn new(a: &BaselinePruneArgs) -> Result<BaselinePruneSettings> {
+    pub(crate) fn new(a: &BaselinePruneArgs) -> Result<BaselinePruneSettings> {
         Ok(BaselinePruneSettings {
             file: a.file.clone(),
             dry_run: a.dry_run,
@@ -358,7 +358,7 @@ fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
 }
 
 impl ConfigCheckSettings {
-    pub fn new(file: Option<PathBuf>) -> Result<ConfigCheckSettings> {
+    pub(crate) fn new(file: Option<PathBuf>) -> Result<ConfigCheckSettings> {
         let file = match file {
             Some(f) => f,
             None => {

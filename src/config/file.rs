@@ -53,34 +53,34 @@ use std::path::{Path, PathBuf};
 use toml::Spanned;
 
 /// The file looked for at the repository root.
-pub const FILE_NAME: &str = ".upsweep.toml";
+pub(crate) const FILE_NAME: &str = ".upsweep.toml";
 
 /// A checked `.upsweep.toml`.
 #[derive(Debug, Clone, Default)]
-pub struct FileConfig {
+pub(crate) struct FileConfig {
     /// The file it was read from.
-    pub path: PathBuf,
-    pub skip_paths: Vec<String>,
-    pub disable_rules: Vec<String>,
+    pub(crate) path: PathBuf,
+    pub(crate) skip_paths: Vec<String>,
+    pub(crate) disable_rules: Vec<String>,
     /// Resolved against the file's directory.
-    pub rule_dirs: Vec<PathBuf>,
-    pub max_file_size: Option<u64>,
-    pub fail_on: Option<FailOn>,
+    pub(crate) rule_dirs: Vec<PathBuf>,
+    pub(crate) max_file_size: Option<u64>,
+    pub(crate) fail_on: Option<FailOn>,
     /// Resolved against the file's directory.
-    pub baseline: Option<PathBuf>,
-    pub allow: Vec<AllowEntry>,
+    pub(crate) baseline: Option<PathBuf>,
+    pub(crate) allow: Vec<AllowEntry>,
 }
 
 /// One thing wrong with a config file, and where.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub file: String,
+pub(crate) struct Problem {
+    pub(crate) file: String,
     /// 1-based; 0 when the problem is the file as a whole.
-    pub line: usize,
-    pub column: usize,
+    pub(crate) line: usize,
+    pub(crate) column: usize,
     /// The key, as a reader finds it: `max-file-size`, `allow[2].sha256` (entries count from 1).
-    pub key: Option<String>,
-    pub message: String,
+    pub(crate) key: Option<String>,
+    pub(crate) message: String,
 }
 
 impl fmt::Display for Problem {
@@ -99,8 +99,8 @@ impl fmt::Display for Problem {
 
 /// Everything wrong with a config file (at least one problem).
 #[derive(Debug, Clone)]
-pub struct ConfigError {
-    pub problems: Vec<Problem>,
+pub(crate) struct ConfigError {
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl fmt::Display for ConfigError {
@@ -119,7 +119,7 @@ impl std::error::Error for ConfigError {}
 
 /// The repository root for `start`: the nearest directory at or above it holding `.git`, or
 /// else `start` itself (its directory when it is a file).
-pub fn find_root(start: &Path) -> PathBuf {
+pub(crate) fn find_root(start: &Path) -> PathBuf {
     let cwd = std::env::current_dir().unwrap_or_default();
     let abs = std::fs::canonicalize(start).unwrap_or_else(|_| cwd.join(start));
     let dir = if abs.is_dir() {
@@ -134,13 +134,13 @@ pub fn find_root(start: &Path) -> PathBuf {
 }
 
 /// The config file at `root`, if there is one.
-pub fn discover(root: &Path) -> Option<PathBuf> {
+pub(crate) fn discover(root: &Path) -> Option<PathBuf> {
     let p = root.join(FILE_NAME);
     p.is_file().then_some(p)
 }
 
 /// Read and check a config file.
-pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
+pub(crate) fn load(path: &Path) -> Result<FileConfig, ConfigError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| ConfigError {
         problems: vec![Problem {
@@ -156,7 +156,7 @@ pub fn load(path: &Path) -> Result<FileConfig, ConfigError> {
 
 /// Parse and check a config file's text; `path` names it in problems and anchors relative
 /// paths.
-pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+pub(crate) fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
     let file = path.display().to_string();
     let raw: Raw = toml::from_str(text).map_err(|e| ConfigError {
         problems: vec![from_toml_error(text, &file, &e)],
@@ -329,7 +329,10 @@ pub fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
 }
 
 /// The rule set a config asks for: the shipped rules and `rule_dirs`, less `disabled`.
-pub fn load_matcher(rule_dirs: &[PathBuf], disabled: &[String]) -> anyhow::Result<rules::Matcher> {
+pub(crate) fn load_matcher(
+    rule_dirs: &[PathBuf],
+    disabled: &[String],
+) -> anyhow::Result<rules::Matcher> {
     if disabled.is_empty() {
         return rules::Matcher::load(rule_dirs);
     }

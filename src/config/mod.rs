@@ -1,26 +1,24 @@
 //! Plain, validated settings, one struct per command: what [`crate::cli`] parsed, checked,
-//! with defaults resolved and the project's `.upsweep.toml` ([`file`]) and baseline read. This
-//! is the line below which nothing knows clap: [`settle`] reads the typed command once (as
-//! ripgrep turns its low-level arguments into high-level ones), and [`crate::app`] runs the
-//! settings.
+//! with defaults resolved and the project's `.upsweep.toml` ([`file`](mod@file)) and baseline
+//! read. This is the line below which nothing knows clap: [`settle`] reads the typed command
+//! once (as ripgrep turns its low-level arguments into high-level ones), and [`crate::app`]
+//! runs the settings.
 
 mod account;
 mod commands;
-pub mod file;
+pub(crate) mod file;
 mod output;
 mod project;
-pub mod size;
+pub(crate) mod size;
 mod spec;
 
-pub use account::{AccountCheck, AccountSettings};
-pub use commands::{
+pub(crate) use account::AccountSettings;
+pub(crate) use commands::{
     BaselineCreateSettings, BaselinePruneSettings, ConfigCheckSettings, GitSettings,
     RevokeSettings, RulesCheckSettings, RulesListSettings, ScanSettings, Source,
 };
-pub use output::OutputSettings;
-pub use project::{Project, ProjectFiles, DEFAULT_MAX_FILE_SIZE};
-pub use size::parse_size;
-pub use spec::{threads, FileScan, Inputs, RepoScan, RuleSet, ScanSpec, Target};
+pub(crate) use output::OutputSettings;
+pub(crate) use spec::{Inputs, RuleSet, ScanSpec, Target};
 
 use crate::cli::{BaselineCommand, Command, ConfigCommand, RulesCommand};
 use anyhow::Result;

@@ -6,19 +6,19 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
-pub struct OutputSettings {
-    pub format: Format,
+pub(crate) struct OutputSettings {
+    pub(crate) format: Format,
     /// The report file; standard output when `None`.
-    pub path: Option<PathBuf>,
-    pub show_secrets: bool,
+    pub(crate) path: Option<PathBuf>,
+    pub(crate) show_secrets: bool,
     /// `--color`, settled: auto is colour on a terminal unless `NO_COLOR` is set.
-    pub color: bool,
-    pub verbose: bool,
-    pub quiet: bool,
+    pub(crate) color: bool,
+    pub(crate) verbose: bool,
+    pub(crate) quiet: bool,
 }
 
 impl OutputSettings {
-    pub fn new(a: &OutputArgs) -> OutputSettings {
+    pub(crate) fn new(a: &OutputArgs) -> OutputSettings {
         let color = match a.color {
             ColorChoice::Always => true,
             ColorChoice::Never => false,

@@ -13,40 +13,38 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 /// `--max-file-size` when neither the flag nor the config file sets it.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
+pub(crate) const DEFAULT_MAX_FILE_SIZE: u64 = 64 << 20;
 
 /// What `.upsweep.toml`, `--config`, `--no-config` and `--baseline` resolve to.
 #[derive(Debug, Clone, Default)]
-pub struct Project {
-    /// The repository root: `skip-paths` are relative to it.
-    pub root: PathBuf,
+pub(crate) struct Project {
     /// The config file read, if any.
-    pub file: Option<PathBuf>,
-    pub filters: Filters,
-    pub disabled_rules: Vec<String>,
+    pub(crate) file: Option<PathBuf>,
+    pub(crate) filters: Filters,
+    pub(crate) disabled_rules: Vec<String>,
     /// The file's `rule-dirs` (resolved).
-    pub rule_dirs: Vec<PathBuf>,
-    pub max_file_size: Option<u64>,
-    pub fail_on: Option<FailOn>,
+    pub(crate) rule_dirs: Vec<PathBuf>,
+    pub(crate) max_file_size: Option<u64>,
+    pub(crate) fail_on: Option<FailOn>,
 }
 
 /// Which config file and baseline to read.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct ProjectFiles<'a> {
+pub(crate) struct ProjectFiles<'a> {
     /// `--config FILE`.
-    pub config: Option<&'a Path>,
+    pub(crate) config: Option<&'a Path>,
     /// `--no-config`.
-    pub no_config: bool,
+    pub(crate) no_config: bool,
     /// `--baseline FILE`.
-    pub baseline: Option<&'a Path>,
+    pub(crate) baseline: Option<&'a Path>,
     /// Whether to load a baseline at all (`baseline create` and `prune` must see everything).
-    pub use_baseline: bool,
+    pub(crate) use_baseline: bool,
 }
 
 impl Project {
     /// Read the config file for the repository at `root` (or the one named) and the baseline.
     /// `paths` are the paths a file scan starts from (for matching `skip-paths`).
-    pub fn load(root: &Path, paths: &[PathBuf], files: ProjectFiles<'_>) -> Result<Project> {
+    pub(crate) fn load(root: &Path, paths: &[PathBuf], files: ProjectFiles<'_>) -> Result<Project> {
         let file = if files.no_config {
             None
         } else if let Some(c) = files.config {
@@ -66,7 +64,6 @@ impl Project {
             None => None,
         };
         let mut project = Project {
-            root: root.to_path_buf(),
             file,
             ..Project::default()
         };
@@ -96,7 +93,7 @@ impl Project {
     }
 
     /// `--max-file-size` if given, else the file's, else the default.
-    pub fn max_file_size(&self, flag: Option<&str>) -> Result<u64> {
+    pub(crate) fn max_file_size(&self, flag: Option<&str>) -> Result<u64> {
         match flag {
             Some(s) => parse_size(s),
             None => Ok(self.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE)),
@@ -104,14 +101,14 @@ impl Project {
     }
 
     /// The rule directories to load: the file's, then the command line's.
-    pub fn rule_dirs(&self, flags: &[PathBuf]) -> Vec<PathBuf> {
+    pub(crate) fn rule_dirs(&self, flags: &[PathBuf]) -> Vec<PathBuf> {
         let mut dirs = self.rule_dirs.clone();
         dirs.extend(flags.iter().cloned());
         dirs
     }
 
     /// The config file as messages name it.
-    pub fn file_name(&self) -> String {
+    pub(crate) fn file_name(&self) -> String {
         self.file
             .as_deref()
             .map_or("the config file".into(), |f| f.display().to_string())

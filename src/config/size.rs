@@ -3,7 +3,7 @@
 use anyhow::{bail, Result};
 
 /// `123`, `64K`, `64M`, `2G` (binary multiples; a trailing `B`/`iB` is accepted).
-pub fn parse_size(s: &str) -> Result<u64> {
+pub(crate) fn parse_size(s: &str) -> Result<u64> {
     let t = s.trim();
     let t = t
         .strip_suffix("iB")

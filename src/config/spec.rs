@@ -12,59 +12,59 @@ use git2::Repository;
 use std::path::{Path, PathBuf};
 
 /// A scan, ready to run.
-pub struct ScanSpec {
-    pub target: Target,
-    pub rules: RuleSet,
+pub(crate) struct ScanSpec {
+    pub(crate) target: Target,
+    pub(crate) rules: RuleSet,
     /// What the project accepts, applied to the findings (empty for `revoke`).
-    pub filters: Filters,
+    pub(crate) filters: Filters,
     /// What was scanned, for messages: `.`, `a, b`, `the git history of repo`.
-    pub what: String,
+    pub(crate) what: String,
 }
 
 /// What a scan reads.
-pub enum Target {
+pub(crate) enum Target {
     Files(FileScan),
     History(RepoScan),
 }
 
 /// A file scan: standard input, or files and directories walked in parallel.
 #[derive(Debug, Clone)]
-pub struct FileScan {
-    pub inputs: Inputs,
-    pub max_file_size: u64,
+pub(crate) struct FileScan {
+    pub(crate) inputs: Inputs,
+    pub(crate) max_file_size: u64,
 }
 
 #[derive(Debug, Clone)]
-pub enum Inputs {
+pub(crate) enum Inputs {
     Stdin,
     Paths(WalkOptions),
 }
 
 /// A history scan: the repository (opened), which part of its history, and how.
-pub struct RepoScan {
-    pub repo: Repository,
-    pub mode: Mode,
-    pub max_file_size: u64,
-    pub threads: usize,
+pub(crate) struct RepoScan {
+    pub(crate) repo: Repository,
+    pub(crate) mode: Mode,
+    pub(crate) max_file_size: u64,
+    pub(crate) threads: usize,
     /// Whether a progress bar may be drawn (on a terminal, for large histories).
-    pub progress: bool,
+    pub(crate) progress: bool,
 }
 
 /// The rules to scan with: the shipped ones and extra directories, less the disabled ones.
 #[derive(Debug, Clone, Default)]
-pub struct RuleSet {
-    pub dirs: Vec<PathBuf>,
-    pub disabled: Vec<String>,
+pub(crate) struct RuleSet {
+    pub(crate) dirs: Vec<PathBuf>,
+    pub(crate) disabled: Vec<String>,
 }
 
 impl RuleSet {
     /// Load, check and compile the rules.
-    pub fn matcher(&self) -> Result<Matcher> {
+    pub(crate) fn matcher(&self) -> Result<Matcher> {
         super::file::load_matcher(&self.dirs, &self.disabled)
     }
 
     /// The project's rule directories and disabled rules, with the command line's directories.
-    pub fn of(project: &Project, flags: &[PathBuf]) -> RuleSet {
+    pub(crate) fn of(project: &Project, flags: &[PathBuf]) -> RuleSet {
         RuleSet {
             dirs: project.rule_dirs(flags),
             disabled: project.disabled_rules.clone(),
@@ -84,7 +84,7 @@ pub(super) struct Walk<'a> {
 impl Walk<'_> {
     /// Settle a file scan: standard input or paths, the project of the first path's
     /// repository, the size limit and the walker's options.
-    pub fn settle(&self, files: ProjectFiles<'_>) -> Result<(FileScan, Project)> {
+    pub(super) fn settle(&self, files: ProjectFiles<'_>) -> Result<(FileScan, Project)> {
         let stdin = self.paths.iter().any(|p| p.as_os_str() == "-");
         if stdin && self.paths.len() > 1 {
             bail!("`-` (standard input) cannot be combined with other paths");
@@ -154,7 +154,7 @@ pub(super) fn paths_what(paths: &[PathBuf]) -> String {
 }
 
 /// `--threads`, or one per core.
-pub fn threads(flag: Option<usize>) -> Result<usize> {
+pub(crate) fn threads(flag: Option<usize>) -> Result<usize> {
     match flag {
         Some(0) => bail!("--threads must be at least 1"),
         Some(n) => Ok(n),

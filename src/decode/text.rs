@@ -108,7 +108,7 @@ fn unescape_at(raw: &[u8], i: usize) -> Option<(u8, usize, Option<&'static str>)
 /// characters, then `=` to a multiple of four when the kind is issued `padded`. The same token
 /// written with and without its padding is then one secret, with the hash the account's own
 /// copy has.
-pub fn canonical(unpadded: &[u8], padded: bool) -> Option<String> {
+pub(super) fn canonical(unpadded: &[u8], padded: bool) -> Option<String> {
     let mut s = String::from_utf8(unpadded.to_vec()).ok()?;
     if padded {
         while s.len() % 4 != 0 {
@@ -120,7 +120,7 @@ pub fn canonical(unpadded: &[u8], padded: bool) -> Option<String> {
 
 /// Whether the byte before a value lets it start there: not inside a longer run of the same
 /// alphabet. A JSON/C escape (`\n`, `\t`, `\r`) before the value counts as a separator.
-pub fn starts_cleanly(hay: &[u8], start: usize, alphabet: Alphabet) -> bool {
+pub(super) fn starts_cleanly(hay: &[u8], start: usize, alphabet: Alphabet) -> bool {
     if start == 0 {
         return true;
     }
@@ -134,7 +134,7 @@ pub fn starts_cleanly(hay: &[u8], start: usize, alphabet: Alphabet) -> bool {
 }
 
 /// Whether the value ends cleanly at `end`: what follows is not more of the same alphabet.
-pub fn ends_cleanly(hay: &[u8], end: usize, alphabet: Alphabet) -> bool {
+pub(super) fn ends_cleanly(hay: &[u8], end: usize, alphabet: Alphabet) -> bool {
     match hay.get(end) {
         None => true,
         Some(&b) => !(alphabet.contains(b) || b == b'='),
@@ -164,7 +164,7 @@ pub fn is_uuid_v4(v: &[u8]) -> bool {
 }
 
 /// The longest run of one repeated byte in `v`.
-pub fn longest_run(v: &[u8]) -> usize {
+pub(super) fn longest_run(v: &[u8]) -> usize {
     let mut best = 0;
     let mut run = 0;
     for (i, &b) in v.iter().enumerate() {
@@ -176,12 +176,12 @@ pub fn longest_run(v: &[u8]) -> usize {
 
 /// A run this long of one character marks a masked value (`...a1b2000000`, `...xxxxxx`): random
 /// hex has one in about 40,000 values, random base64 one in about 30 million.
-pub const MASK_RUN: usize = 6;
+pub(super) const MASK_RUN: usize = 6;
 
 /// Values that are obviously not secrets though they have the right shape: all one character,
 /// a short pattern repeated (`00000000-0000-4000-8000-000000000000`, `abcdabcd...`), or the
 /// tail of a real value masked with one repeated character.
-pub fn looks_like_placeholder(v: &[u8]) -> bool {
+pub(super) fn looks_like_placeholder(v: &[u8]) -> bool {
     let hexish: Vec<u8> = v.iter().copied().filter(|&b| b != b'-').collect();
     if hexish.is_empty() || longest_run(&hexish) >= MASK_RUN {
         return true;

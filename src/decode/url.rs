@@ -7,7 +7,7 @@ use super::{redis::redis_token, Decoded};
 use crate::finding::{Details, Kind};
 
 /// Host suffixes a Redis URL must have to be an Upstash credential.
-pub const HOST_SUFFIXES: [&str; 2] = [".upstash.io", ".kv.vercel-storage.com"];
+pub(super) const HOST_SUFFIXES: [&str; 2] = [".upstash.io", ".kv.vercel-storage.com"];
 
 /// Decode the parts a `redis-url` rule captured.
 pub fn redis_url(

@@ -15,20 +15,20 @@ use std::io::Read;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
-pub struct WalkOptions {
-    pub paths: Vec<PathBuf>,
-    pub no_ignore: bool,
-    pub follow_symlinks: bool,
-    pub max_file_size: u64,
-    pub threads: usize,
+pub(crate) struct WalkOptions {
+    pub(crate) paths: Vec<PathBuf>,
+    pub(crate) no_ignore: bool,
+    pub(crate) follow_symlinks: bool,
+    pub(crate) max_file_size: u64,
+    pub(crate) threads: usize,
     /// Paths to skip (the config file's `skip-paths`): reported as [`Skip::Excluded`], and a
     /// skipped directory is not entered.
-    pub exclude: Option<std::sync::Arc<crate::suppress::paths::PathGlobs>>,
+    pub(crate) exclude: Option<std::sync::Arc<crate::suppress::paths::PathGlobs>>,
 }
 
 /// Walk every path; each walking thread gets its own worker from `make_worker`, which is
 /// dropped when the thread finishes (flush per-thread results in its `Drop`).
-pub fn walk<W, F>(opts: &WalkOptions, make_worker: F)
+pub(crate) fn walk<W, F>(opts: &WalkOptions, make_worker: F)
 where
     F: Fn() -> W + Sync,
     W: FnMut(Event<'_>) + Send,

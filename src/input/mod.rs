@@ -3,16 +3,16 @@
 //! not be read, or something skipped on purpose. Inputs never scan and never stop at one bad
 //! entry.
 
-pub mod fs;
-pub mod git;
+pub(crate) mod fs;
+pub(crate) mod git;
 
 use crate::finding::Origin;
-pub use crate::outcome::{InputError, Skip};
+pub(crate) use crate::outcome::{InputError, Skip};
 use std::borrow::Cow;
 use std::io::Read;
 
 /// What an input hands its worker.
-pub enum Event<'a> {
+pub(crate) enum Event<'a> {
     /// A blob to scan whole.
     Blob {
         origin: Origin,
@@ -29,17 +29,17 @@ pub enum Event<'a> {
 }
 
 /// What a change adds to a blob.
-pub struct Added<'a> {
+pub(crate) struct Added<'a> {
     /// Only these 1-based lines count (sorted); `None`: every line does.
-    pub lines: Option<&'a [u32]>,
+    pub(crate) lines: Option<&'a [u32]>,
     /// The version the change replaces, read on demand: secrets it already held do not count.
     /// Used for binary files, which have no lines to diff; `None` when it cannot be read.
-    pub before: Option<&'a dyn Fn() -> Option<Vec<u8>>>,
+    pub(crate) before: Option<&'a dyn Fn() -> Option<Vec<u8>>>,
 }
 
 /// The text a scan should see: a UTF-8 byte-order mark is dropped, UTF-16 files (with a byte-order mark, as Windows tools write
 /// them) are turned into UTF-8 so their values match; everything else is scanned as it is.
-pub fn text_view(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<&'static str>) {
+pub(crate) fn text_view(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<&'static str>) {
     // A UTF-8 byte-order mark is not text: columns on line 1 count from after it.
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return (Cow::Borrowed(rest), None);
@@ -63,7 +63,7 @@ pub fn text_view(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<&'static str>) {
 }
 
 /// Read standard input, at most `limit` bytes.
-pub fn stdin(limit: u64, emit: &mut dyn FnMut(Event<'_>)) {
+pub(crate) fn stdin(limit: u64, emit: &mut dyn FnMut(Event<'_>)) {
     let mut buf = Vec::new();
     let read = std::io::stdin()
         .lock()

@@ -22,7 +22,7 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub fn write(r: &Report<'_>, _opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn write(r: &Report<'_>, _opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
     let mut roots = Roots::new();
     let mut places = 0usize;
     for f in r.findings {
@@ -120,7 +120,7 @@ fn message(r: &Report<'_>, f: &Finding, l: &Location, no_file: bool) -> String {
 }
 
 /// A workflow command's message: `%`, CR and LF escaped.
-pub fn data(s: &str) -> String {
+pub(super) fn data(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -134,7 +134,7 @@ pub fn data(s: &str) -> String {
 }
 
 /// A workflow command's property value: as [`data`], and `:` and `,` escaped too.
-pub fn property(s: &str) -> String {
+pub(super) fn property(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {

@@ -32,7 +32,7 @@ impl Paint {
     }
 }
 
-pub fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
     let paint = Paint(opts.color);
     if let Some(account) = r.account {
         write_account_summary(r, account, &paint, out)?;
@@ -404,7 +404,7 @@ fn plural(n: u64) -> &'static str {
     }
 }
 
-pub fn human_bytes(n: u64) -> String {
+pub(super) fn human_bytes(n: u64) -> String {
     const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
     let mut v = n as f64;
     let mut u = 0;

@@ -6,7 +6,7 @@ use crate::finding::Finding;
 use serde_json::{json, Value};
 use std::io::Write;
 
-pub fn finding_value(f: &Finding, r: &Report<'_>, opts: Options) -> Value {
+pub(super) fn finding_value(f: &Finding, r: &Report<'_>, opts: Options) -> Value {
     let mut v = json!({
         "kind": f.kind,
         "rule_id": f.rule_id,
@@ -36,7 +36,11 @@ pub fn finding_value(f: &Finding, r: &Report<'_>, opts: Options) -> Value {
     v
 }
 
-pub fn write_document(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn write_document(
+    r: &Report<'_>,
+    opts: Options,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let doc = json!({
         "version": SCHEMA_VERSION,
         "tool": { "name": "upsweep", "version": env!("CARGO_PKG_VERSION") },
@@ -48,7 +52,11 @@ pub fn write_document(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std
     writeln!(out)
 }
 
-pub fn write_lines(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn write_lines(
+    r: &Report<'_>,
+    opts: Options,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     for f in r.findings {
         serde_json::to_writer(&mut *out, &finding_value(f, r, opts))?;
         writeln!(out)?;

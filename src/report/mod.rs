@@ -7,7 +7,8 @@ mod json;
 mod rule_list;
 mod sarif;
 
-pub use rule_list::{write_rule_list, ListFormat};
+pub(crate) use rule_list::write_rule_list;
+pub use rule_list::ListFormat;
 
 use crate::finding::Finding;
 use crate::outcome::{InputError, Outcome, Stats, Suppressed};
@@ -16,11 +17,11 @@ use crate::upstash::AccountReport;
 use std::io::Write;
 
 /// The version of the JSON report schema (README, "Output"). Bumped only on breaking changes.
-pub const SCHEMA_VERSION: u32 = 1;
+pub(crate) const SCHEMA_VERSION: u32 = 1;
 
 /// A report format (`--format`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
+pub(crate) enum Format {
     Human,
     Json,
     Jsonl,
@@ -31,7 +32,7 @@ pub enum Format {
 
 impl Format {
     /// The name `--format` takes.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             Format::Human => "human",
             Format::Json => "json",
@@ -43,20 +44,20 @@ impl Format {
 }
 
 /// Everything a run has to say: a finished [`Outcome`] and the rules that found it.
-pub struct Report<'a> {
-    pub findings: &'a [Finding],
-    pub errors: &'a [InputError],
-    pub stats: &'a Stats,
+pub(crate) struct Report<'a> {
+    pub(crate) findings: &'a [Finding],
+    pub(crate) errors: &'a [InputError],
+    pub(crate) stats: &'a Stats,
     /// What was found and not reported (published values, allowed, baselined), for
     /// `--verbose`.
-    pub suppressed: &'a [Suppressed],
-    pub rules: &'a [Rule],
+    pub(crate) suppressed: &'a [Suppressed],
+    pub(crate) rules: &'a [Rule],
     /// The account check's verdicts, when one ran.
-    pub account: Option<&'a AccountReport>,
+    pub(crate) account: Option<&'a AccountReport>,
 }
 
 impl<'a> Report<'a> {
-    pub fn new(outcome: &'a Outcome, rules: &'a [Rule]) -> Report<'a> {
+    pub(crate) fn new(outcome: &'a Outcome, rules: &'a [Rule]) -> Report<'a> {
         Report {
             findings: &outcome.findings,
             errors: &outcome.errors,
@@ -69,13 +70,13 @@ impl<'a> Report<'a> {
 }
 
 #[derive(Debug, Clone, Copy)]
-pub struct Options {
-    pub show_secrets: bool,
-    pub color: bool,
-    pub verbose: bool,
+pub(crate) struct Options {
+    pub(crate) show_secrets: bool,
+    pub(crate) color: bool,
+    pub(crate) verbose: bool,
 }
 
-pub fn write(
+pub(crate) fn write(
     report: &Report<'_>,
     format: Format,
     opts: Options,

@@ -12,7 +12,7 @@ pub enum ListFormat {
 }
 
 /// Write the list of `rules`.
-pub fn write_rule_list(
+pub(crate) fn write_rule_list(
     rules: &[Rule],
     format: ListFormat,
     w: &mut dyn Write,

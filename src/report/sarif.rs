@@ -19,7 +19,7 @@ use std::path::{Component, Path};
 const SCHEMA: &str =
     "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json";
 
-pub fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
+pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
     let cwd = std::env::current_dir().ok();
     let rules: Vec<Value> = r
         .rules

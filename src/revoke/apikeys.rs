@@ -10,7 +10,7 @@ use crate::finding::Kind;
 use crate::upstash::{apikey, ApiKeyStatus, AuditEntry, Problem, Session};
 
 /// The console steps to delete a leaked API key.
-pub const CONSOLE_STEPS: [&str; 4] = [
+pub(crate) const CONSOLE_STEPS: [&str; 4] = [
     "create a replacement key first if tools need one: https://console.upstash.com > Account > Management API > Create API Key",
     "delete the leaked key there (Account > Management API, the key's Delete button); if you cannot tell which key it is, delete every key and create new ones",
     "review what API keys did: the audit-log actions below (and Account > Audit Logs in the console)",
@@ -19,30 +19,30 @@ pub const CONSOLE_STEPS: [&str; 4] = [
 
 /// One leaked key, tried again.
 #[derive(Debug, Clone)]
-pub struct KeyCheck {
-    pub sha256: String,
-    pub places: Vec<String>,
-    pub status: ApiKeyStatus,
+pub(crate) struct KeyCheck {
+    pub(crate) sha256: String,
+    pub(crate) places: Vec<String>,
+    pub(crate) status: ApiKeyStatus,
     /// The email it works with.
-    pub email: Option<String>,
-    pub reason: String,
+    pub(crate) email: Option<String>,
+    pub(crate) reason: String,
     /// It is a key this run is configured with.
-    pub configured: bool,
+    pub(crate) configured: bool,
 }
 
 /// What `--check-api-key` found.
 #[derive(Debug, Clone)]
-pub struct KeyReport {
-    pub keys: Vec<KeyCheck>,
+pub(crate) struct KeyReport {
+    pub(crate) keys: Vec<KeyCheck>,
     /// Recent actions made with API keys in the configured accounts (newest first).
-    pub audit: Vec<AuditEntry>,
-    pub problems: Vec<Problem>,
+    pub(crate) audit: Vec<AuditEntry>,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl KeyReport {
     /// 0: every leaked key is rejected (or none leaked); 1: one still works; 2: one could not
     /// be tried.
-    pub fn exit_code(&self) -> u8 {
+    pub(crate) fn exit_code(&self) -> u8 {
         if self.keys.iter().any(|k| k.status == ApiKeyStatus::Unknown) {
             super::exit::ERROR
         } else if self.keys.iter().any(|k| k.status == ApiKeyStatus::Works) {
@@ -54,7 +54,7 @@ impl KeyReport {
 }
 
 /// Try every leaked Developer API key among `leaks` again, and read the audit logs.
-pub fn check(session: &Session, leaks: Vec<Leak>) -> KeyReport {
+pub(crate) fn check(session: &Session, leaks: Vec<Leak>) -> KeyReport {
     let keys: Vec<Leak> = leaks
         .into_iter()
         .filter(|l| l.finding.kind == Kind::DeveloperApiKey)

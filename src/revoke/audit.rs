@@ -19,14 +19,14 @@ use std::io::Write;
 use std::path::Path;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-pub struct AuditLog {
+pub(crate) struct AuditLog {
     file: File,
     path: String,
 }
 
 impl AuditLog {
     /// Open `path` for appending (created with mode 0600 when it does not exist).
-    pub fn open(path: &Path) -> Result<AuditLog> {
+    pub(crate) fn open(path: &Path) -> Result<AuditLog> {
         let mut opts = std::fs::OpenOptions::new();
         opts.append(true).create(true);
         #[cfg(unix)]
@@ -44,7 +44,7 @@ impl AuditLog {
     }
 
     /// Append the line for one action.
-    pub fn record(&mut self, action: &Action, result: &ActionResult) -> Result<()> {
+    pub(crate) fn record(&mut self, action: &Action, result: &ActionResult) -> Result<()> {
         let line = line(action, result, now_rfc3339());
         writeln!(self.file, "{line}")
             .and_then(|_| self.file.flush())
@@ -53,7 +53,7 @@ impl AuditLog {
 }
 
 /// The JSON line for one action.
-pub fn line(action: &Action, result: &ActionResult, time: String) -> serde_json::Value {
+pub(crate) fn line(action: &Action, result: &ActionResult, time: String) -> serde_json::Value {
     let r = &action.resource;
     json!({
         "time": time,
@@ -75,7 +75,7 @@ pub fn line(action: &Action, result: &ActionResult, time: String) -> serde_json:
 }
 
 /// The current time, UTC, as `2026-03-01T12:00:00Z`.
-pub fn now_rfc3339() -> String {
+pub(crate) fn now_rfc3339() -> String {
     let secs = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)

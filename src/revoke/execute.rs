@@ -26,11 +26,11 @@ use crate::upstash::{
 use std::collections::HashMap;
 
 /// The database id of the write-access probe: the nil UUID, which no database has.
-pub const PROBE_ID: &str = "00000000-0000-0000-0000-000000000000";
+pub(crate) const PROBE_ID: &str = "00000000-0000-0000-0000-000000000000";
 
 /// How an action ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Status {
+pub(crate) enum Status {
     /// Rotated, and the leaked credentials are confirmed to be none of the resource's.
     Rotated,
     /// Nothing sent: no leaked credential is current any more.
@@ -44,7 +44,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Status::Rotated => "rotated",
             Status::AlreadyRotated => "already-rotated",
@@ -55,25 +55,25 @@ impl Status {
     }
 
     /// The leak is dealt with.
-    pub fn is_done(self) -> bool {
+    pub(crate) fn is_done(self) -> bool {
         matches!(self, Status::Rotated | Status::AlreadyRotated)
     }
 }
 
 /// What one action did.
 #[derive(Debug, Clone)]
-pub struct ActionResult {
-    pub status: Status,
+pub(crate) struct ActionResult {
+    pub(crate) status: Status,
     /// Rotations made.
-    pub rotations: u8,
+    pub(crate) rotations: u8,
     /// What happened, in words (never a credential).
-    pub message: String,
+    pub(crate) message: String,
     /// The error, when there was one.
-    pub error: Option<String>,
+    pub(crate) error: Option<String>,
     /// What the user should do about a failure.
-    pub advice: Option<String>,
+    pub(crate) advice: Option<String>,
     /// The resource's credentials after a rotation (for `--new-credentials`).
-    pub new_values: Option<Values>,
+    pub(crate) new_values: Option<Values>,
 }
 
 impl ActionResult {
@@ -90,7 +90,7 @@ impl ActionResult {
 }
 
 /// Execute `actions` in order; `on_result` sees each result as it is known (print it, log it).
-pub fn execute(
+pub(crate) fn execute(
     session: &Session,
     actions: &[Action],
     on_result: &mut dyn FnMut(&Action, &ActionResult),
@@ -471,7 +471,7 @@ fn times(n: u8) -> &'static str {
 }
 
 /// What to do about a failed action.
-pub fn advice(e: &ApiError, a: &Action) -> String {
+pub(crate) fn advice(e: &ApiError, a: &Action) -> String {
     let rerun =
         "re-run `upsweep revoke`: it checks each resource first, so nothing is rotated twice";
     match e {

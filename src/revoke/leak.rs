@@ -15,25 +15,25 @@ use std::path::PathBuf;
 
 /// One leaked credential.
 #[derive(Debug, Clone)]
-pub struct Leak {
+pub(crate) struct Leak {
     /// The finding; its `secret` is empty when it came from a report without secrets.
-    pub finding: Finding,
+    pub(crate) finding: Finding,
     /// What the report said about it, when it came from one.
-    pub reported: Option<Reported>,
+    pub(crate) reported: Option<Reported>,
 }
 
 /// The account check's words in a report (`"account"` and `"api_key"` of a finding).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Reported {
-    pub verdict: Option<String>,
-    pub reason: Option<String>,
+pub(crate) struct Reported {
+    pub(crate) verdict: Option<String>,
+    pub(crate) reason: Option<String>,
     /// `works`, `rejected` or `unknown` (Developer API keys).
-    pub api_key_status: Option<String>,
-    pub api_key_email: Option<String>,
+    pub(crate) api_key_status: Option<String>,
+    pub(crate) api_key_email: Option<String>,
 }
 
 impl Leak {
-    pub fn from_finding(finding: Finding) -> Leak {
+    pub(crate) fn from_finding(finding: Finding) -> Leak {
         Leak {
             finding,
             reported: None,
@@ -41,12 +41,12 @@ impl Leak {
     }
 
     /// Whether the secret itself is at hand (a scan, or a report with `--show-secrets`).
-    pub fn has_secret(&self) -> bool {
+    pub(crate) fn has_secret(&self) -> bool {
         !self.finding.secret.is_empty()
     }
 
     /// Where it was seen, for messages: `web/.env:3`, `config.ts:7 (commit 1a2b3c4d)`.
-    pub fn places(&self) -> Vec<String> {
+    pub(crate) fn places(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for l in &self.finding.locations {
             let mut s = format!("{}:{}", l.path, l.line);
@@ -63,7 +63,7 @@ impl Leak {
 
 /// The leaks of a JSON report: a document with a `findings` array (`--format json`), or one
 /// finding per line (`--format jsonl`). `name` labels errors.
-pub fn from_report(text: &str, name: &str) -> Result<Vec<Leak>> {
+pub(crate) fn from_report(text: &str, name: &str) -> Result<Vec<Leak>> {
     let values: Vec<Value> = match serde_json::from_str::<Value>(text) {
         Ok(Value::Object(doc)) => match doc.get("findings") {
             Some(Value::Array(a)) => a.clone(),

@@ -24,28 +24,28 @@
 //! to the `--new-credentials` file, and nothing printed or logged carries a credential, old or
 //! new.
 
-pub mod apikeys;
-pub mod audit;
-pub mod execute;
-pub mod leak;
-pub mod newcreds;
-pub mod plan;
-pub mod print;
+pub(crate) mod apikeys;
+pub(crate) mod audit;
+pub(crate) mod execute;
+pub(crate) mod leak;
+pub(crate) mod newcreds;
+pub(crate) mod plan;
+pub(crate) mod print;
 
-pub use execute::{execute, ActionResult, Status};
-pub use leak::{from_report, Leak, Reported};
-pub use plan::{assess, Action, ActionKind, ApiKeyLeak, Assessment, Leaked, Note, Plan};
+pub(crate) use execute::execute;
+pub(crate) use leak::{from_report, Leak};
+pub(crate) use plan::{assess, Plan};
 
 /// Exit codes of `upsweep revoke` (documented in its `--help`).
-pub mod exit {
+pub(crate) mod exit {
     /// Nothing left to do: every planned action was done and verified, or there was nothing
     /// to do (no leak, or only leaks that are already rotated or not the account's).
-    pub const DONE: u8 = 0;
+    pub(crate) const DONE: u8 = 0;
     /// Something is still to be done by the user: a dry run (or a declined confirmation) left
     /// actions pending, or a leaked Developer API key must be deleted in the console.
-    pub const PENDING: u8 = 1;
+    pub(crate) const PENDING: u8 = 1;
     /// Something failed or could not be decided: an action failed or could not be confirmed, the
     /// account check could not tell whether a leak is the account's, the inputs could not all
     /// be read, or a usage error.
-    pub const ERROR: u8 = 2;
+    pub(crate) const ERROR: u8 = 2;
 }

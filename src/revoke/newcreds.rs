@@ -11,7 +11,7 @@ use std::path::Path;
 
 /// A resource's current credentials, as the API gave them (`None`: not shown).
 #[derive(Debug, Clone)]
-pub enum Values {
+pub(crate) enum Values {
     Redis {
         name: String,
         host: String,
@@ -41,7 +41,7 @@ pub enum Values {
 
 impl Values {
     /// Each credential's hash, by role.
-    pub fn hashes(&self) -> Vec<(Credential, Option<String>)> {
+    pub(crate) fn hashes(&self) -> Vec<(Credential, Option<String>)> {
         let h = |s: &Option<Secret>| s.as_ref().map(Secret::sha256);
         match self {
             Values::Redis {
@@ -74,8 +74,9 @@ impl Values {
         }
     }
 
-    /// Every value, for tests and scrubbing.
-    pub fn secrets(&self) -> Vec<&Secret> {
+    /// Every value, for tests and scrubbing (unused today).
+    #[allow(dead_code)]
+    pub(crate) fn secrets(&self) -> Vec<&Secret> {
         match self {
             Values::Redis {
                 password,
@@ -200,7 +201,7 @@ impl Values {
 
 /// The `--new-credentials` file, created (mode 0600) before anything is rotated so that a
 /// rotation can never be made with nowhere to put its result.
-pub struct EnvFile {
+pub(crate) struct EnvFile {
     file: File,
     path: String,
     /// (what, values) of every rotated resource, written by [`EnvFile::finish`].
@@ -209,7 +210,7 @@ pub struct EnvFile {
 
 impl EnvFile {
     /// Create `path`, which must not exist, readable and writable by the owner only.
-    pub fn create(path: &Path) -> Result<EnvFile> {
+    pub(crate) fn create(path: &Path) -> Result<EnvFile> {
         let mut opts = std::fs::OpenOptions::new();
         opts.write(true).create_new(true);
         #[cfg(unix)]
@@ -237,21 +238,22 @@ impl EnvFile {
         })
     }
 
-    pub fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &str {
         &self.path
     }
 
-    pub fn add(&mut self, what: String, values: Values) {
+    pub(crate) fn add(&mut self, what: String, values: Values) {
         self.entries.push((what, values));
     }
 
-    pub fn is_empty(&self) -> bool {
+    #[allow(dead_code)]
+    pub(crate) fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
 
     /// Write every entry. Names are the conventional ones; when two resources of one product
     /// are in the file, each gets a prefix (its name, or its QStash region) so none is lost.
-    pub fn finish(mut self) -> Result<()> {
+    pub(crate) fn finish(mut self) -> Result<()> {
         let text = render(&self.entries);
         self.file
             .write_all(text.as_bytes())
@@ -261,7 +263,7 @@ impl EnvFile {
 }
 
 /// The env file's text.
-pub fn render(entries: &[(String, Values)]) -> String {
+pub(crate) fn render(entries: &[(String, Values)]) -> String {
     let mut text = String::from(
         "# New Upstash credentials written by `upsweep revoke`. Redeploy every client with\n\
          # them, then delete this file.\n",

@@ -17,17 +17,17 @@ use crate::upstash::{
 use anyhow::{bail, Result};
 
 /// The leaks, each judged against a fresh inventory.
-pub struct Assessment {
-    pub leaks: Vec<Leak>,
+pub(crate) struct Assessment {
+    pub(crate) leaks: Vec<Leak>,
     /// One per leak, in the same order.
-    pub verdicts: Vec<FindingVerdict>,
-    pub inventory: Inventory,
-    pub problems: Vec<Problem>,
+    pub(crate) verdicts: Vec<FindingVerdict>,
+    pub(crate) inventory: Inventory,
+    pub(crate) problems: Vec<Problem>,
 }
 
 /// Fetch the inventory (with audit logs when a Developer API key leaked, or when `audit`) and
 /// judge every leak, as the account check does.
-pub fn assess(session: &Session, leaks: Vec<Leak>, audit: bool) -> Assessment {
+pub(crate) fn assess(session: &Session, leaks: Vec<Leak>, audit: bool) -> Assessment {
     let want_audit = audit
         || leaks
             .iter()
@@ -118,7 +118,7 @@ fn reported_api_key(l: &Leak, inv: &Inventory, limit: usize) -> FindingVerdict {
 
 /// The rotations upsweep can make (docs/formats.md §3).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ActionKind {
+pub(crate) enum ActionKind {
     /// `POST /redis/reset-password/{id}`: the password and both REST tokens.
     ResetRedis,
     /// `POST /vector/index/{id}/reset-password`: both tokens.
@@ -133,7 +133,7 @@ pub enum ActionKind {
 
 impl ActionKind {
     /// The name the audit log uses.
-    pub fn name(self) -> &'static str {
+    pub(crate) fn name(self) -> &'static str {
         match self {
             ActionKind::ResetRedis => "redis-reset-password",
             ActionKind::ResetVector => "vector-reset-password",
@@ -146,32 +146,32 @@ impl ActionKind {
 
 /// One leaked credential of a resource.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Leaked {
-    pub sha256: String,
+pub(crate) struct Leaked {
+    pub(crate) sha256: String,
     /// Another hash that must die with it: the password a legacy Redis token carries.
-    pub also: Option<String>,
-    pub kind: Kind,
+    pub(crate) also: Option<String>,
+    pub(crate) kind: Kind,
     /// Which of the resource's credentials it is.
-    pub credential: Credential,
-    pub places: Vec<String>,
+    pub(crate) credential: Credential,
+    pub(crate) places: Vec<String>,
 }
 
 /// One rotation of one resource.
 #[derive(Debug, Clone)]
-pub struct Action {
-    pub kind: ActionKind,
+pub(crate) struct Action {
+    pub(crate) kind: ActionKind,
     /// The resource (its `credential` is unset: an action serves every leaked credential).
-    pub resource: Resource,
-    pub leaked: Vec<Leaked>,
+    pub(crate) resource: Resource,
+    pub(crate) leaked: Vec<Leaked>,
 }
 
 impl Action {
-    pub fn id(&self) -> &str {
+    pub(crate) fn id(&self) -> &str {
         &self.resource.id
     }
 
     /// How many rotations the plan expects: a leaked next signing key needs two.
-    pub fn rotations(&self) -> u8 {
+    pub(crate) fn rotations(&self) -> u8 {
         if self.kind == ActionKind::RotateSigningKeys
             && self
                 .leaked
@@ -185,7 +185,7 @@ impl Action {
     }
 
     /// Every hash that must not be a credential of the resource afterwards.
-    pub fn hashes(&self) -> Vec<String> {
+    pub(crate) fn hashes(&self) -> Vec<String> {
         let mut out: Vec<String> = Vec::new();
         for l in &self.leaked {
             for h in std::iter::once(&l.sha256).chain(&l.also) {
@@ -198,7 +198,7 @@ impl Action {
     }
 
     /// The call, as the plan prints it.
-    pub fn call(&self) -> String {
+    pub(crate) fn call(&self) -> String {
         let id = &self.resource.id;
         match self.kind {
             ActionKind::ResetRedis => format!("POST /redis/reset-password/{id}"),
@@ -221,7 +221,7 @@ impl Action {
     }
 
     /// What changes.
-    pub fn effect(&self) -> &'static str {
+    pub(crate) fn effect(&self) -> &'static str {
         match self.kind {
             ActionKind::ResetRedis => {
                 "new password, read-write and read-only REST tokens (all three change together)"
@@ -237,7 +237,7 @@ impl Action {
     }
 
     /// Who breaks until they get the new values.
-    pub fn breaks(&self) -> String {
+    pub(crate) fn breaks(&self) -> String {
         let region = self.resource.region.as_deref().unwrap_or("its region");
         match self.kind {
             ActionKind::ResetRedis => "every client of this database (REST and TCP) until it is \
@@ -257,12 +257,12 @@ impl Action {
     }
 
     /// The warning about receivers, for signing keys, as planned.
-    pub fn warning(&self) -> Option<String> {
+    pub(crate) fn warning(&self) -> Option<String> {
         self.warning_after(self.rotations())
     }
 
     /// The warning about receivers after `n` signing-key rotations.
-    pub fn warning_after(&self, n: u8) -> Option<String> {
+    pub(crate) fn warning_after(&self, n: u8) -> Option<String> {
         (self.kind == ActionKind::RotateSigningKeys && n > 0).then(|| {
             if n >= 2 {
                 "after two rotations QStash signs with a key no receiver has: every receiver \
@@ -285,49 +285,49 @@ impl Action {
 
 /// A leak that needs no action, or that upsweep cannot act on.
 #[derive(Debug, Clone)]
-pub struct Note {
-    pub sha256: String,
-    pub kind: Kind,
-    pub places: Vec<String>,
-    pub verdict: Ownership,
-    pub reason: String,
-    pub resource: Option<Resource>,
+pub(crate) struct Note {
+    pub(crate) sha256: String,
+    pub(crate) kind: Kind,
+    pub(crate) places: Vec<String>,
+    pub(crate) verdict: Ownership,
+    pub(crate) reason: String,
+    pub(crate) resource: Option<Resource>,
 }
 
 /// A leaked Developer API key: no API deletes one, so the plan gives console steps.
 #[derive(Debug, Clone)]
-pub struct ApiKeyLeak {
-    pub sha256: String,
-    pub places: Vec<String>,
-    pub status: ApiKeyStatus,
+pub(crate) struct ApiKeyLeak {
+    pub(crate) sha256: String,
+    pub(crate) places: Vec<String>,
+    pub(crate) status: ApiKeyStatus,
     /// The email it works with.
-    pub email: Option<String>,
-    pub reason: String,
+    pub(crate) email: Option<String>,
+    pub(crate) reason: String,
     /// It is the key this run uses.
-    pub configured: bool,
+    pub(crate) configured: bool,
     /// Recent actions made with API keys (newest first).
-    pub audit: Vec<AuditEntry>,
+    pub(crate) audit: Vec<AuditEntry>,
 }
 
 /// What revocation will do, and what it will not, with reasons.
 #[derive(Debug, Clone, Default)]
-pub struct Plan {
+pub(crate) struct Plan {
     /// Rotations to make, in the order they are made.
-    pub actions: Vec<Action>,
+    pub(crate) actions: Vec<Action>,
     /// Rotations left out by `--only`.
-    pub deselected: Vec<Action>,
-    pub api_keys: Vec<ApiKeyLeak>,
+    pub(crate) deselected: Vec<Action>,
+    pub(crate) api_keys: Vec<ApiKeyLeak>,
     /// Already rotated, or not the account's.
-    pub no_action: Vec<Note>,
+    pub(crate) no_action: Vec<Note>,
     /// The account check could not tell.
-    pub not_actionable: Vec<Note>,
+    pub(crate) not_actionable: Vec<Note>,
     /// What the inventory could not fetch.
-    pub problems: Vec<Problem>,
+    pub(crate) problems: Vec<Problem>,
 }
 
 impl Plan {
     /// Nothing at all was leaked.
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.actions.is_empty()
             && self.deselected.is_empty()
             && self.api_keys.is_empty()
@@ -338,7 +338,7 @@ impl Plan {
 
 /// Build the plan; `only` keeps the actions on those resources (id or name). An `only` value
 /// that names no leaked resource is an error (a typo must not look like "nothing to do").
-pub fn plan(a: &Assessment, only: &[String]) -> Result<Plan> {
+pub(crate) fn plan(a: &Assessment, only: &[String]) -> Result<Plan> {
     let mut p = Plan {
         problems: a.problems.clone(),
         ..Plan::default()

@@ -9,12 +9,12 @@ use crate::upstash::{ApiKeyStatus, AuditEntry, Ownership};
 use std::io::{self, Write};
 
 /// A secret's short name: `sha256 9f86d081884c`.
-pub fn short(sha256: &str) -> String {
+pub(crate) fn short(sha256: &str) -> String {
     format!("sha256 {}", &sha256[..sha256.len().min(12)])
 }
 
 /// Up to three places, then a count.
-pub fn places(p: &[String]) -> String {
+pub(crate) fn places(p: &[String]) -> String {
     if p.is_empty() {
         return "(no location)".to_string();
     }
@@ -26,7 +26,7 @@ pub fn places(p: &[String]) -> String {
 }
 
 /// `Redis database 'prod-cache' (eu-west-1)`, `QStash (us-east-1) signing keys`.
-pub fn what(a: &Action) -> String {
+pub(crate) fn what(a: &Action) -> String {
     match a.kind {
         ActionKind::RotateQstashToken => format!("{} token", a.resource),
         ActionKind::RotateSigningKeys => format!("{} signing keys", a.resource),
@@ -39,7 +39,7 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 }
 
 /// The plan.
-pub fn plan(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> {
+pub(crate) fn plan(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> {
     let leaks = p
         .actions
         .iter()
@@ -248,7 +248,7 @@ fn note(w: &mut dyn Write, n: &Note) -> io::Result<()> {
 }
 
 /// One action's result, as it ends.
-pub fn result(w: &mut dyn Write, n: usize, a: &Action, r: &ActionResult) -> io::Result<()> {
+pub(crate) fn result(w: &mut dyn Write, n: usize, a: &Action, r: &ActionResult) -> io::Result<()> {
     let tag = match r.status {
         Status::Rotated => "rotated",
         Status::AlreadyRotated => "done",
@@ -276,7 +276,7 @@ pub fn result(w: &mut dyn Write, n: usize, a: &Action, r: &ActionResult) -> io::
 }
 
 /// The closing lines after execution.
-pub fn summary(
+pub(crate) fn summary(
     w: &mut dyn Write,
     results: &[ActionResult],
     new_credentials: Option<&str>,
@@ -321,7 +321,7 @@ pub fn summary(
 }
 
 /// `--check-api-key`'s findings.
-pub fn key_report(w: &mut dyn Write, r: &KeyReport, source: &str) -> io::Result<()> {
+pub(crate) fn key_report(w: &mut dyn Write, r: &KeyReport, source: &str) -> io::Result<()> {
     if r.keys.is_empty() {
         writeln!(
             w,

@@ -14,7 +14,7 @@ use std::collections::HashMap;
 pub struct Aggregator {
     by_secret: HashMap<String, Finding>,
     /// Occurrences not reported: published values and lines marked `upsweep:allow`.
-    pub suppressed: Vec<Suppressed>,
+    pub(crate) suppressed: Vec<Suppressed>,
 }
 
 impl Aggregator {
@@ -55,7 +55,7 @@ impl Aggregator {
 
     /// Set aside an occurrence on a line marked `upsweep:allow` (a published value is counted
     /// as such instead).
-    pub fn allow_inline(&mut self, origin: &Origin, m: RawMatch, reason: Option<String>) {
+    pub(crate) fn allow_inline(&mut self, origin: &Origin, m: RawMatch, reason: Option<String>) {
         if m.details.public_value.is_some() {
             return self.add_public(origin, m);
         }
@@ -72,7 +72,7 @@ impl Aggregator {
     }
 
     /// Fold another aggregator's findings into this one (one per scanning thread).
-    pub fn merge(&mut self, other: Aggregator) {
+    pub(crate) fn merge(&mut self, other: Aggregator) {
         for (_, f) in other.by_secret {
             self.absorb(f);
         }

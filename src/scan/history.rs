@@ -14,17 +14,21 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 /// How a repository is scanned.
-pub struct RepoOptions<'a> {
-    pub mode: &'a Mode,
+pub(crate) struct RepoOptions<'a> {
+    pub(crate) mode: &'a Mode,
     /// Blobs larger than this are skipped (and counted).
-    pub max_file_size: u64,
-    pub threads: usize,
+    pub(crate) max_file_size: u64,
+    pub(crate) threads: usize,
     /// Whether a progress bar may be drawn (on a terminal, for large histories).
-    pub progress: bool,
+    pub(crate) progress: bool,
 }
 
 /// Scan what `opts.mode` names in `repo`.
-pub fn repository(repo: &Repository, opts: &RepoOptions<'_>, matcher: &Matcher) -> Result<Outcome> {
+pub(crate) fn repository(
+    repo: &Repository,
+    opts: &RepoOptions<'_>,
+    matcher: &Matcher,
+) -> Result<Outcome> {
     let mode = opts.mode;
     let started = Instant::now();
     let survey: Survey = g::survey(repo, mode)?;

@@ -8,10 +8,10 @@ use crate::suppress::public;
 
 /// One thing wrong with a rule set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Problem {
-    pub rule: String,
-    pub source: String,
-    pub message: String,
+pub(crate) struct Problem {
+    pub(crate) rule: String,
+    pub(crate) source: String,
+    pub(crate) message: String,
 }
 
 impl std::fmt::Display for Problem {
@@ -22,7 +22,7 @@ impl std::fmt::Display for Problem {
 
 /// Lint `sourced` rules. Examples are scanned with `sourced` together with `context` (the
 /// shipped rules, when linting a user's extra directory), as a real scan would see them.
-pub fn lint(sourced: &[Sourced], context: &[Sourced]) -> Vec<Problem> {
+pub(crate) fn lint(sourced: &[Sourced], context: &[Sourced]) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut checked = Vec::new();
     let mut ids = std::collections::HashMap::new();

@@ -19,9 +19,9 @@
 
 pub mod aggregate;
 pub mod context;
-pub mod history;
-pub mod lint;
-pub mod pool;
+pub(crate) mod history;
+pub(crate) mod lint;
+pub(crate) mod pool;
 
 use crate::decode::{self, DecoderKind};
 use crate::finding::{Context, Kind, RawMatch};

@@ -17,7 +17,7 @@ use std::sync::Mutex;
 use std::time::Instant;
 
 /// Scan files and directories, one worker per walking thread.
-pub fn walk(opts: &WalkOptions, matcher: &Matcher) -> Outcome {
+pub(crate) fn walk(opts: &WalkOptions, matcher: &Matcher) -> Outcome {
     let started = Instant::now();
     let shared = Mutex::new(Collected::default());
     input::fs::walk(opts, || {
@@ -28,7 +28,7 @@ pub fn walk(opts: &WalkOptions, matcher: &Matcher) -> Outcome {
 }
 
 /// Scan standard input, at most `limit` bytes.
-pub fn stdin(limit: u64, matcher: &Matcher) -> Outcome {
+pub(crate) fn stdin(limit: u64, matcher: &Matcher) -> Outcome {
     let started = Instant::now();
     let shared = Mutex::new(Collected::default());
     {

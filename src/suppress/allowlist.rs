@@ -5,10 +5,10 @@ use crate::finding::Kind;
 
 /// A secret allowed by hash.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AllowEntry {
+pub(crate) struct AllowEntry {
     /// Lowercase hex.
-    pub sha256: String,
-    pub reason: String,
+    pub(crate) sha256: String,
+    pub(crate) reason: String,
     /// When set, the hash is allowed only as this kind.
-    pub kind: Option<Kind>,
+    pub(crate) kind: Option<Kind>,
 }

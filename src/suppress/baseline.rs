@@ -33,28 +33,28 @@ use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
 /// The baseline format's version. Bumped only on breaking changes.
-pub const VERSION: u32 = 1;
+pub(crate) const VERSION: u32 = 1;
 
 /// One accepted secret.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Entry {
-    pub kind: Kind,
+pub(crate) struct Entry {
+    pub(crate) kind: Kind,
     /// Lowercase hex SHA-256 of the secret.
-    pub sha256: String,
-    pub first_seen: FirstSeen,
+    pub(crate) sha256: String,
+    pub(crate) first_seen: FirstSeen,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub note: Option<String>,
+    pub(crate) note: Option<String>,
 }
 
 /// Where an accepted secret was first seen (for people: matching never uses it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct FirstSeen {
-    pub path: String,
-    pub line: u64,
+pub(crate) struct FirstSeen {
+    pub(crate) path: String,
+    pub(crate) line: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub commit: Option<String>,
+    pub(crate) commit: Option<String>,
 }
 
 #[derive(Serialize, Deserialize)]
@@ -72,24 +72,24 @@ fn tool_name() -> String {
 
 /// A baseline: accepted secrets by hash.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Baseline {
+pub(crate) struct Baseline {
     entries: BTreeMap<(Kind, String), Entry>,
     by_hash: HashMap<String, (Kind, String)>,
 }
 
 impl Baseline {
-    pub fn new() -> Baseline {
+    pub(crate) fn new() -> Baseline {
         Baseline::default()
     }
 
     /// Read and check a baseline file.
-    pub fn read(path: &Path) -> Result<Baseline> {
+    pub(crate) fn read(path: &Path) -> Result<Baseline> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read baseline {}", path.display()))?;
         Baseline::parse(&text).with_context(|| format!("baseline {}", path.display()))
     }
 
-    pub fn parse(text: &str) -> Result<Baseline> {
+    pub(crate) fn parse(text: &str) -> Result<Baseline> {
         let version = serde_json::from_str::<serde_json::Value>(text)
             .map_err(|e| anyhow::anyhow!("not JSON: {e}"))?
             .get("version")
@@ -120,7 +120,7 @@ impl Baseline {
     }
 
     /// The file's text (pretty JSON, entries sorted, a final newline).
-    pub fn to_json(&self) -> String {
+    pub(crate) fn to_json(&self) -> String {
         let doc = Document {
             version: VERSION,
             tool: tool_name(),
@@ -133,7 +133,7 @@ impl Baseline {
 
     /// Write the file (through a temporary file in the same directory, so a failed write never
     /// leaves half a baseline).
-    pub fn write(&self, path: &Path) -> Result<()> {
+    pub(crate) fn write(&self, path: &Path) -> Result<()> {
         let dir = path
             .parent()
             .filter(|d| !d.as_os_str().is_empty())
@@ -151,14 +151,14 @@ impl Baseline {
             .with_context(|| format!("cannot write baseline {}", path.display()))
     }
 
-    pub fn insert(&mut self, e: Entry) {
+    pub(crate) fn insert(&mut self, e: Entry) {
         let key = (e.kind, e.sha256.clone());
         self.by_hash.insert(e.sha256.clone(), key.clone());
         self.entries.entry(key).or_insert(e);
     }
 
     /// Add a finding (first seen at its first location), unless its secret is already in.
-    pub fn add_finding(&mut self, f: &Finding, note: Option<&str>) {
+    pub(crate) fn add_finding(&mut self, f: &Finding, note: Option<&str>) {
         if self.by_hash.contains_key(&f.sha256) {
             return;
         }
@@ -176,24 +176,16 @@ impl Baseline {
     }
 
     /// The entry accepting a secret with this hash.
-    pub fn get(&self, sha256: &str) -> Option<&Entry> {
+    pub(crate) fn get(&self, sha256: &str) -> Option<&Entry> {
         self.by_hash.get(sha256).and_then(|k| self.entries.get(k))
     }
 
-    pub fn entries(&self) -> impl Iterator<Item = &Entry> {
-        self.entries.values()
-    }
-
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
-    }
-
     /// Keep only the entries whose secret `found` says is still there; returns the ones dropped.
-    pub fn retain_found(&mut self, found: &dyn Fn(&str) -> bool) -> Vec<Entry> {
+    pub(crate) fn retain_found(&mut self, found: &dyn Fn(&str) -> bool) -> Vec<Entry> {
         let (keep, drop): (Vec<_>, Vec<_>) = std::mem::take(&mut self.entries)
             .into_values()
             .partition(|e| found(&e.sha256));
@@ -206,7 +198,7 @@ impl Baseline {
 
     /// Entries from a JSON report (`--format json`, or `jsonl` lines): kind, hash and first
     /// location of each finding. Reports never need to carry the secret for this.
-    pub fn from_report(text: &str, note: Option<&str>) -> Result<Baseline> {
+    pub(crate) fn from_report(text: &str, note: Option<&str>) -> Result<Baseline> {
         let findings: Vec<serde_json::Value> = match serde_json::from_str::<serde_json::Value>(text)
         {
             Ok(doc) if doc.get("findings").is_some() => doc["findings"]
@@ -260,7 +252,7 @@ impl Baseline {
 }
 
 /// 64 lowercase hex digits.
-pub fn is_sha256(s: &str) -> bool {
+pub(crate) fn is_sha256(s: &str) -> bool {
     s.len() == 64 && s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
 }
 

@@ -12,22 +12,22 @@ use std::sync::Arc;
 
 /// What a project has accepted, applied to a finished scan's findings by [`Filters::apply`].
 #[derive(Debug, Clone, Default)]
-pub struct Filters {
+pub(crate) struct Filters {
     /// `skip-paths`: places under them are dropped (and counted as skipped).
-    pub skip_paths: Option<Arc<PathGlobs>>,
+    pub(crate) skip_paths: Option<Arc<PathGlobs>>,
     /// Secrets allowed by hash, with their reasons.
-    pub allow: Vec<AllowEntry>,
-    pub baseline: Option<Arc<Baseline>>,
+    pub(crate) allow: Vec<AllowEntry>,
+    pub(crate) baseline: Option<Arc<Baseline>>,
 }
 
 impl Filters {
-    pub fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.skip_paths.is_none() && self.allow.is_empty() && self.baseline.is_none()
     }
 
     /// Drop the places under `skip-paths` (a finding left with none is dropped), then set
     /// aside the secrets allowed by hash and those in the baseline. Counts go to `stats`.
-    pub fn apply(
+    pub(crate) fn apply(
         &self,
         findings: &mut Vec<Finding>,
         suppressed: &mut Vec<Suppressed>,

@@ -4,14 +4,14 @@
 //! the text is at hand (see `scan::pool`).
 
 /// The marker that allows the findings of the line it is written on.
-pub const INLINE_MARKER: &str = "upsweep:allow";
+pub(crate) const INLINE_MARKER: &str = "upsweep:allow";
 
 /// If the line holding byte `offset` of `text` carries an `upsweep:allow` marker, the reason
 /// written after it (`Some(None)` when there is none).
 ///
 /// The marker is matched as a word: `upsweep:allowed` is not one. The reason is the rest of the
 /// line after the marker, without separators (`:`, `-`) and comment closers (`*/`, `-->`).
-pub fn inline_allow(text: &[u8], offset: usize) -> Option<Option<String>> {
+pub(crate) fn inline_allow(text: &[u8], offset: usize) -> Option<Option<String>> {
     let offset = offset.min(text.len());
     let start = memchr::memrchr(b'\n', &text[..offset]).map_or(0, |i| i + 1);
     let end = memchr::memchr(b'\n', &text[offset..]).map_or(text.len(), |i| offset + i);

@@ -6,11 +6,11 @@
 //! Nothing set aside is dropped silently: each becomes a [`crate::outcome::Suppressed`] entry,
 //! counted in the stats and listed by `--verbose`.
 
-pub mod allowlist;
-pub mod baseline;
-pub mod filters;
-pub mod inline;
-pub mod paths;
-pub mod public;
+pub(crate) mod allowlist;
+pub(crate) mod baseline;
+pub(crate) mod filters;
+pub(crate) mod inline;
+pub(crate) mod paths;
+pub(crate) mod public;
 
-pub use filters::Filters;
+pub(crate) use filters::Filters;

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 /// - a pattern that matches a directory skips everything below it (`vendor`, `vendor/`);
 /// - `\` escapes the next character.
 #[derive(Debug)]
-pub struct PathGlobs {
+pub(crate) struct PathGlobs {
     set: GlobSet,
     /// The repository root, absolute and with symlinks resolved where possible.
     root: PathBuf,
@@ -29,14 +29,14 @@ pub struct PathGlobs {
 
 /// A pattern that does not compile: its index in the list and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct BadGlob {
-    pub index: usize,
-    pub message: String,
+pub(crate) struct BadGlob {
+    pub(crate) index: usize,
+    pub(crate) message: String,
 }
 
 impl PathGlobs {
     /// Compile `patterns`; `root` is the repository root they are relative to.
-    pub fn new(patterns: &[String], root: &Path) -> Result<PathGlobs, BadGlob> {
+    pub(crate) fn new(patterns: &[String], root: &Path) -> Result<PathGlobs, BadGlob> {
         let mut b = GlobSetBuilder::new();
         for (index, p) in patterns.iter().enumerate() {
             let glob = compile(p).map_err(|message| BadGlob { index, message })?;
@@ -57,7 +57,7 @@ impl PathGlobs {
 
     /// Tell the matcher which paths a file walk starts from, so the paths it yields can be
     /// placed under the root even when a starting path is a symlink or has `..` in it.
-    pub fn with_bases(mut self, paths: &[PathBuf]) -> PathGlobs {
+    pub(crate) fn with_bases(mut self, paths: &[PathBuf]) -> PathGlobs {
         self.bases = paths
             .iter()
             .map(|p| (p.clone(), resolve(&self.cwd, p)))
@@ -67,7 +67,7 @@ impl PathGlobs {
 
     /// Whether a path relative to the root (`/`-separated) is skipped, itself or through one
     /// of its parent directories.
-    pub fn matches_relative(&self, rel: &str) -> bool {
+    pub(crate) fn matches_relative(&self, rel: &str) -> bool {
         let rel = rel.trim_start_matches("./").trim_start_matches('/');
         if rel.is_empty() {
             return false;
@@ -86,14 +86,14 @@ impl PathGlobs {
 
     /// Whether a path on disk (as a file walk yields it) is skipped. Paths outside the root
     /// are never skipped.
-    pub fn matches_file(&self, path: &Path) -> bool {
+    pub(crate) fn matches_file(&self, path: &Path) -> bool {
         self.relative(path)
             .is_some_and(|rel| self.matches_relative(&rel))
     }
 
     /// Whether the place a blob came from is skipped: a file by its path under the root, a git
     /// blob by its path in the tree.
-    pub fn matches_origin(&self, origin: &Origin) -> bool {
+    pub(crate) fn matches_origin(&self, origin: &Origin) -> bool {
         match origin {
             Origin::File(p) => self.matches_file(p),
             Origin::Git { path: Some(p), .. } => self.matches_relative(p),

@@ -5,7 +5,7 @@ use crate::finding::{sha256_hex, Origin, RawMatch};
 use crate::outcome::{Suppressed, Why};
 
 /// Whether a match is a value Upstash publishes.
-pub fn is_public_value(m: &RawMatch) -> bool {
+pub(crate) fn is_public_value(m: &RawMatch) -> bool {
     m.details.public_value.is_some()
 }
 

@@ -8,7 +8,7 @@ use git2::{Oid, Repository};
 use std::collections::HashMap;
 
 /// Fill in the provenance of findings from a history or range scan.
-pub fn attribute(repo: &Repository, findings: &mut [Finding]) {
+pub(crate) fn attribute(repo: &Repository, findings: &mut [Finding]) {
     if findings.is_empty() {
         return;
     }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// What the index would commit, against HEAD (or nothing, on an unborn branch).
-pub fn staged(repo: &Repository, all_content: bool) -> anyhow::Result<Survey> {
+pub(crate) fn staged(repo: &Repository, all_content: bool) -> anyhow::Result<Survey> {
     let index = repo
         .index()
         .map_err(|e| anyhow::anyhow!("cannot read the index: {}", e.message()))?;
@@ -39,7 +39,7 @@ pub fn staged(repo: &Repository, all_content: bool) -> anyhow::Result<Survey> {
 }
 
 /// What the commits in `base..head` add (each against its parents).
-pub fn range(repo: &Repository, base: Oid, head: Oid) -> anyhow::Result<Survey> {
+pub(crate) fn range(repo: &Repository, base: Oid, head: Oid) -> anyhow::Result<Survey> {
     let mut walk = repo.revwalk()?;
     walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE)?;
     walk.push(head)?;

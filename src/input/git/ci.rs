@@ -8,14 +8,14 @@ use git2::{Oid, Repository};
 
 /// A range to scan, with a sentence saying where it came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct CiRange {
-    pub base: Option<String>,
-    pub head: String,
-    pub source: String,
+pub(crate) struct CiRange {
+    pub(crate) base: Option<String>,
+    pub(crate) head: String,
+    pub(crate) source: String,
 }
 
 /// Read the CI environment (`env` is `std::env::var` in real runs).
-pub fn detect(env: &dyn Fn(&str) -> Option<String>) -> Result<CiRange> {
+pub(crate) fn detect(env: &dyn Fn(&str) -> Option<String>) -> Result<CiRange> {
     if env("GITHUB_ACTIONS").as_deref() == Some("true") {
         return github(env);
     }
@@ -98,7 +98,7 @@ fn gitlab(env: &dyn Fn(&str) -> Option<String>) -> Result<CiRange> {
 }
 
 /// Resolve a revision, or say how to fetch it when the clone lacks it.
-pub fn resolve(repo: &Repository, rev: &str, ci: bool) -> Result<Oid> {
+pub(crate) fn resolve(repo: &Repository, rev: &str, ci: bool) -> Result<Oid> {
     match repo.revparse_single(rev).and_then(|o| o.peel_to_commit()) {
         Ok(c) => Ok(c.id()),
         Err(_) if ci => Err(anyhow!(

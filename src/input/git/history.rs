@@ -30,7 +30,7 @@ use std::sync::{Arc, Once};
 ///   and 8 GB, map a whole pack however large).
 ///
 /// Called before any thread of a scan uses libgit2 (the options are global to the process).
-pub fn configure_libgit2() {
+pub(crate) fn configure_libgit2() {
     static ONCE: Once = Once::new();
     ONCE.call_once(|| {
         git2::opts::strict_hash_verification(false);
@@ -46,7 +46,7 @@ pub fn configure_libgit2() {
 
 /// Every reachable blob, and with `unreachable`, every other blob in the object database,
 /// sorted by path (see the module's documentation).
-pub fn survey(repo: &Repository, unreachable: bool) -> Survey {
+pub(crate) fn survey(repo: &Repository, unreachable: bool) -> Survey {
     let mut s = Survey::default();
     let odb = match repo.odb() {
         Ok(o) => o,
@@ -381,7 +381,7 @@ impl<'a> Iterator for Entries<'a> {
 }
 
 /// Every blob in HEAD's tree (to say whether a secret is still there).
-pub fn head_blobs(repo: &Repository) -> HashSet<Oid> {
+pub(crate) fn head_blobs(repo: &Repository) -> HashSet<Oid> {
     let mut set = HashSet::new();
     if let Ok(tree) = repo.head().and_then(|h| h.peel_to_tree()) {
         let _ = tree.walk(TreeWalkMode::PreOrder, |_, e| {

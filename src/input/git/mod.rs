@@ -6,11 +6,11 @@
 //! thread with its own repository handle. Provenance is recorded while enumerating, so
 //! attribution ([`attribute`]) never costs a second pass over blob contents.
 
-pub mod attribute;
-pub mod changes;
-pub mod ci;
-pub mod history;
-pub mod read;
+pub(crate) mod attribute;
+pub(crate) mod changes;
+pub(crate) mod ci;
+pub(crate) mod history;
+pub(crate) mod read;
 
 use super::InputError;
 use crate::util::time::rfc3339;
@@ -21,7 +21,7 @@ use std::sync::Arc;
 
 /// What part of the history to scan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
+pub(crate) enum Mode {
     /// Every blob reachable from any ref (and with `unreachable`, every other blob too).
     History { unreachable: bool },
     /// What `git commit` is about to record: the lines the index adds to HEAD (or whole
@@ -38,20 +38,20 @@ pub enum Mode {
 
 /// One blob to scan and what it stands for.
 #[derive(Debug, Clone)]
-pub struct BlobJob {
-    pub oid: Oid,
+pub(crate) struct BlobJob {
+    pub(crate) oid: Oid,
     /// The commit that introduced it at `path`; none for the index or unreachable objects.
-    pub commit: Option<Oid>,
-    pub path: Option<Arc<str>>,
+    pub(crate) commit: Option<Oid>,
+    pub(crate) path: Option<Arc<str>>,
     /// Only these 1-based lines count (what a change adds); `None`: the whole blob counts.
-    pub lines: Option<Arc<Vec<u32>>>,
+    pub(crate) lines: Option<Arc<Vec<u32>>>,
     /// Secrets also in this blob (the version a change replaces) do not count: used for binary
     /// files, which have no lines to diff.
-    pub minus: Option<Oid>,
+    pub(crate) minus: Option<Oid>,
 }
 
 impl BlobJob {
-    pub fn whole(oid: Oid, commit: Option<Oid>, path: Option<Arc<str>>) -> BlobJob {
+    pub(crate) fn whole(oid: Oid, commit: Option<Oid>, path: Option<Arc<str>>) -> BlobJob {
         BlobJob {
             oid,
             commit,
@@ -64,18 +64,18 @@ impl BlobJob {
 
 /// What an enumeration found besides blobs.
 #[derive(Debug, Default)]
-pub struct Survey {
-    pub jobs: Vec<BlobJob>,
-    pub commits: u64,
-    pub refs: u64,
+pub(crate) struct Survey {
+    pub(crate) jobs: Vec<BlobJob>,
+    pub(crate) commits: u64,
+    pub(crate) refs: u64,
     /// Submodule paths met (gitlinks are not followed).
-    pub submodules: Vec<String>,
-    pub notes: Vec<String>,
-    pub errors: Vec<InputError>,
+    pub(crate) submodules: Vec<String>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) errors: Vec<InputError>,
 }
 
 /// Enumerate what `mode` asks for: the blobs to read, with their provenance.
-pub fn survey(repo: &Repository, mode: &Mode) -> Result<Survey> {
+pub(crate) fn survey(repo: &Repository, mode: &Mode) -> Result<Survey> {
     history::configure_libgit2();
     Ok(match mode {
         Mode::History { unreachable } => history::survey(repo, *unreachable),
@@ -89,7 +89,7 @@ pub fn survey(repo: &Repository, mode: &Mode) -> Result<Survey> {
 }
 
 /// Open a repository (normal, bare or linked worktree), with a message that says what is wrong.
-pub fn open(path: &Path) -> Result<Repository> {
+pub(crate) fn open(path: &Path) -> Result<Repository> {
     if !path.exists() {
         return Err(anyhow!("{}: no such file or directory", path.display()));
     }
@@ -108,12 +108,12 @@ pub fn open(path: &Path) -> Result<Repository> {
 }
 
 /// The path worker threads open their own handles at: the git directory itself.
-pub fn handle_path(repo: &Repository) -> PathBuf {
+pub(crate) fn handle_path(repo: &Repository) -> PathBuf {
     repo.path().to_path_buf()
 }
 
 /// A git error in words for the report.
-pub fn error(what: impl Into<String>, e: &git2::Error) -> InputError {
+pub(crate) fn error(what: impl Into<String>, e: &git2::Error) -> InputError {
     InputError {
         path: what.into(),
         message: e.message().to_string(),
@@ -121,7 +121,7 @@ pub fn error(what: impl Into<String>, e: &git2::Error) -> InputError {
 }
 
 /// A commit's author and date (RFC 3339, UTC) for a report.
-pub fn commit_meta(repo: &Repository, oid: Oid) -> Option<(String, String)> {
+pub(crate) fn commit_meta(repo: &Repository, oid: Oid) -> Option<(String, String)> {
     let c = repo.find_commit(oid).ok()?;
     let author = c.author();
     let who = match (author.name(), author.email()) {

@@ -18,18 +18,18 @@ const MAX_BATCH: usize = 8 * BATCH;
 
 /// How far reading has got, reported after each batch.
 #[derive(Debug, Clone, Copy)]
-pub struct Progress {
+pub(crate) struct Progress {
     /// The batch just done (batches are numbered from 0).
-    pub batch: usize,
+    pub(crate) batch: usize,
     /// The jobs in it.
-    pub jobs: u64,
+    pub(crate) jobs: u64,
     /// Bytes read so far, by every thread.
-    pub bytes: u64,
+    pub(crate) bytes: u64,
 }
 
 /// Read every job's blob (blobs over `max` bytes are skipped) and hand it to a worker; each
 /// reading thread gets its own worker from `make_worker`, dropped when the thread finishes.
-pub fn read<W, F>(
+pub(crate) fn read<W, F>(
     repo: &Repository,
     jobs: &[BlobJob],
     max: u64,
@@ -100,7 +100,7 @@ fn batches(jobs: &[BlobJob]) -> Vec<Range<usize>> {
 }
 
 /// Where a job's blob came from.
-pub fn origin(job: &BlobJob) -> Origin {
+pub(crate) fn origin(job: &BlobJob) -> Origin {
     Origin::Git {
         blob: job.oid.to_string(),
         commit: job.commit.map(|c| c.to_string()),
