@@ -16,18 +16,7 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
         eprintln!("upsweep: warning: {w}");
     }
     let (leaks, source, input_errors) = gather(&args.source)?;
-    for e in input_errors.iter().take(20) {
-        eprintln!("upsweep: error: {}: {}", e.path, e.message);
-    }
-    if input_errors.len() > 20 {
-        eprintln!("upsweep: error: ... and {} more", input_errors.len() - 20);
-    }
-    let input_code = if input_errors.is_empty() {
-        exit::DONE
-    } else {
-        eprintln!("upsweep: some inputs could not be read: a leak in them is not in this plan");
-        exit::ERROR
-    };
+    let input_code = report_input_errors(&input_errors);
     let session = Session::new(&cfg)?;
 
     if args.check_api_key {
@@ -53,15 +42,7 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
         }
         return Ok(code);
     }
-
-    let go = if args.yes {
-        true
-    } else if args.dry_run || !interactive() {
-        false
-    } else {
-        confirm(&plan)?
-    };
-    if !go {
+    if !decide(args, &plan)? {
         let n = plan.actions.len();
         out(|w| {
             writeln!(
@@ -76,7 +57,39 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
         })?;
         return Ok(code.max(exit::PENDING));
     }
+    Ok(code.max(rotate(&session, args, &plan)?))
+}
 
+/// Print the inputs that could not be read (the first 20); exit code 2 when there are any.
+fn report_input_errors(errors: &[InputError]) -> u8 {
+    for e in errors.iter().take(20) {
+        eprintln!("upsweep: error: {}: {}", e.path, e.message);
+    }
+    if errors.len() > 20 {
+        eprintln!("upsweep: error: ... and {} more", errors.len() - 20);
+    }
+    if errors.is_empty() {
+        exit::DONE
+    } else {
+        eprintln!("upsweep: some inputs could not be read: a leak in them is not in this plan");
+        exit::ERROR
+    }
+}
+
+/// Whether to rotate: `--yes`; never on `--dry-run` or off a terminal; else the user says.
+fn decide(args: &RevokeSettings, plan: &Plan) -> Result<bool> {
+    if args.yes {
+        Ok(true)
+    } else if args.dry_run || !interactive() {
+        Ok(false)
+    } else {
+        confirm(plan)
+    }
+}
+
+/// Make the plan's rotations, one at a time, printing each result, logging it and saving the
+/// new values as they come; exit code 2 when one failed or the log could not be written.
+fn rotate(session: &Session, args: &RevokeSettings, plan: &Plan) -> Result<u8> {
     // Everything that could fail locally fails before the first rotation.
     let mut audit = args.audit_log.as_deref().map(AuditLog::open).transpose()?;
     let mut env_file = args
@@ -87,7 +100,7 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
     out(|w| writeln!(w, "\nRotating:"))?;
     let mut log_error: Option<anyhow::Error> = None;
     let mut n = 0;
-    let results = revoke::execute(&session, &plan.actions, &mut |a, r| {
+    let results = revoke::execute(session, &plan.actions, &mut |a, r| {
         n += 1;
         let _ = out(|w| print::result(w, n, a, r));
         if let Some(log) = &mut audit {
@@ -108,12 +121,13 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
         None => None,
     };
     out(|w| print::summary(w, &results, written.as_deref()))?;
+    let mut code = exit::DONE;
     if let Some(e) = log_error {
         eprintln!("upsweep: error: {e:#}");
-        code = code.max(exit::ERROR);
+        code = exit::ERROR;
     }
     if results.iter().any(|r| !r.status.is_done()) {
-        code = code.max(exit::ERROR);
+        code = exit::ERROR;
     }
     Ok(code)
 }

@@ -166,165 +166,201 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> 
         .filter(|p| !p.as_os_str().is_empty())
         .unwrap_or(Path::new("."))
         .to_path_buf();
-    let mut problems = Vec::new();
-    let mut at = |span: Range<usize>, key: String, message: String| {
-        let (line, column) = line_col(text, span.start);
-        problems.push(Problem {
-            file: file.clone(),
-            line,
-            column,
-            key: Some(key),
-            message,
-        });
+    let mut check = Checker {
+        text,
+        file,
+        base,
+        problems: Vec::new(),
     };
     let mut cfg = FileConfig {
         path: path.to_path_buf(),
         ..FileConfig::default()
     };
-
-    for (i, p) in raw.skip_paths.iter().enumerate() {
-        if let Err(e) =
-            crate::suppress::paths::PathGlobs::new(std::slice::from_ref(p.get_ref()), &base)
-        {
-            at(
-                p.span(),
-                format!("skip-paths[{}]", i + 1),
-                format!("invalid pattern {:?}: {}", p.get_ref(), e.message),
-            );
-        }
-        cfg.skip_paths.push(p.get_ref().clone());
-    }
-
-    // Rule directories first: the ids to disable may be defined there.
-    let mut sourced = load::embedded().unwrap_or_default();
-    for (i, d) in raw.rule_dirs.iter().enumerate() {
-        let dir = base.join(d.get_ref());
-        match load::directory(&dir) {
-            Ok(s) => sourced.extend(s),
-            Err(e) => at(d.span(), format!("rule-dirs[{}]", i + 1), format!("{e:#}")),
-        }
-        cfg.rule_dirs.push(dir);
-    }
-    let known: Vec<&str> = sourced.iter().map(|s| s.rule.id.as_str()).collect();
-    for (i, r) in raw.disable_rules.iter().enumerate() {
-        if !known.contains(&r.get_ref().as_str()) {
-            at(
-                r.span(),
-                format!("disable-rules[{}]", i + 1),
-                format!(
-                    "no rule has the id {:?} (`upsweep rules list` shows them)",
-                    r.get_ref()
-                ),
-            );
-        }
-        cfg.disable_rules.push(r.get_ref().clone());
-    }
-    if !raw.disable_rules.is_empty() && !sourced.is_empty() {
-        let left = sourced
-            .iter()
-            .filter(|s| !cfg.disable_rules.contains(&s.rule.id))
-            .count();
-        if left == 0 {
-            at(
-                raw.disable_rules[0].span(),
-                "disable-rules".into(),
-                "every rule is disabled: nothing would be scanned".into(),
-            );
-        }
-    }
-
-    if let Some(s) = &raw.max_file_size {
-        match s.get_ref() {
-            Size::Bytes(0) => at(
-                s.span(),
-                "max-file-size".into(),
-                "must be at least 1 byte".into(),
-            ),
-            Size::Bytes(n) => cfg.max_file_size = Some(*n),
-            Size::Text(t) => match parse_size(t) {
-                Ok(n) => cfg.max_file_size = Some(n),
-                Err(e) => at(s.span(), "max-file-size".into(), e.to_string()),
-            },
-        }
-    }
-    cfg.fail_on = raw.fail_on.as_ref().map(|f| *f.get_ref());
-    if let Some(b) = &raw.baseline {
-        if b.get_ref().trim().is_empty() {
-            at(
-                b.span(),
-                "baseline".into(),
-                "must name a file (or leave the key out)".into(),
-            );
-        } else {
-            cfg.baseline = Some(base.join(b.get_ref()));
-        }
-    }
-
-    let mut seen: HashMap<String, usize> = HashMap::new();
-    for (i, a) in raw.allow.iter().enumerate() {
-        let key = |k: &str| format!("allow[{}].{k}", i + 1);
-        let sha = a.sha256.get_ref().trim().to_ascii_lowercase();
-        let ok = crate::suppress::baseline::is_sha256(&sha);
-        if !ok {
-            let got = a.sha256.get_ref();
-            let what = if got.len() != 64 {
-                format!("{} characters", got.chars().count())
-            } else {
-                "characters that are not hex digits".into()
-            };
-            at(
-                a.sha256.span(),
-                key("sha256"),
-                format!("must be a SHA-256: 64 hex digits (reports show it as secret_sha256), got {what}"),
-            );
-        } else if let Some(first) =
-            seen.insert(sha.clone(), line_col(text, a.sha256.span().start).0)
-        {
-            at(
-                a.sha256.span(),
-                key("sha256"),
-                format!("this hash is already allowed on line {first}"),
-            );
-        }
-        let reason = a.reason.get_ref().trim();
-        if reason.is_empty() {
-            at(
-                a.reason.span(),
-                key("reason"),
-                "must say why this secret is allowed".into(),
-            );
-        }
-        let kind = match &a.kind {
-            None => None,
-            Some(k) => match Kind::parse(k.get_ref()) {
-                Some(kind) => Some(kind),
-                None => {
-                    at(
-                        k.span(),
-                        key("kind"),
-                        format!(
-                            "unknown kind {:?} (known: {})",
-                            k.get_ref(),
-                            Kind::ALL.map(Kind::as_str).join(", ")
-                        ),
-                    );
-                    None
-                }
-            },
-        };
-        if ok {
-            cfg.allow.push(AllowEntry {
-                sha256: sha,
-                reason: reason.to_string(),
-                kind,
-            });
-        }
-    }
+    check.skip_paths(&raw, &mut cfg);
+    check.rules(&raw, &mut cfg);
+    check.settings(&raw, &mut cfg);
+    check.allow(&raw, &mut cfg);
+    let mut problems = check.problems;
     problems.sort_by_key(|p| (p.line, p.column));
     if problems.is_empty() {
         Ok(cfg)
     } else {
         Err(ConfigError { problems })
+    }
+}
+
+/// Checks a parsed file key by key, collecting every problem with its place.
+struct Checker<'a> {
+    text: &'a str,
+    file: String,
+    /// The file's directory: relative paths in it are relative to this.
+    base: PathBuf,
+    problems: Vec<Problem>,
+}
+
+impl Checker<'_> {
+    fn at(&mut self, span: Range<usize>, key: String, message: String) {
+        let (line, column) = line_col(self.text, span.start);
+        self.problems.push(Problem {
+            file: self.file.clone(),
+            line,
+            column,
+            key: Some(key),
+            message,
+        });
+    }
+
+    /// `skip-paths`: every pattern must compile.
+    fn skip_paths(&mut self, raw: &Raw, cfg: &mut FileConfig) {
+        for (i, p) in raw.skip_paths.iter().enumerate() {
+            if let Err(e) = crate::suppress::paths::PathGlobs::new(
+                std::slice::from_ref(p.get_ref()),
+                &self.base,
+            ) {
+                self.at(
+                    p.span(),
+                    format!("skip-paths[{}]", i + 1),
+                    format!("invalid pattern {:?}: {}", p.get_ref(), e.message),
+                );
+            }
+            cfg.skip_paths.push(p.get_ref().clone());
+        }
+    }
+
+    /// `rule-dirs` must load, and `disable-rules` must name rules that exist (the shipped ones
+    /// or those in `rule-dirs`) without disabling them all.
+    fn rules(&mut self, raw: &Raw, cfg: &mut FileConfig) {
+        // Rule directories first: the ids to disable may be defined there.
+        let mut sourced = load::embedded().unwrap_or_default();
+        for (i, d) in raw.rule_dirs.iter().enumerate() {
+            let dir = self.base.join(d.get_ref());
+            match load::directory(&dir) {
+                Ok(s) => sourced.extend(s),
+                Err(e) => self.at(d.span(), format!("rule-dirs[{}]", i + 1), format!("{e:#}")),
+            }
+            cfg.rule_dirs.push(dir);
+        }
+        let known: Vec<&str> = sourced.iter().map(|s| s.rule.id.as_str()).collect();
+        for (i, r) in raw.disable_rules.iter().enumerate() {
+            if !known.contains(&r.get_ref().as_str()) {
+                self.at(
+                    r.span(),
+                    format!("disable-rules[{}]", i + 1),
+                    format!(
+                        "no rule has the id {:?} (`upsweep rules list` shows them)",
+                        r.get_ref()
+                    ),
+                );
+            }
+            cfg.disable_rules.push(r.get_ref().clone());
+        }
+        if !raw.disable_rules.is_empty() && !sourced.is_empty() {
+            let left = sourced
+                .iter()
+                .filter(|s| !cfg.disable_rules.contains(&s.rule.id))
+                .count();
+            if left == 0 {
+                self.at(
+                    raw.disable_rules[0].span(),
+                    "disable-rules".into(),
+                    "every rule is disabled: nothing would be scanned".into(),
+                );
+            }
+        }
+    }
+
+    /// `max-file-size`, `fail-on` and `baseline`.
+    fn settings(&mut self, raw: &Raw, cfg: &mut FileConfig) {
+        if let Some(s) = &raw.max_file_size {
+            match s.get_ref() {
+                Size::Bytes(0) => self.at(
+                    s.span(),
+                    "max-file-size".into(),
+                    "must be at least 1 byte".into(),
+                ),
+                Size::Bytes(n) => cfg.max_file_size = Some(*n),
+                Size::Text(t) => match parse_size(t) {
+                    Ok(n) => cfg.max_file_size = Some(n),
+                    Err(e) => self.at(s.span(), "max-file-size".into(), e.to_string()),
+                },
+            }
+        }
+        cfg.fail_on = raw.fail_on.as_ref().map(|f| *f.get_ref());
+        if let Some(b) = &raw.baseline {
+            if b.get_ref().trim().is_empty() {
+                self.at(
+                    b.span(),
+                    "baseline".into(),
+                    "must name a file (or leave the key out)".into(),
+                );
+            } else {
+                cfg.baseline = Some(self.base.join(b.get_ref()));
+            }
+        }
+    }
+
+    /// `[[allow]]`: each entry a SHA-256 (allowed once), a reason and optionally a known kind.
+    fn allow(&mut self, raw: &Raw, cfg: &mut FileConfig) {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (i, a) in raw.allow.iter().enumerate() {
+            let key = |k: &str| format!("allow[{}].{k}", i + 1);
+            let sha = a.sha256.get_ref().trim().to_ascii_lowercase();
+            let ok = crate::suppress::baseline::is_sha256(&sha);
+            if !ok {
+                let got = a.sha256.get_ref();
+                let what = if got.len() != 64 {
+                    format!("{} characters", got.chars().count())
+                } else {
+                    "characters that are not hex digits".into()
+                };
+                self.at(
+                    a.sha256.span(),
+                    key("sha256"),
+                    format!("must be a SHA-256: 64 hex digits (reports show it as secret_sha256), got {what}"),
+                );
+            } else if let Some(first) =
+                seen.insert(sha.clone(), line_col(self.text, a.sha256.span().start).0)
+            {
+                self.at(
+                    a.sha256.span(),
+                    key("sha256"),
+                    format!("this hash is already allowed on line {first}"),
+                );
+            }
+            let reason = a.reason.get_ref().trim();
+            if reason.is_empty() {
+                self.at(
+                    a.reason.span(),
+                    key("reason"),
+                    "must say why this secret is allowed".into(),
+                );
+            }
+            let kind = a.kind.as_ref().and_then(|k| self.kind(k, key("kind")));
+            if ok {
+                cfg.allow.push(AllowEntry {
+                    sha256: sha,
+                    reason: reason.to_string(),
+                    kind,
+                });
+            }
+        }
+    }
+
+    /// A kind as the reports name it.
+    fn kind(&mut self, k: &Spanned<String>, key: String) -> Option<Kind> {
+        let kind = Kind::parse(k.get_ref());
+        if kind.is_none() {
+            self.at(
+                k.span(),
+                key,
+                format!(
+                    "unknown kind {:?} (known: {})",
+                    k.get_ref(),
+                    Kind::ALL.map(Kind::as_str).join(", ")
+                ),
+            );
+        }
+        kind
     }
 }
 

@@ -345,134 +345,144 @@ pub(crate) fn plan(a: &Assessment, only: &[String]) -> Result<Plan> {
     };
     let mut actions: Vec<Action> = Vec::new();
     for (leak, v) in a.leaks.iter().zip(&a.verdicts) {
-        let f = &leak.finding;
-        let note = |reason: String| Note {
-            sha256: f.sha256.clone(),
-            kind: f.kind,
-            places: leak.places(),
-            verdict: v.account.verdict,
-            reason,
-            resource: v.account.resource.clone(),
-        };
-        if f.kind == Kind::DeveloperApiKey {
-            let k = v.api_key.clone().unwrap_or(ApiKeyCheck {
-                status: ApiKeyStatus::Unknown,
-                email: None,
-                reason: v.account.reason.clone(),
-                audit: Vec::new(),
-            });
-            if v.account.verdict == Ownership::NotOwned {
-                p.no_action.push(note(format!(
-                    "not the account's: {}{}",
-                    v.account.reason,
-                    if k.status == ApiKeyStatus::Works {
-                        "; tell its owner to delete it"
-                    } else {
-                        ""
-                    }
-                )));
-            } else if k.status == ApiKeyStatus::Rejected {
-                p.no_action.push(note(format!(
-                    "rejected (401): already deleted, or not a key of the emails tried ({})",
-                    k.reason
-                )));
-            } else {
-                p.api_keys.push(ApiKeyLeak {
-                    sha256: f.sha256.clone(),
-                    places: leak.places(),
-                    status: k.status,
-                    email: k.email.clone(),
-                    reason: k.reason.clone(),
-                    configured: a
-                        .inventory
-                        .accounts
-                        .iter()
-                        .any(|acct| acct.key_sha256 == f.sha256),
-                    audit: k.audit.clone(),
-                });
-            }
+        if leak.finding.kind == Kind::DeveloperApiKey {
+            p.add_api_key(leak, v, &a.inventory);
             continue;
         }
-        match v.account.verdict {
-            Ownership::Owned => {}
-            Ownership::OwnedRotated => {
-                p.no_action
-                    .push(note(format!("already rotated: {}", v.account.reason)));
-                continue;
-            }
-            Ownership::NotOwned => {
-                // A signing key names no resource: once rotated away it is like a stranger's.
-                p.no_action.push(note(if f.kind == Kind::QstashSigningKey {
-                    "not a current or next signing key of any QStash region of the account: \
-                     already rotated away, or another account's"
-                        .to_string()
-                } else {
-                    format!("not the account's: {}", v.account.reason)
-                }));
-                continue;
-            }
-            Ownership::Unknown => {
-                p.not_actionable.push(note(v.account.reason.clone()));
-                continue;
-            }
-        }
-        let Some(resource) = v.account.resource.clone() else {
-            p.not_actionable.push(note(format!(
-                "the account check named no resource: {}",
-                v.account.reason
-            )));
-            continue;
-        };
-        let credential = resource.credential.unwrap_or(Credential::ReadWriteToken);
-        let kind = match (resource.product, credential) {
-            (Product::Redis, _) => ActionKind::ResetRedis,
-            (Product::Vector, _) => ActionKind::ResetVector,
-            (Product::Search, _) => ActionKind::ResetSearch,
-            (Product::Qstash, Credential::CurrentSigningKey | Credential::NextSigningKey) => {
-                ActionKind::RotateSigningKeys
-            }
-            (Product::Qstash, _) => ActionKind::RotateQstashToken,
-            (Product::DeveloperApi, _) => {
-                p.not_actionable.push(note(
-                    "a Developer API key found as another kind of credential".to_string(),
-                ));
-                continue;
-            }
-        };
-        let leaked = Leaked {
-            sha256: f.sha256.clone(),
-            also: f.details.embedded_password_sha256.clone(),
-            kind: f.kind,
-            credential,
-            places: leak.places(),
-        };
-        let same = actions.iter_mut().find(|x| {
-            x.kind == kind
-                && x.resource.id == resource.id
-                && x.resource.account_key == resource.account_key
-        });
-        match same {
-            Some(x) => {
-                if !x.leaked.iter().any(|l| l.sha256 == leaked.sha256) {
-                    x.leaked.push(leaked);
-                }
-            }
-            None => actions.push(Action {
-                kind,
-                resource: Resource {
-                    credential: None,
-                    ..resource
-                },
-                leaked: vec![leaked],
-            }),
+        match triage(leak, v) {
+            Triage::Act(kind, resource, leaked) => merge(&mut actions, kind, resource, leaked),
+            Triage::NoAction(n) => p.no_action.push(n),
+            Triage::NotActionable(n) => p.not_actionable.push(n),
         }
     }
     actions.sort_by(|x, y| {
         (x.kind, &x.resource.name, &x.resource.id).cmp(&(y.kind, &y.resource.name, &y.resource.id))
     });
+    check_only(only, &actions, &p.no_action)?;
+    if only.is_empty() {
+        p.actions = actions;
+    } else {
+        let (keep, drop): (Vec<Action>, Vec<Action>) = actions
+            .into_iter()
+            .partition(|x| only.iter().any(|v| x.selected_by(v)));
+        p.actions = keep;
+        p.deselected = drop;
+    }
+    Ok(p)
+}
+
+/// What to do about one leak that is not a Developer API key.
+enum Triage {
+    /// Rotate: which rotation, on which resource, for which leaked credential.
+    Act(ActionKind, Resource, Leaked),
+    /// Already rotated, or not the account's.
+    NoAction(Note),
+    /// The account check could not tell (or named no resource).
+    NotActionable(Note),
+}
+
+/// A leak listed with its reason instead of acted on.
+fn note(leak: &Leak, v: &FindingVerdict, reason: String) -> Note {
+    let f = &leak.finding;
+    Note {
+        sha256: f.sha256.clone(),
+        kind: f.kind,
+        places: leak.places(),
+        verdict: v.account.verdict,
+        reason,
+        resource: v.account.resource.clone(),
+    }
+}
+
+fn triage(leak: &Leak, v: &FindingVerdict) -> Triage {
+    let f = &leak.finding;
+    match v.account.verdict {
+        Ownership::Owned => {}
+        Ownership::OwnedRotated => {
+            return Triage::NoAction(note(
+                leak,
+                v,
+                format!("already rotated: {}", v.account.reason),
+            ))
+        }
+        Ownership::NotOwned => {
+            // A signing key names no resource: once rotated away it is like a stranger's.
+            let reason = if f.kind == Kind::QstashSigningKey {
+                "not a current or next signing key of any QStash region of the account: \
+                 already rotated away, or another account's"
+                    .to_string()
+            } else {
+                format!("not the account's: {}", v.account.reason)
+            };
+            return Triage::NoAction(note(leak, v, reason));
+        }
+        Ownership::Unknown => {
+            return Triage::NotActionable(note(leak, v, v.account.reason.clone()));
+        }
+    }
+    let Some(resource) = v.account.resource.clone() else {
+        return Triage::NotActionable(note(
+            leak,
+            v,
+            format!("the account check named no resource: {}", v.account.reason),
+        ));
+    };
+    let credential = resource.credential.unwrap_or(Credential::ReadWriteToken);
+    let kind = match (resource.product, credential) {
+        (Product::Redis, _) => ActionKind::ResetRedis,
+        (Product::Vector, _) => ActionKind::ResetVector,
+        (Product::Search, _) => ActionKind::ResetSearch,
+        (Product::Qstash, Credential::CurrentSigningKey | Credential::NextSigningKey) => {
+            ActionKind::RotateSigningKeys
+        }
+        (Product::Qstash, _) => ActionKind::RotateQstashToken,
+        (Product::DeveloperApi, _) => {
+            return Triage::NotActionable(note(
+                leak,
+                v,
+                "a Developer API key found as another kind of credential".to_string(),
+            ));
+        }
+    };
+    let leaked = Leaked {
+        sha256: f.sha256.clone(),
+        also: f.details.embedded_password_sha256.clone(),
+        kind: f.kind,
+        credential,
+        places: leak.places(),
+    };
+    Triage::Act(kind, resource, leaked)
+}
+
+/// One action per resource and kind of rotation, however many of its credentials leaked.
+fn merge(actions: &mut Vec<Action>, kind: ActionKind, resource: Resource, leaked: Leaked) {
+    let same = actions.iter_mut().find(|x| {
+        x.kind == kind
+            && x.resource.id == resource.id
+            && x.resource.account_key == resource.account_key
+    });
+    match same {
+        Some(x) => {
+            if !x.leaked.iter().any(|l| l.sha256 == leaked.sha256) {
+                x.leaked.push(leaked);
+            }
+        }
+        None => actions.push(Action {
+            kind,
+            resource: Resource {
+                credential: None,
+                ..resource
+            },
+            leaked: vec![leaked],
+        }),
+    }
+}
+
+/// Every `--only` value must name a leaked resource: one acted on, or one that needs no action.
+fn check_only(only: &[String], actions: &[Action], no_action: &[Note]) -> Result<()> {
     for value in only {
         let known = actions.iter().any(|x| x.selected_by(value))
-            || p.no_action.iter().any(|n| {
+            || no_action.iter().any(|n| {
                 n.resource
                     .as_ref()
                     .is_some_and(|r| r.id == *value || r.name.as_deref() == Some(value))
@@ -492,16 +502,58 @@ pub(crate) fn plan(a: &Assessment, only: &[String]) -> Result<Plan> {
             );
         }
     }
-    if only.is_empty() {
-        p.actions = actions;
-    } else {
-        let (keep, drop): (Vec<Action>, Vec<Action>) = actions
-            .into_iter()
-            .partition(|x| only.iter().any(|v| x.selected_by(v)));
-        p.actions = keep;
-        p.deselected = drop;
+    Ok(())
+}
+
+impl Plan {
+    /// A leaked Developer API key: console steps, unless it is another account's or already
+    /// dead (then it needs no action).
+    fn add_api_key(&mut self, leak: &Leak, v: &FindingVerdict, inventory: &Inventory) {
+        let f = &leak.finding;
+        let k = v.api_key.clone().unwrap_or(ApiKeyCheck {
+            status: ApiKeyStatus::Unknown,
+            email: None,
+            reason: v.account.reason.clone(),
+            audit: Vec::new(),
+        });
+        if v.account.verdict == Ownership::NotOwned {
+            self.no_action.push(note(
+                leak,
+                v,
+                format!(
+                    "not the account's: {}{}",
+                    v.account.reason,
+                    if k.status == ApiKeyStatus::Works {
+                        "; tell its owner to delete it"
+                    } else {
+                        ""
+                    }
+                ),
+            ));
+        } else if k.status == ApiKeyStatus::Rejected {
+            self.no_action.push(note(
+                leak,
+                v,
+                format!(
+                    "rejected (401): already deleted, or not a key of the emails tried ({})",
+                    k.reason
+                ),
+            ));
+        } else {
+            self.api_keys.push(ApiKeyLeak {
+                sha256: f.sha256.clone(),
+                places: leak.places(),
+                status: k.status,
+                email: k.email.clone(),
+                reason: k.reason.clone(),
+                configured: inventory
+                    .accounts
+                    .iter()
+                    .any(|acct| acct.key_sha256 == f.sha256),
+                audit: k.audit.clone(),
+            });
+        }
     }
-    Ok(p)
 }
 
 #[cfg(test)]

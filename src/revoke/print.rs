@@ -40,6 +40,55 @@ fn plural(n: usize, one: &str, many: &str) -> String {
 
 /// The plan.
 pub(crate) fn plan(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> {
+    if p.is_empty() {
+        return writeln!(
+            w,
+            "upsweep revoke: no leaked Upstash credential in {source}: nothing to revoke."
+        );
+    }
+    plan_headline(w, p, source)?;
+    if !p.actions.is_empty() {
+        writeln!(w, "\nRotations, in this order ({}):", p.actions.len())?;
+        for (i, a) in p.actions.iter().enumerate() {
+            action(w, i + 1, a)?;
+        }
+    }
+    if !p.api_keys.is_empty() {
+        api_keys(w, &p.api_keys)?;
+    }
+    if !p.no_action.is_empty() {
+        writeln!(w, "\nNo action needed ({}):", p.no_action.len())?;
+        for n in &p.no_action {
+            note(w, n)?;
+        }
+    }
+    if !p.not_actionable.is_empty() {
+        writeln!(
+            w,
+            "\nNot actionable: upsweep cannot tell whether these are the account's ({}):",
+            p.not_actionable.len()
+        )?;
+        for n in &p.not_actionable {
+            note(w, n)?;
+        }
+    }
+    if !p.deselected.is_empty() {
+        writeln!(w, "\nLeft out by --only ({}):", p.deselected.len())?;
+        for a in &p.deselected {
+            writeln!(w, "  - {} (id {}): {}", what(a), a.id(), a.call())?;
+        }
+    }
+    if !p.problems.is_empty() {
+        writeln!(w, "\nThe account check could not fetch everything:")?;
+        for pr in &p.problems {
+            writeln!(w, "  - {pr}")?;
+        }
+    }
+    Ok(())
+}
+
+/// The plan's first line: how many leaks, and what becomes of them.
+fn plan_headline(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> {
     let leaks = p
         .actions
         .iter()
@@ -49,12 +98,6 @@ pub(crate) fn plan(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> 
         + p.api_keys.len()
         + p.no_action.len()
         + p.not_actionable.len();
-    if p.is_empty() {
-        return writeln!(
-            w,
-            "upsweep revoke: no leaked Upstash credential in {source}: nothing to revoke."
-        );
-    }
     let mut parts = Vec::new();
     if !p.actions.is_empty() {
         parts.push(plural(
@@ -86,64 +129,30 @@ pub(crate) fn plan(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> 
         "upsweep revoke: {} in {source} ({})",
         plural(leaks, "leaked credential", "leaked credentials"),
         parts.join(", ")
-    )?;
+    )
+}
 
-    if !p.actions.is_empty() {
-        writeln!(w, "\nRotations, in this order ({}):", p.actions.len())?;
-        for (i, a) in p.actions.iter().enumerate() {
-            action(w, i + 1, a)?;
+/// Leaked Developer API keys: each key, the console steps, and what API keys did lately.
+fn api_keys(w: &mut dyn Write, keys: &[ApiKeyLeak]) -> io::Result<()> {
+    writeln!(
+        w,
+        "\nDeveloper API keys: no API can delete them, do it in the console ({}):",
+        keys.len()
+    )?;
+    for k in keys {
+        api_key(w, k)?;
+    }
+    writeln!(w, "  Steps:")?;
+    for (i, s) in CONSOLE_STEPS.iter().enumerate() {
+        writeln!(w, "    {}. {s}", i + 1)?;
+    }
+    let mut audit: Vec<&AuditEntry> = Vec::new();
+    for e in keys.iter().flat_map(|k| &k.audit) {
+        if !audit.contains(&e) {
+            audit.push(e);
         }
     }
-    if !p.api_keys.is_empty() {
-        writeln!(
-            w,
-            "\nDeveloper API keys: no API can delete them, do it in the console ({}):",
-            p.api_keys.len()
-        )?;
-        for k in &p.api_keys {
-            api_key(w, k)?;
-        }
-        writeln!(w, "  Steps:")?;
-        for (i, s) in CONSOLE_STEPS.iter().enumerate() {
-            writeln!(w, "    {}. {s}", i + 1)?;
-        }
-        let mut audit: Vec<&AuditEntry> = Vec::new();
-        for e in p.api_keys.iter().flat_map(|k| &k.audit) {
-            if !audit.contains(&e) {
-                audit.push(e);
-            }
-        }
-        audit_entries(w, &audit)?;
-    }
-    if !p.no_action.is_empty() {
-        writeln!(w, "\nNo action needed ({}):", p.no_action.len())?;
-        for n in &p.no_action {
-            note(w, n)?;
-        }
-    }
-    if !p.not_actionable.is_empty() {
-        writeln!(
-            w,
-            "\nNot actionable: upsweep cannot tell whether these are the account's ({}):",
-            p.not_actionable.len()
-        )?;
-        for n in &p.not_actionable {
-            note(w, n)?;
-        }
-    }
-    if !p.deselected.is_empty() {
-        writeln!(w, "\nLeft out by --only ({}):", p.deselected.len())?;
-        for a in &p.deselected {
-            writeln!(w, "  - {} (id {}): {}", what(a), a.id(), a.call())?;
-        }
-    }
-    if !p.problems.is_empty() {
-        writeln!(w, "\nThe account check could not fetch everything:")?;
-        for pr in &p.problems {
-            writeln!(w, "  - {pr}")?;
-        }
-    }
-    Ok(())
+    audit_entries(w, &audit)
 }
 
 fn action(w: &mut dyn Write, n: usize, a: &Action) -> io::Result<()> {

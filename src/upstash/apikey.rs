@@ -9,7 +9,7 @@ use super::api::DeveloperApi;
 use super::credentials::{Account, Secret};
 use super::error::ApiError;
 use super::http::Http;
-use super::inventory::Inventory;
+use super::inventory::{AccountInventory, Inventory};
 use super::verdict::{
     AccountVerdict, ApiKeyCheck, ApiKeyStatus, AuditEntry, Credential, FindingVerdict, LiveVerdict,
     Liveness, Ownership, Product, Resource,
@@ -25,28 +25,73 @@ pub async fn check(
     inv: &Inventory,
     live: bool,
 ) -> FindingVerdict {
-    let audit_limit = http.limits().audit_entries;
-    let fingerprint: String = f.sha256.chars().take(8).collect();
-    let resource = |email: &str| Resource {
-        product: Product::DeveloperApi,
-        id: fingerprint.clone(),
-        name: None,
-        region: None,
-        endpoint: None,
-        credential: Some(Credential::ApiKey),
-        account: email.to_string(),
-        // The configured key of that email (the one that reads its audit log).
-        account_key: inv
-            .accounts
-            .iter()
-            .find(|a| a.email.eq_ignore_ascii_case(email))
-            .map(|a| a.key_fingerprint.clone())
-            .unwrap_or_default(),
-        team: None,
+    let found = Found {
+        f,
+        accounts,
+        inv,
+        audit_limit: http.limits().audit_entries,
     };
-
     // The configured key itself: its inventory already showed whether it works.
     if let Some(acct) = inv.accounts.iter().find(|a| a.key_sha256 == f.sha256) {
+        let (account, key) = found.configured(acct);
+        return verdict(account, key, live);
+    }
+    let emails = found.emails();
+    if emails.is_empty() {
+        let (account, key) = untried();
+        return verdict(account, key, live);
+    }
+    let key = Secret::new(f.secret.clone());
+    let mut rejected: Vec<String> = Vec::new();
+    let mut unsure: Vec<String> = Vec::new();
+    for email in &emails {
+        let api = DeveloperApi::for_found_key(http, email, &key);
+        match api.teams().await {
+            Ok(_) => {
+                let (account, key) = found.works(email);
+                return verdict(account, key, live);
+            }
+            Err(ApiError::Unauthorized { .. }) => rejected.push(email.clone()),
+            Err(e) => unsure.push(format!("as {email}: {e}")),
+        }
+    }
+    let (account, key) = found.not_working(&rejected, unsure);
+    verdict(account, key, live)
+}
+
+/// A found key and what it is judged against.
+struct Found<'a> {
+    f: &'a Finding,
+    accounts: &'a [Account],
+    inv: &'a Inventory,
+    audit_limit: usize,
+}
+
+impl Found<'_> {
+    /// The key as a resource of `email`'s account.
+    fn resource(&self, email: &str) -> Resource {
+        Resource {
+            product: Product::DeveloperApi,
+            id: self.f.sha256.chars().take(8).collect(),
+            name: None,
+            region: None,
+            endpoint: None,
+            credential: Some(Credential::ApiKey),
+            account: email.to_string(),
+            // The configured key of that email (the one that reads its audit log).
+            account_key: self
+                .inv
+                .accounts
+                .iter()
+                .find(|a| a.email.eq_ignore_ascii_case(email))
+                .map(|a| a.key_fingerprint.clone())
+                .unwrap_or_default(),
+            team: None,
+        }
+    }
+
+    /// The key is one the run is configured with.
+    fn configured(&self, acct: &AccountInventory) -> (AccountVerdict, ApiKeyCheck) {
         let (status, reason) = match &acct.teams {
             Ok(_) => (
                 ApiKeyStatus::Works,
@@ -64,121 +109,122 @@ pub async fn check(
                 format!("it is the configured API key of {}: {e}", acct.email),
             ),
         };
-        return verdict(
+        (
             AccountVerdict {
                 verdict: Ownership::Owned,
                 reason: format!("the configured Developer API key of {}", acct.email),
-                resource: Some(resource(&acct.email)),
+                resource: Some(self.resource(&acct.email)),
             },
             ApiKeyCheck {
                 status,
                 email: (status == ApiKeyStatus::Works).then(|| acct.email.clone()),
                 reason,
-                audit: audit(inv, Some(&acct.email), audit_limit),
+                audit: audit(self.inv, Some(&acct.email), self.audit_limit),
             },
-            live,
-        );
+        )
     }
 
-    let mut emails: Vec<String> = Vec::new();
-    for e in f
-        .details
-        .email
-        .iter()
-        .chain(accounts.iter().map(|a| &a.email))
-    {
-        if !emails.iter().any(|x| x.eq_ignore_ascii_case(e)) {
-            emails.push(e.clone());
+    /// The emails to try the key with: the one written beside it, then each configured
+    /// account's, each once.
+    fn emails(&self) -> Vec<String> {
+        let mut emails: Vec<String> = Vec::new();
+        for e in self
+            .f
+            .details
+            .email
+            .iter()
+            .chain(self.accounts.iter().map(|a| &a.email))
+        {
+            if !emails.iter().any(|x| x.eq_ignore_ascii_case(e)) {
+                emails.push(e.clone());
+            }
         }
+        emails
     }
-    if emails.is_empty() {
-        let why =
-            "no email is written beside it and no account is configured, so it cannot be tried"
-                .to_string();
-        return verdict(
+
+    /// `GET /v2/teams` as `email` succeeded.
+    fn works(&self, email: &str) -> (AccountVerdict, ApiKeyCheck) {
+        let configured = self
+            .accounts
+            .iter()
+            .any(|a| a.email.eq_ignore_ascii_case(email));
+        let account = if configured {
+            AccountVerdict {
+                verdict: Ownership::Owned,
+                reason: format!("a working Developer API key of {email} (GET /v2/teams succeeded)"),
+                resource: Some(self.resource(email)),
+            }
+        } else {
+            AccountVerdict {
+                verdict: Ownership::NotOwned,
+                reason: format!("a working Developer API key of {email}, not a configured account"),
+                resource: None,
+            }
+        };
+        (
+            account,
+            ApiKeyCheck {
+                status: ApiKeyStatus::Works,
+                email: Some(email.to_string()),
+                reason: format!("GET /v2/teams as {email} succeeded: the key works; delete it in the Upstash console (Account > Management API)"),
+                audit: audit(self.inv, configured.then_some(email), self.audit_limit),
+            },
+        )
+    }
+
+    /// No email worked: rejected with each (`rejected`), or no clear answer (`unsure`).
+    fn not_working(
+        &self,
+        rejected: &[String],
+        unsure: Vec<String>,
+    ) -> (AccountVerdict, ApiKeyCheck) {
+        let (status, reason) = if unsure.is_empty() {
+            (
+                ApiKeyStatus::Rejected,
+                format!(
+                    "rejected (401) as {}: deleted, or a key of another email",
+                    rejected.join(", ")
+                ),
+            )
+        } else {
+            let mut parts = unsure;
+            if !rejected.is_empty() {
+                parts.push(format!("rejected (401) as {}", rejected.join(", ")));
+            }
+            (ApiKeyStatus::Unknown, parts.join("; "))
+        };
+        (
             AccountVerdict {
                 verdict: Ownership::Unknown,
-                reason: why.clone(),
+                reason: format!("Upstash has no API to list API keys, and this one does not work with the emails tried ({reason})"),
                 resource: None,
             },
             ApiKeyCheck {
-                status: ApiKeyStatus::Unknown,
+                status,
                 email: None,
-                reason: why,
-                audit: Vec::new(),
+                reason,
+                audit: audit(self.inv, None, self.audit_limit),
             },
-            live,
-        );
-    }
-
-    let key = Secret::new(f.secret.clone());
-    let mut rejected: Vec<String> = Vec::new();
-    let mut unsure: Vec<String> = Vec::new();
-    for email in &emails {
-        let api = DeveloperApi::for_found_key(http, email, &key);
-        match api.teams().await {
-            Ok(_) => {
-                let configured = accounts.iter().any(|a| a.email.eq_ignore_ascii_case(email));
-                let account = if configured {
-                    AccountVerdict {
-                        verdict: Ownership::Owned,
-                        reason: format!(
-                            "a working Developer API key of {email} (GET /v2/teams succeeded)"
-                        ),
-                        resource: Some(resource(email)),
-                    }
-                } else {
-                    AccountVerdict {
-                        verdict: Ownership::NotOwned,
-                        reason: format!(
-                            "a working Developer API key of {email}, not a configured account"
-                        ),
-                        resource: None,
-                    }
-                };
-                return verdict(
-                    account,
-                    ApiKeyCheck {
-                        status: ApiKeyStatus::Works,
-                        email: Some(email.clone()),
-                        reason: format!("GET /v2/teams as {email} succeeded: the key works; delete it in the Upstash console (Account > Management API)"),
-                        audit: audit(inv, configured.then_some(email.as_str()), audit_limit),
-                    },
-                    live,
-                );
-            }
-            Err(ApiError::Unauthorized { .. }) => rejected.push(email.clone()),
-            Err(e) => unsure.push(format!("as {email}: {e}")),
-        }
-    }
-    let (status, reason) = if unsure.is_empty() {
-        (
-            ApiKeyStatus::Rejected,
-            format!(
-                "rejected (401) as {}: deleted, or a key of another email",
-                rejected.join(", ")
-            ),
         )
-    } else {
-        let mut parts = unsure;
-        if !rejected.is_empty() {
-            parts.push(format!("rejected (401) as {}", rejected.join(", ")));
-        }
-        (ApiKeyStatus::Unknown, parts.join("; "))
-    };
-    verdict(
+    }
+}
+
+/// No email is known to try the key with.
+fn untried() -> (AccountVerdict, ApiKeyCheck) {
+    let why = "no email is written beside it and no account is configured, so it cannot be tried"
+        .to_string();
+    (
         AccountVerdict {
             verdict: Ownership::Unknown,
-            reason: format!("Upstash has no API to list API keys, and this one does not work with the emails tried ({reason})"),
+            reason: why.clone(),
             resource: None,
         },
         ApiKeyCheck {
-            status,
+            status: ApiKeyStatus::Unknown,
             email: None,
-            reason,
-            audit: audit(inv, None, audit_limit),
+            reason: why,
+            audit: Vec::new(),
         },
-        live,
     )
 }
 

@@ -85,86 +85,102 @@ struct FileChange {
 fn jobs_from_diffs(diffs: &[Diff<'_>], commit: Option<Oid>, all_content: bool) -> Vec<BlobJob> {
     let files: RefCell<BTreeMap<String, FileChange>> = RefCell::new(BTreeMap::new());
     for (i, diff) in diffs.iter().enumerate() {
-        for delta in diff.deltas() {
-            if !matches!(
-                delta.status(),
-                Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
-            ) {
-                continue;
-            }
-            let Some(path) = delta.new_file().path() else {
-                continue;
-            };
-            let mut files = files.borrow_mut();
-            let f = files
-                .entry(path.to_string_lossy().into_owned())
-                .or_default();
-            f.new_blob = Some(delta.new_file().id());
-            if delta.status() != Delta::Added && !delta.old_file().id().is_zero() {
-                f.old_blob = Some(delta.old_file().id());
-            }
-            f.binary |= delta.flags().is_binary();
-            while f.added.len() <= i {
-                f.added.push(BTreeSet::new());
-            }
-        }
-        let _ = diff.foreach(
-            &mut |_, _| true,
-            Some(&mut |delta, _| {
-                if let Some(p) = delta.new_file().path() {
-                    if let Some(f) = files.borrow_mut().get_mut(&*p.to_string_lossy()) {
-                        f.binary = true;
-                    }
-                }
-                true
-            }),
-            None,
-            Some(&mut |delta, _, line| {
-                if line.origin() == '+' {
-                    if let (Some(p), Some(n)) = (delta.new_file().path(), line.new_lineno()) {
-                        if let Some(f) = files.borrow_mut().get_mut(&*p.to_string_lossy()) {
-                            if let Some(set) = f.added.get_mut(i) {
-                                set.insert(n);
-                            }
-                        }
-                    }
-                }
-                true
-            }),
-        );
+        collect_changes(diff, i, &files);
     }
     files
         .into_inner()
         .into_iter()
-        .filter_map(|(path, f)| {
-            let oid = f.new_blob?;
-            // A file absent from some parent's diff is unchanged against it: nothing new there.
-            let touched_by_all = f.added.len() == diffs.len();
-            let path: Arc<str> = Arc::from(path);
-            if all_content {
-                return Some(BlobJob::whole(oid, commit, Some(path)));
-            }
-            if f.binary {
-                let mut j = BlobJob::whole(oid, commit, Some(path));
-                j.minus = f.old_blob;
-                return touched_by_all.then_some(j);
-            }
-            let mut sets = f.added.into_iter();
-            let first = sets.next().unwrap_or_default();
-            let lines: Vec<u32> = sets
-                .fold(first, |acc, s| acc.intersection(&s).copied().collect())
-                .into_iter()
-                .collect();
-            if !touched_by_all || lines.is_empty() {
-                return None;
-            }
-            Some(BlobJob {
-                oid,
-                commit,
-                path: Some(path),
-                lines: Some(Arc::new(lines)),
-                minus: None,
-            })
-        })
+        .filter_map(|(path, f)| f.job(Arc::from(path), commit, all_content, diffs.len()))
         .collect()
+}
+
+/// Record, for diff number `i`, every file it adds or changes and the lines it adds.
+fn collect_changes(diff: &Diff<'_>, i: usize, files: &RefCell<BTreeMap<String, FileChange>>) {
+    for delta in diff.deltas() {
+        if !matches!(
+            delta.status(),
+            Delta::Added | Delta::Modified | Delta::Renamed | Delta::Copied | Delta::Typechange
+        ) {
+            continue;
+        }
+        let Some(path) = delta.new_file().path() else {
+            continue;
+        };
+        let mut files = files.borrow_mut();
+        let f = files
+            .entry(path.to_string_lossy().into_owned())
+            .or_default();
+        f.new_blob = Some(delta.new_file().id());
+        if delta.status() != Delta::Added && !delta.old_file().id().is_zero() {
+            f.old_blob = Some(delta.old_file().id());
+        }
+        f.binary |= delta.flags().is_binary();
+        while f.added.len() <= i {
+            f.added.push(BTreeSet::new());
+        }
+    }
+    let _ = diff.foreach(
+        &mut |_, _| true,
+        Some(&mut |delta, _| {
+            if let Some(p) = delta.new_file().path() {
+                if let Some(f) = files.borrow_mut().get_mut(&*p.to_string_lossy()) {
+                    f.binary = true;
+                }
+            }
+            true
+        }),
+        None,
+        Some(&mut |delta, _, line| {
+            if line.origin() == '+' {
+                if let (Some(p), Some(n)) = (delta.new_file().path(), line.new_lineno()) {
+                    if let Some(f) = files.borrow_mut().get_mut(&*p.to_string_lossy()) {
+                        if let Some(set) = f.added.get_mut(i) {
+                            set.insert(n);
+                        }
+                    }
+                }
+            }
+            true
+        }),
+    );
+}
+
+impl FileChange {
+    /// The job for a changed file at `path`, after `parents` diffs (one per parent): the whole
+    /// blob, a binary blob less what its old version held, or the lines every diff adds.
+    fn job(
+        self,
+        path: Arc<str>,
+        commit: Option<Oid>,
+        all_content: bool,
+        parents: usize,
+    ) -> Option<BlobJob> {
+        let oid = self.new_blob?;
+        // A file absent from some parent's diff is unchanged against it: nothing new there.
+        let touched_by_all = self.added.len() == parents;
+        if all_content {
+            return Some(BlobJob::whole(oid, commit, Some(path)));
+        }
+        if self.binary {
+            let mut j = BlobJob::whole(oid, commit, Some(path));
+            j.minus = self.old_blob;
+            return touched_by_all.then_some(j);
+        }
+        let mut sets = self.added.into_iter();
+        let first = sets.next().unwrap_or_default();
+        let lines: Vec<u32> = sets
+            .fold(first, |acc, s| acc.intersection(&s).copied().collect())
+            .into_iter()
+            .collect();
+        if !touched_by_all || lines.is_empty() {
+            return None;
+        }
+        Some(BlobJob {
+            oid,
+            commit,
+            path: Some(path),
+            lines: Some(Arc::new(lines)),
+            minus: None,
+        })
+    }
 }

@@ -63,9 +63,24 @@ pub(crate) fn survey(repo: &Repository, unreachable: bool) -> Survey {
         }
     };
     let _ = walk.set_sorting(Sort::TOPOLOGICAL | Sort::REVERSE);
-    // Refs that point at trees or blobs directly (rare, but a tag can).
-    let mut loose_targets: Vec<(Oid, ObjectType, String)> = Vec::new();
+    let tips = tips(repo, &mut s);
+    let loose = push_tips(repo, &mut walk, tips, &mut s);
+    let mut seen = Seen::new(&odb);
+    for step in walk {
+        match step {
+            Ok(oid) => seen.commit(repo, oid),
+            Err(e) => s.errors.push(error("history walk", &e)),
+        }
+    }
+    seen.loose(loose);
+    if unreachable {
+        seen.unreachable();
+    }
+    seen.finish(repo, s)
+}
 
+/// Where the history starts: HEAD, every reference, and the stash's reflog.
+fn tips(repo: &Repository, s: &mut Survey) -> Vec<(Oid, String)> {
     let mut tips: Vec<(Oid, String)> = Vec::new();
     if let Ok(head) = repo.head() {
         if let Some(t) = head.target() {
@@ -98,6 +113,18 @@ pub(crate) fn survey(repo: &Repository, unreachable: bool) -> Survey {
             tips.push((entry.id_new(), "refs/stash@{..}".into()));
         }
     }
+    tips
+}
+
+/// Start the walk at every tip that is (or peels to) a commit; returns the tips that point at
+/// trees or blobs directly (rare, but a tag can), with their kind and name.
+fn push_tips(
+    repo: &Repository,
+    walk: &mut git2::Revwalk<'_>,
+    tips: Vec<(Oid, String)>,
+    s: &mut Survey,
+) -> Vec<(Oid, ObjectType, String)> {
+    let mut loose_targets: Vec<(Oid, ObjectType, String)> = Vec::new();
     for (oid, name) in tips {
         let obj = match repo.find_object(oid, None) {
             Ok(o) => o,
@@ -130,54 +157,7 @@ pub(crate) fn survey(repo: &Repository, unreachable: bool) -> Survey {
             },
         }
     }
-
-    let mut seen = Seen {
-        odb: &odb,
-        trees: OidSet::default(),
-        blobs: OidSet::default(),
-        paths: HashSet::new(),
-        submodules: HashSet::new(),
-        jobs: Vec::new(),
-        errors: Vec::new(),
-        commits: 0,
-        stack: Vec::new(),
-    };
-    for step in walk {
-        match step {
-            Ok(oid) => seen.commit(repo, oid),
-            Err(e) => s.errors.push(error("history walk", &e)),
-        }
-    }
-    for (oid, kind, name) in loose_targets {
-        match kind {
-            ObjectType::Blob if seen.blobs.insert(oid) => {
-                seen.jobs.push(BlobJob::whole(
-                    oid,
-                    None,
-                    Some(Arc::from(format!("<{name}>"))),
-                ));
-            }
-            ObjectType::Tree if seen.trees.insert(oid) => seen.walk_tree(oid, None),
-            _ => {}
-        }
-    }
-    if unreachable {
-        seen.unreachable();
-    }
-    // Stable: each path's versions stay in the order found, oldest commit first.
-    seen.jobs.sort_by(|a, b| a.path.cmp(&b.path));
-    s.jobs = seen.jobs;
-    s.commits = seen.commits;
-    s.errors.extend(seen.errors);
-    let mut subs: Vec<String> = seen.submodules.into_iter().collect();
-    subs.sort();
-    s.submodules = subs;
-    if repo.is_shallow() {
-        s.notes.push(
-            "this is a shallow clone: history older than its shallow boundary is not in the repository and was not scanned (fetch it with `git fetch --unshallow`)".into(),
-        );
-    }
-    s
+    loose_targets
 }
 
 /// A walk in progress: what it has seen and listed.
@@ -193,6 +173,58 @@ struct Seen<'a, 'r> {
     commits: u64,
     /// Trees still to enter, with their paths (kept to reuse its allocation).
     stack: Vec<(Oid, String)>,
+}
+
+impl<'a, 'r> Seen<'a, 'r> {
+    fn new(odb: &'a Odb<'r>) -> Seen<'a, 'r> {
+        Seen {
+            odb,
+            trees: OidSet::default(),
+            blobs: OidSet::default(),
+            paths: HashSet::new(),
+            submodules: HashSet::new(),
+            jobs: Vec::new(),
+            errors: Vec::new(),
+            commits: 0,
+            stack: Vec::new(),
+        }
+    }
+
+    /// List what refs point at directly: a blob, or a tree's contents.
+    fn loose(&mut self, targets: Vec<(Oid, ObjectType, String)>) {
+        for (oid, kind, name) in targets {
+            match kind {
+                ObjectType::Blob if self.blobs.insert(oid) => {
+                    self.jobs.push(BlobJob::whole(
+                        oid,
+                        None,
+                        Some(Arc::from(format!("<{name}>"))),
+                    ));
+                }
+                ObjectType::Tree if self.trees.insert(oid) => self.walk_tree(oid, None),
+                _ => {}
+            }
+        }
+    }
+
+    /// The survey: the jobs sorted by path, the counts, what could not be read, the
+    /// submodules met, and a note for a shallow clone.
+    fn finish(mut self, repo: &Repository, mut s: Survey) -> Survey {
+        // Stable: each path's versions stay in the order found, oldest commit first.
+        self.jobs.sort_by(|a, b| a.path.cmp(&b.path));
+        s.jobs = self.jobs;
+        s.commits = self.commits;
+        s.errors.extend(self.errors);
+        let mut subs: Vec<String> = self.submodules.into_iter().collect();
+        subs.sort();
+        s.submodules = subs;
+        if repo.is_shallow() {
+            s.notes.push(
+                "this is a shallow clone: history older than its shallow boundary is not in the repository and was not scanned (fetch it with `git fetch --unshallow`)".into(),
+            );
+        }
+        s
+    }
 }
 
 impl Seen<'_, '_> {
