@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod decode;
 pub mod finding;
+pub mod github;
 pub mod input;
 pub mod outcome;
 pub mod report;

@@ -9,6 +9,7 @@ mod accuracy;
 mod architecture;
 mod cli;
 mod git;
+mod github;
 mod living;
 mod revoke;
 mod sarif;

@@ -1,0 +1,353 @@
+//! Each repository as a bare mirror under the cache: fetched with git2 over HTTPS (plain HTTP
+//! only on loopback, for tests), incrementally: a re-run asks the server for what is new and
+//! transfers nothing when nothing is.
+//!
+//! What is fetched: every branch and tag, and unless disabled the pull-request heads
+//! (`refs/pull/N/head`): GitHub keeps them readable forever, even once the pull request is closed
+//! and its branch deleted, so what was pushed there leaked. Refs that vanished upstream are
+//! pruned; HEAD names the default branch, so a scan can tell what is still in it.
+//!
+//! Where the token goes: only to git's credential callback, answered once per fetch (a second
+//! request means the server refused it, and the fetch fails instead of looping), and only for
+//! a clone URL on the API's own host ([`GithubConfig::allows_git_host`]) over HTTPS (or HTTP on
+//! loopback). It is never in a URL, the mirror's config (the remote is anonymous: nothing is
+//! written there), a ref, a log or an error message. Redirects are not followed.
+//!
+//! Layout: `CACHE/mirrors/HOST[_PORT]/owner/name.git`, lowercased (GitHub names are
+//! case-insensitive). Callers hold the repository's lock ([`super::store::RepoLock`]) while
+//! fetching: two audits sharing a cache never fetch into the same mirror at once, which is also
+//! what makes removing a killed fetch's leftover `*.lock` files safe.
+
+use super::config::GithubConfig;
+use super::repos::{Repo, RepoName};
+use git2::{AutotagOption, FetchOptions, FetchPrune, RemoteCallbacks, RemoteRedirect, Repository};
+use reqwest::Url;
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::sync::Once;
+use std::time::{Duration, Instant};
+
+/// How to fetch.
+#[derive(Debug, Clone)]
+pub struct MirrorOptions {
+    /// Also fetch `refs/pull/*/head`.
+    pub pull_requests: bool,
+    /// Give up a fetch that takes longer than this.
+    pub deadline: Duration,
+}
+
+impl Default for MirrorOptions {
+    fn default() -> MirrorOptions {
+        MirrorOptions {
+            pull_requests: true,
+            deadline: Duration::from_secs(60 * 60),
+        }
+    }
+}
+
+/// What a fetch did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fetched {
+    /// The bare mirror.
+    pub path: PathBuf,
+    /// The mirror did not exist before this fetch.
+    pub created: bool,
+    /// Objects and bytes the server sent (0 when nothing was new).
+    pub received_objects: usize,
+    pub received_bytes: usize,
+    /// Refs created, moved or deleted.
+    pub updated_refs: usize,
+    /// Refs in the mirror after the fetch (0 for an empty repository).
+    pub refs: usize,
+}
+
+/// Why a fetch failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FetchError {
+    /// Not attempted: the clone URL is not one the token may go to, or not a URL.
+    #[error("not fetched: {0}")]
+    Refused(String),
+    /// The server refused the credentials (or wanted some and there was no token).
+    #[error("the git server refused access: {0}")]
+    Auth(String),
+    /// Longer than the deadline.
+    #[error("the fetch took longer than {}s and was stopped", .0.as_secs())]
+    Timeout(Duration),
+    /// Anything else git said (not found, corrupt pack, connection).
+    #[error("git: {0}")]
+    Git(String),
+    /// The cache could not be written.
+    #[error("the cache: {0}")]
+    Cache(String),
+}
+
+/// Where the mirror of `name` cloned from `clone_url` lives under `cache`.
+pub fn mirror_path(cache: &Path, clone_url: &Url, name: &RepoName) -> PathBuf {
+    let host = clone_url
+        .host_str()
+        .unwrap_or("unknown")
+        .to_ascii_lowercase();
+    let host = match clone_url.port() {
+        Some(p) => format!("{host}_{p}"),
+        None => host,
+    };
+    let host: String = host
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    cache
+        .join("mirrors")
+        .join(host)
+        .join(name.owner.to_ascii_lowercase())
+        .join(format!("{}.git", name.name.to_ascii_lowercase()))
+}
+
+/// The refspecs fetched.
+pub fn refspecs(pull_requests: bool) -> Vec<&'static str> {
+    let mut v = vec!["+refs/heads/*:refs/heads/*", "+refs/tags/*:refs/tags/*"];
+    if pull_requests {
+        v.push("+refs/pull/*/head:refs/pull/*/head");
+    }
+    v
+}
+
+/// Network timeouts for libgit2 (process-wide): connect within 15 s, no read waits forever.
+fn configure_network() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| {
+        // SAFETY: these set two global integers, once, before this process fetches anything.
+        unsafe {
+            let _ = git2::opts::set_server_connect_timeout_in_milliseconds(15_000);
+            let _ = git2::opts::set_server_timeout_in_milliseconds(120_000);
+        }
+    });
+}
+
+/// Fetch `repo` into its mirror under `cache` (created on first use).
+pub fn fetch(
+    cache: &Path,
+    cfg: &GithubConfig,
+    repo: &Repo,
+    opts: &MirrorOptions,
+) -> Result<Fetched, FetchError> {
+    configure_network();
+    let name = repo
+        .name()
+        .map_err(|e| FetchError::Refused(format!("{e:#}")))?;
+    let url = Url::parse(&repo.clone_url)
+        .map_err(|_| FetchError::Refused(format!("{name}: the clone URL is not a URL")))?;
+    if !cfg.allows_git_host(&url) {
+        return Err(FetchError::Refused(format!(
+            "{name}: the clone URL {} is not HTTPS on the GitHub host of {} (the token goes \
+             nowhere else)",
+            redact_url(&url),
+            cfg.api_url()
+        )));
+    }
+    let path = mirror_path(cache, &url, &name);
+    let created = !path.join("HEAD").exists();
+    let cache_err = |what: &str, e: &dyn std::fmt::Display| {
+        FetchError::Cache(format!("{what} {}: {e}", path.display()))
+    };
+    let git = if created {
+        std::fs::create_dir_all(&path).map_err(|e| cache_err("cannot create", &e))?;
+        Repository::init_bare(&path).map_err(|e| cache_err("cannot create", &e.message()))?
+    } else {
+        clear_stale_locks(&path);
+        Repository::open_bare(&path).map_err(|e| cache_err("cannot open", &e.message()))?
+    };
+    if !opts.pull_requests {
+        drop_pull_refs(&git);
+    }
+
+    let token = cfg.token.clone();
+    let asked = Cell::new(0u32);
+    let refused_why = Cell::new(None::<String>);
+    let updated = Cell::new(0usize);
+    let started = Instant::now();
+    let timed_out = Cell::new(false);
+    let expected_host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    {
+        let mut cb = RemoteCallbacks::new();
+        cb.credentials(|asked_url, _user, allowed| {
+            asked.set(asked.get() + 1);
+            let same_host = Url::parse(asked_url)
+                .ok()
+                .and_then(|u| u.host_str().map(|h| h.eq_ignore_ascii_case(&expected_host)))
+                .unwrap_or(false);
+            let why = match &token {
+                None => Some("the repository needs a token (set GITHUB_TOKEN)"),
+                Some(_) if asked.get() > 1 => Some("the token was rejected"),
+                Some(_) if !same_host => Some("credentials were asked for by another host"),
+                Some(_) if !allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) => {
+                    Some("the server asked for a kind of credential other than a token")
+                }
+                Some(_) => None,
+            };
+            match (why, &token) {
+                (None, Some(t)) => git2::Cred::userpass_plaintext("x-access-token", t.expose()),
+                (why, _) => {
+                    let why = why.unwrap_or("no credentials");
+                    refused_why.set(Some(why.to_string()));
+                    Err(git2::Error::from_str(why))
+                }
+            }
+        });
+        cb.update_tips(|_, _, _| {
+            updated.set(updated.get() + 1);
+            true
+        });
+        cb.transfer_progress(|_| {
+            if started.elapsed() > opts.deadline {
+                timed_out.set(true);
+                return false;
+            }
+            true
+        });
+        let mut fo = FetchOptions::new();
+        fo.remote_callbacks(cb)
+            .prune(FetchPrune::On)
+            .download_tags(AutotagOption::None)
+            .follow_redirects(RemoteRedirect::None);
+        let mut remote = git
+            .remote_anonymous(url.as_str())
+            .map_err(|e| FetchError::Git(e.message().to_string()))?;
+        let specs = refspecs(opts.pull_requests);
+        let result = remote.fetch(&specs, Some(&mut fo), None);
+        let stats = remote.stats();
+        let (received_objects, received_bytes) = (stats.received_objects(), stats.received_bytes());
+        if let Err(e) = result {
+            if timed_out.get() {
+                return Err(FetchError::Timeout(opts.deadline));
+            }
+            let token_text = cfg.token.as_ref().map(|t| t.expose());
+            let message = scrub(e.message(), token_text);
+            if let Some(why) = refused_why.take() {
+                return Err(FetchError::Auth(why));
+            }
+            if e.class() == git2::ErrorClass::Http && message.contains("401") {
+                return Err(FetchError::Auth(message));
+            }
+            return Err(FetchError::Git(message));
+        }
+        if let Some(branch) = repo.default_branch.as_deref() {
+            let r = format!("refs/heads/{branch}");
+            if git.find_reference(&r).is_ok() {
+                let _ = git.set_head(&r);
+            }
+        }
+        let refs = git.references().map(|r| r.count()).unwrap_or(0);
+        Ok(Fetched {
+            path,
+            created,
+            received_objects,
+            received_bytes,
+            updated_refs: updated.get(),
+            refs,
+        })
+    }
+}
+
+/// A URL as it may be shown (no credentials, no query).
+fn redact_url(u: &Url) -> String {
+    let mut u = u.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.to_string()
+}
+
+fn scrub(message: &str, token: Option<&str>) -> String {
+    let m = match token {
+        Some(t) if t.len() >= 4 => message.replace(t, "[redacted]"),
+        _ => message.to_string(),
+    };
+    m.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// Remove `refs/pull/*` left by an earlier fetch that included them.
+fn drop_pull_refs(git: &Repository) {
+    let Ok(refs) = git.references_glob("refs/pull/*") else {
+        return;
+    };
+    let names: Vec<String> = refs
+        .flatten()
+        .filter_map(|r| r.name().map(str::to_string))
+        .collect();
+    for n in names {
+        if let Ok(mut r) = git.find_reference(&n) {
+            let _ = r.delete();
+        }
+    }
+}
+
+/// Lock files a killed fetch left (`packed-refs.lock`, `refs/heads/x.lock`, `shallow.lock`).
+/// Only called while holding the repository's lock, so no live fetch owns them.
+fn clear_stale_locks(path: &Path) {
+    for top in [
+        "packed-refs.lock",
+        "shallow.lock",
+        "config.lock",
+        "HEAD.lock",
+    ] {
+        let _ = std::fs::remove_file(path.join(top));
+    }
+    let mut stack = vec![path.join("refs")];
+    while let Some(dir) = stack.pop() {
+        let Ok(rd) = std::fs::read_dir(&dir) else {
+            continue;
+        };
+        for e in rd.flatten() {
+            let p = e.path();
+            match e.file_type() {
+                Ok(t) if t.is_dir() => stack.push(p),
+                Ok(_) if p.extension().is_some_and(|x| x == "lock") => {
+                    let _ = std::fs::remove_file(&p);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mirrors_live_under_host_owner_name() {
+        let n = RepoName::parse("Acme/Web").unwrap();
+        let u = Url::parse("http://127.0.0.1:5000/git/Acme/Web.git").unwrap();
+        assert_eq!(
+            mirror_path(Path::new("/c"), &u, &n),
+            PathBuf::from("/c/mirrors/127.0.0.1_5000/acme/web.git")
+        );
+        let u = Url::parse("https://github.com/acme/web.git").unwrap();
+        assert_eq!(
+            mirror_path(Path::new("/c"), &u, &n),
+            PathBuf::from("/c/mirrors/github.com/acme/web.git")
+        );
+    }
+
+    #[test]
+    fn pull_request_heads_are_optional() {
+        assert_eq!(refspecs(true).len(), 3);
+        assert!(!refspecs(false).iter().any(|s| s.contains("pull")));
+    }
+
+    #[test]
+    fn errors_never_carry_the_token() {
+        assert_eq!(
+            scrub("bad ghp_secret123\nmore", Some("ghp_secret123")),
+            "bad [redacted] more"
+        );
+    }
+}

@@ -1,0 +1,58 @@
+//! The GitHub side: list an organisation's repositories, fetch each into a cache, remember
+//! what was scanned, read issue and pull-request texts, and keep one comment on a pull request
+//! current. Network is on an island, as for Upstash: octocrab's async client runs on a small
+//! runtime owned by [`Client`], behind plain blocking calls; git fetches are git2's own.
+//!
+//! ```text
+//! GithubConfig (API base, token from GITHUB_TOKEN/GH_TOKEN, limits)
+//!     -> Client: octocrab + rate limits (wait up to max_wait, notices), pagination, no redirects
+//!     -> repos::list(targets, filters)  -> Listing { repos, skipped (reason), failed (reason) }
+//!     -> mirror::fetch(cache, repo)     -> bare mirror, token via git's credential callback only
+//!     -> store: per repository, scanned blobs and what they held (hashes, never secrets), lock
+//!     -> texts::list(repo)              -> issue / pull-request / comment texts with URLs (--issues)
+//!     -> comment::upsert(pr, marker)    -> one pull-request comment, created or updated
+//! ```
+//!
+//! ```no_run
+//! # fn demo() -> anyhow::Result<()> {
+//! use std::sync::Arc;
+//! use upsweep::github::{self, Client, Filters, GithubConfig, MirrorOptions, Target};
+//! let cfg = GithubConfig::from_env(None)?; // GITHUB_API_URL, GITHUB_TOKEN / GH_TOKEN
+//! let client = Client::new(&cfg, Arc::new(|n| eprintln!("upsweep: {n}")))?;
+//! let listing = github::repos::list(&client, &[Target::org("acme")?], &Filters::default())?;
+//! let cache = std::path::Path::new("/var/cache/upsweep/github");
+//! for repo in &listing.repos {
+//!     let name = repo.name()?;
+//!     let store = github::Store::new(cache);
+//!     let _lock = store.lock(&name, std::time::Duration::from_secs(600))?;
+//!     match github::mirror::fetch(cache, &cfg, repo, &MirrorOptions::default()) {
+//!         Ok(f) => println!("{name}: {} new objects in {}", f.received_objects, f.path.display()),
+//!         Err(e) => println!("{name}: failed: {e}"),
+//!     }
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! What keeps the token safe: it comes from the environment only and is held in a
+//! [`Token`] whose `Debug` prints nothing; octocrab sends it only to the configured API host
+//! (HTTPS, or HTTP on loopback), next-page links elsewhere are refused and redirects never
+//! followed; git gets it through its credential callback only, for the API's own host; errors
+//! are scrubbed of it.
+
+pub mod client;
+pub mod comment;
+pub mod config;
+pub mod error;
+pub mod mirror;
+pub mod repos;
+pub mod store;
+pub mod texts;
+
+pub use client::{Client, Listed, Notice, NoticeSink, Page};
+pub use comment::{Upserted, PR_COMMENT_MARKER};
+pub use config::{GithubConfig, Limits, Token};
+pub use error::GithubError;
+pub use mirror::{FetchError, Fetched, MirrorOptions};
+pub use repos::{Filters, ListFailure, Listing, Repo, RepoName, SkipReason, Skipped, Target};
+pub use store::{Loaded, RepoLock, RepoState, Store, StoreKey, StoredMatch};
+pub use texts::{Text, TextKind, Texts};

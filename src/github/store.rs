@@ -1,0 +1,404 @@
+//! What an audit remembers of each repository between runs, so a nightly audit of an unchanged
+//! organisation scans no blob and still prints the complete report: which blobs were scanned,
+//! and what was found in each.
+//!
+//! # What is stored, and what is not
+//!
+//! Per blob with findings, each match as the report needs it: rule, kind, the secret's SHA-256
+//! and redacted preview, line and column, and the structural details and context (variable,
+//! host, encoding) as the report prints them. Where a blob sits (commit, path, author) is not
+//! stored: the history survey of each run attaches it, as for a fresh scan.
+//!
+//! **The secret itself is not stored.** Everything a report shows by default, baselines,
+//! allowlists and the account check (ownership is matched on SHA-256, locally) work from the
+//! hash. The three things that need the value, `--show-secrets`, `--live` and trying a found
+//! Developer API key, are rare and can read it again from the mirror: the blob id is the key
+//! of each entry, and scanning the few blobs that hold findings costs nothing next to the
+//! audit. A cache directory full of live credentials in clear would be a second leak, kept on
+//! CI runners and volumes people share; hashes and previews are not.
+//!
+//! # Versioning
+//!
+//! Each state carries a [`StoreKey`]: the state format, upsweep's version and a fingerprint of
+//! the compiled rules ([`rules_fingerprint`]). A state written under another key is not used
+//! (its blobs are scanned again), so a new rule or a fixed decoder reaches old history.
+//!
+//! # Safety on disk
+//!
+//! A state is written whole to a temporary file beside it, flushed, and renamed over the old
+//! one: a kill at any point leaves the old state or the new one, never half of either. A run
+//! checkpoints as it goes, so a killed audit re-run with the same cache redoes at most the
+//! work since the last checkpoint. Two audits sharing a cache take each repository's lock
+//! ([`Store::lock`], an OS file lock, released by the OS even when a process is killed) before
+//! fetching its mirror or touching its state. A state that cannot be read (a disk error, a
+//! file from elsewhere) is set aside and the repository scanned again, never a failure.
+
+use super::repos::RepoName;
+use crate::finding::{Kind, RawMatch};
+use crate::rules::Matcher;
+use anyhow::{anyhow, Context as _, Result};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// Bumped whenever the state's layout changes.
+pub const FORMAT: u32 = 1;
+
+/// What a state is valid for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoreKey {
+    pub format: u32,
+    pub upsweep: String,
+    /// [`rules_fingerprint`] of the rules that scanned.
+    pub rules: String,
+}
+
+impl StoreKey {
+    /// The key of this build with these rules.
+    pub fn current(matcher: &Matcher) -> StoreKey {
+        StoreKey {
+            format: FORMAT,
+            upsweep: env!("CARGO_PKG_VERSION").to_string(),
+            rules: rules_fingerprint(matcher),
+        }
+    }
+
+    /// Why a state written under `self` cannot be used under `now`, if it cannot.
+    pub fn mismatch(&self, now: &StoreKey) -> Option<String> {
+        if self.format != now.format {
+            Some(format!(
+                "the state format changed ({} -> {})",
+                self.format, now.format
+            ))
+        } else if self.upsweep != now.upsweep {
+            Some(format!(
+                "upsweep changed ({} -> {})",
+                self.upsweep, now.upsweep
+            ))
+        } else if self.rules != now.rules {
+            Some("the rules changed".to_string())
+        } else {
+            None
+        }
+    }
+}
+
+/// SHA-256 over everything in the compiled rules that decides what a scan finds: each rule's
+/// id, kind, pattern, decoder, context pattern and context window, in order.
+pub fn rules_fingerprint(matcher: &Matcher) -> String {
+    let mut h = Sha256::new();
+    for r in &matcher.rules {
+        for part in [
+            r.id.as_str(),
+            r.kind.as_str(),
+            r.pattern.as_str(),
+            &format!("{:?}", r.decoder),
+            r.context.as_ref().map_or("", |c| c.as_str()),
+            &r.context_lines.to_string(),
+        ] {
+            h.update((part.len() as u64).to_le_bytes());
+            h.update(part.as_bytes());
+        }
+    }
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// One match in a blob, as the report needs it: never the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredMatch {
+    pub rule_id: String,
+    pub kind: Kind,
+    pub sha256: String,
+    /// The redacted preview ([`crate::finding::redact`]).
+    pub preview: String,
+    pub line: u64,
+    pub column: u64,
+    /// [`crate::finding::Details`] as the JSON report writes it.
+    #[serde(default)]
+    pub details: serde_json::Value,
+    /// [`crate::finding::Context`] as the JSON report writes it.
+    #[serde(default)]
+    pub context: serde_json::Value,
+}
+
+impl StoredMatch {
+    /// What to remember of a scanner match.
+    pub fn from_raw(m: &RawMatch, matcher: &Matcher) -> StoredMatch {
+        StoredMatch {
+            rule_id: matcher.rule(m.rule).id.clone(),
+            kind: m.kind,
+            sha256: crate::finding::sha256_hex(&m.secret),
+            preview: crate::finding::redact(&m.secret),
+            line: m.line,
+            column: m.column,
+            details: serde_json::to_value(&m.details).unwrap_or_default(),
+            context: serde_json::to_value(&m.context).unwrap_or_default(),
+        }
+    }
+}
+
+/// What is remembered of one repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RepoState {
+    pub key: StoreKey,
+    /// `owner/name`.
+    pub repository: String,
+    /// The mirror's refs (name -> commit) when the state was last completed: equal refs on the
+    /// next run mean nothing changed (`unchanged`, no survey needed).
+    #[serde(default)]
+    pub tips: BTreeMap<String, String>,
+    /// Whether every blob reachable from `tips` was scanned (false while a run is in progress:
+    /// a checkpoint of a killed run).
+    #[serde(default)]
+    pub complete: bool,
+    /// Every blob id scanned, with or without findings.
+    #[serde(default)]
+    pub scanned: BTreeSet<String>,
+    /// The blobs with findings.
+    #[serde(default)]
+    pub found: BTreeMap<String, Vec<StoredMatch>>,
+}
+
+impl RepoState {
+    pub fn new(key: StoreKey, repository: &str) -> RepoState {
+        RepoState {
+            key,
+            repository: repository.to_string(),
+            tips: BTreeMap::new(),
+            complete: false,
+            scanned: BTreeSet::new(),
+            found: BTreeMap::new(),
+        }
+    }
+
+    pub fn is_scanned(&self, blob: &str) -> bool {
+        self.scanned.contains(blob)
+    }
+
+    /// Remember that `blob` was scanned and found `matches` (empty: nothing).
+    pub fn record(&mut self, blob: &str, matches: Vec<StoredMatch>) {
+        self.scanned.insert(blob.to_string());
+        if matches.is_empty() {
+            self.found.remove(blob);
+        } else {
+            self.found.insert(blob.to_string(), matches);
+        }
+    }
+
+    /// What was found in `blob` (empty when nothing or not scanned).
+    pub fn matches(&self, blob: &str) -> &[StoredMatch] {
+        self.found.get(blob).map_or(&[], |v| v.as_slice())
+    }
+
+    /// Whether the mirror's refs are those of the last completed run.
+    pub fn unchanged(&self, tips: &BTreeMap<String, String>) -> bool {
+        self.complete && &self.tips == tips
+    }
+}
+
+/// A state as loaded.
+#[derive(Debug)]
+pub struct Loaded {
+    pub state: RepoState,
+    /// Why an earlier state was not used (changed rules or version, unreadable), if there was
+    /// one.
+    pub discarded: Option<String>,
+}
+
+/// The states of a cache: `CACHE/state/owner/name.json`, each with its `.lock`.
+#[derive(Debug, Clone)]
+pub struct Store {
+    root: PathBuf,
+}
+
+/// A repository's lock: held while its mirror is fetched and its state read and written.
+/// Released on drop, and by the OS when the process dies.
+#[derive(Debug)]
+pub struct RepoLock {
+    _file: File,
+    pub path: PathBuf,
+}
+
+static TMP_SEQ: AtomicU64 = AtomicU64::new(0);
+
+impl Store {
+    /// The store of cache directory `cache` (created when first written).
+    pub fn new(cache: &Path) -> Store {
+        Store {
+            root: cache.join("state"),
+        }
+    }
+
+    fn base(&self, name: &RepoName) -> PathBuf {
+        self.root
+            .join(name.owner.to_ascii_lowercase())
+            .join(name.name.to_ascii_lowercase())
+    }
+
+    /// Where `name`'s state lives.
+    pub fn path(&self, name: &RepoName) -> PathBuf {
+        self.base(name).with_extension("json")
+    }
+
+    /// Take `name`'s lock, waiting up to `wait` for another audit to release it.
+    pub fn lock(&self, name: &RepoName, wait: Duration) -> Result<RepoLock> {
+        let path = self.base(name).with_extension("lock");
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        let started = Instant::now();
+        loop {
+            match fs4::FileExt::try_lock(&file) {
+                Ok(()) => return Ok(RepoLock { _file: file, path }),
+                Err(fs4::TryLockError::WouldBlock) if started.elapsed() < wait => {
+                    std::thread::sleep(Duration::from_millis(50));
+                }
+                Err(fs4::TryLockError::WouldBlock) => {
+                    return Err(anyhow!(
+                        "{name} is in use by another audit sharing this cache ({} locked for \
+                         more than {}s)",
+                        path.display(),
+                        wait.as_secs()
+                    ))
+                }
+                Err(fs4::TryLockError::Error(e)) => {
+                    return Err(anyhow!("cannot lock {}: {e}", path.display()))
+                }
+            }
+        }
+    }
+
+    /// `name`'s state if it was written under `key`, else a fresh one saying why the old one
+    /// was discarded. Call with the repository's lock held.
+    pub fn load(&self, name: &RepoName, key: &StoreKey) -> Loaded {
+        let path = self.path(name);
+        let fresh = |why: Option<String>| Loaded {
+            state: RepoState::new(key.clone(), &name.to_string()),
+            discarded: why,
+        };
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return fresh(None),
+            Err(e) => return fresh(Some(format!("{} could not be read: {e}", path.display()))),
+        };
+        let state: RepoState = match serde_json::from_slice(&bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                return fresh(Some(format!(
+                    "{} is not a state upsweep can read ({}): scanning again",
+                    path.display(),
+                    crate::upstash::http::json_error(&e)
+                )))
+            }
+        };
+        if let Some(why) = state.key.mismatch(key) {
+            return fresh(Some(format!("{why}: scanning again")));
+        }
+        if !state.repository.eq_ignore_ascii_case(&name.to_string()) {
+            return fresh(Some(format!(
+                "{} holds the state of {}: scanning again",
+                path.display(),
+                state.repository
+            )));
+        }
+        Loaded {
+            state,
+            discarded: None,
+        }
+    }
+
+    /// Write `state` atomically (temporary file, flush, rename). Call with the lock held.
+    pub fn save(&self, name: &RepoName, state: &RepoState) -> Result<()> {
+        let path = self.path(name);
+        let dir = path.parent().expect("a state path has a parent");
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        let tmp = dir.join(format!(
+            ".{}.{}.{}.tmp",
+            name.name.to_ascii_lowercase(),
+            std::process::id(),
+            TMP_SEQ.fetch_add(1, Ordering::Relaxed)
+        ));
+        let write = || -> Result<()> {
+            let mut f = File::create(&tmp)?;
+            serde_json::to_writer(&mut f, state)?;
+            f.write_all(b"\n")?;
+            f.sync_all()?;
+            std::fs::rename(&tmp, &path)?;
+            // The rename itself reaches the disk with the directory.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+            Ok(())
+        };
+        write().map_err(|e| {
+            let _ = std::fs::remove_file(&tmp);
+            anyhow!("cannot write {}: {e}", path.display())
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key() -> StoreKey {
+        StoreKey {
+            format: FORMAT,
+            upsweep: "1.0.0".into(),
+            rules: "abc".into(),
+        }
+    }
+
+    #[test]
+    fn keys_say_what_changed() {
+        let k = key();
+        assert_eq!(k.mismatch(&k), None);
+        let mut r = k.clone();
+        r.rules = "def".into();
+        assert_eq!(k.mismatch(&r).as_deref(), Some("the rules changed"));
+        let mut v = k.clone();
+        v.upsweep = "1.1.0".into();
+        assert!(k.mismatch(&v).unwrap().contains("1.0.0 -> 1.1.0"));
+    }
+
+    #[test]
+    fn the_rules_fingerprint_follows_the_rules() {
+        let m = Matcher::load(&[] as &[&str]).unwrap();
+        let a = rules_fingerprint(&m);
+        assert_eq!(a.len(), 64);
+        assert_eq!(
+            a,
+            rules_fingerprint(&Matcher::load(&[] as &[&str]).unwrap())
+        );
+        let mut rules = m.rules.clone();
+        rules[0].pattern.push_str("|zzzz_never");
+        let changed = Matcher::new(rules).unwrap();
+        assert_ne!(a, rules_fingerprint(&changed));
+    }
+
+    #[test]
+    fn state_records_scans_and_findings() {
+        let mut s = RepoState::new(key(), "acme/web");
+        s.record("b1", vec![]);
+        assert!(s.is_scanned("b1") && s.matches("b1").is_empty());
+        assert!(!s.is_scanned("b2"));
+        let mut tips = BTreeMap::new();
+        tips.insert("refs/heads/main".to_string(), "c1".to_string());
+        assert!(!s.unchanged(&tips));
+        s.tips = tips.clone();
+        s.complete = true;
+        assert!(s.unchanged(&tips));
+    }
+}

@@ -1,0 +1,464 @@
+//! An emulator of the parts of GitHub upsweep talks to, for tests: the REST API (repository
+//! listings, issues and comments, pull-request comments) and git's smart HTTP protocol for
+//! fetches, on one axum server on 127.0.0.1:0.
+//!
+//! - REST (`server.rs`): `GET /orgs/{org}/repos`, `/users/{user}/repos`, `/user/repos`
+//!   (`affiliation`), `/user`, `/repos/{o}/{n}`, issues, issue comments, review comments, a
+//!   pull request's comments (create, list, update). Pagination as GitHub does it: `per_page`
+//!   (default 30, at most 100), `page`, and a `Link` header with `next`/`last`/`prev`/`first`.
+//!   Visibility: private and internal repositories only for a token that can read them; a
+//!   deleted repository is still listed (a listing races a deletion) but 404s after.
+//! - Tokens: `Authorization: Bearer T` or `token T`; a wrong one gets 401 `Bad credentials`;
+//!   a read-only one (a fork's pull request) gets 403 on writes.
+//! - Rate limits: every answer carries `x-ratelimit-*`; with [`Rate`] set, requests spend it and
+//!   a spent limit answers 403 with `x-ratelimit-remaining: 0` until `x-ratelimit-reset`.
+//!   Faults ([`FaultKind`]) add secondary limits (403/429 with or without `Retry-After`) and
+//!   any status, for chosen paths and a number of times.
+//! - git (`git.rs`): `/git/{owner}/{name}.git/...` runs the real `git http-backend` as CGI over
+//!   bare repositories the test builds ([`Emulator::commit`]); it requires a valid token as HTTP
+//!   Basic auth (401 with `WWW-Authenticate: Basic` otherwise) and logs what arrived.
+//! - Every request is logged ([`Emulator::requests`], [`Emulator::git_requests`]).
+
+#![allow(dead_code)]
+
+mod git;
+mod server;
+
+use axum::Router;
+use git2::{build::TreeUpdateBuilder, FileMode, Oid, Repository, Signature, Time};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{SystemTime, UNIX_EPOCH};
+use tokio::net::TcpListener;
+
+/// A repository as GitHub knows it.
+#[derive(Debug, Clone)]
+pub struct GhRepo {
+    pub id: u64,
+    pub owner: String,
+    pub name: String,
+    pub private: bool,
+    /// Visible to every member of its organisation (GitHub Enterprise).
+    pub internal: bool,
+    pub fork: bool,
+    pub archived: bool,
+    /// Listed, but 404 on every other request (deleted after the listing was made).
+    pub deleted: bool,
+    pub default_branch: String,
+    /// Logins with access besides the owner and its organisation's members.
+    pub collaborators: Vec<String>,
+}
+
+impl GhRepo {
+    pub fn full_name(&self) -> String {
+        format!("{}/{}", self.owner, self.name)
+    }
+}
+
+/// An issue or a pull request.
+#[derive(Debug, Clone)]
+pub struct GhIssue {
+    pub repo: String,
+    pub number: u64,
+    pub title: String,
+    pub body: Option<String>,
+    pub pull_request: bool,
+    pub user: String,
+}
+
+/// An issue comment (or a review comment on a pull request's diff).
+#[derive(Debug, Clone)]
+pub struct GhComment {
+    pub id: u64,
+    pub repo: String,
+    pub number: u64,
+    pub body: String,
+    pub user: String,
+    pub review: bool,
+}
+
+/// A token and whose it is.
+#[derive(Debug, Clone)]
+pub struct GhToken {
+    pub token: String,
+    pub login: String,
+    /// Writes answer 403 "Resource not accessible by integration".
+    pub read_only: bool,
+}
+
+/// The primary rate limit.
+#[derive(Debug, Clone)]
+pub struct Rate {
+    pub limit: u64,
+    pub remaining: u64,
+    /// Unix seconds.
+    pub reset: u64,
+    /// Seconds from a reset to the next.
+    pub window: u64,
+}
+
+/// What a fault does.
+#[derive(Debug, Clone)]
+pub enum FaultKind {
+    /// This status and `{"message": ..}`.
+    Status(u16, String),
+    /// A secondary limit: 403 or 429, `Retry-After` when given, GitHub's message.
+    Secondary {
+        status: u16,
+        retry_after: Option<u64>,
+    },
+    /// The primary limit, spent until `reset_in` seconds from now.
+    Primary { reset_in: u64 },
+}
+
+/// A fault for requests whose path starts with `path`.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub path: String,
+    pub method: Option<String>,
+    pub kind: FaultKind,
+    pub remaining: Option<usize>,
+}
+
+impl Fault {
+    pub fn new(path: &str, kind: FaultKind) -> Fault {
+        Fault {
+            path: path.to_string(),
+            method: None,
+            kind,
+            remaining: None,
+        }
+    }
+
+    pub fn times(mut self, n: usize) -> Fault {
+        self.remaining = Some(n);
+        self
+    }
+
+    pub fn method(mut self, m: &str) -> Fault {
+        self.method = Some(m.to_string());
+        self
+    }
+}
+
+/// One API request.
+#[derive(Debug, Clone)]
+pub struct Logged {
+    pub method: String,
+    /// Path and query.
+    pub path: String,
+    pub authorization: Option<String>,
+    pub status: u16,
+    /// The request body (writes).
+    pub body: String,
+}
+
+/// One git request.
+#[derive(Debug, Clone)]
+pub struct GitLogged {
+    pub method: String,
+    /// Path and query, from `/git/`.
+    pub path: String,
+    /// The raw `Authorization` header.
+    pub authorization: Option<String>,
+    /// Basic auth as it arrived, decoded.
+    pub user: Option<String>,
+    pub password: Option<String>,
+    pub status: u16,
+}
+
+/// Everything the emulator knows.
+pub struct World {
+    pub tokens: Vec<GhToken>,
+    /// Organisation name -> member logins.
+    pub orgs: Vec<(String, Vec<String>)>,
+    pub users: Vec<String>,
+    pub repos: Vec<GhRepo>,
+    pub issues: Vec<GhIssue>,
+    pub comments: Vec<GhComment>,
+    pub rate: Option<Rate>,
+    pub faults: Vec<Fault>,
+    /// Base of `Link` URLs instead of this server's (tests of links to elsewhere).
+    pub link_base: Option<String>,
+    /// git: whether public repositories need the token too (GitHub's do not; the default here
+    /// is yes, so every fetch exercises the credential path).
+    pub git_auth_public: bool,
+    pub log: Vec<Logged>,
+    pub git_log: Vec<GitLogged>,
+    /// Where the bare repositories live: `ROOT/owner/name.git`.
+    pub git_root: PathBuf,
+    next_id: u64,
+}
+
+impl World {
+    pub fn new(git_root: &Path) -> World {
+        World {
+            tokens: Vec::new(),
+            orgs: Vec::new(),
+            users: Vec::new(),
+            repos: Vec::new(),
+            issues: Vec::new(),
+            comments: Vec::new(),
+            rate: None,
+            faults: Vec::new(),
+            link_base: None,
+            git_auth_public: true,
+            log: Vec::new(),
+            git_log: Vec::new(),
+            git_root: git_root.to_path_buf(),
+            next_id: 1000,
+        }
+    }
+
+    pub fn next_id(&mut self) -> u64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    pub fn user(&mut self, login: &str) {
+        self.users.push(login.to_string());
+    }
+
+    pub fn org(&mut self, name: &str, members: &[&str]) {
+        self.orgs.push((
+            name.to_string(),
+            members.iter().map(|m| m.to_string()).collect(),
+        ));
+    }
+
+    pub fn token(&mut self, token: &str, login: &str, read_only: bool) {
+        self.tokens.push(GhToken {
+            token: token.to_string(),
+            login: login.to_string(),
+            read_only,
+        });
+    }
+
+    /// A public repository with a bare git repository behind it (no commits yet: empty).
+    pub fn repo(&mut self, owner: &str, name: &str) -> &mut GhRepo {
+        let id = self.next_id();
+        let dir = self.git_root.join(owner).join(format!("{name}.git"));
+        std::fs::create_dir_all(&dir).expect("git dir");
+        Repository::init_bare(&dir).expect("bare repository");
+        self.repos.push(GhRepo {
+            id,
+            owner: owner.to_string(),
+            name: name.to_string(),
+            private: false,
+            internal: false,
+            fork: false,
+            archived: false,
+            deleted: false,
+            default_branch: "main".to_string(),
+            collaborators: Vec::new(),
+        });
+        self.repos.last_mut().expect("just pushed")
+    }
+
+    pub fn find_repo(&self, full: &str) -> Option<&GhRepo> {
+        self.repos
+            .iter()
+            .find(|r| r.full_name().eq_ignore_ascii_case(full))
+    }
+
+    pub fn issue(&mut self, repo: &str, title: &str, body: &str, pull_request: bool) -> u64 {
+        let number = self.issues.iter().filter(|i| i.repo == repo).count() as u64 + 1;
+        self.issues.push(GhIssue {
+            repo: repo.to_string(),
+            number,
+            title: title.to_string(),
+            body: Some(body.to_string()),
+            pull_request,
+            user: "octocat".to_string(),
+        });
+        number
+    }
+
+    pub fn comment(&mut self, repo: &str, number: u64, body: &str, review: bool) -> u64 {
+        let id = self.next_id();
+        self.comments.push(GhComment {
+            id,
+            repo: repo.to_string(),
+            number,
+            body: body.to_string(),
+            user: "octocat".to_string(),
+            review,
+        });
+        id
+    }
+
+    pub(crate) fn take_fault(&mut self, method: &str, path: &str) -> Option<FaultKind> {
+        let f = self.faults.iter_mut().find(|f| {
+            path.starts_with(&f.path)
+                && f.method
+                    .as_deref()
+                    .is_none_or(|m| m.eq_ignore_ascii_case(method))
+                && f.remaining != Some(0)
+        })?;
+        if let Some(n) = &mut f.remaining {
+            *n -= 1;
+        }
+        Some(f.kind.clone())
+    }
+}
+
+pub fn now_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .expect("clock after 1970")
+        .as_secs()
+}
+
+type Shared = Arc<Mutex<World>>;
+
+/// The running emulator. Dropping it stops the server.
+pub struct Emulator {
+    pub addr: SocketAddr,
+    world: Shared,
+    rt: Option<tokio::runtime::Runtime>,
+    _git_root: Option<tempfile::TempDir>,
+}
+
+impl Drop for Emulator {
+    fn drop(&mut self) {
+        if let Some(rt) = self.rt.take() {
+            rt.shutdown_background();
+        }
+    }
+}
+
+impl Emulator {
+    /// A world whose bare repositories live in a temporary directory of the emulator's.
+    pub fn new_world() -> (World, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        (World::new(dir.path()), dir)
+    }
+
+    /// Serve `world` (its git repositories in `git_root`, kept until the emulator drops).
+    pub fn start(world: World, git_root: tempfile::TempDir) -> Emulator {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .expect("emulator runtime");
+        let listener = rt
+            .block_on(TcpListener::bind("127.0.0.1:0"))
+            .expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        let world: Shared = Arc::new(Mutex::new(world));
+        let app = Router::new()
+            .fallback(server::handle)
+            .with_state(server::State {
+                world: world.clone(),
+                base: format!("http://{addr}"),
+            });
+        rt.spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Emulator {
+            addr,
+            world,
+            rt: Some(rt),
+            _git_root: Some(git_root),
+        }
+    }
+
+    /// The API base to configure upsweep with.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn world(&self) -> MutexGuard<'_, World> {
+        self.world.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    pub fn fault(&self, f: Fault) {
+        self.world().faults.push(f);
+    }
+
+    pub fn requests(&self) -> Vec<Logged> {
+        self.world().log.clone()
+    }
+
+    pub fn git_requests(&self) -> Vec<GitLogged> {
+        self.world().git_log.clone()
+    }
+
+    pub fn clear_logs(&self) {
+        let mut w = self.world();
+        w.log.clear();
+        w.git_log.clear();
+    }
+
+    /// The bare repository behind `full` (`owner/name`).
+    pub fn git_dir(&self, full: &str) -> PathBuf {
+        let (o, n) = full.split_once('/').expect("owner/name");
+        self.world().git_root.join(o).join(format!("{n}.git"))
+    }
+
+    /// Commit `files` (path, contents) on top of `refname` (created if missing) in `full`'s
+    /// repository; returns the commit.
+    pub fn commit(&self, full: &str, refname: &str, files: &[(&str, &str)], message: &str) -> Oid {
+        commit_files(&self.git_dir(full), refname, files, message)
+    }
+
+    /// Point `refname` (`refs/pull/7/head`) at `commit` in `full`'s repository.
+    pub fn set_ref(&self, full: &str, refname: &str, commit: Oid) {
+        let repo = Repository::open_bare(self.git_dir(full)).expect("open bare");
+        repo.reference(refname, commit, true, "test").expect("ref");
+    }
+
+    /// Delete `refname` in `full`'s repository.
+    pub fn delete_ref(&self, full: &str, refname: &str) {
+        let repo = Repository::open_bare(self.git_dir(full)).expect("open bare");
+        repo.find_reference(refname)
+            .expect("ref exists")
+            .delete()
+            .expect("delete ref");
+    }
+}
+
+/// Commit `files` on top of `refname` in the bare repository at `dir`, with a fixed author and
+/// a clock that moves a minute per commit (ids are the same on every run).
+pub fn commit_files(dir: &Path, refname: &str, files: &[(&str, &str)], message: &str) -> Oid {
+    let repo = Repository::open_bare(dir).expect("open bare");
+    let parent = repo
+        .find_reference(refname)
+        .ok()
+        .and_then(|r| r.peel_to_commit().ok());
+    let base = match &parent {
+        Some(c) => c.tree().expect("tree"),
+        None => {
+            let empty = repo
+                .treebuilder(None)
+                .expect("tb")
+                .write()
+                .expect("empty tree");
+            repo.find_tree(empty).expect("empty tree")
+        }
+    };
+    let mut up = TreeUpdateBuilder::new();
+    for (path, contents) in files {
+        let blob = repo.blob(contents.as_bytes()).expect("blob");
+        up.upsert(*path, blob, FileMode::Blob);
+    }
+    let tree_id = up.create_updated(&repo, &base).expect("tree");
+    let tree = repo.find_tree(tree_id).expect("tree");
+    let secs = parent
+        .as_ref()
+        .map_or(1_700_000_000, |p| p.time().seconds() + 60);
+    let when = Time::new(secs, 0);
+    let sig = Signature::new("Dev", "dev@example.com", &when).expect("signature");
+    let parents: Vec<&git2::Commit> = parent.iter().collect();
+    repo.commit(Some(refname), &sig, &sig, message, &tree, &parents)
+        .expect("commit")
+}
+
+/// How many refs `owner/name`'s bare repository has (0: an empty repository).
+pub fn ref_count(git_root: &Path, owner: &str, name: &str) -> usize {
+    Repository::open_bare(git_root.join(owner).join(format!("{name}.git")))
+        .ok()
+        .and_then(|r| r.references().ok().map(|refs| refs.count()))
+        .unwrap_or(0)
+}
