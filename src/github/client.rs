@@ -112,7 +112,9 @@ struct RateState {
     exhausted: Option<GithubError>,
 }
 
-/// A GitHub API client. Blocking; cheap to share between threads (`&Client` is enough).
+/// A GitHub API client. Blocking: call it from plain threads (rayon workers included), never
+/// from inside a tokio runtime. Shared between threads by reference; the rate-limit state is
+/// shared too, so one thread's spent limit makes the others wait.
 pub struct Client {
     rt: tokio::runtime::Runtime,
     octo: octocrab::Octocrab,

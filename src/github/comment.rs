@@ -45,6 +45,69 @@ impl Upserted {
     }
 }
 
+/// The pull request a CI run is about.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PullRequest {
+    pub repo: RepoName,
+    pub number: u64,
+    /// The head commit, when the event says (links in the comment point at it).
+    pub head_sha: Option<String>,
+}
+
+impl PullRequest {
+    /// From GitHub Actions' environment: `GITHUB_REPOSITORY`, and the number from `number`
+    /// (`--pr`), else the event file (`GITHUB_EVENT_PATH`, `pull_request.number`), else
+    /// `GITHUB_REF` (`refs/pull/N/merge`).
+    pub fn from_env(number: Option<u64>) -> anyhow::Result<PullRequest> {
+        Self::from_lookup(
+            number,
+            |k| std::env::var(k).ok(),
+            |p| std::fs::read_to_string(p).ok(),
+        )
+    }
+
+    /// [`PullRequest::from_env`] over any variable lookup and file reader (tests).
+    pub fn from_lookup(
+        number: Option<u64>,
+        get: impl Fn(&str) -> Option<String>,
+        read: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<PullRequest> {
+        use anyhow::{anyhow, Context as _};
+        let repo = get("GITHUB_REPOSITORY")
+            .filter(|v| !v.trim().is_empty())
+            .ok_or_else(|| {
+                anyhow!(
+                    "GITHUB_REPOSITORY is not set (owner/name of the pull request's repository)"
+                )
+            })?;
+        let repo = RepoName::parse(&repo).context("GITHUB_REPOSITORY")?;
+        let event: Option<serde_json::Value> = get("GITHUB_EVENT_PATH")
+            .and_then(|p| read(&p))
+            .and_then(|t| serde_json::from_str(&t).ok());
+        let pr = event.as_ref().and_then(|e| e.get("pull_request"));
+        let head_sha = pr
+            .and_then(|p| p.pointer("/head/sha"))
+            .and_then(|v| v.as_str())
+            .map(str::to_string);
+        let from_event = pr.and_then(|p| p.get("number")).and_then(|n| n.as_u64());
+        let from_ref = get("GITHUB_REF").and_then(|r| {
+            r.strip_prefix("refs/pull/")?
+                .split('/')
+                .next()?
+                .parse::<u64>()
+                .ok()
+        });
+        let number = number.or(from_event).or(from_ref).ok_or_else(|| {
+            anyhow!("no pull request number: not a pull_request event (give the number with --pr)")
+        })?;
+        Ok(PullRequest {
+            repo,
+            number,
+            head_sha,
+        })
+    }
+}
+
 #[derive(Deserialize)]
 struct Comment {
     id: u64,
@@ -130,6 +193,60 @@ fn find(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_pull_request_comes_from_the_actions_environment() {
+        let env = |vars: Vec<(&'static str, &'static str)>| {
+            move |k: &str| {
+                vars.iter()
+                    .find(|(n, _)| *n == k)
+                    .map(|(_, v)| v.to_string())
+            }
+        };
+        let event = |_: &str| {
+            Some(r#"{"pull_request": {"number": 42, "head": {"sha": "abc123"}}}"#.to_string())
+        };
+        let pr = PullRequest::from_lookup(
+            None,
+            env(vec![
+                ("GITHUB_REPOSITORY", "acme/web"),
+                ("GITHUB_EVENT_PATH", "/e.json"),
+                ("GITHUB_REF", "refs/pull/7/merge"),
+            ]),
+            event,
+        )
+        .unwrap();
+        assert_eq!((pr.repo.to_string().as_str(), pr.number), ("acme/web", 42));
+        assert_eq!(pr.head_sha.as_deref(), Some("abc123"));
+        let pr = PullRequest::from_lookup(
+            None,
+            env(vec![
+                ("GITHUB_REPOSITORY", "acme/web"),
+                ("GITHUB_REF", "refs/pull/7/merge"),
+            ]),
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(pr.number, 7);
+        let pr = PullRequest::from_lookup(
+            Some(9),
+            env(vec![("GITHUB_REPOSITORY", "acme/web")]),
+            |_| None,
+        )
+        .unwrap();
+        assert_eq!(pr.number, 9);
+        let e = PullRequest::from_lookup(
+            None,
+            env(vec![
+                ("GITHUB_REPOSITORY", "acme/web"),
+                ("GITHUB_REF", "refs/heads/main"),
+            ]),
+            |_| None,
+        )
+        .unwrap_err();
+        assert!(e.to_string().contains("--pr"), "{e}");
+        assert!(PullRequest::from_lookup(Some(1), env(vec![]), |_| None).is_err());
+    }
 
     #[test]
     fn the_marker_leads_the_body_once() {

@@ -23,6 +23,7 @@ use super::repos::{Repo, RepoName};
 use git2::{AutotagOption, FetchOptions, FetchPrune, RemoteCallbacks, RemoteRedirect, Repository};
 use reqwest::Url;
 use std::cell::Cell;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Once;
 use std::time::{Duration, Instant};
@@ -252,6 +253,21 @@ pub fn fetch(
             refs,
         })
     }
+}
+
+/// The mirror's refs and the commits they name: equal tips on the next run mean nothing
+/// changed upstream ([`super::store::RepoState::unchanged`]).
+pub fn tips(path: &Path) -> Result<BTreeMap<String, String>, FetchError> {
+    let git = Repository::open_bare(path).map_err(|e| {
+        FetchError::Cache(format!("cannot open {}: {}", path.display(), e.message()))
+    })?;
+    let refs = git
+        .references()
+        .map_err(|e| FetchError::Git(e.message().to_string()))?;
+    Ok(refs
+        .flatten()
+        .filter_map(|r| Some((r.name()?.to_string(), r.target()?.to_string())))
+        .collect())
 }
 
 /// A URL as it may be shown (no credentials, no query).

@@ -49,7 +49,7 @@ pub mod store;
 pub mod texts;
 
 pub use client::{Client, Listed, Notice, NoticeSink, Page};
-pub use comment::{Upserted, PR_COMMENT_MARKER};
+pub use comment::{PullRequest, Upserted, PR_COMMENT_MARKER};
 pub use config::{GithubConfig, Limits, Token};
 pub use error::GithubError;
 pub use mirror::{FetchError, Fetched, MirrorOptions};

@@ -234,20 +234,21 @@ impl Store {
         }
     }
 
-    fn base(&self, name: &RepoName) -> PathBuf {
+    /// `state/owner/name.EXT` (appended: repository names may hold dots).
+    fn file(&self, name: &RepoName, ext: &str) -> PathBuf {
         self.root
             .join(name.owner.to_ascii_lowercase())
-            .join(name.name.to_ascii_lowercase())
+            .join(format!("{}.{ext}", name.name.to_ascii_lowercase()))
     }
 
     /// Where `name`'s state lives.
     pub fn path(&self, name: &RepoName) -> PathBuf {
-        self.base(name).with_extension("json")
+        self.file(name, "json")
     }
 
     /// Take `name`'s lock, waiting up to `wait` for another audit to release it.
     pub fn lock(&self, name: &RepoName, wait: Duration) -> Result<RepoLock> {
-        let path = self.base(name).with_extension("lock");
+        let path = self.file(name, "lock");
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
@@ -386,6 +387,15 @@ mod tests {
         rules[0].pattern.push_str("|zzzz_never");
         let changed = Matcher::new(rules).unwrap();
         assert_ne!(a, rules_fingerprint(&changed));
+    }
+
+    #[test]
+    fn dotted_names_get_files_of_their_own() {
+        let store = Store::new(Path::new("/c"));
+        let a = RepoName::parse("acme/web.site").unwrap();
+        let b = RepoName::parse("acme/web.api").unwrap();
+        assert_eq!(store.path(&a), Path::new("/c/state/acme/web.site.json"));
+        assert_ne!(store.path(&a), store.path(&b));
     }
 
     #[test]

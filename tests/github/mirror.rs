@@ -275,3 +275,53 @@ fn a_clone_url_off_the_api_host_is_never_contacted() {
     assert!(emu.git_requests().is_empty());
     assert!(!cache.path().join("mirrors").exists());
 }
+
+#[test]
+fn a_mirror_feeds_the_history_engine_pull_request_heads_included() {
+    let emu = web();
+    let h = harness(&emu, Some(TOKEN), |_| {});
+    let repos = listed(&emu, &h);
+    let cache = tempfile::tempdir().unwrap();
+    let f = fetch(
+        cache.path(),
+        &h.cfg,
+        repo(&repos, "acme/web"),
+        &MirrorOptions::default(),
+    )
+    .unwrap();
+    let git = upsweep::input::git::open(&f.path).unwrap();
+    let survey = upsweep::input::git::history::survey(&git, false);
+    assert!(survey.errors.is_empty(), "{:?}", survey.errors);
+    let paths: Vec<&str> = survey
+        .jobs
+        .iter()
+        .filter_map(|j| j.path.as_deref())
+        .collect();
+    // The pull request's .env lives on no branch: only refs/pull/1/head reaches it.
+    for p in [".env", "README.md", "feature.txt", "src/app.js"] {
+        assert!(paths.contains(&p), "{p} in {paths:?}");
+    }
+    assert_eq!(survey.commits, 4);
+}
+
+#[test]
+fn tips_say_whether_anything_changed_and_a_killed_fetch_leaves_nothing_in_the_way() {
+    let emu = web();
+    let h = harness(&emu, Some(TOKEN), |_| {});
+    let repos = listed(&emu, &h);
+    let web = repo(&repos, "acme/web");
+    let cache = tempfile::tempdir().unwrap();
+    let f = fetch(cache.path(), &h.cfg, web, &MirrorOptions::default()).unwrap();
+    let before = upsweep::github::mirror::tips(&f.path).unwrap();
+    assert_eq!(before.len(), 4);
+    // A fetch killed while updating refs leaves its lock files behind.
+    std::fs::write(f.path.join("packed-refs.lock"), b"").unwrap();
+    std::fs::write(f.path.join("refs/heads/main.lock"), b"").unwrap();
+    let new = emu.commit("acme/web", "refs/heads/main", &[("b.txt", "b\n")], "more");
+    let again = fetch(cache.path(), &h.cfg, web, &MirrorOptions::default()).unwrap();
+    assert_eq!(again.updated_refs, 1);
+    let after = upsweep::github::mirror::tips(&f.path).unwrap();
+    assert_ne!(before, after);
+    assert_eq!(after["refs/heads/main"], new.to_string());
+    assert!(!f.path.join("refs/heads/main.lock").exists());
+}
