@@ -4,7 +4,8 @@
 //!
 //! Three listings per repository, whatever the number of issues: `GET /repos/O/N/issues`
 //! (`state=all`; pull requests are issues there), `GET /repos/O/N/issues/comments` (comments on
-//! both) and `GET /repos/O/N/pulls/comments` (review comments on diffs).
+//! both) and `GET /repos/O/N/pulls/comments` (review comments on diffs). A repository with
+//! issues turned off answers 410 Gone: no texts, and no error either.
 
 use super::client::Client;
 use super::error::GithubError;
@@ -103,7 +104,7 @@ pub fn list(client: &Client, repo: &RepoName) -> Texts {
             text,
         });
     }
-    out.errors.extend(issues.error);
+    out.errors.extend(issues.error.filter(|e| !disabled(e)));
     for (path, kind, what) in [
         (
             format!("{base}/issues/comments"),
@@ -123,7 +124,12 @@ pub fn list(client: &Client, repo: &RepoName) -> Texts {
             author: c.user.map(|u| u.login),
             text: c.body.unwrap_or_default(),
         }));
-        out.errors.extend(listed.error);
+        out.errors.extend(listed.error.filter(|e| !disabled(e)));
     }
     out
+}
+
+/// 410 Gone: the repository has issues turned off. Nothing to read, nothing wrong.
+fn disabled(e: &GithubError) -> bool {
+    e.status() == Some(410)
 }

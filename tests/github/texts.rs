@@ -1,7 +1,7 @@
 //! `--issues`: issue and pull-request texts, comments and review comments, all pages, each
 //! with the URL a report points at.
 
-use super::emulator::Emulator;
+use super::emulator::{Emulator, Fault, FaultKind};
 use super::{acme, harness, TOKEN};
 use upsweep::github::texts::list;
 use upsweep::github::{RepoName, TextKind};
@@ -60,4 +60,22 @@ fn a_repository_that_cannot_be_read_gives_errors_not_texts() {
     assert!(t.texts.is_empty());
     assert_eq!(t.errors.len(), 3);
     assert!(t.errors.iter().all(|e| e.status() == Some(404)));
+}
+
+#[test]
+fn issues_turned_off_is_not_an_error() {
+    let (mut w, dir) = acme();
+    w.repo("acme", "web");
+    let pr = w.issue("acme/web", "Add cache", "", true);
+    w.comment("acme/web", pr, "nit", true);
+    let emu = Emulator::start(w, dir);
+    emu.fault(Fault::new(
+        "/repos/acme/web/issues",
+        FaultKind::Status(410, "Issues are disabled for this repo".into()),
+    ));
+    let h = harness(&emu, Some(TOKEN), |_| {});
+    let t = list(&h.client, &RepoName::parse("acme/web").unwrap());
+    assert!(t.errors.is_empty(), "{:?}", t.errors);
+    let kinds: Vec<TextKind> = t.texts.iter().map(|x| x.kind).collect();
+    assert_eq!(kinds, [TextKind::ReviewComment]);
 }

@@ -8,6 +8,7 @@
 //!   (default 30, at most 100), `page`, and a `Link` header with `next`/`last`/`prev`/`first`.
 //!   Visibility: private and internal repositories only for a token that can read them; a
 //!   deleted repository is still listed (a listing races a deletion) but 404s after.
+//! - Requests without a `User-Agent` get 403, as on GitHub.
 //! - Tokens: `Authorization: Bearer T` or `token T`; a wrong one gets 401 `Bad credentials`;
 //!   a read-only one (a fork's pull request) gets 403 on writes.
 //! - Rate limits: every answer carries `x-ratelimit-*`; with [`Rate`] set, requests spend it and

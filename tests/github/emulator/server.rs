@@ -59,21 +59,33 @@ pub(super) async fn handle(
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .map(str::to_string);
+    let has_agent = req
+        .headers()
+        .get(header::USER_AGENT)
+        .is_some_and(|v| !v.is_empty());
     let body = axum::body::to_bytes(req.into_body(), 1 << 20)
         .await
         .unwrap_or_default();
     let body = String::from_utf8_lossy(&body).into_owned();
 
     let mut w = st.world.lock().unwrap_or_else(|e| e.into_inner());
-    let reply = api(
-        &mut w,
-        &st.base,
-        &method,
-        &path,
-        &query,
-        authorization.as_deref(),
-        &body,
-    );
+    let reply = if !has_agent {
+        // GitHub refuses requests without a User-Agent.
+        Reply::message(
+            403,
+            "Request forbidden by administrative rules. Please make sure your request has a User-Agent header",
+        )
+    } else {
+        api(
+            &mut w,
+            &st.base,
+            &method,
+            &path,
+            &query,
+            authorization.as_deref(),
+            &body,
+        )
+    };
     w.log.push(Logged {
         method,
         path: full_path,
