@@ -493,7 +493,9 @@ impl Client {
             .duration_since(now)
             .unwrap_or_default()
             .saturating_add(Duration::from_millis(100));
-        self.note(Notice::PrimaryWait { wait });
+        if wait >= Duration::from_secs(1) {
+            self.note(Notice::PrimaryWait { wait });
+        }
         let r = self.sleep_counted(wait).await;
         let mut st = self.rate_state();
         if st.blocked_until == Some(until) {

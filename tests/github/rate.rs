@@ -54,7 +54,7 @@ fn a_spent_primary_limit_is_waited_out_before_the_next_request() {
 fn a_rate_limited_answer_is_waited_out_and_repeated() {
     let (w, dir) = org_of(2);
     let emu = Emulator::start(w, dir);
-    emu.fault(Fault::new("/orgs/acme/repos", FaultKind::Primary { reset_in: 1 }).times(1));
+    emu.fault(Fault::new("/orgs/acme/repos", FaultKind::Primary { reset_in: 2 }).times(1));
     let h = harness(&emu, Some(TOKEN), |_| {});
     let l = list(&h.client, &acme_target(), &Filters::default()).unwrap();
     assert_eq!(l.repos.len(), 2);
