@@ -289,19 +289,23 @@ fn a_mirror_feeds_the_history_engine_pull_request_heads_included() {
         &MirrorOptions::default(),
     )
     .unwrap();
-    let git = upsweep::input::git::open(&f.path).unwrap();
-    let survey = upsweep::input::git::history::survey(&git, false);
-    assert!(survey.errors.is_empty(), "{:?}", survey.errors);
-    let paths: Vec<&str> = survey
-        .jobs
-        .iter()
-        .filter_map(|j| j.path.as_deref())
-        .collect();
-    // The pull request's .env lives on no branch: only refs/pull/1/head reaches it.
-    for p in [".env", "README.md", "feature.txt", "src/app.js"] {
-        assert!(paths.contains(&p), "{p} in {paths:?}");
-    }
-    assert_eq!(survey.commits, 4);
+    // `upsweep git` on the mirror: the pull request's commit lives on no branch, only
+    // refs/pull/1/head reaches it, and it is counted with the three others.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_upsweep"))
+        .args(["git", "--format", "json"])
+        .arg(&f.path)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert_eq!(
+        report["errors"].as_array().map(Vec::len),
+        Some(0),
+        "{report}"
+    );
+    assert_eq!(report["stats"]["git_commits"], 4, "{report}");
+    // README.md, feature.txt, src/app.js, the pull request's .env and b.txt's absence.
+    assert_eq!(report["stats"]["files_scanned"], 4, "{report}");
 }
 
 #[test]

@@ -2,9 +2,9 @@
 //! version, atomic writes under concurrent readers, corrupt states set aside, and the lock two
 //! audits sharing a cache take.
 
+use crate::common::Fake;
 use std::collections::BTreeMap;
 use std::time::Duration;
-use upsweep::fake::Fake;
 use upsweep::github::{RepoName, RepoState, Store, StoreKey, StoredMatch};
 use upsweep::rules::Matcher;
 use upsweep::scan::Scanner;
