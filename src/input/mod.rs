@@ -3,6 +3,7 @@
 //! not be read, or something skipped on purpose. Inputs never scan and never stop at one bad
 //! entry.
 
+pub(crate) mod archive;
 pub(crate) mod fs;
 pub(crate) mod git;
 
