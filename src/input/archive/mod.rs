@@ -48,8 +48,8 @@
 //!   `"archive_path": ["dist/app.tgz", "package/.env"]` (the whole chain, outer first); SARIF's
 //!   `artifactLocation.uri` is the outer file (the only thing a code-scanning UI can open),
 //!   with the chain in the result's `properties.archive_path` and in its message. Baselines
-//!   and fingerprints key on the chain joined by `!`, so an entry moving between archives is
-//!   a new location, not a new secret (the secret's hash is unchanged).
+//!   and allowlists are unchanged (they key on the secret's hash); a baseline's `first_seen.path`
+//!   and `skip-paths` globs see the joined chain, so `**/*.tgz!**/test/**` can exclude inside.
 //! - **Stats**: `archives_opened` ([`ArchiveStats::archives`]), `archive_entries_scanned`
 //!   ([`ArchiveStats::entries`]) and one counter per reason in [`SkipCounts`]
 //!   (`archive_skipped_too_deep`, `_too_large`, `_ratio`, `_total_bytes`, `_too_many_entries`,
@@ -76,6 +76,8 @@ mod tar;
 mod walker;
 mod zip;
 
+#[cfg(test)]
+mod bench;
 #[cfg(test)]
 mod tests;
 
