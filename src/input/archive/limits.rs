@@ -20,7 +20,7 @@ pub(crate) struct ArchiveLimits {
     pub max_depth: u32,
     /// Bytes produced by decompression (gzip, deflate) within one outer archive, every layer
     /// counted. Plain tar data is not counted: it is on disk already and costs a read, not an
-    /// expansion. Default 1 GiB: about 3 s of inflating on one core, several times the
+    /// expansion. Default 1 GiB: about 4 s of inflating on one core, several times the
     /// unpacked size of any npm package, wheel or jar; bombs aim at many times more.
     pub max_total_bytes: u64,
     /// Output to input of one decompressor (a zip entry, a gzip stream), and of the whole
@@ -121,8 +121,8 @@ pub(crate) struct Budget {
     pub limits: ArchiveLimits,
     /// Bytes produced by decompressors so far.
     pub decompressed: Cell<u64>,
-    /// The outer archive's size, or the bytes read of it so far when streamed.
-    pub outer_in: InCount<'static>,
+    /// The outer archive's size when known (a file, a blob); else the bytes read of it so far.
+    outer_size: Option<u64>,
     outer_read: Cell<u64>,
     trip: Cell<Option<Trip>>,
     next_unit: Cell<u32>,
@@ -133,10 +133,7 @@ impl Budget {
         Budget {
             limits,
             decompressed: Cell::new(0),
-            outer_in: match outer_size {
-                Some(n) => InCount::Fixed(n),
-                None => InCount::Outer,
-            },
+            outer_size,
             outer_read: Cell::new(0),
             trip: Cell::new(None),
             next_unit: Cell::new(1),
@@ -179,10 +176,7 @@ impl Budget {
     }
 
     fn outer(&self) -> u64 {
-        match self.outer_in {
-            InCount::Fixed(n) => n,
-            _ => self.outer_read.get(),
-        }
+        self.outer_size.unwrap_or_else(|| self.outer_read.get())
     }
 
     /// The most one decompressor may produce from `input` bytes.
@@ -202,13 +196,12 @@ impl Budget {
     }
 }
 
-/// A decompressor's input size: known up front (a zip entry's compressed size), counted as it
-/// is read (a gzip stream), or the outer archive's own.
+/// A decompressor's input size: known up front (a zip entry's compressed size), or counted as
+/// it is read (a gzip stream).
 #[derive(Clone, Copy)]
 pub(crate) enum InCount<'a> {
     Fixed(u64),
     Live(&'a Cell<u64>),
-    Outer,
 }
 
 /// Counts the bytes read through it (a gzip stream's compressed input, a streamed outer
@@ -271,7 +264,6 @@ impl<R: Read> Read for Meter<'_, R> {
         let input = match self.input {
             InCount::Fixed(n) => n,
             InCount::Live(c) => c.get(),
-            InCount::Outer => b.outer(),
         };
         let total = b.decompressed.get();
         // Ask for no more than the tightest limit allows, plus one byte to see it passed: the

@@ -98,7 +98,8 @@ pub(crate) enum Input<'a> {
     /// Bytes already in memory (a git blob, a file read whole).
     Bytes(&'a [u8]),
     /// A stream read once (standard input). A zip from a stream is buffered (it needs random
-    /// access), within `max_entry_size`.
+    /// access), within `max_entry_size`. When the stream is not an archive, its first
+    /// [`PREFIX`] bytes have been read all the same: call [`detect`] first if they matter.
     Reader(&'a mut dyn Read),
     /// A file, positioned at the archive's start: tar entries not needed are skipped by
     /// seeking, and a zip is read in place.
