@@ -18,6 +18,8 @@
 //! into one finding per secret, and [`lint`] checks rules by scanning their examples.
 
 pub mod aggregate;
+#[cfg(test)]
+mod archive_bench;
 pub mod context;
 pub(crate) mod history;
 pub(crate) mod lint;
