@@ -1,6 +1,7 @@
 //! What the text around a value says: the variable it is assigned to, whether a front-end
-//! framework ships that variable to browsers, the Upstash host written nearby, and whether a
-//! rule's required context is present. Runs only for candidates a decoder accepted.
+//! framework ships that variable to browsers, the Upstash host written nearby, which product a
+//! password belongs to (the host written with it: same URL, object, call or statement), and
+//! whether a rule's required context is present. Runs only for candidates a decoder accepted.
 
 use crate::decode::host_number;
 use crate::finding::{Details, Kind};
@@ -22,14 +23,17 @@ static VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("variable regex")
 });
 
-/// A URL's scheme and user name, up to the `:` before its password (`rediss://default:`).
+/// A URL's scheme and user name, up to the `:` before its password (`rediss://default:`), or
+/// just the scheme when the userinfo is the password alone (`redis://PASSWORD@host`).
 static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)[a-z][a-z0-9+.\-]*://[^\s'"`@/:]*:$"#).expect("userinfo regex")
+    Regex::new(r#"(?i-u)[a-z][a-z0-9+.\-]*://(?:[^\s'"`@/:]*:)?$"#).expect("userinfo regex")
 });
 
+/// An Upstash host: `*.upstash.io`, Vercel KV's `*.kv.vercel-storage.com`, and
+/// `*.upstashdev.com` (an Upstash domain seen in public code; never contacted).
 static HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:upstash\.io|kv\.vercel-storage\.com)\b",
+        r"(?i-u)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:upstash\.io|kv\.vercel-storage\.com|upstashdev\.com)\b",
     )
     .expect("host regex")
 });
@@ -145,13 +149,152 @@ pub fn nearest_host(hay: &[u8], (ws, we): (usize, usize), at: usize, kind: Kind)
         | Kind::SearchTokenReadonly => index(h),
         Kind::QstashToken | Kind::QstashSigningKey => qstash(h),
         Kind::DeveloperApiKey => false,
-        _ => !index(h) && !qstash(h) && !h.to_ascii_lowercase().starts_with(b"api."),
+        Kind::KafkaPassword => host_product(h) == Some(Owner::Kafka),
+        _ => host_product(h) == Some(Owner::Redis),
     };
     HOST.find_iter(&hay[ws..we])
         .filter(|m| wanted(m.as_bytes()))
         .map(|m| (ws + m.start(), m.as_bytes()))
         .min_by_key(|(pos, _)| pos.abs_diff(at))
         .map(|(_, h)| String::from_utf8_lossy(h).to_ascii_lowercase())
+}
+
+/// The product a password belongs to: the one whose host (or name) is written with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Redis,
+    Kafka,
+}
+
+/// Redis or Kafka, for an Upstash host (`*-kafka.upstash.io` and `*-rest-kafka.upstash.io` are
+/// Kafka's); `None` for a host of another product (an index, QStash, the API).
+pub fn host_product(host: &[u8]) -> Option<Owner> {
+    let h = host.to_ascii_lowercase();
+    let label = h.split(|&b| b == b'.').next().unwrap_or(&h);
+    if label.ends_with(b"-kafka") {
+        Some(Owner::Kafka)
+    } else if label.ends_with(b"-vector")
+        || label.ends_with(b"-search")
+        || label.starts_with(b"qstash")
+        || h.starts_with(b"api.")
+    {
+        None
+    } else {
+        Some(Owner::Redis)
+    }
+}
+
+/// Redis or Kafka, from a name (`UPSTASH_KAFKA_REST_PASSWORD`, `new Kafka(`, `redisOptions`).
+fn named_product(text: &[u8]) -> Option<Owner> {
+    let t = text.to_ascii_lowercase();
+    let has = |w: &[u8]| memchr::memmem::find(&t, w).is_some();
+    match (has(b"kafka"), has(b"redis") || t.starts_with(b"kv_")) {
+        (true, false) => Some(Owner::Kafka),
+        (false, true) => Some(Owner::Redis),
+        _ => None,
+    }
+}
+
+/// The product of the Upstash host in `hay[lo..hi]` nearest to `at` (Redis or Kafka hosts
+/// only).
+fn nearest_product(hay: &[u8], lo: usize, hi: usize, at: usize) -> Option<Owner> {
+    HOST.find_iter(&hay[lo..hi])
+        .filter_map(|m| Some((lo + m.start(), host_product(m.as_bytes())?)))
+        .min_by_key(|(pos, _)| pos.abs_diff(at))
+        .map(|(_, p)| p)
+}
+
+/// Which product the password at `hay[at..end]` belongs to (docs/formats.md §1.3): a password
+/// is the credential of the host it is written with, not of a host a few lines away.
+///
+/// In order: the name it is assigned to (`UPSTASH_KAFKA_REST_PASSWORD`); the object or call
+/// that holds it, innermost first (an Upstash host inside it, or its name before the bracket:
+/// `new Kafka({`, `redis.Redis(`); its own line (a URL or a command line); and last, the
+/// nearest Redis or Kafka host within a few lines. In binary data (no lines, no syntax) only
+/// the nearest host counts.
+pub fn owner(
+    hay: &[u8],
+    at: usize,
+    end: usize,
+    variable: Option<&str>,
+    binary: bool,
+) -> Option<Owner> {
+    if let Some(p) = variable.and_then(|v| named_product(v.as_bytes())) {
+        return Some(p);
+    }
+    if binary {
+        let (lo, hi) = (
+            at.saturating_sub(WINDOW_CAP),
+            (end + WINDOW_CAP).min(hay.len()),
+        );
+        return nearest_product(hay, lo, hi, at);
+    }
+    let floor = at.saturating_sub(WINDOW_CAP);
+    let ceiling = (end + WINDOW_CAP).min(hay.len());
+    let mut open_from = at;
+    let mut close_from = end;
+    while let Some(open) = unmatched_open(hay, floor, open_from) {
+        let close = unmatched_close(hay, close_from, ceiling).unwrap_or(ceiling);
+        if let Some(p) = nearest_product(hay, open, close, at) {
+            return Some(p);
+        }
+        let line_start = memchr::memrchr(b'\n', &hay[floor..open]).map_or(floor, |i| floor + i + 1);
+        let label = &hay[line_start.max(open.saturating_sub(64))..open];
+        if let Some(p) = named_product(label) {
+            return Some(p);
+        }
+        if close >= ceiling {
+            break;
+        }
+        open_from = open;
+        close_from = close + 1;
+    }
+    let (ls, le) = window(hay, at, end, 0);
+    if let Some(p) = nearest_product(hay, ls, le, at) {
+        return Some(p);
+    }
+    let (ws, we) = window(hay, at, end, HOST_LINES);
+    nearest_product(hay, ws, we, at)
+}
+
+/// The nearest opening bracket before `from` (not before `floor`) that is not closed before
+/// `from`.
+fn unmatched_open(hay: &[u8], floor: usize, from: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = from;
+    while i > floor {
+        i -= 1;
+        match hay[i] {
+            b')' | b']' | b'}' => depth += 1,
+            b'(' | b'[' | b'{' => {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The nearest closing bracket at or after `from` (before `ceiling`) that closes a bracket
+/// opened before `from`.
+fn unmatched_close(hay: &[u8], from: usize, ceiling: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, &b) in hay.iter().enumerate().take(ceiling).skip(from) {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Whether a host agrees with what the value says of itself.

@@ -247,6 +247,7 @@ pub fn plan(f: &Finding, rotated_host: Option<&str>) -> Plan {
         Kind::DeveloperApiKey => {
             return Plan::Skip("checked by authenticating with it".to_string())
         }
+        Kind::KafkaPassword => return Plan::Skip(super::ownership::KAFKA_CLOSED.to_string()),
     }
     if hosts.is_empty() {
         return Plan::Skip(match foreign.first() {
