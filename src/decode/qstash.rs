@@ -4,8 +4,8 @@
 //! and marked as public values (docs/formats.md §1.4) so they can be suppressed.
 
 use super::text::{
-    canonical, ends_cleanly, is_hex32, is_uuid_like, looks_like_placeholder, starts_cleanly,
-    Alphabet, Written,
+    canonical, ends_cleanly, is_hex32, is_uuid_like, longest_run, looks_like_placeholder,
+    starts_cleanly, Alphabet, Written, MASK_RUN,
 };
 use super::Decoded;
 use crate::finding::{Details, Kind};
@@ -135,8 +135,8 @@ pub fn signing_key(hay: &[u8], start: usize) -> Option<Decoded> {
     v[4..].iter().for_each(|&b| seen[usize::from(b)] = true);
     let distinct = seen.iter().filter(|&&s| s).count();
     // Random keys use ~21 distinct characters of 28 (~30 of 46); `sig_xxxx...` and
-    // `sig_abcabc...` are placeholders.
-    if distinct < 12 {
+    // `sig_abcabc...` are placeholders, and a run of one character is a masked tail.
+    if distinct < 12 || longest_run(&v[4..]) >= MASK_RUN {
         return None;
     }
     if !public && !looks_random(&v[4..]) && !qstash_nearby(hay, start) {

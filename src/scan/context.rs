@@ -23,6 +23,16 @@ static VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
     .expect("variable regex")
 });
 
+/// A name and the indirection that gives the value as its default (`UPSTASH_API_KEY="${3:-`,
+/// `${NAME:-`, `getenv("NAME") ?? "`, `.get('NAME') or '`, `env::var("NAME").unwrap_or("`,
+/// `NAME ?= `): the value is that name's.
+static INDIRECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?-u)([A-Za-z_][A-Za-z0-9_]*)["'`]?\)?\s*(?:\?\?|\|\||\?:|\bor\b|\?=|:-|:=|=\s*["']?\$\{[0-9]+:-|\.(?:unwrap_or|orElse|getOrElse)\()\s*["'`]?$"#,
+    )
+    .expect("indirection regex")
+});
+
 /// A URL's scheme and user name, up to the `:` before its password (`rediss://default:`), or
 /// just the scheme when the userinfo is the password alone (`redis://PASSWORD@host`).
 static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
@@ -94,7 +104,9 @@ pub fn variable_before(hay: &[u8], at: usize) -> Option<String> {
     if let Some(m) = URL_USERINFO.find(prefix) {
         prefix = &prefix[..m.start()];
     }
-    let caps = VARIABLE.captures(prefix)?;
+    let caps = VARIABLE
+        .captures(prefix)
+        .or_else(|| INDIRECT.captures(prefix))?;
     let name = std::str::from_utf8(caps.get(1)?.as_bytes()).ok()?;
     let name = environment_name(name);
     (!name.is_empty()).then(|| name.to_string())
@@ -164,7 +176,18 @@ pub fn nearest_host(hay: &[u8], (ws, we): (usize, usize), at: usize, kind: Kind)
 pub enum Owner {
     Redis,
     Kafka,
+    /// A host that is not Upstash's is written with it (`{ host: "localhost", password }`).
+    Other,
 }
+
+/// A host written as a literal in an object or call: `host: "..."`, `url="..."`, `Addr: "..."`,
+/// `brokers: ["..."`.
+static HOST_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i-u)\b(?:host(?:name)?|url|endpoint|addr(?:ess)?|brokers?|servers?)\b["'`]?\s*(?:=|:)\s*[\[(]?\s*["'`][a-z0-9]"#,
+    )
+    .expect("host key regex")
+});
 
 /// Redis or Kafka, for an Upstash host (`*-kafka.upstash.io` and `*-rest-kafka.upstash.io` are
 /// Kafka's); `None` for a host of another product (an index, QStash, the API).
@@ -195,12 +218,19 @@ fn named_product(text: &[u8]) -> Option<Owner> {
     }
 }
 
-/// The product of the Upstash host in `hay[lo..hi]` nearest to `at` (Redis or Kafka hosts
-/// only).
-fn nearest_product(hay: &[u8], lo: usize, hi: usize, at: usize) -> Option<Owner> {
+/// The product of the Upstash host in `hay[lo..hi]` nearest to the value at `hay[at..end]`
+/// (Redis or Kafka hosts only), by the bytes between them.
+fn nearest_product(hay: &[u8], lo: usize, hi: usize, at: usize, end: usize) -> Option<Owner> {
     HOST.find_iter(&hay[lo..hi])
-        .filter_map(|m| Some((lo + m.start(), host_product(m.as_bytes())?)))
-        .min_by_key(|(pos, _)| pos.abs_diff(at))
+        .filter_map(|m| {
+            let gap = if lo + m.end() <= at {
+                at - (lo + m.end())
+            } else {
+                (lo + m.start()).saturating_sub(end)
+            };
+            Some((gap, host_product(m.as_bytes())?))
+        })
+        .min_by_key(|(gap, _)| *gap)
         .map(|(_, p)| p)
 }
 
@@ -209,8 +239,9 @@ fn nearest_product(hay: &[u8], lo: usize, hi: usize, at: usize) -> Option<Owner>
 ///
 /// In order: the name it is assigned to (`UPSTASH_KAFKA_REST_PASSWORD`); the object or call
 /// that holds it, innermost first (an Upstash host inside it, or its name before the bracket:
-/// `new Kafka({`, `redis.Redis(`); its own line (a URL or a command line); and last, the
-/// nearest Redis or Kafka host within a few lines. In binary data (no lines, no syntax) only
+/// `new Kafka({`, `redis.Redis(`; a host of another service there makes it
+/// [`Owner::Other`]); its own line (a URL or a command line); and last, the nearest Redis or
+/// Kafka host within a few lines. In binary data (no lines, no syntax) only
 /// the nearest host counts.
 pub fn owner(
     hay: &[u8],
@@ -227,7 +258,7 @@ pub fn owner(
             at.saturating_sub(WINDOW_CAP),
             (end + WINDOW_CAP).min(hay.len()),
         );
-        return nearest_product(hay, lo, hi, at);
+        return nearest_product(hay, lo, hi, at, end);
     }
     let floor = at.saturating_sub(WINDOW_CAP);
     let ceiling = (end + WINDOW_CAP).min(hay.len());
@@ -235,8 +266,12 @@ pub fn owner(
     let mut close_from = end;
     while let Some(open) = unmatched_open(hay, floor, open_from) {
         let close = unmatched_close(hay, close_from, ceiling).unwrap_or(ceiling);
-        if let Some(p) = nearest_product(hay, open, close, at) {
+        if let Some(p) = nearest_product(hay, open, close, at, end) {
             return Some(p);
+        }
+        if HOST_KEY.is_match(&hay[open..close]) {
+            // It names its host, and that host is not Upstash's.
+            return Some(Owner::Other);
         }
         let line_start = memchr::memrchr(b'\n', &hay[floor..open]).map_or(floor, |i| floor + i + 1);
         let label = &hay[line_start.max(open.saturating_sub(64))..open];
@@ -250,11 +285,11 @@ pub fn owner(
         close_from = close + 1;
     }
     let (ls, le) = window(hay, at, end, 0);
-    if let Some(p) = nearest_product(hay, ls, le, at) {
+    if let Some(p) = nearest_product(hay, ls, le, at, end) {
         return Some(p);
     }
     let (ws, we) = window(hay, at, end, HOST_LINES);
-    nearest_product(hay, ws, we, at)
+    nearest_product(hay, ws, we, at, end)
 }
 
 /// The nearest opening bracket before `from` (not before `floor`) that is not closed before
@@ -402,6 +437,85 @@ mod tests {
             );
         }
         assert_eq!(variable_before(b"Authorization: Bearer ", 22), None);
+        // A value given as a name's default behind an indirection is that name's.
+        let indirect: [(&str, &str); 8] = [
+            ("UPSTASH_API_KEY=\"${3:-", "UPSTASH_API_KEY"),
+            (
+                "      - UPSTASH_API_KEY=${UPSTASH_API_KEY:-",
+                "UPSTASH_API_KEY",
+            ),
+            ("key = process.env.UPSTASH_API_KEY ?? \"", "UPSTASH_API_KEY"),
+            ("key = process.env.UPSTASH_API_KEY || '", "UPSTASH_API_KEY"),
+            (
+                "k = os.environ.get('UPSTASH_API_KEY') or '",
+                "UPSTASH_API_KEY",
+            ),
+            ("$k = getenv('UPSTASH_API_KEY') ?: '", "UPSTASH_API_KEY"),
+            (
+                "let k = env::var(\"UPSTASH_API_KEY\").unwrap_or(\"",
+                "UPSTASH_API_KEY",
+            ),
+            ("UPSTASH_API_KEY ?= ", "UPSTASH_API_KEY"),
+        ];
+        for (text, want) in indirect {
+            assert_eq!(
+                variable_before(text.as_bytes(), text.len()).as_deref(),
+                Some(want),
+                "{text}"
+            );
+        }
+    }
+
+    /// The owner of the (only) `PW` in `text`.
+    fn owner_of(text: &str, binary: bool) -> Option<Owner> {
+        let at = text.find("PW").expect("a PW marker");
+        owner(
+            text.as_bytes(),
+            at,
+            at + 2,
+            variable_before(text.as_bytes(), at).as_deref(),
+            binary,
+        )
+    }
+
+    #[test]
+    fn a_password_belongs_to_the_host_written_with_it() {
+        let redis = "calm-koala-31337.upstash.io";
+        let kafka = "tidy-heron-5226-eu1-rest-kafka.upstash.io";
+        let cases: [(String, Option<Owner>); 9] = [
+            // Its name decides first.
+            (format!("REDIS_HOST={redis}\nUPSTASH_KAFKA_REST_PASSWORD=PW"), Some(Owner::Kafka)),
+            (format!("KAFKA_URL=https://{kafka}\nUPSTASH_REDIS_PASSWORD=PW"), Some(Owner::Redis)),
+            // Then the object or call around it: a host inside, two lines from another.
+            (
+                format!("new Redis({{ host: \"{redis}\" }});\nnew Kafka({{\n  url: \"https://{kafka}\",\n  password: \"PW\",\n}});"),
+                Some(Owner::Kafka),
+            ),
+            (
+                format!("new Kafka({{ url: \"https://{kafka}\" }});\nnew Redis({{\n  host: \"{redis}\",\n  password: \"PW\",\n}});"),
+                Some(Owner::Redis),
+            ),
+            // Its name before the bracket, when the host comes from elsewhere.
+            (
+                format!("new Redis({{ host: \"{redis}\" }});\nnew Kafka({{ url: process.env.URL, password: \"PW\" }});"),
+                Some(Owner::Kafka),
+            ),
+            // A host of another service written with it.
+            (
+                format!("// {kafka}\nnew Redis({{ host: \"localhost\", password: \"PW\" }});"),
+                Some(Owner::Other),
+            ),
+            // Its own line, then the nearest host.
+            (format!("redis-cli -a PW -h {redis}\n# {kafka}"), Some(Owner::Redis)),
+            (format!("HOST={redis}\nX=1\nURL={kafka}\nPASSWORD=PW"), Some(Owner::Kafka)),
+            ("PASSWORD=PW".to_string(), None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(owner_of(&text, false), want, "{text}");
+        }
+        // In binary data, the nearest host.
+        let bin = format!("\0\u{da}${redis}\u{da} PW\0\u{da}(${kafka}");
+        assert_eq!(owner_of(&bin, true), Some(Owner::Redis));
     }
 
     #[test]

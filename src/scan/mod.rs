@@ -314,8 +314,9 @@ impl<'m> Scanner<'m> {
                 _ => Owner::Redis,
             };
             let ok = match owner {
-                Some(o) => o == wanted,
-                None => rule.context.is_none() && wanted == Owner::Redis,
+                Some(o) if o == wanted => true,
+                Some(Owner::Kafka) => false,
+                _ => rule.context.is_none() && wanted == Owner::Redis,
             };
             if !ok {
                 return None;

@@ -234,6 +234,42 @@ impl Fake {
         self.uuid_v4()
     }
 
+    /// An Upstash Kafka host: `<adjective>-<animal>-<number>-<region>-kafka.upstash.io` for the
+    /// Kafka protocol, `...-rest-kafka.upstash.io` for REST.
+    pub fn kafka_host(&mut self, rest: bool) -> String {
+        let adj = ADJECTIVES[self.rng.usize(..ADJECTIVES.len())];
+        let animal = ANIMALS[self.rng.usize(..ANIMALS.len())];
+        let n = self.rng.u32(1_000..20_000);
+        let region = ["eu1", "us1", "apn1"][self.rng.usize(..3)];
+        let rest = if rest { "-rest" } else { "" };
+        format!("{adj}-{animal}-{n}-{region}{rest}-kafka.upstash.io")
+    }
+
+    /// The user name of a Kafka cluster: base64url of `<name>-<number>$` and 30 random bytes.
+    pub fn kafka_username(&mut self, host: &str) -> String {
+        let label = host.split('.').next().unwrap_or(host);
+        let cluster: Vec<&str> = label.split('-').take(3).collect();
+        let mut b = format!("{}$", cluster.join("-")).into_bytes();
+        b.extend((0..30).map(|_| self.rng.u8(..)));
+        URL_SAFE_NO_PAD.encode(b)
+    }
+
+    /// A Kafka password of one of the three shapes Upstash issued: 0 for 32 hex, 1 for base64
+    /// of a UUID, 2 for base64url of 52 random bytes.
+    pub fn kafka_password(&mut self, shape: u8) -> String {
+        match shape {
+            0 => self.hex(32),
+            1 => STANDARD.encode(self.uuid_v4()),
+            _ => loop {
+                let b: Vec<u8> = (0..52).map(|_| self.rng.u8(..)).collect();
+                let p = base64::engine::general_purpose::URL_SAFE.encode(b);
+                if crate::decode::is_kafka_password(p.as_bytes()) {
+                    return p;
+                }
+            },
+        }
+    }
+
     /// Random characters of an alphabet (for negative tests: right length, wrong structure).
     pub fn random_of(&mut self, alphabet: &[u8], n: usize) -> String {
         (0..n)
