@@ -38,9 +38,7 @@ use crate::rules::Matcher;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use context::Owner;
-use regex_automata::hybrid::dfa::DFA;
 use regex_automata::util::captures::Captures;
-use regex_automata::util::start;
 use regex_automata::{meta, Anchored, Input, PatternID};
 
 /// A rejected candidate shorter than this is searched again from its next byte.
@@ -54,8 +52,6 @@ pub struct Scanner<'m> {
     caps: Captures,
     /// The shortest match any rule can make: shorter text runs in binary data are skipped.
     min_run: usize,
-    /// `first[r][b]`: whether rule `r` can match starting with byte `b`.
-    first: Vec<[bool; 256]>,
     /// The rules searched for only in binary data, compiled apart (pattern N is rule
     /// `binary_rules[N]`), with their own cache.
     binary: Option<(meta::Regex, meta::Cache, Vec<usize>)>,
@@ -90,11 +86,6 @@ impl<'m> Scanner<'m> {
             cache: matcher.regex.create_cache(),
             caps: matcher.regex.create_captures(),
             min_run: shortest_match(matcher),
-            first: matcher
-                .rules
-                .iter()
-                .map(|r| first_bytes(&r.pattern))
-                .collect(),
             binary,
             in_binary: false,
         }
@@ -118,14 +109,21 @@ impl<'m> Scanner<'m> {
             return;
         }
         let mut at = 0;
+        // Whether a run of text names Upstash (a host is text): only then can a binary-only
+        // rule's context be there.
+        let mut names_upstash = false;
         while let Some((start, end)) = next_text_run(hay, at, self.min_run) {
             self.search_range(hay, start, end, depth, &mut lines, out);
+            names_upstash =
+                names_upstash || memchr::memmem::find(&hay[start..end], b"upstash").is_some();
             at = end + 1;
         }
-        self.search_binary(hay, depth, &mut lines, out);
+        if names_upstash {
+            self.search_binary(hay, depth, &mut lines, out);
+        }
     }
 
-    /// The binary-only rules over the whole of a binary `hay`, when it names an Upstash host.
+    /// The binary-only rules over the whole of a binary `hay` (one that names Upstash).
     fn search_binary(
         &mut self,
         hay: &[u8],
@@ -136,40 +134,39 @@ impl<'m> Scanner<'m> {
         let Some((re, mut cache, rules)) = self.binary.take() else {
             return;
         };
-        if memchr::memmem::find(hay, b"upstash").is_some() {
-            let before = out.len();
-            self.in_binary = true;
-            let mut pos = 0;
-            while pos < hay.len() {
-                let input = Input::new(hay).range(pos..);
-                let Some(m) = re.search_with(&mut cache, &input) else {
-                    break;
+        let mut caps = re.create_captures();
+        let before = out.len();
+        self.in_binary = true;
+        let mut pos = 0;
+        while pos < hay.len() {
+            let input = Input::new(hay).range(pos..);
+            let Some(m) = re.search_with(&mut cache, &input) else {
+                break;
+            };
+            let mut accepted = None;
+            // The first pattern matching here, then the others that match here too.
+            let first = m.pattern().as_usize();
+            for p in std::iter::once(first).chain((0..rules.len()).filter(|&p| p != first)) {
+                let input = Input::new(hay)
+                    .range(m.start()..)
+                    .anchored(Anchored::Pattern(PatternID::must(p)));
+                re.search_captures_with(&mut cache, &input, &mut caps);
+                let Some(whole) = caps.get_match() else {
+                    continue;
                 };
-                let mut accepted = None;
-                // The first pattern matching here, then the others that match here too.
-                let first = m.pattern().as_usize();
-                for p in std::iter::once(first).chain((0..rules.len()).filter(|&p| p != first)) {
-                    let span = if p == first {
-                        Some(m.range())
-                    } else {
-                        let input = Input::new(hay)
-                            .range(m.start()..)
-                            .anchored(Anchored::Pattern(PatternID::must(p)));
-                        re.search_with(&mut cache, &input).map(|m| m.range())
-                    };
-                    if let Some(span) = span {
-                        accepted = self.candidate(hay, rules[p], span, depth, lines, out);
-                        if accepted.is_some() {
-                            break;
-                        }
-                    }
+                let value = caps
+                    .get_group_by_name("secret")
+                    .map_or(whole.range(), |g| g.range());
+                accepted = self.accept(hay, rules[p], value, Parts::default(), depth, lines, out);
+                if accepted.is_some() {
+                    break;
                 }
-                pos = accepted.unwrap_or(m.start() + 1).max(m.start() + 1);
             }
-            self.in_binary = false;
-            if out.len() > before {
-                out.sort_by_key(|m| m.offset);
-            }
+            pos = accepted.unwrap_or(m.start() + 1).max(m.start() + 1);
+        }
+        self.in_binary = false;
+        if out.len() > before {
+            out.sort_by_key(|m| m.offset);
         }
         self.binary = Some((re, cache, rules));
     }
@@ -216,9 +213,9 @@ impl<'m> Scanner<'m> {
         out: &mut Vec<RawMatch>,
     ) -> Option<usize> {
         let b = usize::from(*hay.get(at)?);
-        for rule in 0..self.first.len() {
+        for rule in 0..self.matcher.first.len() {
             if rule == rejected
-                || !self.first[rule][b]
+                || !self.matcher.first[rule][b]
                 || self.matcher.rules[rule].decoder.binary_only()
             {
                 continue;
@@ -247,7 +244,6 @@ impl<'m> Scanner<'m> {
         out: &mut Vec<RawMatch>,
     ) -> Option<usize> {
         let matcher = self.matcher;
-        let rule = matcher.rule(rule_index);
         let groups = matcher.groups[rule_index];
         let group = |caps: &Captures, i: Option<usize>| -> Option<std::ops::Range<usize>> {
             caps.get_group(i?).map(|s| s.range())
@@ -271,6 +267,32 @@ impl<'m> Scanner<'m> {
             host = group(&self.caps, groups.host);
             port = group(&self.caps, groups.port);
         }
+        self.accept(
+            hay,
+            rule_index,
+            value,
+            Parts { user, host, port },
+            depth,
+            lines,
+            out,
+        )
+    }
+
+    /// Decode the value a rule's match marks; on success push its matches and return where the
+    /// value ended.
+    #[allow(clippy::too_many_arguments)]
+    fn accept(
+        &mut self,
+        hay: &[u8],
+        rule_index: usize,
+        value: std::ops::Range<usize>,
+        Parts { user, host, port }: Parts,
+        depth: u8,
+        lines: &mut LineCursor,
+        out: &mut Vec<RawMatch>,
+    ) -> Option<usize> {
+        let matcher = self.matcher;
+        let rule = matcher.rule(rule_index);
         let at = value.start;
         if rule.decoder.binary_only() && !self.in_binary {
             return None;
@@ -436,6 +458,14 @@ impl<'m> Scanner<'m> {
     }
 }
 
+/// The parts of a URL a rule's pattern names besides its secret.
+#[derive(Default)]
+struct Parts {
+    user: Option<std::ops::Range<usize>>,
+    host: Option<std::ops::Range<usize>>,
+    port: Option<std::ops::Range<usize>>,
+}
+
 /// The shortest match any rule's pattern can make (at least 1).
 fn shortest_match(matcher: &Matcher) -> usize {
     matcher
@@ -449,36 +479,6 @@ fn shortest_match(matcher: &Matcher) -> usize {
         .min()
         .unwrap_or(1)
         .max(1)
-}
-
-/// The bytes a match of `pattern` can start with (every byte when that cannot be worked out).
-/// Read off the pattern's lazy DFA: the bytes that lead anywhere but the dead state from the
-/// anchored start, whatever the byte before the match is.
-fn first_bytes(pattern: &str) -> [bool; 256] {
-    let all = [true; 256];
-    let Ok(dfa) = DFA::builder()
-        .syntax(crate::rules::syntax_config())
-        .build(pattern)
-    else {
-        return all;
-    };
-    let mut cache = dfa.create_cache();
-    let mut set = [false; 256];
-    for before in [None, Some(b'a'), Some(b' '), Some(b'\n')] {
-        let cfg = start::Config::new()
-            .anchored(Anchored::Yes)
-            .look_behind(before);
-        let Ok(s) = dfa.start_state(&mut cache, &cfg) else {
-            return all;
-        };
-        for b in 0..=255u8 {
-            match dfa.next_state(&mut cache, s, b) {
-                Ok(next) if next.is_dead() => {}
-                _ => set[usize::from(b)] = true,
-            }
-        }
-    }
-    set
 }
 
 /// Printable ASCII and ASCII whitespace: the bytes a credential and its context are made of.

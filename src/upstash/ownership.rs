@@ -223,7 +223,7 @@ impl<'a> OwnershipIndex<'a> {
     }
 }
 
-/// Why a Kafka password gets no verdict: nothing is left to ask (docs/formats.md §1.3).
+/// Why a Kafka password gets no verdict: nothing is left to ask (docs/formats.md §1.5).
 pub const KAFKA_CLOSED: &str = "an Upstash Kafka password: Upstash closed Kafka in 2025 and the \
      Developer API no longer lists clusters, so it cannot be matched to an account, checked or \
      rotated; remove it from the code and its history, and from anything that still uses it";
