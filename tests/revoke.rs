@@ -432,7 +432,7 @@ fn a_dry_run_changes_nothing_and_lists_what_needs_no_action() {
 fn a_kafka_password_is_not_actionable_and_says_why() {
     let s = shop(103);
     let env = TestEnv::new();
-    let mut f = upsweep::fake::Fake::new(6);
+    let mut f = crate::common::Fake::new(6);
     let host = f.kafka_host(true);
     let pw = f.kafka_password(1);
     env.write(

@@ -263,7 +263,7 @@ impl Fake {
             _ => loop {
                 let b: Vec<u8> = (0..52).map(|_| self.rng.u8(..)).collect();
                 let p = base64::engine::general_purpose::URL_SAFE.encode(b);
-                if crate::decode::is_kafka_password(p.as_bytes()) {
+                if upsweep::decode::is_kafka_password(p.as_bytes()) {
                     return p;
                 }
             },
