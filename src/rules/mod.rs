@@ -1,6 +1,8 @@
 //! Rules in three stages: as written ([`syntax`]), checked ([`Rule`]), and compiled into one
 //! multi-pattern [`Matcher`] that finds every rule's candidates in a single pass over the bytes.
 
+pub(crate) mod filter;
+pub(crate) mod heads;
 pub mod load;
 pub mod syntax;
 
@@ -54,6 +56,17 @@ fn first_bytes(patterns: &[&str]) -> Vec<[bool; 256]> {
         }
     }
     out
+}
+
+/// The heads of every rule searched in text (see [`heads`]), or `None` if a pattern does not
+/// parse here (it compiled, so this does not happen).
+fn text_heads(rules: &[Rule]) -> Option<Vec<heads::Head>> {
+    let mut all = Vec::new();
+    for r in rules.iter().filter(|r| !r.decoder.binary_only()) {
+        let hir = re_syntax::parse_with(&r.pattern, &syntax_config()).ok()?;
+        all.extend(heads::heads(&hir));
+    }
+    Some(all)
 }
 
 /// A pattern that matches nothing (an empty byte class).
@@ -201,6 +214,9 @@ pub struct Matcher {
     /// `first[r][b]`: whether rule `r`'s pattern here can match starting with byte `b` (the
     /// scanner tries, at a place one rule rejected, only the rules that can start there).
     pub(crate) first: Vec<[bool; 256]>,
+    /// Where a text rule can start, found without the regex; `None` when that cannot be told
+    /// cheaply (then the regex runs over every byte).
+    pub(crate) filter: Option<filter::Filter>,
 }
 
 impl Matcher {
@@ -241,6 +257,7 @@ impl Matcher {
             .build_many(&patterns)
             .context("compiling the rule set")?;
         let first = first_bytes(&patterns);
+        let filter = text_heads(&rules).and_then(|h| filter::Filter::new(&h));
         let info = regex.group_info().clone();
         let groups = (0..rules.len())
             .map(|i| {
@@ -258,6 +275,7 @@ impl Matcher {
             regex,
             groups,
             first,
+            filter,
         })
     }
 

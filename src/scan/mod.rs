@@ -34,6 +34,7 @@ pub(crate) mod pool;
 
 use crate::decode::{self, DecoderKind};
 use crate::finding::{Context, Kind, RawMatch};
+use crate::rules::filter::Filter;
 use crate::rules::Matcher;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
@@ -57,6 +58,11 @@ pub struct Scanner<'m> {
     binary: Option<(meta::Regex, meta::Cache, Vec<usize>)>,
     /// Set while the binary-only rules are searched.
     in_binary: bool,
+    /// Candidate positions from the rules' filter (kept to reuse the allocation).
+    candidates: Vec<usize>,
+    /// Run the regex over every byte even when the rules have a filter (to test one against
+    /// the other).
+    every_byte: bool,
 }
 
 impl<'m> Scanner<'m> {
@@ -88,6 +94,8 @@ impl<'m> Scanner<'m> {
             min_run: shortest_match(matcher),
             binary,
             in_binary: false,
+            candidates: Vec::new(),
+            every_byte: false,
         }
     }
 
@@ -181,21 +189,82 @@ impl<'m> Scanner<'m> {
         lines: &mut LineCursor,
         out: &mut Vec<RawMatch>,
     ) {
+        match self.matcher.filter.as_ref().filter(|_| !self.every_byte) {
+            Some(filter) => self.search_candidates(filter, hay, start, end, depth, lines, out),
+            None => self.search_every_byte(hay, start, end, depth, lines, out),
+        }
+    }
+
+    /// The regex over every byte of `hay[start..end]`.
+    fn search_every_byte(
+        &mut self,
+        hay: &[u8],
+        start: usize,
+        end: usize,
+        depth: u8,
+        lines: &mut LineCursor,
+        out: &mut Vec<RawMatch>,
+    ) {
         let mut pos = start;
         while pos < end {
             let input = Input::new(hay).range(pos..end);
             let Some(m) = self.matcher.regex.search_with(&mut self.cache, &input) else {
                 break;
             };
-            let rule = m.pattern().as_usize();
-            let accepted = self
-                .candidate(hay, rule, m.range(), depth, lines, out)
-                .or_else(|| self.same_start(hay, rule, m.start(), end, depth, lines, out));
-            pos = match accepted {
-                Some(value_end) => value_end.max(m.start() + 1),
-                None if m.len() <= RESEARCH_LIMIT => m.start() + 1,
-                None => m.end().max(m.start() + 1),
-            };
+            pos = self.at_match(hay, m, end, depth, lines, out);
+        }
+    }
+
+    /// The same matches as [`Scanner::search_every_byte`], with the regex run only where the
+    /// rules' filter says a rule can start: at each candidate, in order, an anchored search
+    /// finds the match the unanchored one would have found there (the leftmost start, then
+    /// the first rule), and the next search starts where that one would have.
+    #[allow(clippy::too_many_arguments)]
+    fn search_candidates(
+        &mut self,
+        filter: &Filter,
+        hay: &[u8],
+        start: usize,
+        end: usize,
+        depth: u8,
+        lines: &mut LineCursor,
+        out: &mut Vec<RawMatch>,
+    ) {
+        let mut candidates = std::mem::take(&mut self.candidates);
+        candidates.clear();
+        filter.candidates(hay, start, end, &mut candidates);
+        let mut pos = start;
+        for &at in &candidates {
+            if at < pos {
+                continue;
+            }
+            let input = Input::new(hay).range(at..end).anchored(Anchored::Yes);
+            if let Some(m) = self.matcher.regex.search_with(&mut self.cache, &input) {
+                pos = self.at_match(hay, m, end, depth, lines, out);
+            }
+        }
+        self.candidates = candidates;
+    }
+
+    /// Decode the match `m` (or, if rejected, another rule's at its start); returns where the
+    /// search goes on.
+    fn at_match(
+        &mut self,
+        hay: &[u8],
+        m: regex_automata::Match,
+        end: usize,
+        depth: u8,
+        lines: &mut LineCursor,
+        out: &mut Vec<RawMatch>,
+    ) -> usize {
+        let rule = m.pattern().as_usize();
+        let accepted = self
+            .candidate(hay, rule, m.range(), depth, lines, out)
+            .or_else(|| self.same_start(hay, rule, m.start(), end, depth, lines, out));
+        match accepted {
+            Some(value_end) => value_end.max(m.start() + 1),
+            None if m.len() <= RESEARCH_LIMIT => m.start() + 1,
+            None => m.end().max(m.start() + 1),
         }
     }
 
@@ -595,6 +664,75 @@ mod tests {
                 assert_eq!(got, runs_naive(&hay, min), "len {len} min {min}");
             }
         }
+    }
+
+    /// Text made of the shipped rules' examples and negative examples, pieces of them, and
+    /// noise, with and without NUL bytes.
+    fn mixtures(matcher: &Matcher, rounds: usize) -> Vec<Vec<u8>> {
+        let mut pieces: Vec<Vec<u8>> = Vec::new();
+        for r in &matcher.rules {
+            for (e, _) in &r.examples {
+                pieces.push(e.as_bytes().to_vec());
+            }
+            for e in &r.negative_examples {
+                pieces.push(e.as_bytes().to_vec());
+            }
+        }
+        let noise: [&[u8]; 10] = [
+            b" ",
+            b"\n",
+            b"\r\n",
+            b"=",
+            b"\"",
+            b"\0",
+            b"\xff\x01",
+            b"/",
+            b"+",
+            b"_",
+        ];
+        let mut rng = fastrand::Rng::with_seed(5);
+        (0..rounds)
+            .map(|_| {
+                let mut hay = Vec::new();
+                for _ in 0..rng.usize(1..12) {
+                    let p = &pieces[rng.usize(..pieces.len())];
+                    match rng.u8(..6) {
+                        0 => {
+                            let a = rng.usize(..=p.len());
+                            let b = rng.usize(a..=p.len());
+                            hay.extend_from_slice(&p[a..b]);
+                        }
+                        1 => {
+                            let n = rng.usize(..64);
+                            hay.extend(std::iter::repeat_with(|| rng.u8(..)).take(n));
+                        }
+                        _ => hay.extend_from_slice(p),
+                    }
+                    hay.extend_from_slice(noise[rng.usize(..noise.len())]);
+                }
+                hay
+            })
+            .collect()
+    }
+
+    /// The filter only says where to run the regex: scanning with it finds exactly what
+    /// running the regex over every byte finds.
+    #[test]
+    fn the_rules_filter_changes_no_result() {
+        let matcher = Matcher::load(&[] as &[&str]).expect("shipped rules");
+        if matcher.filter.is_none() {
+            return; // no AVX2 on this machine: every scan runs the regex over every byte
+        }
+        let mut fast = Scanner::new(&matcher);
+        let mut slow = Scanner::new(&matcher);
+        slow.every_byte = true;
+        let mut found = 0;
+        for hay in mixtures(&matcher, 3000) {
+            let (a, b) = (fast.scan(&hay), slow.scan(&hay));
+            assert_eq!(a, b, "{:?}", String::from_utf8_lossy(&hay));
+            found += a.len();
+        }
+        assert!(found > 1000, "the mixtures hold credentials: {found}");
     }
 
     #[test]

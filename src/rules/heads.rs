@@ -1,0 +1,266 @@
+//! Heads: how a pattern's matches can begin, as byte classes at fixed offsets. Read off the
+//! pattern's syntax tree once, when the rules are compiled, for the [`super::filter::Filter`]
+//! that lets the scanner skip the bytes where no rule can start.
+//!
+//! Every result is an over-approximation: a match of the pattern always begins with one of the
+//! heads (byte `i` of the match is in class `i`), while a head may also fit where nothing
+//! matches. Look-arounds (`\b`, `^`) take no bytes and are left out; a part whose length is not
+//! fixed ends a head (nothing after it has a known offset).
+
+use regex_syntax::hir::{Class, Hir, HirKind};
+use std::collections::HashSet;
+
+/// The longest head kept.
+pub(crate) const MAX_LEN: usize = 16;
+/// Alternatives kept per pattern part; past this they are shortened until few enough remain.
+const MAX_ALTS: usize = 24;
+
+/// A set of bytes.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct ByteSet([u64; 4]);
+
+impl ByteSet {
+    pub(crate) const EMPTY: ByteSet = ByteSet([0; 4]);
+    pub(crate) const FULL: ByteSet = ByteSet([u64::MAX; 4]);
+
+    fn insert_range(&mut self, lo: u8, hi: u8) {
+        for b in lo..=hi {
+            self.0[usize::from(b >> 6)] |= 1 << (b & 63);
+        }
+    }
+
+    pub(crate) fn contains(&self, b: u8) -> bool {
+        self.0[usize::from(b >> 6)] >> (b & 63) & 1 == 1
+    }
+
+    pub(crate) fn bytes(&self) -> impl Iterator<Item = u8> + '_ {
+        (0..=255u8).filter(|&b| self.contains(b))
+    }
+}
+
+impl std::fmt::Debug for ByteSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "[")?;
+        for b in self.bytes() {
+            if b.is_ascii_graphic() {
+                write!(f, "{}", b as char)?;
+            } else {
+                write!(f, "\\x{b:02x}")?;
+            }
+        }
+        write!(f, "]")
+    }
+}
+
+/// One way a match can begin: its byte `i` is in `classes[i]`. When `complete`, the part of the
+/// pattern it describes takes exactly `classes.len()` bytes, so what follows can be appended.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub(crate) struct Head {
+    pub(crate) classes: Vec<ByteSet>,
+    complete: bool,
+}
+
+/// The heads of a pattern: every match begins with at least one of them. A head with no
+/// class means a match can begin with anything.
+pub(crate) fn heads(hir: &Hir) -> Vec<Head> {
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => nothing(),
+        HirKind::Literal(lit) => {
+            let mut classes: Vec<ByteSet> = lit
+                .0
+                .iter()
+                .map(|&b| {
+                    let mut s = ByteSet::EMPTY;
+                    s.insert_range(b, b);
+                    s
+                })
+                .collect();
+            let complete = classes.len() <= MAX_LEN;
+            classes.truncate(MAX_LEN);
+            vec![Head { classes, complete }]
+        }
+        HirKind::Class(class) => {
+            let mut set = ByteSet::EMPTY;
+            match class {
+                Class::Bytes(c) => c
+                    .ranges()
+                    .iter()
+                    .for_each(|r| set.insert_range(r.start(), r.end())),
+                // Rules are byte patterns; a Unicode class beyond ASCII may take any byte.
+                Class::Unicode(c) => match c.to_byte_class() {
+                    Some(c) => c
+                        .ranges()
+                        .iter()
+                        .for_each(|r| set.insert_range(r.start(), r.end())),
+                    None => set = ByteSet::FULL,
+                },
+            }
+            vec![Head {
+                classes: vec![set],
+                complete: true,
+            }]
+        }
+        HirKind::Capture(c) => heads(&c.sub),
+        HirKind::Repetition(r) => {
+            let sub = heads(&r.sub);
+            if r.min == 0 {
+                let mut out = nothing();
+                if r.max != Some(0) {
+                    out.extend(if r.max == Some(1) { sub } else { open(sub) });
+                }
+                return shrink(out);
+            }
+            let mut cur = sub.clone();
+            for _ in 1..r.min.min(MAX_LEN as u32) {
+                match concat(&cur, &sub) {
+                    Some(next) => cur = next,
+                    None => return shrink(open(cur)),
+                }
+            }
+            if r.max != Some(r.min) {
+                cur = open(cur);
+            }
+            shrink(cur)
+        }
+        HirKind::Concat(parts) => {
+            let mut cur = nothing();
+            for part in parts {
+                if cur.iter().all(|h| !h.extendable()) {
+                    break;
+                }
+                match concat(&cur, &heads(part)) {
+                    Some(next) => cur = next,
+                    None => return open(cur),
+                }
+            }
+            cur
+        }
+        HirKind::Alternation(alts) => shrink(alts.iter().flat_map(heads).collect()),
+    }
+}
+
+impl Head {
+    fn extendable(&self) -> bool {
+        self.complete && self.classes.len() < MAX_LEN
+    }
+}
+
+/// The empty head that takes no bytes (what follows starts at offset 0).
+fn nothing() -> Vec<Head> {
+    vec![Head {
+        classes: Vec::new(),
+        complete: true,
+    }]
+}
+
+fn open(heads: Vec<Head>) -> Vec<Head> {
+    heads
+        .into_iter()
+        .map(|h| Head {
+            complete: false,
+            ..h
+        })
+        .collect()
+}
+
+fn dedup(heads: &mut Vec<Head>) {
+    let mut seen = HashSet::new();
+    heads.retain(|h| seen.insert(h.clone()));
+}
+
+/// `a` followed by `b`; `None` when that makes too many alternatives.
+fn concat(a: &[Head], b: &[Head]) -> Option<Vec<Head>> {
+    let mut out = Vec::new();
+    for h in a {
+        if !h.extendable() {
+            out.push(Head {
+                classes: h.classes.clone(),
+                complete: false,
+            });
+            continue;
+        }
+        for t in b {
+            let mut classes = h.classes.clone();
+            classes.extend_from_slice(&t.classes);
+            let mut complete = t.complete;
+            if classes.len() > MAX_LEN {
+                classes.truncate(MAX_LEN);
+                complete = false;
+            }
+            out.push(Head { classes, complete });
+        }
+    }
+    dedup(&mut out);
+    (out.len() <= MAX_ALTS).then_some(out)
+}
+
+/// Shorten the longest alternatives until few enough remain (a head's prefix is a head).
+fn shrink(mut heads: Vec<Head>) -> Vec<Head> {
+    dedup(&mut heads);
+    while heads.len() > MAX_ALTS {
+        let longest = heads.iter().map(|h| h.classes.len()).max().unwrap_or(0);
+        for h in heads.iter_mut().filter(|h| h.classes.len() == longest) {
+            h.classes.pop();
+            h.complete = false;
+        }
+        dedup(&mut heads);
+    }
+    heads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn of(pattern: &str) -> Vec<String> {
+        let hir = regex_automata::util::syntax::parse_with(pattern, &crate::rules::syntax_config())
+            .expect("pattern");
+        heads(&hir)
+            .iter()
+            .map(|h| {
+                let s: Vec<String> = h.classes.iter().map(|c| format!("{c:?}")).collect();
+                format!("{}{}", s.join(""), if h.complete { "" } else { "…" })
+            })
+            .collect()
+    }
+
+    #[test]
+    fn heads_follow_the_pattern() {
+        assert_eq!(of(r"\bab[cd]"), ["[a][b][cd]"]);
+        assert_eq!(of(r"(?i:up)x"), ["[Uu][Pp][x]"]);
+        assert_eq!(of(r"a[0-9]{2,}z"), ["[a][0123456789][0123456789]…"]);
+        assert_eq!(of(r"a(?:-b)?c"), ["[a][c]", "[a][-][b][c]"]);
+        assert_eq!(of(r"x*y"), ["[y]", "[x]…"]);
+        assert_eq!(of(r"(?:\\n|\b)A"), ["[\\][n][A]", "[A]"]);
+    }
+
+    /// Every match of every shipped rule begins with one of its heads.
+    #[test]
+    fn shipped_rules_examples_begin_with_a_head() {
+        let matcher = crate::rules::Matcher::load(&[] as &[&str]).expect("rules");
+        for rule in &matcher.rules {
+            let hir = regex_automata::util::syntax::parse_with(
+                &rule.pattern,
+                &crate::rules::syntax_config(),
+            )
+            .expect("pattern");
+            let hs = heads(&hir);
+            let re = regex_automata::meta::Regex::builder()
+                .syntax(crate::rules::syntax_config())
+                .build(&rule.pattern)
+                .expect("pattern");
+            for (text, _) in &rule.examples {
+                for m in re.find_iter(text.as_bytes()) {
+                    let m = &text.as_bytes()[m.range()];
+                    assert!(
+                        hs.iter().any(|h| h.classes.len() <= m.len()
+                            && h.classes.iter().zip(m).all(|(c, &b)| c.contains(b))),
+                        "{}: {:?} begins with no head",
+                        rule.id,
+                        String::from_utf8_lossy(m)
+                    );
+                }
+            }
+        }
+    }
+}
