@@ -11,8 +11,11 @@
 //! shape. Widening and merging heads into buckets only ever add candidates, never lose one:
 //! every place a rule can match is a candidate, and the regex decides.
 //!
-//! Without AVX2 there is no filter ([`Filter::new`] returns `None`) and the scanner runs the
-//! regex over every byte, as it does when some rule can begin with anything.
+//! Whether the CPU has AVX2 is checked at run time. Without it (and on other architectures,
+//! where only the portable code is compiled) the filter's one-position-at-a-time path would
+//! cost more than the regex itself, so the scanner runs the regex over every byte instead (see
+//! [`Filter::simd`]), as it does when some rule can begin with anything; tests run all three
+//! ways over the same bytes and compare.
 
 use super::heads::{ByteSet, Head};
 
@@ -24,13 +27,16 @@ const BUCKETS: usize = 8;
 const MAX_DENSITY: f64 = 0.02;
 
 pub(crate) struct Filter {
-    /// Offsets after a position that are tested, in increasing order.
+    /// Offsets after a position that are tested, in the order chosen (the most selective
+    /// first).
     offsets: Vec<usize>,
     /// Per offset, the buckets that accept a byte's low and high nibble.
     lo: Vec<[u8; 16]>,
     hi: Vec<[u8; 16]>,
     /// Per offset, the buckets that accept each byte (`lo[b & 15] & hi[b >> 4]`).
     table: Vec<[u8; 256]>,
+    /// Whether the CPU has AVX2 (checked at run time): then the vector path runs.
+    avx2: bool,
 }
 
 impl std::fmt::Debug for Filter {
@@ -57,6 +63,10 @@ fn weight(b: u8) -> f64 {
 struct Weights {
     /// `cell[h][l]`: the weight of the byte `h << 4 | l`, over the total.
     cell: [[f64; 16]; 16],
+    /// `row[h][0][m]` (`row[h][1][m]`): the summed weight of the bytes with high nibble `h`
+    /// and a low nibble in the set `m` of nibbles 0 to 7 (8 to 15). Filters are built from
+    /// hundreds of heads; this keeps that quick.
+    row: Box<[[[f64; 256]; 2]; 16]>,
 }
 
 impl Weights {
@@ -66,15 +76,28 @@ impl Weights {
         for b in 0..=255u8 {
             cell[usize::from(b >> 4)][usize::from(b & 15)] = weight(b) / total;
         }
-        Weights { cell }
+        let mut row = Box::new([[[0.0; 256]; 2]; 16]);
+        for (h, r) in row.iter_mut().enumerate() {
+            for (half, sums) in r.iter_mut().enumerate() {
+                for (m, sum) in sums.iter_mut().enumerate() {
+                    *sum = (0..8)
+                        .filter(|l| m >> l & 1 == 1)
+                        .map(|l| cell[h][half * 8 + l])
+                        .sum();
+                }
+            }
+        }
+        Weights { cell, row }
     }
 
     fn share(&self, (lo, hi): (u16, u16)) -> f64 {
         let mut sum = 0.0;
-        for h in (0..16).filter(|h| hi >> h & 1 == 1) {
-            for l in (0..16).filter(|l| lo >> l & 1 == 1) {
-                sum += self.cell[h][l];
-            }
+        let mut h_bits = hi;
+        while h_bits != 0 {
+            let h = h_bits.trailing_zeros() as usize;
+            h_bits &= h_bits - 1;
+            let row = &self.row[h];
+            sum += row[0][usize::from(lo as u8)] + row[1][usize::from((lo >> 8) as u8)];
         }
         sum
     }
@@ -102,6 +125,15 @@ struct Bucket(Vec<(u16, u16)>);
 impl Bucket {
     fn share(&self, w: &Weights) -> f64 {
         self.0.iter().map(|&s| w.share(s)).product()
+    }
+
+    /// The share of `self.merge(other)`, without building it.
+    fn merged_share(&self, other: &Bucket, w: &Weights) -> f64 {
+        self.0
+            .iter()
+            .zip(&other.0)
+            .map(|(a, b)| w.share((a.0 | b.0, a.1 | b.1)))
+            .product()
     }
 
     fn merge(&self, other: &Bucket) -> Bucket {
@@ -144,7 +176,6 @@ fn choose_offsets(heads: &[Head], w: &Weights) -> Vec<usize> {
             _ => break,
         }
     }
-    chosen.sort_unstable();
     chosen
 }
 
@@ -153,7 +184,7 @@ fn merge_down(mut buckets: Vec<Bucket>, n: usize, w: &Weights) -> Vec<Bucket> {
     let len = buckets.len();
     let mut share: Vec<f64> = buckets.iter().map(|b| b.share(w)).collect();
     let cost =
-        |b: &[Bucket], s: &[f64], i: usize, j: usize| b[i].merge(&b[j]).share(w) - s[i] - s[j];
+        |b: &[Bucket], s: &[f64], i: usize, j: usize| b[i].merged_share(&b[j], w) - s[i] - s[j];
     let mut costs: Vec<Vec<f64>> = (0..len)
         .map(|i| {
             (0..len)
@@ -197,10 +228,9 @@ fn merge_down(mut buckets: Vec<Bucket>, n: usize, w: &Weights) -> Vec<Bucket> {
 
 impl Filter {
     /// A filter for these heads (every rule's, together), or `None` when it would not help:
-    /// some head is empty (a rule can begin with anything), too many positions would pass, or
-    /// the CPU lacks AVX2.
+    /// some head is empty (a rule can begin with anything) or too many positions would pass.
     pub(crate) fn new(heads: &[Head]) -> Option<Filter> {
-        if !simd_available() || heads.is_empty() || heads.iter().any(|h| h.classes.is_empty()) {
+        if heads.is_empty() || heads.iter().any(|h| h.classes.is_empty()) {
             return None;
         }
         Filter::build(heads)
@@ -254,13 +284,26 @@ impl Filter {
             lo,
             hi,
             table,
+            avx2: simd_available(),
         })
     }
 
-    /// Whether some bucket accepts position `i` (past the end of `hay`, every byte is).
-    fn accepts(&self, hay: &[u8], i: usize) -> bool {
-        let mut acc = 0xFF;
-        for (t, &o) in self.table.iter().zip(&self.offsets) {
+    /// Whether the vector path runs on this CPU: only then is the filter cheaper than the
+    /// regex.
+    pub(crate) fn simd(&self) -> bool {
+        self.avx2
+    }
+
+    /// Use only the one-position-at-a-time path (to compare it with the vector path).
+    #[cfg(test)]
+    pub(crate) fn scalar_only(&mut self) {
+        self.avx2 = false;
+    }
+
+    /// Whether some bucket of `acc` (those that accept position `i` at the first `skip`
+    /// offsets) accepts it at the other offsets too (past the end of `hay`, every byte is).
+    fn accepts_from(&self, hay: &[u8], i: usize, skip: usize, mut acc: u8) -> bool {
+        for (t, &o) in self.table.iter().zip(&self.offsets).skip(skip) {
             if let Some(&b) = hay.get(i + o) {
                 acc &= t[usize::from(b)];
             }
@@ -273,36 +316,91 @@ impl Filter {
     pub(crate) fn candidates(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<usize>) {
         let mut i = from;
         #[cfg(target_arch = "x86_64")]
-        {
-            let reach = self.offsets.last().copied().unwrap_or(0);
+        if self.avx2 {
+            let reach = self.offsets.iter().copied().max().unwrap_or(0);
             // Blocks whose every load lies inside the haystack.
             let end = hay.len().saturating_sub(reach + 32).min(to);
             if i < end {
-                // SAFETY: `Filter::new` only builds a filter when the CPU has AVX2.
+                // SAFETY: `self.avx2` is set only when the CPU reports AVX2 (checked at run
+                // time in `Filter::new`), and `end + reach + 32 <= hay.len()` as that function
+                // requires.
                 unsafe { self.candidates_avx2(hay, i, end, out) };
                 i = end;
             }
         }
-        out.extend((i..to).filter(|&i| self.accepts(hay, i)));
+        self.candidates_scalar(hay, i, to, out);
     }
 
-    /// The same, one position at a time (what the AVX2 version must agree with).
-    #[cfg(test)]
+    /// The same, one position at a time: the path without AVX2 (and the only one on other
+    /// architectures), and what the AVX2 path must agree with.
     fn candidates_scalar(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<usize>) {
-        out.extend((from..to).filter(|&i| self.accepts(hay, i)));
+        if from >= to {
+            return;
+        }
+        // The first offset's table alone rules out most positions; the rest are looked up
+        // only where it passes.
+        let (first, o) = (&self.table[0], self.offsets[0]);
+        for i in from..to {
+            let acc = hay.get(i + o).map_or(0xFF, |&b| first[usize::from(b)]);
+            if acc != 0 && self.accepts_from(hay, i, 1, acc) {
+                out.push(i);
+            }
+        }
     }
 
-    /// Candidates in `from..end` (`end + reach + 32 <= hay.len()`), 32 positions at a time.
+    /// Candidates in `from..end`, 32 positions at a time.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX2, and `end + reach + 32 <= hay.len()` where `reach` is the
+    /// largest offset.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn candidates_avx2(&self, hay: &[u8], from: usize, end: usize, out: &mut Vec<usize>) {
+        // One loop per count of offsets, so that the count is known when compiling: the
+        // tables stay in registers and the loop over offsets is unrolled.
+        // SAFETY (all arms): the caller's promise is passed on unchanged.
+        unsafe {
+            match self.offsets.len() {
+                1 => self.avx2_loop::<1>(hay, from, end, out),
+                2 => self.avx2_loop::<2>(hay, from, end, out),
+                3 => self.avx2_loop::<3>(hay, from, end, out),
+                4 => self.avx2_loop::<4>(hay, from, end, out),
+                5 => self.avx2_loop::<5>(hay, from, end, out),
+                6 => self.avx2_loop::<6>(hay, from, end, out),
+                7 => self.avx2_loop::<7>(hay, from, end, out),
+                _ => self.avx2_loop::<MAX_OFFSETS>(hay, from, end, out),
+            }
+        }
+    }
+
+    /// [`Filter::candidates_avx2`] for a filter of `N` offsets.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Filter::candidates_avx2`]; also `N == self.offsets.len()`.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn avx2_loop<const N: usize>(
+        &self,
+        hay: &[u8],
+        from: usize,
+        end: usize,
+        out: &mut Vec<usize>,
+    ) {
         use std::arch::x86_64::*;
-        let n = self.offsets.len();
-        let mut lo = [_mm256_setzero_si256(); MAX_OFFSETS];
-        let mut hi = [_mm256_setzero_si256(); MAX_OFFSETS];
-        for k in 0..n {
-            lo[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128(self.lo[k].as_ptr().cast()));
-            hi[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128(self.hi[k].as_ptr().cast()));
+        debug_assert_eq!(N, self.offsets.len());
+        debug_assert!(end + self.offsets.iter().copied().max().unwrap_or(0) + 32 <= hay.len());
+        let mut lo = [_mm256_setzero_si256(); N];
+        let mut hi = [_mm256_setzero_si256(); N];
+        let mut offsets = [0usize; N];
+        for k in 0..N {
+            // SAFETY: each table is 16 bytes long, the size of the unaligned load.
+            unsafe {
+                lo[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128(self.lo[k].as_ptr().cast()));
+                hi[k] = _mm256_broadcastsi128_si256(_mm_loadu_si128(self.hi[k].as_ptr().cast()));
+            }
+            offsets[k] = self.offsets[k];
         }
         let nibble = _mm256_set1_epi8(0x0F);
         let zero = _mm256_setzero_si256();
@@ -310,9 +408,10 @@ impl Filter {
         let mut i = from;
         while i < end {
             let mut acc = _mm256_set1_epi8(-1);
-            for k in 0..n {
-                // In bounds: i < end and end + reach + 32 <= hay.len().
-                let v = _mm256_loadu_si256(base.add(i + self.offsets[k]).cast());
+            for k in 0..N {
+                // SAFETY: i < end and end + reach + 32 <= hay.len() (the caller's promise),
+                // so the 32 bytes loaded from i + offsets[k] lie inside `hay`.
+                let v = unsafe { _mm256_loadu_si256(base.add(i + offsets[k]).cast()) };
                 let l = _mm256_shuffle_epi8(lo[k], _mm256_and_si256(v, nibble));
                 let h =
                     _mm256_shuffle_epi8(hi[k], _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
@@ -363,7 +462,7 @@ mod tests {
 
     #[test]
     fn a_rule_that_can_begin_anywhere_leaves_no_filter() {
-        assert!(filter_for(&["abc", r"q[a-z]*x"]).is_some() || !simd_available());
+        assert!(filter_for(&["abc", r"q[a-z]*x"]).is_some());
         // Any byte may start a match, or a common one may: the regex is cheaper then.
         assert!(filter_for(&["abc", r"(?s:.)*x"]).is_none());
         assert!(filter_for(&["abc", r"[a-z]*x"]).is_none());

@@ -2,7 +2,9 @@
 //! [`Scanner`] per thread, all sharing one compiled [`Matcher`].
 //!
 //! One pass of the rule set's multi-pattern regex over the bytes finds candidate spans; only
-//! those are decoded. A candidate whose decoder rejects it is searched again from its next byte
+//! those are decoded. Where the CPU allows, the rules' [`Filter`] first finds the few places a
+//! rule can start (with vector instructions) and the regex runs anchored there only, with the
+//! same results as over every byte. A candidate whose decoder rejects it is searched again from its next byte
 //! (when short), so a rejected wide match (a URL on another host) cannot hide a real token
 //! inside it.
 //!
@@ -15,8 +17,9 @@
 //! regex runs over each run of printable ASCII (and whitespace) at least as long as the
 //! shortest match any rule can make, and skips the rest. Credentials and the names written
 //! beside them are ASCII, so nothing a rule can find is lost, and random binary data (images,
-//! fonts, compiled code) costs a cheap byte-class pass instead of a regex pass. Decoders and
-//! context windows still see the whole file. Rules whose decoder is for binary data only (a
+//! fonts, compiled code) costs a cheap byte-class pass instead of a regex pass (with the
+//! filter, its pass over the whole buffer, keeping the candidates that lie in such a run).
+//! Decoders and context windows still see the whole file. Rules whose decoder is for binary data only (a
 //! bare password stored in compiled code, framed by length and type bytes) are searched over
 //! the whole of a binary file that names an Upstash host, and nowhere else.
 //!
@@ -60,9 +63,9 @@ pub struct Scanner<'m> {
     in_binary: bool,
     /// Candidate positions from the rules' filter (kept to reuse the allocation).
     candidates: Vec<usize>,
-    /// Run the regex over every byte even when the rules have a filter (to test one against
-    /// the other).
-    every_byte: bool,
+    /// Whether candidates come from the rules' filter (when it has one and this CPU runs its
+    /// vector path); if not, the regex runs over every byte. Tests set it to compare the ways.
+    use_filter: bool,
 }
 
 impl<'m> Scanner<'m> {
@@ -95,7 +98,7 @@ impl<'m> Scanner<'m> {
             binary,
             in_binary: false,
             candidates: Vec::new(),
-            every_byte: false,
+            use_filter: matcher.filter.as_ref().is_some_and(Filter::simd),
         }
     }
 
@@ -112,20 +115,38 @@ impl<'m> Scanner<'m> {
 
     fn scan_into(&mut self, hay: &[u8], depth: u8, out: &mut Vec<RawMatch>) {
         let mut lines = LineCursor::default();
-        if memchr::memchr(0, hay).is_none() {
-            self.search_range(hay, 0, hay.len(), depth, &mut lines, out);
-            return;
-        }
-        let mut at = 0;
+        let binary = memchr::memchr(0, hay).is_some();
+        let filter = self.matcher.filter.as_ref().filter(|_| self.use_filter);
         // Whether a run of text names Upstash (a host is text): only then can a binary-only
         // rule's context be there.
-        let mut names_upstash = false;
-        while let Some((start, end)) = next_text_run(hay, at, self.min_run) {
-            self.search_range(hay, start, end, depth, &mut lines, out);
-            names_upstash =
-                names_upstash || memchr::memmem::find(&hay[start..end], b"upstash").is_some();
-            at = end + 1;
-        }
+        let names_upstash = match (binary, filter) {
+            (false, Some(filter)) => {
+                self.search_candidates(filter, hay, None, depth, &mut lines, out);
+                false
+            }
+            (false, None) => {
+                self.search_every_byte(hay, 0, hay.len(), depth, &mut lines, out);
+                false
+            }
+            (true, Some(filter)) => {
+                self.search_candidates(filter, hay, Some(self.min_run), depth, &mut lines, out);
+                memchr::memmem::find_iter(hay, b"upstash").any(|at| {
+                    let (start, end) = text_run_around(hay, at);
+                    end - start >= self.min_run
+                })
+            }
+            (true, None) => {
+                let mut at = 0;
+                let mut names_upstash = false;
+                while let Some((start, end)) = next_text_run(hay, at, self.min_run) {
+                    self.search_every_byte(hay, start, end, depth, &mut lines, out);
+                    names_upstash = names_upstash
+                        || memchr::memmem::find(&hay[start..end], b"upstash").is_some();
+                    at = end + 1;
+                }
+                names_upstash
+            }
+        };
         if names_upstash {
             self.search_binary(hay, depth, &mut lines, out);
         }
@@ -179,22 +200,6 @@ impl<'m> Scanner<'m> {
         self.binary = Some((re, cache, rules));
     }
 
-    /// Every candidate that lies within `hay[start..end]` (look-arounds see the bytes around).
-    fn search_range(
-        &mut self,
-        hay: &[u8],
-        start: usize,
-        end: usize,
-        depth: u8,
-        lines: &mut LineCursor,
-        out: &mut Vec<RawMatch>,
-    ) {
-        match self.matcher.filter.as_ref().filter(|_| !self.every_byte) {
-            Some(filter) => self.search_candidates(filter, hay, start, end, depth, lines, out),
-            None => self.search_every_byte(hay, start, end, depth, lines, out),
-        }
-    }
-
     /// The regex over every byte of `hay[start..end]`.
     fn search_every_byte(
         &mut self,
@@ -215,28 +220,44 @@ impl<'m> Scanner<'m> {
         }
     }
 
-    /// The same matches as [`Scanner::search_every_byte`], with the regex run only where the
-    /// rules' filter says a rule can start: at each candidate, in order, an anchored search
-    /// finds the match the unanchored one would have found there (the leftmost start, then
-    /// the first rule), and the next search starts where that one would have.
-    #[allow(clippy::too_many_arguments)]
+    /// The same matches as [`Scanner::search_every_byte`] over `hay` (or, with `min_run`,
+    /// over each run of text at least that long, as binary data is scanned), with the regex
+    /// run only where the rules' filter says a rule can start: at each candidate, in order,
+    /// an anchored search finds the match the unanchored one would have found there (the
+    /// leftmost start, then the first rule), and the next search starts where that one would
+    /// have.
     fn search_candidates(
         &mut self,
         filter: &Filter,
         hay: &[u8],
-        start: usize,
-        end: usize,
+        min_run: Option<usize>,
         depth: u8,
         lines: &mut LineCursor,
         out: &mut Vec<RawMatch>,
     ) {
         let mut candidates = std::mem::take(&mut self.candidates);
         candidates.clear();
-        filter.candidates(hay, start, end, &mut candidates);
-        let mut pos = start;
+        filter.candidates(hay, 0, hay.len(), &mut candidates);
+        let mut pos = 0;
+        // The run of text the last candidate was in (binary data only).
+        let mut run = (0, 0);
         for &at in &candidates {
             if at < pos {
                 continue;
+            }
+            let mut end = hay.len();
+            if let Some(min) = min_run {
+                if at >= run.1 {
+                    if !TEXT[usize::from(hay[at])] {
+                        continue;
+                    }
+                    run = text_run_around(hay, at);
+                }
+                if run.1 - run.0 < min {
+                    pos = run.1;
+                    continue;
+                }
+                end = run.1;
             }
             let input = Input::new(hay).range(at..end).anchored(Anchored::Yes);
             if let Some(m) = self.matcher.regex.search_with(&mut self.cache, &input) {
@@ -550,6 +571,19 @@ fn shortest_match(matcher: &Matcher) -> usize {
         .max(1)
 }
 
+/// The maximal run of text bytes around `hay[at]` (a text byte), as `(start, end)`.
+fn text_run_around(hay: &[u8], at: usize) -> (usize, usize) {
+    let start = hay[..at]
+        .iter()
+        .rposition(|&b| !TEXT[usize::from(b)])
+        .map_or(0, |i| i + 1);
+    let end = hay[at..]
+        .iter()
+        .position(|&b| !TEXT[usize::from(b)])
+        .map_or(hay.len(), |n| at + n);
+    (start, end)
+}
+
 /// Printable ASCII and ASCII whitespace: the bytes a credential and its context are made of.
 static TEXT: [bool; 256] = {
     let mut t = [false; 256];
@@ -715,24 +749,141 @@ mod tests {
             .collect()
     }
 
-    /// The filter only says where to run the regex: scanning with it finds exactly what
-    /// running the regex over every byte finds.
+    /// Three scanners over the shipped rules: candidates from the filter's vector path (when
+    /// this CPU has AVX2), from its one-position-at-a-time path, and the regex over every
+    /// byte (the path without AVX2, and the only one on other architectures).
+    struct Ways {
+        every_byte: Scanner<'static>,
+        scalar: Scanner<'static>,
+        simd: Option<Scanner<'static>>,
+    }
+
+    impl Ways {
+        fn new() -> Ways {
+            // Leaked: a test's scanners live as long as the test.
+            let load = || -> &'static mut Matcher {
+                Box::leak(Box::new(
+                    Matcher::load(&[] as &[&str]).expect("shipped rules"),
+                ))
+            };
+            let simd_rules: &'static Matcher = load();
+            let scalar_rules = load();
+            scalar_rules
+                .filter
+                .as_mut()
+                .expect("the shipped rules have a filter")
+                .scalar_only();
+            let scalar_rules: &'static Matcher = scalar_rules;
+            let mut every_byte = Scanner::new(scalar_rules);
+            every_byte.use_filter = false;
+            let mut scalar = Scanner::new(scalar_rules);
+            scalar.use_filter = true;
+            let simd = Scanner::new(simd_rules);
+            Ways {
+                every_byte,
+                scalar,
+                simd: simd.use_filter.then_some(simd),
+            }
+        }
+
+        fn rules(&self) -> &'static Matcher {
+            self.scalar.matcher
+        }
+
+        /// Scans `hay` every way, asserts the same matches, and returns them.
+        fn scan(&mut self, hay: &[u8]) -> Vec<RawMatch> {
+            let expected = self.every_byte.scan(hay);
+            assert_eq!(
+                self.scalar.scan(hay),
+                expected,
+                "scalar filter: {:?}",
+                String::from_utf8_lossy(hay)
+            );
+            if let Some(simd) = &mut self.simd {
+                assert_eq!(
+                    simd.scan(hay),
+                    expected,
+                    "AVX2 filter: {:?}",
+                    String::from_utf8_lossy(hay)
+                );
+            }
+            expected
+        }
+    }
+
+    /// The filter only says where to run the regex: scanning with it (either path) finds
+    /// exactly what running the regex over every byte finds.
     #[test]
     fn the_rules_filter_changes_no_result() {
-        let matcher = Matcher::load(&[] as &[&str]).expect("shipped rules");
-        if matcher.filter.is_none() {
-            return; // no AVX2 on this machine: every scan runs the regex over every byte
+        let mut ways = Ways::new();
+        let (mut in_text, mut in_binary) = (0, 0);
+        for hay in mixtures(ways.rules(), 3000) {
+            let found = ways.scan(&hay).len();
+            match hay.contains(&0) {
+                true => in_binary += found,
+                false => in_text += found,
+            }
         }
-        let mut fast = Scanner::new(&matcher);
-        let mut slow = Scanner::new(&matcher);
-        slow.every_byte = true;
-        let mut found = 0;
-        for hay in mixtures(&matcher, 3000) {
-            let (a, b) = (fast.scan(&hay), slow.scan(&hay));
-            assert_eq!(a, b, "{:?}", String::from_utf8_lossy(&hay));
-            found += a.len();
+        assert!(
+            in_text > 500 && in_binary > 500,
+            "the mixtures hold credentials, in text ({in_text}) and in binary data ({in_binary})"
+        );
+    }
+
+    /// The same at every length from 0 to 100 bytes (where the vector path starts to run and
+    /// where its last block ends), with credentials cut off by the end of the buffer or ending
+    /// exactly there, in text and in binary data.
+    #[test]
+    fn the_rules_filter_changes_no_result_at_buffer_edges() {
+        let mut ways = Ways::new();
+        let mut rng = fastrand::Rng::with_seed(17);
+        let mixes = mixtures(ways.rules(), 400);
+        let examples: Vec<&[u8]> = ways
+            .rules()
+            .rules
+            .iter()
+            .flat_map(|r| r.examples.iter().map(|(e, _)| e.as_bytes()))
+            .collect();
+        const TEXTY: &[u8] = b" \n=:abcXYZ019";
+        let mut found_at_end = 0;
+        for len in 0..=100 {
+            for round in 0..40 {
+                let hay: Vec<u8> = match round % 4 {
+                    // A piece of a mixture, from its start or from inside it.
+                    0 | 1 => {
+                        let m = &mixes[rng.usize(..mixes.len())];
+                        let from = if round % 4 == 0 {
+                            0
+                        } else {
+                            rng.usize(..=m.len().saturating_sub(len))
+                        };
+                        let mut h: Vec<u8> = m.iter().skip(from).take(len).copied().collect();
+                        h.resize(len, b' ');
+                        h
+                    }
+                    // A rule's example ending exactly at the end of the buffer, after text or
+                    // binary bytes.
+                    _ => {
+                        let e = examples[rng.usize(..examples.len())];
+                        let mut h: Vec<u8> = (0..len.saturating_sub(e.len()))
+                            .map(|_| match round % 4 {
+                                2 => TEXTY[rng.usize(..TEXTY.len())],
+                                _ => rng.u8(..),
+                            })
+                            .collect();
+                        h.extend_from_slice(&e[e.len().saturating_sub(len)..]);
+                        h
+                    }
+                };
+                assert_eq!(hay.len(), len);
+                let found = ways.scan(&hay);
+                found_at_end += found.iter().filter(|m| m.offset + m.len == len).count();
+            }
         }
-        assert!(found > 1000, "the mixtures hold credentials: {found}");
+        assert!(
+            found_at_end > 50,
+            "credentials ending at the buffer's end were found: {found_at_end}"
+        );
     }
 
     #[test]
