@@ -164,9 +164,18 @@ pub enum Origin {
         commit: Option<String>,
         path: Option<String>,
     },
+    /// An entry inside an archive: where the outermost archive came from (a file, standard
+    /// input or a git blob, never itself an entry), and the names from that archive down to
+    /// the entry, one per nesting level, made safe to print.
+    Archive {
+        outer: Box<Origin>,
+        entries: Vec<String>,
+    },
 }
 
 impl Origin {
+    /// The place as users read it; inside an archive, the chain joined by `!`
+    /// (`dist/app.tgz!package/.env`).
     pub fn display_path(&self) -> String {
         match self {
             Origin::File(p) => crate::util::paths::display(p),
@@ -175,6 +184,35 @@ impl Origin {
             Origin::Git {
                 blob, path: None, ..
             } => format!("<unreachable blob {blob}>"),
+            Origin::Archive { outer, entries } => {
+                let mut s = outer.display_path();
+                for e in entries {
+                    s.push('!');
+                    s.push_str(e);
+                }
+                s
+            }
+        }
+    }
+
+    /// The file, blob or stream the bytes were read from: itself, or for an archive entry the
+    /// origin of the outermost archive.
+    pub fn outer(&self) -> &Origin {
+        match self {
+            Origin::Archive { outer, .. } => outer.outer(),
+            other => other,
+        }
+    }
+
+    /// Inside an archive: the outer file's place, then each name down to the entry.
+    pub fn archive_path(&self) -> Option<Vec<String>> {
+        match self {
+            Origin::Archive { outer, entries } => {
+                let mut chain = vec![outer.display_path()];
+                chain.extend(entries.iter().cloned());
+                Some(chain)
+            }
+            _ => None,
         }
     }
 }
@@ -217,27 +255,76 @@ pub struct Context {
     pub encoding: Option<&'static str>,
 }
 
-/// One place a secret was seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One place a secret was seen. In a report `path` is the file (or git path) the bytes came
+/// from; inside an archive, `archive_path` adds the chain down to the entry, and `line` and
+/// `column` are the entry's.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
+    /// The place as users read it ([`Origin::display_path`]): inside an archive, the chain
+    /// joined by `!`.
     pub path: String,
+    /// Inside an archive: the outer file's place, then each name down to the entry.
+    pub archive_path: Option<Vec<String>>,
     pub line: u64,
     pub column: u64,
     pub rule_id: String,
     /// Git history: the commit that introduced this blob at this path, its author and date.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// Git history: the blob holding the secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub blob: Option<String>,
-    #[serde(flatten)]
     pub context: Context,
-    #[serde(skip)]
     pub origin: Origin,
+}
+
+impl Location {
+    /// The file the report's `path` names: the outer file of an archive entry.
+    pub fn file(&self) -> &str {
+        match &self.archive_path {
+            Some(chain) if !chain.is_empty() => &chain[0],
+            _ => &self.path,
+        }
+    }
+}
+
+/// A location as reports write it.
+#[derive(Serialize)]
+struct LocationOut<'a> {
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    archive_path: Option<&'a [String]>,
+    line: u64,
+    column: u64,
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blob: Option<&'a str>,
+    #[serde(flatten)]
+    context: &'a Context,
+}
+
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        LocationOut {
+            path: self.file(),
+            archive_path: self.archive_path.as_deref(),
+            line: self.line,
+            column: self.column,
+            rule_id: &self.rule_id,
+            commit: self.commit.as_deref(),
+            author: self.author.as_deref(),
+            date: self.date.as_deref(),
+            blob: self.blob.as_deref(),
+            context: &self.context,
+        }
+        .serialize(s)
+    }
 }
 
 /// One distinct secret and every place it was seen. Its `Debug` shows the redacted preview,
@@ -370,6 +457,27 @@ mod tests {
         };
         assert!(!format!("{f:?}").contains(&secret));
         assert!(format!("{f:?}").contains(&f.sha256));
+    }
+
+    #[test]
+    fn a_place_inside_an_archive_reads_as_its_chain() {
+        let git = Origin::Git {
+            blob: "b".into(),
+            commit: Some("c".into()),
+            path: Some("dist/app.tgz".into()),
+        };
+        let inner = Origin::Archive {
+            outer: Box::new(git.clone()),
+            entries: vec!["layer.tar".into(), "package/.env".into()],
+        };
+        assert_eq!(inner.display_path(), "dist/app.tgz!layer.tar!package/.env");
+        assert_eq!(inner.outer(), &git);
+        assert_eq!(
+            inner.archive_path().unwrap(),
+            ["dist/app.tgz", "layer.tar", "package/.env"]
+        );
+        assert_eq!(git.archive_path(), None);
+        assert_eq!(git.outer(), &git);
     }
 
     #[test]

@@ -4,11 +4,12 @@
 
 use super::account::AccountSettings;
 use super::output::OutputSettings;
-use super::project::ProjectFiles;
+use super::project::{ArchiveFlags, Project, ProjectFiles};
 use super::size::parse_size;
 use super::spec::{self, RepoScan, RuleSet, ScanSpec, Target, Walk};
 use crate::cli::{
-    BaselineCreateArgs, BaselinePruneArgs, BaselineScanArgs, GitArgs, RevokeArgs, ScanArgs,
+    BaselineCreateArgs, BaselinePruneArgs, BaselineScanArgs, EngineArgs, GitArgs, RevokeArgs,
+    ScanArgs,
 };
 use crate::input::git::{self as g, ci, Mode};
 use crate::report::ListFormat;
@@ -49,7 +50,7 @@ pub struct RevokeSettings {
 pub(crate) enum Source {
     /// A JSON report (`--report`, `--from`).
     Report(PathBuf),
-    Scan(ScanSpec),
+    Scan(Box<ScanSpec>),
 }
 
 /// `upsweep baseline create`.
@@ -99,6 +100,7 @@ impl ScanSettings {
             follow: a.walk.follow,
             max_file_size: a.engine.max_file_size.as_deref(),
             threads: a.engine.threads,
+            archives: archive_flags(&a.engine),
         }
         .settle(ProjectFiles {
             config: a.project.config.config.as_deref(),
@@ -139,6 +141,7 @@ impl GitSettings {
             },
         )?;
         let max_file_size = project.max_file_size(a.engine.max_file_size.as_deref())?;
+        let archives = project.archive_limits(archive_flags(&a.engine), max_file_size)?;
         let account = AccountSettings::new(&a.account, &project)?;
         Ok(GitSettings {
             spec: ScanSpec {
@@ -146,6 +149,7 @@ impl GitSettings {
                     repo,
                     mode,
                     max_file_size,
+                    archives,
                     threads,
                     progress: !output.quiet,
                 }),
@@ -240,18 +244,22 @@ impl RevokeSettings {
         } else if a.git {
             let (repo, path) = spec::one_repo(&a.paths)?;
             let what = format!("the git history of {}", path.display());
-            Source::Scan(ScanSpec {
+            Source::Scan(Box::new(ScanSpec {
                 target: Target::History(RepoScan {
                     repo,
                     mode: Mode::History { unreachable: false },
                     max_file_size: super::project::DEFAULT_MAX_FILE_SIZE,
+                    archives: Project::default().archive_limits(
+                        ArchiveFlags::default(),
+                        super::project::DEFAULT_MAX_FILE_SIZE,
+                    )?,
                     threads: spec::threads(None)?,
                     progress: false,
                 }),
                 rules,
                 filters: Filters::default(),
                 what,
-            })
+            }))
         } else {
             let paths = or_current_dir(&a.paths);
             let (files, _) = Walk {
@@ -260,17 +268,18 @@ impl RevokeSettings {
                 follow: false,
                 max_file_size: None,
                 threads: None,
+                archives: ArchiveFlags::default(),
             }
             .settle(ProjectFiles {
                 use_baseline: true,
                 ..ProjectFiles::default()
             })?;
-            Source::Scan(ScanSpec {
+            Source::Scan(Box::new(ScanSpec {
                 target: Target::Files(files),
                 rules,
                 filters: Filters::default(),
                 what: spec::paths_what(&a.paths),
-            })
+            }))
         };
         Ok(RevokeSettings {
             source,
@@ -290,7 +299,7 @@ impl BaselineCreateSettings {
         let note = a.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
         let source = match &a.from {
             Some(report) => Source::Report(report.clone()),
-            None => Source::Scan(baseline_scan(&a.paths, &a.scan)?),
+            None => Source::Scan(Box::new(baseline_scan(&a.paths, &a.scan)?)),
         };
         Ok(BaselineCreateSettings {
             output: a.output.clone(),
@@ -329,6 +338,7 @@ fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
             follow: a.walk.follow,
             max_file_size: a.engine.max_file_size.as_deref(),
             threads: a.engine.threads,
+            archives: archive_flags(&a.engine),
         }
         .settle(files)?;
         return Ok(ScanSpec {
@@ -341,6 +351,7 @@ fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
     let (repo, path) = spec::one_repo(paths)?;
     let project = spec::repo_project(&repo, files)?;
     let max_file_size = project.max_file_size(a.engine.max_file_size.as_deref())?;
+    let archives = project.archive_limits(archive_flags(&a.engine), max_file_size)?;
     let threads = spec::threads(a.engine.threads)?;
     let what = format!("the git history of {}", path.display());
     Ok(ScanSpec {
@@ -348,6 +359,7 @@ fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
             repo,
             mode: Mode::History { unreachable: false },
             max_file_size,
+            archives,
             threads,
             progress: !a.quiet.quiet,
         }),
@@ -373,6 +385,14 @@ impl ConfigCheckSettings {
             }
         };
         Ok(ConfigCheckSettings { file })
+    }
+}
+
+/// `--no-archives` and `--archive-depth`.
+fn archive_flags(e: &EngineArgs) -> ArchiveFlags {
+    ArchiveFlags {
+        off: e.no_archives,
+        depth: e.archive_depth,
     }
 }
 
