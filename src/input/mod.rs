@@ -54,7 +54,7 @@ pub(crate) fn text_view(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<&'static str>) {
     }
     let le = bytes.starts_with(&[0xFF, 0xFE]);
     let be = bytes.starts_with(&[0xFE, 0xFF]);
-    if !(le || be) || bytes.len() % 2 != 0 {
+    if !(le || be) || !bytes.len().is_multiple_of(2) {
         return (Cow::Borrowed(bytes), None);
     }
     let units = bytes[2..].chunks_exact(2).map(|c| {
