@@ -292,9 +292,22 @@ fn no_archives_scans_them_as_opaque_bytes_as_before() {
     env.write(".upsweep.toml", "archives = false\n");
     let (_, vf) = scan_json(&env, &[]);
     assert_eq!(findings(&vf).len(), 1);
+    let r = run(&env, &["config", "check"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("ok (archives off)"), "{}", r.stdout);
     // A flag asking for a depth opens them again.
     let (_, vd) = scan_json(&env, &["--archive-depth", "3"]);
     assert_eq!(findings(&vd).len(), 2);
+    // Nonsense is a usage error, not a silent default.
+    let r = run(&env, &["scan", "--archive-depth", "40"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("--archive-depth 40: at most 16"),
+        "{}",
+        r.stderr
+    );
+    let r = run(&env, &["scan", "--archive-depth", "2", "--no-archives"]);
+    assert_eq!(r.code, 2, "the two flags contradict each other");
 }
 
 #[test]

@@ -60,7 +60,8 @@ pub(crate) struct WalkArgs {
 pub(crate) struct EngineArgs {
     /// Skip (and count) files or blobs over SIZE: bytes, or with K, M or G (default: 64M).
     ///
-    /// max-file-size in .upsweep.toml replaces the default.
+    /// Inside an archive it applies to each entry; a larger archive file is still opened,
+    /// streamed. max-file-size in .upsweep.toml replaces the default.
     #[arg(long, value_name = "SIZE")]
     pub(crate) max_file_size: Option<String>,
     #[command(flatten)]
