@@ -11,5 +11,6 @@ mod cli;
 mod git;
 mod github;
 mod living;
+mod own_repository;
 mod revoke;
 mod sarif;

@@ -8,6 +8,8 @@
 
 mod qstash;
 mod redis;
+#[cfg(test)]
+pub(crate) mod samples;
 mod text;
 mod url;
 mod vector;
