@@ -8,6 +8,7 @@ mod account_cli;
 mod accuracy;
 mod architecture;
 mod cli;
+mod first_use;
 mod git;
 mod github;
 mod living;

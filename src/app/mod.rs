@@ -153,7 +153,16 @@ pub(crate) fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -
         color: out.color,
         verbose: out.verbose,
     };
-    write_report(&out.path, |w| report::write(&report, out.format, opts, w))
+    write_report(&out.path, |w| report::write(&report, out.format, opts, w))?;
+    // The report went to a file: the one-line summary still says how the run went.
+    if let (Some(path), false) = (&out.path, out.quiet) {
+        eprintln!(
+            "upsweep: {} (report written to {})",
+            report::summary_line(&report),
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Write to a file or to stdout; a closed stdout (`| head`) is not an error.

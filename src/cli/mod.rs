@@ -83,7 +83,8 @@ pub struct GitArgs {
     /// With --staged: scan whole staged files, not only the added lines.
     #[arg(long, requires = "staged")]
     pub(crate) all_content: bool,
-    /// Scan only what the commits in BASE..HEAD add (a pull request).
+    /// Scan only what the commits in BASE..HEAD add (a pull request); BASE...HEAD: since their
+    /// merge base, as `git diff BASE...HEAD`.
     #[arg(long, value_name = "BASE..HEAD", conflicts_with_all = ["since_commit", "ci", "unreachable"])]
     pub(crate) range: Option<String>,
     /// Scan only what the commits after REV (up to HEAD) add: the same as --range REV..HEAD.
@@ -183,9 +184,12 @@ pub struct BaselineCreateArgs {
     /// repository.
     #[arg(value_name = "PATH", conflicts_with = "from")]
     pub(crate) paths: Vec<PathBuf>,
-    /// The baseline file to write.
+    /// The baseline file to write (refused if it exists, unless --force).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub(crate) output: PathBuf,
+    /// Replace the baseline file if it exists (its entries are not kept: see `baseline prune`).
+    #[arg(long)]
+    pub(crate) force: bool,
     /// Take the findings of a JSON report (`--format json` or `jsonl`) instead of scanning.
     #[arg(long, value_name = "REPORT", conflicts_with = "git")]
     pub(crate) from: Option<PathBuf>,

@@ -13,7 +13,7 @@ use crate::cli::{
 use crate::input::git::{self as g, ci, Mode};
 use crate::report::ListFormat;
 use crate::suppress::Filters;
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 
 /// `upsweep scan`.
@@ -58,6 +58,8 @@ pub struct BaselineCreateSettings {
     pub(crate) output: PathBuf,
     /// Stored with every entry (trimmed; `None` when empty).
     pub(crate) note: Option<String>,
+    /// `--force`: replace an existing file.
+    pub(crate) force: bool,
     pub(crate) source: Source,
     pub(crate) quiet: bool,
 }
@@ -128,7 +130,17 @@ impl GitSettings {
         }
         let threads = spec::threads(a.engine.threads)?;
         let (mode, ci_range) = mode(a)?;
-        let repo = g::open(&a.repo)?;
+        let repo = g::open(&a.repo).map_err(|e| {
+            if a.repo.is_dir() {
+                anyhow!(
+                    "{e:#}\n(`upsweep git` reads a repository's history; to scan the files in a \
+                     directory, run `upsweep scan {}`)",
+                    a.repo.display()
+                )
+            } else {
+                e
+            }
+        })?;
         let project = spec::repo_project(
             &repo,
             ProjectFiles {
@@ -171,25 +183,14 @@ fn mode(a: &GitArgs) -> Result<(Mode, Option<String>)> {
         ));
     }
     if let Some(r) = &a.range {
-        let (base, head) = r
-            .split_once("..")
-            .filter(|(b, _)| !b.is_empty() && !b.contains('.'))
-            .with_context(|| format!("--range {r:?}: expected BASE..HEAD (two dots)"))?;
-        let head = if head.is_empty() { "HEAD" } else { head };
-        return Ok((
-            Mode::Range {
-                base: base.into(),
-                head: head.into(),
-                ci: false,
-            },
-            None,
-        ));
+        return Ok((range(r)?, None));
     }
     if let Some(rev) = &a.since_commit {
         return Ok((
             Mode::Range {
                 base: rev.clone(),
                 head: "HEAD".into(),
+                merge_base: false,
                 ci: false,
             },
             None,
@@ -207,6 +208,7 @@ fn mode(a: &GitArgs) -> Result<(Mode, Option<String>)> {
             Some(base) => Mode::Range {
                 base,
                 head: r.head,
+                merge_base: false,
                 ci: true,
             },
             None => Mode::History { unreachable: false },
@@ -219,6 +221,38 @@ fn mode(a: &GitArgs) -> Result<(Mode, Option<String>)> {
         },
         None,
     ))
+}
+
+/// `--range`, read as git reads a range: `BASE..HEAD` (what HEAD has that BASE has not) or
+/// `BASE...HEAD` (what HEAD adds since the merge base of the two, as `git diff BASE...HEAD`
+/// shows); a side left out is `HEAD`.
+fn range(r: &str) -> Result<Mode> {
+    let (base, head, merge_base) = if let Some((b, h)) = r.split_once("...") {
+        (b, h, true)
+    } else if let Some((b, h)) = r.split_once("..") {
+        (b, h, false)
+    } else {
+        anyhow::bail!(
+            "--range {r:?}: expected BASE..HEAD (what HEAD adds) or BASE...HEAD (what HEAD adds \
+             since the merge base): to scan one commit's changes, use --range {r}~1..{r}"
+        )
+    };
+    fn side(s: &str) -> &str {
+        if s.is_empty() {
+            "HEAD"
+        } else {
+            s
+        }
+    }
+    if (base.is_empty() && head.is_empty()) || head.starts_with('.') {
+        anyhow::bail!("--range {r:?}: expected BASE..HEAD or BASE...HEAD");
+    }
+    Ok(Mode::Range {
+        base: side(base).into(),
+        head: side(head).into(),
+        merge_base,
+        ci: false,
+    })
 }
 
 impl RevokeSettings {
@@ -295,6 +329,7 @@ impl BaselineCreateSettings {
         Ok(BaselineCreateSettings {
             output: a.output.clone(),
             note: note.map(str::to_string),
+            force: a.force,
             source,
             quiet: a.scan.quiet.quiet,
         })
@@ -362,13 +397,20 @@ impl ConfigCheckSettings {
         let file = match file {
             Some(f) => f,
             None => {
-                let root = super::file::find_root(Path::new("."));
-                super::file::discover(&root).ok_or_else(|| {
-                    anyhow!(
+                let (cwd, repo) = super::file::find_repository(Path::new("."));
+                let root = repo.clone().unwrap_or(cwd);
+                super::file::discover(&root).ok_or_else(|| match repo {
+                    Some(_) => anyhow!(
                         "no {} at the repository root {}: nothing to check (name a file to check another)",
                         super::file::FILE_NAME,
                         root.display()
-                    )
+                    ),
+                    None => anyhow!(
+                        "no {} in {}, and it is not inside a git repository (where the file \
+                         would be looked for at the root): nothing to check (name a file to check another)",
+                        super::file::FILE_NAME,
+                        root.display()
+                    ),
                 })?
             }
         };

@@ -120,6 +120,13 @@ impl std::error::Error for ConfigError {}
 /// The repository root for `start`: the nearest directory at or above it holding `.git`, or
 /// else `start` itself (its directory when it is a file).
 pub(crate) fn find_root(start: &Path) -> PathBuf {
+    let (dir, repo) = find_repository(start);
+    repo.unwrap_or(dir)
+}
+
+/// `start` as a directory (its directory when it is a file), made absolute, and the nearest
+/// directory at or above it holding `.git`, if there is one.
+pub(crate) fn find_repository(start: &Path) -> (PathBuf, Option<PathBuf>) {
     let cwd = std::env::current_dir().unwrap_or_default();
     let abs = std::fs::canonicalize(start).unwrap_or_else(|_| cwd.join(start));
     let dir = if abs.is_dir() {
@@ -127,10 +134,11 @@ pub(crate) fn find_root(start: &Path) -> PathBuf {
     } else {
         abs.parent().map(Path::to_path_buf).unwrap_or(abs.clone())
     };
-    dir.ancestors()
+    let repo = dir
+        .ancestors()
         .find(|d| d.join(".git").exists())
-        .map(Path::to_path_buf)
-        .unwrap_or(dir)
+        .map(Path::to_path_buf);
+    (dir, repo)
 }
 
 /// The config file at `root`, if there is one.

@@ -4,7 +4,7 @@
 use super::{Options, Report};
 use crate::finding::{Details, Finding, Kind};
 use crate::outcome::Why;
-use crate::upstash::{AccountReport, FindingVerdict, Ownership};
+use crate::upstash::{AccountReport, FindingVerdict, Liveness, Ownership};
 use std::collections::BTreeSet;
 use std::io::Write;
 
@@ -193,23 +193,81 @@ fn write_account_summary(
     if !not_owned.is_empty() {
         writeln!(
             out,
-            "{} leaked credential{} not your account's.",
+            "{} leaked credential{} not your account's{}.",
             not_owned.len(),
-            if not_owned.len() == 1 { " is" } else { "s are" }
+            if not_owned.len() == 1 { " is" } else { "s are" },
+            live_tally(&not_owned, account)
         )?;
     }
-    if !unknown.is_empty() {
+    // Each group under its own reason: an incomplete inventory, a kind Upstash cannot list
+    // (Developer API keys), no account configured...
+    let mut reasons: Vec<(&str, Vec<&Finding>)> = Vec::new();
+    for f in &unknown {
+        let Some(v) = account.get(&f.sha256) else {
+            continue;
+        };
+        let why = v.account.reason.as_str();
+        match reasons.iter_mut().find(|(r, _)| *r == why) {
+            Some((_, group)) => group.push(f),
+            None => reasons.push((why, vec![f])),
+        }
+    }
+    for (why, group) in &reasons {
         writeln!(
             out,
             "{}",
             paint.yellow(&format!(
-                "{} leaked credential{} could not be checked (the account inventory is incomplete: see the errors).",
-                unknown.len(),
-                plural(unknown.len() as u64)
+                "{} leaked credential{} could not be checked: {}{}.",
+                group.len(),
+                plural(group.len() as u64),
+                why.trim_end_matches('.'),
+                live_tally(group, account)
             ))
         )?;
     }
     writeln!(out)
+}
+
+/// What `--live` said of `group`: "; 1 of these still works, 2 no longer work" (for one
+/// credential "; it still works"), or nothing when no live check ran.
+fn live_tally(group: &[&Finding], account: &AccountReport) -> String {
+    let mut counts = [0usize; 3];
+    for f in group {
+        if let Some(l) = account.get(&f.sha256).and_then(|v| v.live.as_ref()) {
+            counts[match l.verdict {
+                Liveness::Live => 0,
+                Liveness::Dead => 1,
+                Liveness::Unknown => 2,
+            }] += 1;
+        }
+    }
+    let words = [
+        ("still works", "still work"),
+        ("no longer works", "no longer work"),
+        ("could not be tested", "could not be tested"),
+    ];
+    if group.len() == 1 {
+        return counts
+            .iter()
+            .position(|&n| n == 1)
+            .map(|i| format!("; it {}", words[i].0))
+            .unwrap_or_default();
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .zip(words)
+        .filter(|(n, _)| **n > 0)
+        .enumerate()
+        .map(|(i, (&n, (one, many)))| {
+            let of = if i == 0 { " of these" } else { "" };
+            format!("{n}{of} {}", if n == 1 { one } else { many })
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", parts.join(", "))
+    }
 }
 
 /// "web/.env.local:3 and 2 commits" / "3 places".
@@ -321,6 +379,11 @@ fn facts(kind: Kind, d: &Details) -> Vec<String> {
     v
 }
 
+/// The one-line summary, uncoloured: what `-o FILE` still says on standard error.
+pub(super) fn summary_line(r: &Report<'_>) -> String {
+    summary(r, &Paint(false))
+}
+
 fn summary(r: &Report<'_>, paint: &Paint) -> String {
     let s = r.stats;
     let places: usize = r.findings.iter().map(|f| f.locations.len()).sum();
@@ -329,7 +392,13 @@ fn summary(r: &Report<'_>, paint: &Paint) -> String {
         .iter()
         .flat_map(|f| f.locations.iter().map(|l| l.path.as_str()))
         .collect();
-    let mut parts = vec![if r.findings.is_empty() {
+    let baselined_only = r.findings.is_empty() && s.suppressed_baseline > 0;
+    let mut parts = vec![if baselined_only {
+        format!(
+            "no new Upstash credentials ({} baselined)",
+            s.suppressed_baseline
+        )
+    } else if r.findings.is_empty() {
         "no Upstash credentials found".to_string()
     } else {
         paint.bold_red(&format!(
@@ -389,7 +458,7 @@ fn summary(r: &Report<'_>, paint: &Paint) -> String {
         (s.skipped_by_config, "path", "skipped by skip-paths"),
     ];
     for (n, noun, why) in accepted {
-        if n > 0 {
+        if n > 0 && !(baselined_only && why == "in the baseline") {
             parts.push(format!("{n} {noun}{} {why}", plural(n)));
         }
     }

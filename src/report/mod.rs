@@ -76,6 +76,12 @@ pub(crate) struct Options {
     pub(crate) verbose: bool,
 }
 
+/// The human report's one-line summary (`3 leaked credentials in 4 places (2 files); scanned
+/// ...`), without colour.
+pub(crate) fn summary_line(report: &Report<'_>) -> String {
+    human::summary_line(report)
+}
+
 pub(crate) fn write(
     report: &Report<'_>,
     format: Format,

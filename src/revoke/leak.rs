@@ -83,13 +83,19 @@ pub(crate) fn from_report(text: &str, name: &str) -> Result<Vec<Leak>> {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let v: Value = serde_json::from_str(line).map_err(|e| {
-                    anyhow::anyhow!(
-                        "{name}:{}: not JSON: {}",
+                let v: Value = match serde_json::from_str(line) {
+                    Ok(v) => v,
+                    // Not even its first line is JSON: not a report at all.
+                    Err(_) if out.is_empty() => bail!(
+                        "{name}: not an upsweep JSON report (it is not JSON); make one with \
+                         `upsweep scan --format json --account -o {name}`"
+                    ),
+                    Err(e) => bail!(
+                        "{name}:{}: not JSON (column {}): a JSON lines report has one finding per line",
                         i + 1,
-                        crate::upstash::http::json_error(&e)
-                    )
-                })?;
+                        e.column()
+                    ),
+                };
                 out.push(v);
             }
             if out.is_empty() {

@@ -1,0 +1,368 @@
+//! What a new user meets first (issue 14): summaries whose every number names its reason,
+//! `--range` with three dots, baselines that are not overwritten by accident and prune that
+//! says why it keeps an entry, `-o FILE` keeping the summary on stderr, and messages that say
+//! what to do instead.
+
+use crate::cli::run;
+use crate::common::{findings, Fake, Run, TestEnv};
+use crate::emulator::fixtures::OPS;
+use crate::emulator::{Emulator, World};
+
+/// A read-write Redis REST token, different for each seed.
+fn token(seed: u64) -> String {
+    let mut f = Fake::new(seed);
+    let n = f.database_number();
+    f.redis_token(n, false, false)
+}
+
+fn repo() -> TestEnv {
+    let env = TestEnv::new();
+    env.git(&["init", "-q", "-b", "main"]);
+    env.git(&["config", "commit.gpgsign", "false"]);
+    env
+}
+
+fn commit(env: &TestEnv, msg: &str) -> String {
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+    env.git(&["rev-parse", "HEAD"]).trim().to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Summaries
+
+#[test]
+fn the_account_summary_names_each_reason_and_what_live_found() {
+    let mut w = World::new(140);
+    let me = w.user(OPS);
+    let key = w.api_key(OPS, &me, false);
+    let other = w.user("someone@else.example");
+    let alive = w.database(&other, "alive", "eu-west-1");
+    let dead = w.database(&other, "dead", "eu-west-1");
+    let their_key = w.api_key("someone@else.example", &other, false);
+    let emu = Emulator::start(w);
+    let (da, dd) = {
+        let mut w = emu.world();
+        let dead_token = w.databases[dead].rest_token.clone();
+        w.reset_database(dead);
+        let mut dd = w.databases[dead].clone();
+        dd.rest_token = dead_token;
+        (w.databases[alive].clone(), dd)
+    };
+    let env = TestEnv::new();
+    for (name, d) in [("alive.env", &da), ("dead.env", &dd)] {
+        env.write(
+            name,
+            format!(
+                "UPSTASH_REDIS_REST_URL=https://{}\nUPSTASH_REDIS_REST_TOKEN={}\n",
+                d.host, d.rest_token
+            ),
+        );
+    }
+    // Someone else's Developer API key, with no email beside it: Upstash cannot list API keys,
+    // so it can only be tried with the configured email (and is rejected).
+    env.write("deploy.sh", format!("export UPSTASH_API_KEY={their_key}\n"));
+    let r: Run = env
+        .cmd()
+        .args(["scan", "--live"])
+        .env("UPSTASH_EMAIL", OPS)
+        .env("UPSTASH_API_KEY", &key)
+        .env("UPSWEEP_TEST_UPSTASH_ADDR", emu.addr.to_string())
+        .env_remove("UPSTASH_API_URL")
+        .output()
+        .expect("run upsweep")
+        .into();
+    assert_eq!(r.code, 1, "no error, credentials found: {}", r.stderr);
+    assert!(!r.stderr.contains("error"), "{}", r.stderr);
+    let top: Vec<&str> = r.stdout.lines().take_while(|l| !l.is_empty()).collect();
+    assert_eq!(
+        top,
+        [
+            "2 leaked credentials are not your account's; 1 of these still works, 1 no longer works.",
+            "1 leaked credential could not be checked: Upstash has no API to list API keys, and this \
+             one does not work with the emails tried (rejected (401) as ops@example.com: deleted, \
+             or a key of another email); it no longer works.",
+        ],
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("see the errors"), "{}", r.stdout);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Ranges
+
+#[test]
+fn a_three_dot_range_scans_what_the_branch_adds_since_the_merge_base() {
+    let env = repo();
+    env.write("a.txt", "a\n");
+    commit(&env, "base");
+    env.git(&["checkout", "-q", "-b", "feature"]);
+    let on_feature = token(141);
+    env.write("f.env", format!("UPSTASH_REDIS_REST_TOKEN={on_feature}\n"));
+    commit(&env, "feature adds a token");
+    env.git(&["checkout", "-q", "main"]);
+    env.write(
+        "main.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(142)),
+    );
+    commit(&env, "main moves on with a token of its own");
+    let r = run(
+        &env,
+        &["git", "--range", "main...feature", "--format", "json"],
+    );
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let v = r.json();
+    let found: Vec<&str> = findings(&v)
+        .iter()
+        .map(|f| f["locations"][0]["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(found, ["f.env"], "only the branch's own change: {v}");
+    // The other way round: what main adds since the branch point.
+    let r = run(
+        &env,
+        &["git", "--range", "feature...main", "--format", "json"],
+    );
+    let v = r.json();
+    assert_eq!(findings(&v).len(), 1);
+    assert_eq!(findings(&v)[0]["locations"][0]["path"], "main.env");
+    // A side left out is HEAD (main here), as in git.
+    let r = run(&env, &["git", "--range", "...feature", "--format", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(findings(&r.json())[0]["locations"][0]["path"], "f.env");
+    // Unrelated histories have no merge base: said so.
+    env.git(&["checkout", "-q", "--orphan", "lonely"]);
+    env.git(&["rm", "-rfq", "."]);
+    env.write("l.txt", "l\n");
+    commit(&env, "unrelated");
+    let r = run(&env, &["git", "--range", "main...lonely"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no common ancestor"), "{}", r.stderr);
+    let r = run(&env, &["git", "--range", "main"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("BASE...HEAD"), "{}", r.stderr);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Baselines
+
+#[test]
+fn baseline_create_does_not_overwrite_without_force() {
+    let env = TestEnv::new();
+    env.write(
+        "a.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(143)),
+    );
+    assert_eq!(run(&env, &["baseline", "create", "-o", "b.json"]).code, 0);
+    let before = std::fs::read_to_string(env.path().join("b.json")).unwrap();
+    env.write(
+        "c.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(144)),
+    );
+    let r = run(&env, &["baseline", "create", "-o", "b.json"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("b.json already exists: pass --force"),
+        "{}",
+        r.stderr
+    );
+    let after = std::fs::read_to_string(env.path().join("b.json")).unwrap();
+    assert_eq!(before, after, "the file was changed");
+    let r = run(&env, &["baseline", "create", "-o", "b.json", "--force"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("wrote 2 secrets"), "{}", r.stdout);
+}
+
+#[test]
+fn prune_tells_gone_secrets_from_ones_the_configuration_hides() {
+    let env = repo();
+    let (gone, vendored, kept) = (token(145), token(146), token(147));
+    env.write("app/.env", format!("UPSTASH_REDIS_REST_TOKEN={gone}\n"));
+    env.write(
+        "vendor/x.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={vendored}\n"),
+    );
+    env.write("src/.env", format!("UPSTASH_REDIS_REST_TOKEN={kept}\n"));
+    env.write(
+        "q.env",
+        format!("QSTASH_TOKEN={}\n", Fake::new(148).qstash_token()),
+    );
+    assert_eq!(run(&env, &["baseline", "create", "-o", "b.json"]).code, 0);
+    std::fs::remove_file(env.path().join("app/.env")).unwrap();
+    env.write(
+        ".upsweep.toml",
+        "skip-paths = [\"vendor/\"]\ndisable-rules = [\"upstash.qstash.token\"]\n",
+    );
+    let r = run(&env, &["baseline", "prune", "b.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("dropped 1 of 4 secrets no longer found"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("kept 2 secrets the configuration keeps the scan from seeing"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("vendor/x.env is under skip-paths"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("every rule that finds qstash-token is disabled"),
+        "{}",
+        r.stdout
+    );
+    let text = std::fs::read_to_string(env.path().join("b.json")).unwrap();
+    assert_eq!(text.matches("\"sha256\"").count(), 3, "{text}");
+    assert!(text.contains("vendor/x.env") && !text.contains("app/.env"));
+}
+
+#[test]
+fn with_every_finding_baselined_the_summary_says_none_are_new() {
+    let env = TestEnv::new();
+    env.write(
+        "a.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(149)),
+    );
+    env.write(
+        "b.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(150)),
+    );
+    assert_eq!(run(&env, &["baseline", "create", "-o", "b.json"]).code, 0);
+    let r = run(&env, &["scan", "--baseline", "b.json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let last = r.stdout.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("no new Upstash credentials (2 baselined); scanned 3 files"),
+        "{last}"
+    );
+    assert!(!last.contains("in the baseline"), "said twice: {last}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Output
+
+#[test]
+fn a_report_written_to_a_file_keeps_the_summary_on_stderr_unless_quiet() {
+    let env = TestEnv::new();
+    env.write(
+        "a.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(151)),
+    );
+    for format in ["human", "json", "sarif"] {
+        let r = run(&env, &["scan", "--format", format, "-o", "report.out"]);
+        assert_eq!(r.code, 1);
+        assert_eq!(r.stdout, "");
+        assert!(
+            r.stderr
+                .contains("upsweep: 1 leaked credential in 1 place (1 file); scanned ")
+                && r.stderr.contains("(report written to report.out)"),
+            "{format}: {}",
+            r.stderr
+        );
+    }
+    let r = run(&env, &["scan", "-q", "-o", "report.out"]);
+    assert_eq!((r.code, r.stderr.as_str()), (1, ""));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Messages that say what to do instead
+
+#[test]
+fn git_on_a_plain_directory_suggests_scan() {
+    let env = TestEnv::new();
+    env.write("dir/a.txt", "a\n");
+    let r = run(&env, &["git", "dir"]);
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr.contains("dir is not a git repository"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("run `upsweep scan dir`"), "{}", r.stderr);
+}
+
+#[test]
+fn a_scan_report_given_as_a_baseline_says_how_to_make_one() {
+    let env = TestEnv::new();
+    env.write(
+        "a.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(152)),
+    );
+    run(&env, &["scan", "--format", "json", "-o", "report.json"]);
+    run(&env, &["scan", "--format", "jsonl", "-o", "report.jsonl"]);
+    for report in ["report.json", "report.jsonl"] {
+        let r = run(&env, &["scan", "--baseline", report]);
+        assert_eq!(r.code, 2);
+        assert!(
+            r.stderr.contains(&format!(
+                "{report} is an upsweep scan report, not a baseline: make a baseline from it with `upsweep baseline create --from {report} -o BASELINE`"
+            )),
+            "{}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
+fn revoke_names_a_file_that_is_not_a_report() {
+    let env = TestEnv::new();
+    env.write("garbage.txt", "this is not\na report\n");
+    let r: Run = env
+        .cmd()
+        .args(["revoke", "--report", "garbage.txt"])
+        .env("UPSTASH_EMAIL", OPS)
+        .env("UPSTASH_API_KEY", "00000000-0000-4000-8000-000000000000")
+        .env("UPSWEEP_TEST_UPSTASH_ADDR", "127.0.0.1:9")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("garbage.txt: not an upsweep JSON report (it is not JSON)"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains("the answer"), "{}", r.stderr);
+}
+
+#[test]
+fn config_check_outside_a_repository_does_not_speak_of_a_repository_root() {
+    let env = TestEnv::new();
+    let r = run(&env, &["config", "check"]);
+    assert_eq!(r.code, 2);
+    assert!(!r.stderr.contains("repository root"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("not inside a git repository"),
+        "{}",
+        r.stderr
+    );
+    let env = repo();
+    let r = run(&env, &["config", "check"]);
+    assert!(r.stderr.contains("at the repository root"), "{}", r.stderr);
+}
+
+#[test]
+fn the_variable_column_never_shows_a_host() {
+    let env = TestEnv::new();
+    let mut f = Fake::new(153);
+    let n = f.database_number();
+    let host = f.redis_host(n);
+    let t = f.redis_token(n, false, false);
+    env.write("connect.py", format!("r = redis.connect({host}, {t})\n"));
+    env.write("hosts.json", format!("{{\"{host}\": \"{t}\"}}\n"));
+    let r = run(&env, &["scan", "--format", "json"]);
+    let v = r.json();
+    let locations = findings(&v)[0]["locations"].as_array().unwrap();
+    assert_eq!(locations.len(), 2, "{v}");
+    for l in locations {
+        assert!(l.get("variable").is_none(), "{l}");
+        assert_eq!(l["host"], host.as_str());
+    }
+}
