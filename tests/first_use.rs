@@ -366,3 +366,30 @@ fn the_variable_column_never_shows_a_host() {
         assert_eq!(l["host"], host.as_str());
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// Inline allow on the line before
+
+#[test]
+fn allow_next_line_sets_aside_a_value_in_json() {
+    let env = TestEnv::new();
+    let (allowed, reported) = (token(154), token(155));
+    env.write(
+        "fixtures/config.json",
+        format!(
+            "{{\n  \"//\": \"upsweep:allow-next-line test fixture, never deployed\",\n  \"UPSTASH_REDIS_REST_TOKEN\": \"{allowed}\",\n  \"OTHER_REDIS_TOKEN\": \"{reported}\"\n}}\n"
+        ),
+    );
+    let r = run(&env, &["scan", "--format", "json", "--verbose"]);
+    let v = r.json();
+    assert_eq!(findings(&v).len(), 1, "{v}");
+    assert_eq!(findings(&v)[0]["locations"][0]["line"], 4);
+    assert_eq!(v["stats"]["suppressed_inline"], 1);
+    let r = run(&env, &["scan", "--verbose"]);
+    assert!(
+        r.stdout.contains("fixtures/config.json:3:32")
+            && r.stdout.contains("(test fixture, never deployed)"),
+        "{}",
+        r.stdout
+    );
+}
