@@ -393,3 +393,45 @@ fn allow_next_line_sets_aside_a_value_in_json() {
         r.stdout
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// config check
+
+#[test]
+fn config_check_reports_five_mistakes_as_five_problems_in_one_run() {
+    let env = TestEnv::new();
+    env.write(
+        ".upsweep.toml",
+        "skip-paths = [\"vendor/\" \"*.lock\"]\nmax-file-size = \"lots\"\nfail-on = owned\nbaseline = \"missing.json\"\n[[allow]]\nsha256 = \"abc\"\nreason = \"demo\"\ncolour = \"red\"\n",
+    );
+    let r = run(&env, &["config", "check"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let lines: Vec<&str> = r.stderr.lines().collect();
+    assert_eq!(lines.len(), 7, "{}", r.stderr);
+    for (line, key) in [
+        (1, "skip-paths"),
+        (2, "max-file-size"),
+        (3, "fail-on"),
+        (6, "allow[1].sha256"),
+        (8, "allow[1].colour"),
+    ] {
+        assert!(
+            lines
+                .iter()
+                .any(|l| l.contains(&format!(".upsweep.toml:{line}:"))
+                    && l.contains(&format!("key `{key}`"))),
+            "no problem at line {line} ({key}):\n{}",
+            r.stderr
+        );
+    }
+    assert!(
+        lines.iter().any(|l| l.contains("key `baseline`")),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        lines[6].ends_with(".upsweep.toml: 6 problems"),
+        "{}",
+        lines[6]
+    );
+}

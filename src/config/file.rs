@@ -165,10 +165,74 @@ pub(crate) fn load(path: &Path) -> Result<FileConfig, ConfigError> {
 /// Parse and check a config file's text; `path` names it in problems and anchors relative
 /// paths.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+    let (cfg, problems) = check(text, path);
+    if problems.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(ConfigError { problems })
+    }
+}
+
+/// Every problem a config file's text has, in order, and the settings of the parts that are
+/// right. A mistake does not hide the next one: the file is first read statement by statement
+/// (each `key = value`, each table header), and a statement that is not TOML is reported and
+/// blanked out; then the rest is read as a whole, and each statement a key or a value is wrong
+/// in (an unknown key, a wrong type, a key given twice) is reported and blanked out in turn.
+/// Blanking keeps every byte offset, so every problem is placed in the file as written.
+pub(crate) fn check(text: &str, path: &Path) -> (FileConfig, Vec<Problem>) {
     let file = path.display().to_string();
-    let raw: Raw = toml::from_str(text).map_err(|e| ConfigError {
-        problems: vec![from_toml_error(text, &file, &e)],
-    })?;
+    let statements = statements(text);
+    let mut clean = text.as_bytes().to_vec();
+    let mut problems: Vec<Problem> = Vec::new();
+    // Keys blanked out of each table, by the table's start: the table then lacks them, which
+    // is no second problem.
+    let mut blanked: Vec<(usize, String)> = Vec::new();
+    for st in &statements {
+        let chunk = &text[st.range.clone()];
+        if let Err(e) = toml::from_str::<toml::Table>(chunk) {
+            // An error at the end of the statement (an array never closed) is placed at its
+            // last character, not at the start of the next line.
+            let last = chunk.trim_end().len().saturating_sub(1);
+            let span = e
+                .span()
+                .map(|r| r.start.min(last) + st.range.start..r.end.min(last) + st.range.start);
+            problems.push(toml_problem(text, &file, &e, span));
+            blank(&mut clean, st.blanked(&statements));
+        }
+    }
+    let mut raw: Option<Raw> = None;
+    for _ in 0..=statements.len() {
+        let now = String::from_utf8_lossy(&clean).into_owned();
+        let e = match toml::from_str::<Raw>(&now) {
+            Ok(r) => {
+                raw = Some(r);
+                break;
+            }
+            Err(e) => e,
+        };
+        let at = e.span().map(|r| r.start);
+        let Some(st) = at.and_then(|at| statements.iter().find(|s| s.range.contains(&at))) else {
+            problems.push(toml_problem(text, &file, &e, e.span()));
+            break;
+        };
+        let problem = toml_problem(text, &file, &e, e.span());
+        let missing = e
+            .message()
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next());
+        let already = missing.is_some_and(|k| {
+            blanked
+                .iter()
+                .any(|(table, key)| *table == st.table && key == k)
+        });
+        if !already {
+            problems.push(problem);
+        }
+        if let Some(k) = &st.key {
+            blanked.push((st.table, k.clone()));
+        }
+        blank(&mut clean, st.blanked(&statements));
+    }
     let base = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -178,22 +242,104 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> 
         text,
         file,
         base,
-        problems: Vec::new(),
+        problems,
     };
     let mut cfg = FileConfig {
         path: path.to_path_buf(),
         ..FileConfig::default()
     };
-    check.skip_paths(&raw, &mut cfg);
-    check.rules(&raw, &mut cfg);
-    check.settings(&raw, &mut cfg);
-    check.allow(&raw, &mut cfg);
+    if let Some(raw) = raw {
+        check.skip_paths(&raw, &mut cfg);
+        check.rules(&raw, &mut cfg);
+        check.settings(&raw, &mut cfg);
+        check.allow(&raw, &mut cfg);
+    }
     let mut problems = check.problems;
     problems.sort_by_key(|p| (p.line, p.column));
-    if problems.is_empty() {
-        Ok(cfg)
-    } else {
-        Err(ConfigError { problems })
+    (cfg, problems)
+}
+
+/// One statement of a TOML file: a `key = value` (with the lines its value spans) or a table
+/// header.
+#[derive(Debug)]
+struct Statement {
+    range: Range<usize>,
+    /// The key as written (`None` for a header).
+    key: Option<String>,
+    /// The start of the table it is in (of the header itself, for a header; 0 at the top).
+    table: usize,
+}
+
+impl Statement {
+    /// What to blank out when this statement is wrong: the statement, or for a table header
+    /// its whole table (its keys would otherwise land in the table before it).
+    fn blanked(&self, all: &[Statement]) -> Range<usize> {
+        if self.key.is_some() {
+            return self.range.clone();
+        }
+        let end = all
+            .iter()
+            .find(|s| s.key.is_none() && s.range.start > self.range.start)
+            .map_or_else(
+                || all.last().map_or(self.range.end, |s| s.range.end),
+                |s| s.range.start,
+            );
+        self.range.start..end.max(self.range.end)
+    }
+}
+
+/// A line that starts a `key = value` statement: a bare, quoted or dotted key, then `=`.
+static KEY_START: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r#"^\s*((?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*'))*)\s*="#,
+    )
+    .expect("key regex")
+});
+
+/// The statements of a TOML text, by lines: a line that starts a key or a table header starts
+/// a statement; the lines after it that start neither (a multi-line array or string, a
+/// broken value) belong to it. Blank and comment lines before the first statement are left out.
+fn statements(text: &str) -> Vec<Statement> {
+    let mut out: Vec<Statement> = Vec::new();
+    let mut table = 0;
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            table = start;
+            out.push(Statement {
+                range: start..pos,
+                key: None,
+                table,
+            });
+        } else if let Some(c) = KEY_START.captures(line) {
+            out.push(Statement {
+                range: start..pos,
+                key: Some(unquote(c[1].trim())),
+                table,
+            });
+        } else if let Some(last) = out.last_mut().filter(|s| s.key.is_some()) {
+            last.range.end = pos;
+        } else if !(t.is_empty() || t.starts_with('#')) {
+            // Text that is neither: a statement of its own, reported as what it is.
+            out.push(Statement {
+                range: start..pos,
+                key: Some(String::new()),
+                table,
+            });
+        }
+    }
+    out
+}
+
+/// Blank out `range` of `text`, keeping its line breaks and every byte offset.
+fn blank(text: &mut [u8], range: Range<usize>) {
+    for b in &mut text[range] {
+        if *b != b'\n' {
+            *b = b' ';
+        }
     }
 }
 
@@ -311,7 +457,10 @@ impl Checker<'_> {
     fn allow(&mut self, raw: &Raw, cfg: &mut FileConfig) {
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, a) in raw.allow.iter().enumerate() {
-            let key = |k: &str| format!("allow[{}].{k}", i + 1);
+            // Named by its place in the file: an entry left out for a mistake still counts.
+            let table = table_at(self.text, a.sha256.span().start)
+                .unwrap_or_else(|| format!("allow[{}]", i + 1));
+            let key = |k: &str| format!("{table}.{k}");
             let sha = a.sha256.get_ref().trim().to_ascii_lowercase();
             let ok = crate::suppress::baseline::is_sha256(&sha);
             if !ok {
@@ -463,10 +612,16 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, before[start..].chars().count() + 1)
 }
 
-/// A problem from toml's error: its span gives the line and column, and the text there the key.
-fn from_toml_error(text: &str, file: &str, e: &toml::de::Error) -> Problem {
+/// A problem from toml's error, placed at `span` of `text` (its span gives the line and
+/// column, and the text there the key).
+fn toml_problem(
+    text: &str,
+    file: &str,
+    e: &toml::de::Error,
+    span: Option<Range<usize>>,
+) -> Problem {
     let message = e.message().trim().replace('\n', ": ");
-    let Some(span) = e.span() else {
+    let Some(span) = span else {
         return Problem {
             file: file.into(),
             line: 0,
@@ -483,7 +638,14 @@ fn from_toml_error(text: &str, file: &str, e: &toml::de::Error) -> Problem {
             .map(str::to_string)
     };
     let table = table_at(text, span.start);
-    let key = if let Some(k) = quoted("unknown field `") {
+    let line_start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let on_header = text[line_start..].trim_start().starts_with('[');
+    let key = if on_header && !message.starts_with("missing field") {
+        // A table header that is not TOML: the table is what is wrong.
+        None
+    } else if let Some(k) = quoted("unknown field `") {
         Some(k)
     } else if let Some(k) = quoted("missing field `") {
         Some(k)
@@ -527,7 +689,8 @@ fn table_at(text: &str, offset: usize) -> Option<String> {
         pos += line.len();
         let t = line.trim();
         if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
-            let name = name.trim().to_string();
+            // A header missing a bracket (`[[allow]`) still opens the next entry.
+            let name = name.trim().trim_end_matches(']').trim().to_string();
             let n = counts.entry(name.clone()).or_default();
             *n += 1;
             current = Some(format!("{name}[{n}]"));
@@ -657,6 +820,42 @@ mod tests {
             s.contains(":1:20: key `skip-paths[2]`: invalid pattern"),
             "{s}"
         );
+    }
+
+    #[test]
+    fn a_file_with_five_mistakes_has_five_problems() {
+        let text = "skip-paths = [\"vendor/\",\nmax-file-size = true\nfail-on = \"sometimes\"\nbogus = 1\n\n[[allow]]\nsha256 = \"abc\"\nreason = \"x\"\n";
+        let p = problems(text);
+        let places: Vec<(usize, Option<&str>)> =
+            p.iter().map(|p| (p.line, p.key.as_deref())).collect();
+        assert_eq!(
+            places,
+            [
+                (1, Some("skip-paths")),
+                (2, Some("max-file-size")),
+                (3, Some("fail-on")),
+                (4, Some("bogus")),
+                (7, Some("allow[1].sha256")),
+            ],
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_do_not_hide_each_other_or_what_follows() {
+        let text = format!(
+            "skip-paths = [\"a\" \"b\"]\nmax-file-size = \"16M\nfail-on = owned\n[[allow]\nsha256 = \"{SHA}\"\nreason = \"r\"\n[[allow]]\nsha256 = \"{SHA}\"\nreason = \"\"\nkind = \"nope\"\nsha256 = \"{SHA}\"\n"
+        );
+        let p = problems(&text);
+        let lines: Vec<usize> = p.iter().map(|p| p.line).collect();
+        // Three broken statements, a broken table header (its table is left out, not merged
+        // into another), and in the next table an empty reason, an unknown kind and a key
+        // given twice.
+        assert_eq!(lines, [1, 2, 3, 4, 9, 10, 11], "{p:#?}");
+        assert_eq!(p[6].key.as_deref(), Some("allow[2].sha256"), "{p:#?}");
+        // What is right is still read.
+        let (cfg, _) = check("max-file-size = 100\nbogus = [\n", Path::new("x.toml"));
+        assert_eq!(cfg.max_file_size, Some(100));
     }
 
     #[test]
