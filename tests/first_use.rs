@@ -435,3 +435,195 @@ fn config_check_reports_five_mistakes_as_five_problems_in_one_run() {
         lines[6]
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Waits and progress on a terminal
+
+/// A server that accepts connections and never answers, until dropped.
+struct Silent {
+    addr: std::net::SocketAddr,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Silent {
+    fn start() -> Silent {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stop = std::sync::Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        std::thread::spawn(move || {
+            let mut held = Vec::new();
+            while !flag.load(Ordering::Relaxed) {
+                if let Ok((c, _)) = listener.accept() {
+                    held.push(c);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+        });
+        Silent { addr, stop }
+    }
+}
+
+impl Drop for Silent {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// Start `args` under a pseudo-terminal (util-linux `script`); `None` when it is missing.
+fn on_terminal(
+    env: &TestEnv,
+    args: &str,
+    vars: &[(&str, String)],
+) -> Option<(
+    std::process::Child,
+    std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+)> {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    let probe = Command::new("script").arg("--version").output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("SKIPPED: util-linux `script` is not installed");
+        return None;
+    }
+    let line = format!("{} {args}", env!("CARGO_BIN_EXE_upsweep"));
+    let mut cmd = Command::new("script");
+    cmd.args(["-q", "-e", "-c", &line, "/dev/null"])
+        .current_dir(env.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    for (k, v) in vars {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("spawn script");
+    let mut out = child.stdout.take().unwrap();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = seen.clone();
+    std::thread::spawn(move || {
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = out.read(&mut buf) {
+            if n == 0 {
+                break;
+            }
+            sink.lock().unwrap().extend_from_slice(&buf[..n]);
+        }
+    });
+    Some((child, seen))
+}
+
+fn text(seen: &std::sync::Mutex<Vec<u8>>) -> String {
+    String::from_utf8_lossy(&seen.lock().unwrap()).into_owned()
+}
+
+#[test]
+fn on_a_terminal_the_account_wait_is_named_and_ctrl_c_clears_it() {
+    use std::io::Write;
+    let silent = Silent::start();
+    let env = TestEnv::new();
+    env.write(
+        "a.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(156)),
+    );
+    let vars = [
+        ("UPSTASH_EMAIL", OPS.to_string()),
+        (
+            "UPSTASH_API_KEY",
+            "00000000-0000-4000-8000-000000000000".to_string(),
+        ),
+        ("UPSWEEP_TEST_UPSTASH_ADDR", silent.addr.to_string()),
+    ];
+    let Some((mut child, seen)) = on_terminal(&env, "scan --account", &vars) else {
+        return;
+    };
+    let waiting = "checking your Upstash account: listing its credentials to match 1 finding";
+    let started = std::time::Instant::now();
+    while !text(&seen).contains(waiting) {
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(60),
+            "nothing says what is waited for:\n{:?}",
+            text(&seen)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    // Ctrl-C, typed at the terminal.
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"\x03").unwrap();
+    stdin.flush().unwrap();
+    let status = crate::cli::wait_within(&mut child, std::time::Duration::from_secs(60));
+    drop(stdin);
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let out = text(&seen);
+    assert_eq!(status.code(), Some(130), "{out:?}");
+    let at = out
+        .rfind("upsweep: interrupted")
+        .expect("an interrupted line");
+    let last_draw = out.rfind(waiting).unwrap();
+    let clear = "\x1b[2K";
+    assert!(
+        out[last_draw..at].contains(clear),
+        "the spinner was not cleared before the interrupted line: {out:?}"
+    );
+    assert!(!out[at..].contains(waiting), "drawn again after: {out:?}");
+}
+
+#[test]
+fn off_a_terminal_an_unreachable_api_ends_with_the_failure_and_nothing_animated() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let env = TestEnv::new();
+    env.write(
+        "a.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={}\n", token(157)),
+    );
+    let r: Run = env
+        .cmd()
+        .args(["scan", "--account"])
+        .env("UPSTASH_EMAIL", OPS)
+        .env("UPSTASH_API_KEY", "00000000-0000-4000-8000-000000000000")
+        .env("UPSWEEP_TEST_UPSTASH_ADDR", closed.to_string())
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 2);
+    assert!(
+        !r.stderr.contains('\r') && !r.stderr.contains('\x1b'),
+        "{:?}",
+        r.stderr
+    );
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("upsweep: the account check failed (")
+            && last.contains("connection")
+            && last.ends_with(": 1 leaked credential could not be checked against your account"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn the_history_bar_counts_blobs_and_sizes_in_the_summary_s_units() {
+    let env = repo();
+    for i in 0..1100 {
+        env.write(&format!("d{}/f{i}.txt", i % 10), format!("file {i}\n"));
+    }
+    commit(&env, "many files");
+    let Some((mut child, seen)) = on_terminal(&env, "git", &[]) else {
+        return;
+    };
+    let status = crate::cli::wait_within(&mut child, std::time::Duration::from_secs(120));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let out = text(&seen);
+    assert_eq!(status.code(), Some(0), "{out:?}");
+    assert!(out.contains("/1,100 blobs ["), "{out:?}");
+    assert!(out.contains(" B read"), "sizes with their unit: {out:?}");
+    assert!(!out.contains("KiB") && !out.contains("MiB"), "{out:?}");
+    assert!(
+        out.contains("scanned 1,100 blobs") || out.contains("scanned 1100 blobs"),
+        "{out:?}"
+    );
+}

@@ -19,6 +19,7 @@ use crate::scan::history::{self, RepoOptions};
 use crate::scan::pool;
 use crate::suppress::Filters;
 use crate::upstash::{self, AccountConfig};
+use crate::util::progress::Activity;
 use anyhow::{Context as _, Result};
 use std::io::Write;
 
@@ -95,9 +96,47 @@ fn check_account(outcome: &mut Outcome, settings: &AccountSettings, quiet: bool)
         });
         return Ok(());
     }
+    let n = outcome.findings.len();
+    let waiting = Activity::spinner(
+        format!(
+            "checking your Upstash account: listing its credentials to match {n} finding{}{}",
+            if n == 1 { "" } else { "s" },
+            if check.live { ", then live checks" } else { "" }
+        ),
+        !quiet,
+    );
     let report = upstash::check(&outcome.findings, &cfg, check.live);
+    drop(waiting);
     outcome.add_account(report, quiet);
     Ok(())
+}
+
+/// The last word when the account check failed: what failed, and what it left unchecked (the
+/// errors above may have scrolled away behind the report).
+fn account_failure(outcome: &Outcome) -> Option<String> {
+    let account = outcome.account.as_ref()?;
+    let first = account.problems.first()?;
+    let unchecked = outcome
+        .findings
+        .iter()
+        .filter(|f| {
+            account
+                .get(&f.sha256)
+                .is_some_and(|v| v.account.verdict == upstash::Ownership::Unknown)
+        })
+        .count();
+    let more = account.problems.len() - 1;
+    Some(format!(
+        "upsweep: the account check failed ({}: {}{}): {unchecked} leaked credential{} could not be checked against your account",
+        first.section,
+        first.message,
+        if more > 0 {
+            format!("; {more} more part{} of the inventory failed too", if more == 1 { "" } else { "s" })
+        } else {
+            String::new()
+        },
+        if unchecked == 1 { "" } else { "s" }
+    ))
 }
 
 /// Print errors and notes on stderr, and the report where asked.
@@ -154,6 +193,9 @@ pub(crate) fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -
         verbose: out.verbose,
     };
     write_report(&out.path, |w| report::write(&report, out.format, opts, w))?;
+    if let Some(line) = account_failure(outcome) {
+        eprintln!("{line}");
+    }
     // The report went to a file: the one-line summary still says how the run went.
     if let (Some(path), false) = (&out.path, out.quiet) {
         eprintln!(

@@ -25,7 +25,12 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
         return Ok(report.exit_code().max(input_code));
     }
 
+    let waiting = crate::util::progress::Activity::spinner(
+        "asking your Upstash account which leaked credentials are its own",
+        true,
+    );
     let assessment = revoke::assess(&session, leaks, false);
+    drop(waiting);
     let plan = revoke::plan::plan(&assessment, &args.only)?;
     out(|w| print::plan(w, &plan, &source))?;
 

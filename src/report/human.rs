@@ -427,7 +427,7 @@ fn summary(r: &Report<'_>, paint: &Paint) -> String {
     };
     parts.push(format!(
         "{scanned} ({}) in {:.2} s",
-        human_bytes(s.bytes_scanned),
+        crate::util::size::human_bytes(s.bytes_scanned),
         s.duration_ms as f64 / 1000.0
     ));
     if s.errors > 0 {
@@ -470,20 +470,5 @@ fn plural(n: u64) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-pub(super) fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
     }
 }
