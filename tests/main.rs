@@ -11,6 +11,7 @@ mod cli;
 mod first_use;
 mod git;
 mod github;
+mod help;
 mod living;
 mod own_repository;
 mod revoke;
