@@ -169,6 +169,9 @@ pub(crate) struct Stats {
     pub(crate) suppressed_inline: u64,
     /// Secrets allowed by hash in `.upsweep.toml`.
     pub(crate) suppressed_allowed: u64,
+    /// Places allowed by path and line in `.upsweep.toml` (in the JSON report when not 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) suppressed_allowed_places: u64,
     /// Secrets in the baseline.
     pub(crate) suppressed_baseline: u64,
     pub(crate) errors: u64,
@@ -190,9 +193,14 @@ impl Stats {
         self.suppressed_public += o.suppressed_public;
         self.suppressed_inline += o.suppressed_inline;
         self.suppressed_allowed += o.suppressed_allowed;
+        self.suppressed_allowed_places += o.suppressed_allowed_places;
         self.suppressed_baseline += o.suppressed_baseline;
         self.errors += o.errors;
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Why something found is not reported.
@@ -204,6 +212,8 @@ pub(crate) enum Why {
     Inline(Option<String>),
     /// Allowed by hash in the config file, with the entry's reason.
     Allowed(String),
+    /// Its place (path and line) allowed in the config file, with the entry's reason.
+    AllowedPlace(String),
     /// In the baseline, with the entry's note.
     Baseline(Option<String>),
 }

@@ -627,3 +627,60 @@ fn the_history_bar_counts_blobs_and_sizes_in_the_summary_s_units() {
         "{out:?}"
     );
 }
+
+#[test]
+fn a_place_allowed_by_path_and_line_in_the_config_file() {
+    let env = repo();
+    let (allowed, reported) = (token(158), token(159));
+    env.write(
+        "data/config.json",
+        format!("{{\n  \"a\": 1,\n  \"UPSTASH_REDIS_REST_TOKEN\": \"{allowed}\",\n  \"OTHER_REDIS_TOKEN\": \"{reported}\"\n}}\n"),
+    );
+    // The same value elsewhere is still reported: the entry allows a place, not a secret.
+    env.write("other.env", format!("UPSTASH_REDIS_REST_TOKEN={allowed}\n"));
+    env.write(
+        ".upsweep.toml",
+        "[[allow]]\npath = \"data/config.json\"\nline = 3\nreason = \"fixture, never deployed\"\n",
+    );
+    let check = run(&env, &["config", "check"]);
+    assert_eq!(check.code, 0, "{}", check.stderr);
+    assert!(check.stdout.contains("1 allowed place"), "{}", check.stdout);
+    commit(&env, "fixtures");
+    for cmd in ["scan", "git"] {
+        let r = run(&env, &[cmd, "--format", "json"]);
+        let v = r.json();
+        let places: Vec<(String, u64)> = findings(&v)
+            .iter()
+            .flat_map(|f| f["locations"].as_array().unwrap())
+            .map(|l| {
+                (
+                    l["path"].as_str().unwrap().to_string(),
+                    l["line"].as_u64().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(places.len(), 2, "{cmd}: {v}");
+        assert!(
+            places.contains(&("data/config.json".into(), 4)),
+            "{cmd}: {places:?}"
+        );
+        assert!(
+            places.contains(&("other.env".into(), 1)),
+            "{cmd}: {places:?}"
+        );
+        assert_eq!(v["stats"]["suppressed_allowed_places"], 1, "{cmd}");
+    }
+    let r = run(&env, &["scan", "--verbose"]);
+    assert!(
+        r.stdout
+            .contains("its place is allowed in the config file (fixture, never deployed)"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("1 place allowed by path and line in the config file"),
+        "{}",
+        r.stdout
+    );
+}

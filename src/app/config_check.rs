@@ -66,6 +66,7 @@ fn summary(c: &FileConfig) -> String {
         n(c.disable_rules.len(), "disabled rule"),
         n(c.rule_dirs.len(), "extra rule dir"),
         n(c.allow.len(), "allowed secret"),
+        n(c.allow_places.len(), "allowed place"),
         c.max_file_size.map(|m| format!("max-file-size {m} bytes")),
         c.fail_on.map(|f| format!("fail-on {}", f.as_str())),
         c.baseline

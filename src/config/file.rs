@@ -34,6 +34,13 @@
 //! sha256 = "50258ea82b69e1294f4ec0724e62a2255e3016f1956f810cb9572903088a55d7"
 //! reason = "public demo database, read-only, reset nightly"
 //! kind = "redis-rest-token"   # optional: allow the hash only as this kind
+//!
+//! # One place, by path (from the root) and line: for files that cannot hold an
+//! # `upsweep:allow` comment (JSON, minified code).
+//! [[allow]]
+//! path = "tests/fixtures/config.json"
+//! line = 12
+//! reason = "test fixture, never deployed"
 //! ```
 //!
 //! Precedence: `--max-file-size`, `--fail-on` and `--baseline` replace the file's values;
@@ -43,7 +50,7 @@ use super::size::parse_size;
 use crate::finding::Kind;
 use crate::outcome::FailOn;
 use crate::rules::{self, load};
-use crate::suppress::allowlist::AllowEntry;
+use crate::suppress::allowlist::{AllowEntry, AllowPlace};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -69,6 +76,8 @@ pub(crate) struct FileConfig {
     /// Resolved against the file's directory.
     pub(crate) baseline: Option<PathBuf>,
     pub(crate) allow: Vec<AllowEntry>,
+    /// `[[allow]]` entries by path and line.
+    pub(crate) allow_places: Vec<AllowPlace>,
 }
 
 /// One thing wrong with a config file, and where.
@@ -453,43 +462,57 @@ impl Checker<'_> {
         }
     }
 
-    /// `[[allow]]`: each entry a SHA-256 (allowed once), a reason and optionally a known kind.
+    /// `[[allow]]`: each entry a SHA-256 (allowed once) and optionally a known kind, or a
+    /// path and a line; and a reason.
     fn allow(&mut self, raw: &Raw, cfg: &mut FileConfig) {
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, a) in raw.allow.iter().enumerate() {
             // Named by its place in the file: an entry left out for a mistake still counts.
-            let table = table_at(self.text, a.sha256.span().start)
+            let table = table_at(self.text, a.reason.span().start)
                 .unwrap_or_else(|| format!("allow[{}]", i + 1));
             let key = |k: &str| format!("{table}.{k}");
-            let sha = a.sha256.get_ref().trim().to_ascii_lowercase();
-            let ok = crate::suppress::baseline::is_sha256(&sha);
-            if !ok {
-                let got = a.sha256.get_ref();
-                let what = if got.len() != 64 {
-                    format!("{} characters", got.chars().count())
-                } else {
-                    "characters that are not hex digits".into()
-                };
-                self.at(
-                    a.sha256.span(),
-                    key("sha256"),
-                    format!("must be a SHA-256: 64 hex digits (reports show it as secret_sha256), got {what}"),
-                );
-            } else if let Some(first) =
-                seen.insert(sha.clone(), line_col(self.text, a.sha256.span().start).0)
-            {
-                self.at(
-                    a.sha256.span(),
-                    key("sha256"),
-                    format!("this hash is already allowed on line {first}"),
-                );
-            }
             let reason = a.reason.get_ref().trim();
             if reason.is_empty() {
                 self.at(
                     a.reason.span(),
                     key("reason"),
                     "must say why this secret is allowed".into(),
+                );
+            }
+            let Some(sha256) = &a.sha256 else {
+                self.allow_place(a, &key, cfg);
+                continue;
+            };
+            if let Some(p) = &a.path {
+                self.at(
+                    p.span(),
+                    key("path"),
+                    "an entry allows a secret by sha256 or a place by path and line, not both: \
+                     split it in two"
+                        .into(),
+                );
+            }
+            let sha = sha256.get_ref().trim().to_ascii_lowercase();
+            let ok = crate::suppress::baseline::is_sha256(&sha);
+            if !ok {
+                let got = sha256.get_ref();
+                let what = if got.len() != 64 {
+                    format!("{} characters", got.chars().count())
+                } else {
+                    "characters that are not hex digits".into()
+                };
+                self.at(
+                    sha256.span(),
+                    key("sha256"),
+                    format!("must be a SHA-256: 64 hex digits (reports show it as secret_sha256), got {what}"),
+                );
+            } else if let Some(first) =
+                seen.insert(sha.clone(), line_col(self.text, sha256.span().start).0)
+            {
+                self.at(
+                    sha256.span(),
+                    key("sha256"),
+                    format!("this hash is already allowed on line {first}"),
                 );
             }
             let kind = a.kind.as_ref().and_then(|k| self.kind(k, key("kind")));
@@ -500,6 +523,45 @@ impl Checker<'_> {
                     kind,
                 });
             }
+        }
+    }
+
+    /// An `[[allow]]` entry without a hash: it must name a place, by path and line.
+    fn allow_place(&mut self, a: &RawAllow, key: &dyn Fn(&str) -> String, cfg: &mut FileConfig) {
+        let (Some(path), Some(line)) = (&a.path, &a.line) else {
+            self.at(
+                a.reason.span(),
+                key("sha256"),
+                "an entry needs sha256 (a secret, wherever it is) or path and line (one place)"
+                    .into(),
+            );
+            return;
+        };
+        if let Some(k) = &a.kind {
+            self.at(
+                k.span(),
+                key("kind"),
+                "kind goes with sha256; a place is allowed whatever is found there".into(),
+            );
+        }
+        let p = path.get_ref().trim().trim_start_matches("./").to_string();
+        if p.is_empty() {
+            self.at(path.span(), key("path"), "must name a file".into());
+        }
+        let n = *line.get_ref();
+        if n < 1 {
+            self.at(
+                line.span(),
+                key("line"),
+                "must be a line number, from 1".into(),
+            );
+        }
+        if !p.is_empty() && n >= 1 {
+            cfg.allow_places.push(AllowPlace {
+                path: p,
+                line: n as u64,
+                reason: a.reason.get_ref().trim().to_string(),
+            });
         }
     }
 
@@ -567,9 +629,11 @@ struct Raw {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAllow {
-    sha256: Spanned<String>,
+    sha256: Option<Spanned<String>>,
     reason: Spanned<String>,
     kind: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    line: Option<Spanned<i64>>,
 }
 
 /// `max-file-size`: a number of bytes or a string like "64M".
@@ -856,6 +920,26 @@ mod tests {
         // What is right is still read.
         let (cfg, _) = check("max-file-size = 100\nbogus = [\n", Path::new("x.toml"));
         assert_eq!(cfg.max_file_size, Some(100));
+    }
+
+    #[test]
+    fn an_allowed_place_needs_a_path_and_a_line_and_no_hash() {
+        let c = parse(
+            "[[allow]]\npath = \"./a/b.json\"\nline = 3\nreason = \"fixture\"\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.allow_places[0].path, "a/b.json");
+        assert_eq!(c.allow_places[0].line, 3);
+        let p = problems(&format!(
+            "[[allow]]\nreason = \"r\"\n[[allow]]\npath = \"a\"\nline = 0\nreason = \"r\"\n[[allow]]\nsha256 = \"{SHA}\"\npath = \"a\"\nline = 1\nreason = \"r\"\n"
+        ));
+        let keys: Vec<_> = p.iter().map(|p| p.key.clone().unwrap()).collect();
+        assert_eq!(
+            keys,
+            ["allow[1].sha256", "allow[2].line", "allow[3].path"],
+            "{p:#?}"
+        );
     }
 
     #[test]

@@ -51,6 +51,9 @@ pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::
                 Why::Inline(None) => "marked upsweep:allow on its line".to_string(),
                 Why::Inline(Some(r)) => format!("marked upsweep:allow on its line ({r})"),
                 Why::Allowed(r) => format!("allowed in the config file ({r})"),
+                Why::AllowedPlace(r) => {
+                    format!("its place is allowed in the config file ({r})")
+                }
                 Why::Baseline(None) => "in the baseline".to_string(),
                 Why::Baseline(Some(n)) => format!("in the baseline ({n})"),
             };
@@ -454,6 +457,11 @@ fn summary(r: &Report<'_>, paint: &Paint) -> String {
     let accepted = [
         (s.suppressed_inline, "place", "marked upsweep:allow"),
         (s.suppressed_allowed, "secret", "allowed by the config file"),
+        (
+            s.suppressed_allowed_places,
+            "place",
+            "allowed by path and line in the config file",
+        ),
         (s.suppressed_baseline, "secret", "in the baseline"),
         (s.skipped_by_config, "path", "skipped by skip-paths"),
     ];
