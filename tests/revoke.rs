@@ -426,6 +426,31 @@ fn a_dry_run_changes_nothing_and_lists_what_needs_no_action() {
     assert!(!env.path().join("new.env").exists());
 }
 
+/// A Kafka password (Kafka closed in 2025) cannot be rotated: the plan lists it as not
+/// actionable with the reason, and nothing is sent for it.
+#[test]
+fn a_kafka_password_is_not_actionable_and_says_why() {
+    let s = shop(103);
+    let env = TestEnv::new();
+    let mut f = crate::common::Fake::new(6);
+    let host = f.kafka_host(true);
+    let pw = f.kafka_password(1);
+    env.write(
+        "leaks/kafka.env",
+        format!("UPSTASH_KAFKA_REST_URL=https://{host}\nUPSTASH_KAFKA_REST_PASSWORD={pw}\n"),
+    );
+    s.emu.clear_log();
+    let run = revoke(&env, &s, &["--dry-run", "leaks"]);
+    assert!(
+        run.stdout.contains("Not actionable") && run.stdout.contains("closed Kafka in 2025"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(!run.stdout.contains(&pw) && !run.stderr.contains(&pw));
+    assert!(posts(&s.emu).is_empty(), "{:#?}", posts(&s.emu));
+}
+
 #[test]
 fn a_read_only_key_is_refused_before_anything_is_attempted() {
     let mut w = World::new(103);
