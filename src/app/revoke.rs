@@ -47,7 +47,8 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
     let history = read_history(journal_path.as_deref());
     let keys: Vec<String> = session.accounts().iter().map(|a| a.fingerprint()).collect();
     let assessment = revoke::assess(&session, gathered.leaks, args.live);
-    let mut plan = revoke::plan::plan(&assessment, &args.only, &history)?;
+    let mut plan = revoke::plan::plan(&assessment, &args.only)?;
+    history.amend(&mut plan);
     let pending = history.pending(&keys);
     let config_file = args.leave_out.config_file.clone();
     let cx = PlanContext {
@@ -273,14 +274,7 @@ fn rotate(
         out(|w| print::settled(w, &settled))?;
     }
     // The journal now holds what was settled: count every signing-key rotation it records.
-    let history = read_history(Some(journal_path));
-    for a in plan
-        .actions
-        .iter_mut()
-        .filter(|a| a.kind == ActionKind::RotateSigningKeys)
-    {
-        a.prior_rotations = history.signing_rotations(&a.resource.id, &a.hashes());
-    }
+    read_history(Some(journal_path)).amend(plan);
 
     let execution = match stop {
         Some(stop) => Execution {

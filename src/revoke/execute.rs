@@ -28,7 +28,7 @@
 //! One action's failure never stops the others; a journal or credentials file that cannot be
 //! written, or a first Ctrl-C / SIGTERM, stops the run before the next action.
 
-use super::journal::Journal;
+use super::journal::{self, Journal};
 use super::newcreds::{EnvFile, Values};
 use super::plan::{Action, ActionKind};
 use crate::upstash::{
@@ -95,7 +95,7 @@ impl NewValues {
         match self {
             NewValues::None => "none",
             NewValues::Saved => "saved",
-            NewValues::NotSaved => "not-saved",
+            NewValues::NotSaved => journal::NOT_SAVED,
         }
     }
 }
@@ -121,6 +121,21 @@ pub(crate) struct ActionResult {
 }
 
 impl ActionResult {
+    /// The journal's outcome line.
+    pub(crate) fn journal(&self) -> journal::Outcome<'_> {
+        journal::Outcome {
+            rotations: self.rotations,
+            status: self.status.as_str(),
+            error: self.error.as_deref(),
+            new_sha256: self
+                .new_values
+                .as_ref()
+                .map(|v| v.hashes().into_iter().filter_map(|(_, h)| h).collect())
+                .unwrap_or_default(),
+            new_values: self.saved.as_str(),
+        }
+    }
+
     pub(crate) fn new(status: Status, message: impl Into<String>) -> ActionResult {
         ActionResult {
             status,
@@ -270,7 +285,7 @@ pub(crate) fn execute(
         };
         result.total_rotations = a.prior_rotations.saturating_add(result.rotations);
         let mut stop = stop;
-        if let Err(e) = rec.journal.outcome(a, &result, false) {
+        if let Err(e) = rec.journal.outcome(a, &result.journal(), false) {
             stop.get_or_insert(Stop::Journal(format!("{e:#}")));
         }
         on_result(a, &result);

@@ -20,14 +20,12 @@
 //! - If a line cannot be written the run makes no further change: before the first rotation it
 //!   is refused (pre-flight), mid-run it stops before the next action.
 
-#[cfg(test)]
-use super::execute::Status;
-use super::execute::{ActionResult, NewValues};
 use super::newcreds::Values;
-use super::plan::{Action, ActionKind, Leaked};
+use super::plan::{Action, ActionKind, Leaked, Plan};
+use super::state::now_rfc3339;
 use crate::finding::Kind;
+use crate::upstash::Ownership;
 use crate::upstash::{Credential, Resource};
-use crate::util::time::rfc3339;
 use anyhow::{Context as _, Result};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -35,15 +33,20 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
 use std::path::{Path, PathBuf};
-use std::time::{SystemTime, UNIX_EPOCH};
 
-/// The current time, UTC, as `2026-03-01T12:00:00Z`.
-pub(crate) fn now_rfc3339() -> String {
-    let secs = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0);
-    rfc3339(secs)
+/// `new_values` of an outcome whose values a file was asked for and did not get.
+pub(crate) const NOT_SAVED: &str = "not-saved";
+
+/// How an action ended, as the journal records it.
+pub(crate) struct Outcome<'a> {
+    pub(crate) rotations: u8,
+    /// `rotated`, `already-rotated`, `failed`, `unconfirmed`, `unknown`, `not-made`, `refused`.
+    pub(crate) status: &'a str,
+    pub(crate) error: Option<&'a str>,
+    /// Hashes of the values after it.
+    pub(crate) new_sha256: Vec<String>,
+    /// `saved`, `not-saved` ([`NOT_SAVED`]) or `none`.
+    pub(crate) new_values: &'a str,
 }
 
 /// The journal, open for appending.
@@ -138,21 +141,13 @@ impl Journal {
     }
 
     /// After an action (or a settled one): how it ended.
-    pub(crate) fn outcome(&mut self, a: &Action, r: &ActionResult, resumed: bool) -> Result<()> {
+    pub(crate) fn outcome(&mut self, a: &Action, o: &Outcome<'_>, resumed: bool) -> Result<()> {
         let mut v = self.base("outcome", a);
-        v["rotations"] = json!(r.rotations);
-        v["outcome"] = json!(r.status.as_str());
-        v["error"] = json!(r.error);
-        v["new_sha256"] = json!(r
-            .new_values
-            .as_ref()
-            .map(|nv| nv
-                .hashes()
-                .into_iter()
-                .filter_map(|(_, h)| h)
-                .collect::<Vec<_>>())
-            .unwrap_or_default());
-        v["new_values"] = json!(r.saved.as_str());
+        v["rotations"] = json!(o.rotations);
+        v["outcome"] = json!(o.status);
+        v["error"] = json!(o.error);
+        v["new_sha256"] = json!(o.new_sha256);
+        v["new_values"] = json!(o.new_values);
         if resumed {
             v["resumed"] = json!(true);
         }
@@ -376,7 +371,7 @@ impl History {
             let why = match (l.event.as_deref(), l.outcome.as_deref()) {
                 (Some("intent"), _) | (Some("outcome"), Some("unknown")) => PendingWhy::Unsettled,
                 (Some("outcome"), _)
-                    if l.new_values.as_deref() == Some(NewValues::NotSaved.as_str())
+                    if l.new_values.as_deref() == Some(NOT_SAVED)
                         && l.rotations.unwrap_or(0) > 0 =>
                 {
                     PendingWhy::Unsaved
@@ -424,6 +419,60 @@ impl History {
             .map(|l| u32::from(l.rotations.unwrap_or(0)))
             .sum();
         n.min(u32::from(u8::MAX)) as u8
+    }
+
+    /// What only the journal knows, added to a plan: a leaked signing key that is no current
+    /// or next key of any region may be one upsweep rotated away (then it was the account's:
+    /// `owned-rotated`, not `not-owned`), and the signing-key rotations already made for a leak
+    /// count toward the receivers' warning.
+    pub(crate) fn amend(&self, plan: &mut Plan) {
+        for n in &mut plan.no_action {
+            if n.kind != Kind::QstashSigningKey || n.verdict != Ownership::NotOwned {
+                continue;
+            }
+            if let Some((resource, time)) = self.rotated_signing_key(&n.sha256) {
+                n.reason = format!(
+                    "already rotated: a signing key of {resource} until upsweep revoke rotated \
+                     it away ({time}, journal {})",
+                    self.path
+                        .as_deref()
+                        .map_or(String::new(), |p| p.display().to_string())
+                );
+                n.verdict = Ownership::OwnedRotated;
+                n.resource = Some(resource);
+            }
+        }
+        for a in plan
+            .actions
+            .iter_mut()
+            .filter(|a| a.kind == ActionKind::RotateSigningKeys)
+        {
+            a.prior_rotations = self.signing_rotations(&a.resource.id, &a.hashes());
+        }
+    }
+
+    /// The same for the account check of `scan` and `git`: a signing key `not-owned` by the
+    /// inventory that upsweep revoke rotated away on this machine is `owned-rotated`.
+    pub(crate) fn amend_report(
+        &self,
+        findings: &[crate::finding::Finding],
+        report: &mut crate::upstash::AccountReport,
+    ) {
+        for f in findings.iter().filter(|f| f.kind == Kind::QstashSigningKey) {
+            let Some(v) = report.verdicts.get_mut(&f.sha256) else {
+                continue;
+            };
+            if v.account.verdict != Ownership::NotOwned {
+                continue;
+            }
+            if let Some((resource, time)) = self.rotated_signing_key(&f.sha256) {
+                v.account.verdict = Ownership::OwnedRotated;
+                v.account.reason = format!(
+                    "a signing key of {resource} until upsweep revoke rotated it away ({time})"
+                );
+                v.account.resource = Some(resource);
+            }
+        }
     }
 
     /// A signing key (by hash) that upsweep rotated away: the region's resource and when.
@@ -571,9 +620,14 @@ mod tests {
             .write_all(b"{\"event\":\"outc")
             .unwrap();
         let mut j = Journal::open(&path, &header).unwrap();
-        let mut r = ActionResult::new(Status::Rotated, "rotated");
-        r.rotations = 2;
-        j.outcome(&a, &r, true).unwrap();
+        let done = Outcome {
+            rotations: 2,
+            status: "rotated",
+            error: None,
+            new_sha256: Vec::new(),
+            new_values: "saved",
+        };
+        j.outcome(&a, &done, true).unwrap();
         let h = History::read(&path).unwrap();
         assert_eq!(h.unreadable, 1);
         assert!(h.pending(&["1a2b3c4d".to_string()]).is_empty());

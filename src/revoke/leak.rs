@@ -422,6 +422,90 @@ mod tests {
         }
     }
 
+    fn finding(sha: char, places: &[(&str, &str)]) -> Finding {
+        Finding {
+            kind: Kind::RedisRestToken,
+            rule_id: places[0].1.to_string(),
+            secret: String::new(),
+            sha256: sha.to_string().repeat(64),
+            details: Details::default(),
+            locations: places
+                .iter()
+                .map(|(path, rule)| Location {
+                    path: path.to_string(),
+                    line: 1,
+                    column: 1,
+                    rule_id: rule.to_string(),
+                    commit: None,
+                    author: None,
+                    date: None,
+                    blob: None,
+                    context: Context::default(),
+                    origin: Origin::File(PathBuf::from(path)),
+                })
+                .collect(),
+            history: None,
+        }
+    }
+
+    #[test]
+    fn the_configuration_leaves_out_what_it_says_and_each_is_named() {
+        let root = std::path::Path::new(".");
+        let leave = LeaveOut {
+            config_file: Some(".upsweep.toml".into()),
+            skip_paths: Some(Arc::new(
+                PathGlobs::new(&["vendor/".to_string()], root).unwrap(),
+            )),
+            allow: vec![AllowEntry {
+                sha256: "c".repeat(64),
+                reason: "demo".into(),
+                kind: None,
+            }],
+            disabled_rules: vec!["noisy".into()],
+        };
+        let findings = vec![
+            finding('a', &[("vendor/x.env", "r"), ("app/.env", "r")]),
+            finding('b', &[("vendor/y.env", "r")]),
+            finding('c', &[("app/demo.env", "r")]),
+            finding('d', &[("app/z.env", "noisy")]),
+            finding('e', &[("app/w.env", "noisy"), ("app/v.env", "r")]),
+        ];
+        let inline = Suppressed {
+            why: Why::Inline(Some("fixture".into())),
+            what: "qstash-token".into(),
+            at: "tests/t.env:3:9".into(),
+            sha256: "f".repeat(64),
+        };
+        let (keep, out) = leave.apply(findings, &[inline]);
+        let kept: Vec<(char, Vec<String>)> = keep
+            .iter()
+            .map(|f| (f.sha256.chars().next().unwrap(), places_of(&f.locations)))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                ('a', vec!["app/.env:1".to_string()]),
+                ('e', vec!["app/v.env:1".to_string()])
+            ],
+            "places under skip-paths or only by a disabled rule are dropped"
+        );
+        let whys: Vec<(char, &str)> = out
+            .iter()
+            .map(|l| (l.sha256.chars().next().unwrap(), l.why.as_str()))
+            .collect();
+        assert_eq!(
+            whys,
+            vec![
+                ('b', "skip-paths"),
+                ('c', "allow"),
+                ('d', "disable-rules"),
+                ('f', "inline-allow")
+            ]
+        );
+        assert_eq!(out[3].places, vec!["tests/t.env:3"]);
+        assert!(out[2].why.words().contains("noisy"));
+    }
+
     #[test]
     fn bad_reports_are_refused_without_quoting_them() {
         for (text, want) in [

@@ -39,6 +39,8 @@ pub(crate) mod newcreds;
 pub(crate) mod plan;
 pub(crate) mod print;
 pub(crate) mod resume;
+#[cfg(test)]
+mod snapshot_tests;
 pub(crate) mod state;
 
 pub(crate) use execute::execute;

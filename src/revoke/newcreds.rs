@@ -289,7 +289,7 @@ impl EnvFile {
             format!(
                 "{}\n# `upsweep revoke` again, {}\n",
                 if torn { "\n" } else { "" },
-                super::journal::now_rfc3339()
+                super::state::now_rfc3339()
             )
         };
         if let Err(e) = env.write_synced(&first) {
@@ -313,7 +313,7 @@ impl EnvFile {
     pub(crate) fn append(&mut self, key: &str, what: &str, values: &Values) -> Result<()> {
         let mut text = format!(
             "\n# {what}: new values as of {}\n",
-            super::journal::now_rfc3339()
+            super::state::now_rfc3339()
         );
         for (name, value) in values.lines(self.naming.prefix(key)) {
             text.push_str(&format!("{name}={value}\n"));

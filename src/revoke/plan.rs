@@ -11,7 +11,6 @@
 //! `qstash-signing-keys:<user id>`, ...), which `--only` takes besides a resource's id or name:
 //! a region's QStash token and its signing keys share the user id but are two actions.
 
-use super::journal::History;
 use super::leak::Leak;
 use crate::finding::Kind;
 use crate::upstash::ownership::OwnershipIndex;
@@ -399,9 +398,9 @@ impl Plan {
 
 /// Build the plan; `only` keeps the chosen actions (an action's id, or a resource's id or
 /// name). An `only` value that names nothing leaked is an error (a typo must not look like
-/// "nothing to do"). `history` (the journal) names signing keys upsweep rotated away, and
-/// counts the signing-key rotations already made for a leak.
-pub(crate) fn plan(a: &Assessment, only: &[String], history: &History) -> Result<Plan> {
+/// "nothing to do"). The journal then adds what only it knows
+/// ([`super::journal::History::amend`]).
+pub(crate) fn plan(a: &Assessment, only: &[String]) -> Result<Plan> {
     let mut p = Plan {
         problems: a.problems.clone(),
         ..Plan::default()
@@ -412,7 +411,7 @@ pub(crate) fn plan(a: &Assessment, only: &[String], history: &History) -> Result
             p.add_api_key(leak, v, &a.inventory);
             continue;
         }
-        match triage(leak, v, history) {
+        match triage(leak, v) {
             Triage::Act(kind, resource, leaked) => merge(&mut actions, kind, resource, leaked),
             Triage::NoAction(n) => p.no_action.push(n),
             Triage::NotActionable(n) => p.not_actionable.push(n),
@@ -421,11 +420,6 @@ pub(crate) fn plan(a: &Assessment, only: &[String], history: &History) -> Result
     actions.sort_by(|x, y| {
         (x.kind, &x.resource.name, &x.resource.id).cmp(&(y.kind, &y.resource.name, &y.resource.id))
     });
-    for x in &mut actions {
-        if x.kind == ActionKind::RotateSigningKeys {
-            x.prior_rotations = history.signing_rotations(&x.resource.id, &x.hashes());
-        }
-    }
     check_only(only, &actions, &p.no_action)?;
     if only.is_empty() {
         p.actions = actions;
@@ -462,7 +456,7 @@ fn note(leak: &Leak, v: &FindingVerdict, reason: String) -> Note {
     }
 }
 
-fn triage(leak: &Leak, v: &FindingVerdict, history: &History) -> Triage {
+fn triage(leak: &Leak, v: &FindingVerdict) -> Triage {
     let f = &leak.finding;
     match v.account.verdict {
         Ownership::Owned => {}
@@ -474,26 +468,8 @@ fn triage(leak: &Leak, v: &FindingVerdict, history: &History) -> Triage {
             ))
         }
         Ownership::NotOwned => {
-            // A signing key names no resource: once rotated away, only the journal knows it.
-            if f.kind == Kind::QstashSigningKey {
-                if let Some((resource, time)) = history.rotated_signing_key(&f.sha256) {
-                    let mut n = note(
-                        leak,
-                        v,
-                        format!(
-                            "already rotated: a signing key of {resource} until upsweep revoke \
-                             rotated it away ({time}, journal {})",
-                            history
-                                .path
-                                .as_deref()
-                                .map_or("".into(), |p| p.display().to_string())
-                        ),
-                    );
-                    n.verdict = Ownership::OwnedRotated;
-                    n.resource = Some(resource);
-                    return Triage::NoAction(n);
-                }
-            }
+            // A signing key names no resource: once rotated away, only the journal knows it
+            // was the account's (`History::amend`).
             let reason = if f.kind == Kind::QstashSigningKey {
                 "not a current or next signing key of any QStash region of the account: \
                  already rotated away, or another account's"
@@ -697,8 +673,7 @@ mod tests {
             inventory: Inventory::default(),
             problems: Vec::new(),
         };
-        let none = History::default();
-        let p = plan(&a, &[], &none).unwrap();
+        let p = plan(&a, &[]).unwrap();
         let kinds: Vec<ActionKind> = p.actions.iter().map(|x| x.kind).collect();
         assert_eq!(
             kinds,
@@ -713,23 +688,21 @@ mod tests {
         assert!(p.actions[2].warning().unwrap().contains("redeploy"));
         assert!(p.actions[2].call().contains("twice"));
 
-        let only = plan(&a, &["q".to_string()], &none).unwrap();
+        let only = plan(&a, &["q".to_string()]).unwrap();
         assert_eq!(only.actions.len(), 2);
         assert_eq!(only.deselected.len(), 1);
         // The token and the signing keys of one region share the user id: each action has its
         // own id.
-        let token = plan(&a, &["qstash-token:q".to_string()], &none).unwrap();
+        let token = plan(&a, &["qstash-token:q".to_string()]).unwrap();
         assert_eq!(token.actions.len(), 1);
         assert_eq!(token.actions[0].kind, ActionKind::RotateQstashToken);
-        let keys = plan(&a, &["qstash-signing-keys:q".to_string()], &none).unwrap();
+        let keys = plan(&a, &["qstash-signing-keys:q".to_string()]).unwrap();
         assert_eq!(keys.actions.len(), 1);
         assert_eq!(keys.actions[0].kind, ActionKind::RotateSigningKeys);
         assert_eq!(keys.deselected.len(), 2);
-        let by_name = plan(&a, &["db-name".to_string()], &none).unwrap();
+        let by_name = plan(&a, &["db-name".to_string()]).unwrap();
         assert_eq!(by_name.actions.len(), 1);
-        let err = plan(&a, &["nope".to_string()], &none)
-            .unwrap_err()
-            .to_string();
+        let err = plan(&a, &["nope".to_string()]).unwrap_err().to_string();
         assert!(
             err.contains("--only nope")
                 && err.contains("redis:db")

@@ -404,6 +404,11 @@ pub(crate) fn settled(w: &mut dyn Write, items: &[Settled]) -> io::Result<()> {
         if let Some(adv) = &s.result.advice {
             writeln!(w, "       what to do: {adv}")?;
         }
+        if s.result.rotations > 0 {
+            if let Some(warn) = s.action.warning_after(s.result.rotations) {
+                writeln!(w, "       warning: {warn}")?;
+            }
+        }
     }
     Ok(())
 }

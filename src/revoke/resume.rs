@@ -45,7 +45,7 @@ pub(crate) fn settle(
         let (result, record) = one(session, &p, rec);
         let mut stop = None;
         if record {
-            if let Err(e) = rec.journal.outcome(&p.action, &result, true) {
+            if let Err(e) = rec.journal.outcome(&p.action, &result.journal(), true) {
                 stop = Some(Stop::Journal(format!("{e:#}")));
             }
         }

@@ -16,6 +16,15 @@ use std::path::PathBuf;
 /// Environment variable replacing the platform's cache directory.
 pub(crate) const ENV_CACHE_DIR: &str = "UPSWEEP_CACHE_DIR";
 
+/// The current time, UTC, as `2026-03-01T12:00:00Z`.
+pub(crate) fn now_rfc3339() -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    crate::util::time::rfc3339(secs)
+}
+
 /// `<cache>/upsweep` for this platform, or `None` when no home is known.
 pub(crate) fn cache_dir() -> Option<PathBuf> {
     let var = |k: &str| {
@@ -109,11 +118,7 @@ pub(crate) fn lock(emails: &[&str]) -> Result<AccountLock> {
         // Who holds it, for a second run's message (best effort: the lock is what counts).
         let _ = file.set_len(0).and_then(|_| {
             file.rewind()?;
-            let line = format!(
-                "process {}, since {}",
-                std::process::id(),
-                super::journal::now_rfc3339()
-            );
+            let line = format!("process {}, since {}", std::process::id(), now_rfc3339());
             file.write_all(line.as_bytes())
         });
         files.push(file);

@@ -357,11 +357,9 @@ pub fn whose(k: &ApiKeyCheck, configured: bool, configured_emails: &[&str]) -> S
         (ApiKeyStatus::Rejected, _) => {
             "rejected (401) with every email tried: deleted, or another email's key".to_string()
         }
-        (ApiKeyStatus::NotTried, _) => {
-            "not tried: whose it is and whether it works are not known (add --live to try it \
-             with one read, GET /v2/teams)"
-                .to_string()
-        }
+        (ApiKeyStatus::NotTried, _) => "not known until it is tried (add --live to try it \
+                                         with one read, GET /v2/teams)"
+            .to_string(),
         (ApiKeyStatus::Unknown, _) => format!("not known whether it works: {}", k.reason),
     }
 }
