@@ -473,6 +473,24 @@ impl Runner<'_> {
             }
         }
         r.rotations = made;
+        if made == 0 && write_error.is_none() && lost.is_none() {
+            if let Some(Stop::Journal(e)) = &stop {
+                let mut r = ActionResult::new(
+                    Status::Failed,
+                    "not attempted: the journal could not be written, so nothing was sent",
+                );
+                r.error = Some(e.clone());
+                r.advice = Some(
+                    "free some space (or make the journal writable), then re-run `upsweep revoke`"
+                        .to_string(),
+                );
+                return Done {
+                    result: r,
+                    write_error: None,
+                    stop,
+                };
+            }
+        }
 
         if let Some((e, fe)) = lost {
             r.status = Status::Unknown;

@@ -429,6 +429,13 @@ pub(crate) fn result(w: &mut dyn Write, n: usize, a: &Action, r: &ActionResult) 
     if let Some(adv) = &r.advice {
         writeln!(w, "       what to do: {adv}")?;
     }
+    if r.saved == NewValues::NotSaved {
+        writeln!(
+            w,
+            "       new values: NOT saved to the --new-credentials file; a re-run with it \
+             saves them"
+        )?;
+    }
     if r.total_rotations > r.rotations && r.rotations > 0 {
         writeln!(
             w,
@@ -497,7 +504,7 @@ pub(crate) fn summary(w: &mut dyn Write, e: &Ending<'_>) -> io::Result<()> {
         };
         writeln!(
             w,
-            "{why}: {} done, {} left.",
+            "{why}: {} attempted, {} left.",
             plural(e.results.len(), "action", "actions"),
             e.left.len()
         )?;

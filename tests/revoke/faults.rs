@@ -194,7 +194,7 @@ fn ctrl_c_finishes_the_action_in_flight_and_a_rerun_does_the_rest() {
         assert_eq!(s.emu.rotations().len(), n, "nothing begun after the signal");
         assert!(
             run.stdout
-                .contains(&format!("{said}: {n} actions done, {} left.", 7 - n)),
+                .contains(&format!("{said}: {n} actions attempted, {} left.", 7 - n)),
             "{}",
             run.stdout
         );
@@ -352,6 +352,54 @@ fn a_disk_that_fills_mid_run_stops_before_the_next_action_and_a_rerun_completes(
 
     let again = rv.run(&s, &ARGS);
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert_run_clean(&s.emu, "the re-run", &again);
+    let all = s.emu.rotations();
+    assert_finished(&rv, &s, &leaked, &all);
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn new_values_that_cannot_be_saved_stop_the_run_and_a_rerun_saves_them() {
+    let s = shop(233);
+    let rv = Rv::new();
+    let leaked = plant(&rv, &s).secrets;
+    // The credentials file of an earlier run, nearly at the size limit; the journal is small:
+    // the first rotation's values are the first write to fail.
+    let header = "# New Upstash credentials written by `upsweep revoke`. Redeploy every client with\n\
+                  # them, then delete this file. A later block for a resource replaces an earlier one.\n";
+    let padding = format!("# {}\n", "-".repeat(3000));
+    rv.write("new.env", format!("{header}{padding}"));
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let p = rv.path().join("new.env");
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o600)).unwrap();
+    }
+    let limit = (header.len() + padding.len() + 120) as u64;
+    let run = run_with_file_limit(&rv, &s, &ARGS, limit);
+    assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(
+        s.emu.rotations().len(),
+        1,
+        "stopped after the first rotation"
+    );
+    assert!(
+        run.stdout
+            .contains("Stopped: --new-credentials new.env: cannot write"),
+        "{}",
+        run.stdout
+    );
+    assert!(run.stdout.contains("could NOT be saved"), "{}", run.stdout);
+    let outcome = &journal_lines(&rv.journal_path(), "outcome")[0];
+    assert_eq!(outcome["new_values"], "not-saved", "{outcome}");
+    assert_run_clean(&s.emu, "the run", &run);
+
+    let again = rv.run(&s, &ARGS);
+    assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
+    assert!(
+        again.stdout.contains("its new values are saved now"),
+        "{}",
+        again.stdout
+    );
     assert_run_clean(&s.emu, "the re-run", &again);
     let all = s.emu.rotations();
     assert_finished(&rv, &s, &leaked, &all);

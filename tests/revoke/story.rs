@@ -313,6 +313,21 @@ fn a_leaked_developer_api_key_tells_one_story_everywhere_until_it_is_deleted() {
         }
         assert_run_clean(&emu, what, r);
     }
+    let check_json = json_of(&rv.run_as(
+        &emu,
+        &configured,
+        &["--check-api-key", "--format", "json", "deploy"],
+    ));
+    assert_eq!(check_json["command"], "revoke --check-api-key");
+    assert_eq!(check_json["exit_code"], 1);
+    assert_eq!(check_json["api_keys"][0]["status"], "works");
+    assert_eq!(check_json["api_keys"][0]["needs_person"], true);
+    assert_eq!(check_json["console_steps"].as_array().unwrap().len(), 4);
+    assert_no_secret(
+        &emu,
+        "--check-api-key --format json",
+        &check_json.to_string(),
+    );
     assert!(requests_with(&emu, &leaked) > 0);
     for r in emu.requests() {
         if r.authorization.as_deref().is_some_and(|a| {
