@@ -267,16 +267,16 @@ fn a_dry_run_changes_nothing_and_lists_what_needs_no_action() {
 #[test]
 fn a_kafka_password_is_not_actionable_and_says_why() {
     let s = shop(103);
-    let env = TestEnv::new();
+    let rv = Rv::new();
     let mut f = crate::common::Fake::new(6);
     let host = f.kafka_host(true);
     let pw = f.kafka_password(1);
-    env.write(
+    rv.write(
         "leaks/kafka.env",
         format!("UPSTASH_KAFKA_REST_URL=https://{host}\nUPSTASH_KAFKA_REST_PASSWORD={pw}\n"),
     );
     s.emu.clear_log();
-    let run = revoke(&env, &s, &["--dry-run", "leaks"]);
+    let run = rv.run(&s, &["--dry-run", "leaks"]);
     assert!(
         run.stdout.contains("Not actionable") && run.stdout.contains("closed Kafka in 2025"),
         "{}\n{}",
