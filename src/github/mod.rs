@@ -47,6 +47,7 @@ pub mod mirror;
 pub mod repos;
 pub mod store;
 pub mod texts;
+pub(crate) mod transport;
 
 pub use client::{Client, Listed, Notice, NoticeSink, Page};
 pub use comment::{PullRequest, Upserted, PR_COMMENT_MARKER};
