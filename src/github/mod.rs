@@ -55,5 +55,7 @@ pub use config::{GithubConfig, Limits, Token};
 pub use error::GithubError;
 pub use mirror::{FetchError, Fetched, MirrorOptions};
 pub use repos::{Filters, ListFailure, Listing, Repo, RepoName, SkipReason, Skipped, Target};
-pub use store::{Loaded, RepoLock, RepoState, Store, StoreKey, StoredMatch};
+pub use store::{
+    FoundBlob, LargeBlob, Loaded, RepoLock, RepoState, SetAside, Store, StoreKey, StoredMatch,
+};
 pub use texts::{Text, TextKind, Texts};

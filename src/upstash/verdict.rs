@@ -5,12 +5,12 @@
 
 use super::api::Team;
 use super::error::ApiError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// Whether a finding belongs to the configured account(s).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Ownership {
     /// A current credential of one of the account's resources.
@@ -36,7 +36,7 @@ impl Ownership {
 }
 
 /// Whether a credential still works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Liveness {
     Live,
@@ -56,7 +56,7 @@ impl Liveness {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Product {
     Redis,
@@ -79,7 +79,7 @@ impl Product {
 }
 
 /// Which of a resource's credentials a secret is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Credential {
     ReadWriteToken,
@@ -104,7 +104,7 @@ impl fmt::Display for Credential {
 }
 
 /// A resource of the account, named well enough to find it in the console and to act on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
     pub product: Product,
     /// The API's id (database id, index id, QStash user id; for an API key, the first 8 hex
@@ -147,7 +147,7 @@ impl fmt::Display for Resource {
 }
 
 /// `"account": {...}` of one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountVerdict {
     pub verdict: Ownership,
     pub reason: String,
@@ -156,14 +156,14 @@ pub struct AccountVerdict {
 }
 
 /// `"live": {...}` of one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveVerdict {
     pub verdict: Liveness,
     pub reason: String,
 }
 
 /// What authenticating with a found Developer API key showed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyCheck {
     /// `works`, `rejected` (401 with every email tried) or `unknown`.
     pub status: ApiKeyStatus,
@@ -173,11 +173,11 @@ pub struct ApiKeyCheck {
     pub reason: String,
     /// Recent audit-log actions made with API keys, from the account(s) whose key can read
     /// the log (newest first). The log names keys, not their values: review them all.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit: Vec<AuditEntry>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ApiKeyStatus {
     Works,
@@ -185,7 +185,7 @@ pub enum ApiKeyStatus {
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -199,7 +199,7 @@ pub struct AuditEntry {
 }
 
 /// Everything the check says about one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingVerdict {
     pub account: AccountVerdict,
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -3,6 +3,8 @@
 
 pub mod emulator;
 
+mod audit;
+
 mod comment;
 mod listing;
 mod mirror;
