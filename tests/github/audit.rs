@@ -122,8 +122,10 @@ pub fn audit_cmd(emu: &Emulator, cache: &Path, args: &[&str]) -> Command {
         .env_remove("GITHUB_API_URL")
         .args(["github", "--github-api-url", &emu.url(), "--cache"])
         .arg(cache)
-        .args(["--jobs", "2"])
         .args(args);
+    if !args.contains(&"--jobs") {
+        c.args(["--jobs", "2"]);
+    }
     if !args.contains(&"--format") {
         c.args(["--format", "json"]);
     }

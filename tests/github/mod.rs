@@ -4,6 +4,7 @@
 pub mod emulator;
 
 mod audit;
+mod resume;
 
 mod comment;
 mod listing;
