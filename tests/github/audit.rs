@@ -385,3 +385,62 @@ fn issues_and_comments_are_scanned_with_their_urls() {
     assert!(url.ends_with(&format!("#issuecomment-{c}")), "{url}");
     assert_eq!(l["path"], url);
 }
+
+#[test]
+fn the_account_check_judges_the_audit_and_revoke_plans_from_its_report() {
+    let s = crate::emulator::shop(120);
+    let db = s.emu.world().databases[s.cache].clone();
+    let (mut w, dir): (World, _) = acme();
+    w.repo("acme", "web");
+    let emu = Emulator::start(w, dir);
+    emu.commit(
+        "acme/web",
+        "refs/heads/main",
+        &[(
+            "deploy/prod.env",
+            format!("UPSTASH_REDIS_REST_TOKEN={}\n", db.rest_token).as_str(),
+        )],
+        "deploy",
+    );
+    let cache = tempfile::tempdir().unwrap();
+    let report = cache.path().join("audit.json");
+    let upstash = |c: &mut Command| {
+        c.env("UPSTASH_EMAIL", crate::emulator::OPS)
+            .env("UPSTASH_API_KEY", &s.key)
+            .env("UPSWEEP_TEST_UPSTASH_ADDR", s.emu.addr.to_string())
+            .env_remove("UPSTASH_API_URL");
+    };
+    let mut c = audit_cmd(
+        &emu,
+        cache.path(),
+        &[
+            "--account",
+            "--fail-on",
+            "owned",
+            "-o",
+            report.to_str().unwrap(),
+        ],
+    );
+    upstash(&mut c);
+    let run: Run = c.output().unwrap().into();
+    assert_eq!(run.code, 1, "{}", run.stderr);
+    let r: Value = serde_json::from_slice(&std::fs::read(&report).unwrap()).unwrap();
+    let f = finding(&r, &db.rest_token).expect("the leaked token");
+    assert_eq!(f["account"]["verdict"], "owned", "{f}");
+    assert!(!r.to_string().contains(&db.rest_token));
+
+    let mut revoke = Command::new(env!("CARGO_BIN_EXE_upsweep"));
+    revoke
+        .current_dir(cache.path())
+        .args(["revoke", "--report", "audit.json"])
+        .stdin(std::process::Stdio::null());
+    upstash(&mut revoke);
+    let dry: Run = revoke.output().unwrap().into();
+    assert_eq!(dry.code, 1, "{}\n{}", dry.stdout, dry.stderr);
+    assert!(
+        dry.stdout.contains("Rotations, in this order (1)"),
+        "{}",
+        dry.stdout
+    );
+    assert!(dry.stdout.contains("deploy/prod.env"), "{}", dry.stdout);
+}

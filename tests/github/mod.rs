@@ -4,6 +4,7 @@
 pub mod emulator;
 
 mod audit;
+mod docs;
 mod resume;
 
 mod comment;
