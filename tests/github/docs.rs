@@ -99,3 +99,16 @@ fn the_kubernetes_example_passes_kubernetes_schemas() {
     let (ok, _) = run(tool, &["--strict"], &broken);
     assert!(!ok, "a broken Job passed the schema check");
 }
+
+#[test]
+fn the_readme_shows_the_examples_as_they_are_in_docs() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    for name in ["github-audit.yml", "kubernetes-audit.yaml"] {
+        let text = std::fs::read_to_string(docs(name)).unwrap();
+        assert!(
+            readme.contains(&format!("```yaml\n{text}```")),
+            "README.md's copy of docs/{name} differs from the file"
+        );
+    }
+}

@@ -4,6 +4,7 @@
 pub mod emulator;
 
 mod audit;
+mod bench;
 mod docs;
 mod resume;
 
