@@ -444,3 +444,46 @@ fn the_account_check_judges_the_audit_and_revoke_plans_from_its_report() {
     );
     assert!(dry.stdout.contains("deploy/prod.env"), "{}", dry.stdout);
 }
+
+#[test]
+fn a_rate_limit_past_max_wait_fails_what_was_not_reached_and_the_rest_is_audited() {
+    use super::emulator::{Fault, FaultKind};
+    let (mut w, dir): (World, _) = acme();
+    w.org("beta", &["alice"]);
+    w.repo("acme", "web");
+    w.repo("beta", "site");
+    let emu = Emulator::start(w, dir);
+    let mut fake = Fake::new(5);
+    let (env, token) = env_line(&mut fake);
+    emu.commit(
+        "acme/web",
+        "refs/heads/main",
+        &[(".env", env.as_str())],
+        "x",
+    );
+    emu.commit("beta/site", "refs/heads/main", &[("a.txt", "a\n")], "x");
+    // beta cannot be listed before the limit resets, in an hour: past --max-wait.
+    emu.fault(Fault::new(
+        "/orgs/beta/repos",
+        FaultKind::Primary { reset_in: 3600 },
+    ));
+    let cache = tempfile::tempdir().unwrap();
+    let run = audit(
+        &emu,
+        cache.path(),
+        &["--org", "acme", "--org", "beta", "--max-wait", "2s"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let r = run.json();
+    let beta = repo_entry(&r, "beta");
+    assert_eq!(beta["status"], "failed");
+    let reason = beta["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("rate limit") && reason.contains("--max-wait"),
+        "{reason}"
+    );
+    // What was listed before is audited all the same.
+    assert_eq!(repo_entry(&r, "acme/web")["status"], "scanned");
+    assert!(finding(&r, &token).is_some());
+    assert!(run.stderr.contains("rate limit"), "{}", run.stderr);
+}
