@@ -487,3 +487,32 @@ fn a_rate_limit_past_max_wait_fails_what_was_not_reached_and_the_rest_is_audited
     assert!(finding(&r, &token).is_some());
     assert!(run.stderr.contains("rate limit"), "{}", run.stderr);
 }
+
+#[test]
+fn changed_rules_scan_the_history_again_and_the_projects_choices_need_no_scan() {
+    let (emu, planted) = organisation();
+    let cache = tempfile::tempdir().unwrap();
+    audit(&emu, cache.path(), &[]);
+    // A rule turned off changes what a scan finds: every repository is scanned again.
+    let cfg = cache.path().join("audit.toml");
+    std::fs::write(&cfg, "disable-rules = [\"upstash.qstash.token\"]\n").unwrap();
+    let run = audit(&emu, cache.path(), &["--config", cfg.to_str().unwrap()]);
+    let r = run.json();
+    assert_eq!(repo_entry(&r, "acme/web")["status"], "scanned");
+    assert_eq!(repo_entry(&r, "acme/web")["new_blobs"], 3);
+    assert!(run.stderr.contains("the rules changed"), "{}", run.stderr);
+    // An allowed hash is the project's choice: applied to the report, nothing scanned.
+    let sha = upsweep::finding::sha256_hex(&planted.shared);
+    std::fs::write(
+        &cfg,
+        format!(
+            "disable-rules = [\"upstash.qstash.token\"]\n[[allow]]\nsha256 = \"{sha}\"\nreason = \"a demo database\"\n"
+        ),
+    )
+    .unwrap();
+    let r = audit(&emu, cache.path(), &["--config", cfg.to_str().unwrap()]).json();
+    assert_eq!(r["stats"]["files_scanned"], 0);
+    assert!(finding(&r, &planted.shared).is_none());
+    assert_eq!(r["stats"]["suppressed_allowed"], 1);
+    assert!(finding(&r, &planted.api_only).is_some());
+}
