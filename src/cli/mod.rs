@@ -125,9 +125,10 @@ finishes the rest. Audits may share a cache (each repository is locked while in 
 
 Exit codes: 0 nothing found; 1 credentials found (--fail-on decides which count); 2 a \
 repository or listing failed (the others are still audited and reported), or a usage error.")]
+#[command(group(clap::ArgGroup::new("targets").required(true).multiple(true).args(["org", "user", "repo"])))]
 pub struct GithubArgs {
     /// Audit every repository of this organisation (repeatable).
-    #[arg(long, value_name = "NAME", required_unless_present_any = ["user", "repo"])]
+    #[arg(long, value_name = "NAME")]
     pub(crate) org: Vec<String>,
     /// Audit every repository this user owns (repeatable; the token's own user: private ones
     /// too).
