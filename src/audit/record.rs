@@ -1,7 +1,8 @@
 //! Scanning a repository's new blobs into its remembered state: each reading thread scans with
 //! its own [`Scanner`] and records what every blob held ([`StoredMatch`]es, never secrets,
 //! with what the blob's own text sets aside) in the shared [`RepoState`], which is written to
-//! the cache every [`CHECKPOINT`] so a killed audit loses at most that much work.
+//! the cache every [`CHECKPOINT`] or [`CHECKPOINT_BLOBS`] blobs, whichever comes first, so a
+//! killed audit loses at most that much work.
 
 use crate::finding::Origin;
 use crate::github::{LargeBlob, RepoName, RepoState, Store, StoredMatch};
@@ -15,8 +16,11 @@ use git2::Repository;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-/// How often a scan in progress is written to the cache.
+/// How often a scan in progress is written to the cache...
 pub(crate) const CHECKPOINT: Duration = Duration::from_secs(5);
+/// ... or after how many blobs (a state's size grows with them, so this keeps a write small
+/// next to the work it saves).
+pub(crate) const CHECKPOINT_BLOBS: u64 = 5_000;
 
 /// What a scan of new blobs did, besides recording them.
 #[derive(Debug, Default)]
@@ -33,6 +37,7 @@ struct Shared<'a> {
     state: &'a mut RepoState,
     recorded: Recorded,
     last_save: Instant,
+    since_save: u64,
 }
 
 /// Read and scan `jobs` (blobs not scanned before) with `threads` threads, recording each in
@@ -52,6 +57,7 @@ pub(crate) fn scan_new(
         state,
         recorded: Recorded::default(),
         last_save: Instant::now(),
+        since_save: 0,
     });
     read::read(
         git,
@@ -75,11 +81,13 @@ pub(crate) fn scan_new(
                         .record(&blob, commit.as_deref(), path.as_deref(), stored);
                     s.recorded.blobs += 1;
                     s.recorded.bytes += bytes.len() as u64;
-                    if s.last_save.elapsed() >= CHECKPOINT {
+                    s.since_save += 1;
+                    if s.since_save >= CHECKPOINT_BLOBS || s.last_save.elapsed() >= CHECKPOINT {
                         if let Err(e) = store.save(name, s.state) {
                             s.recorded.save_error = Some(format!("{e:#}"));
                         }
                         s.last_save = Instant::now();
+                        s.since_save = 0;
                     }
                 }
                 Event::Error(e) => {

@@ -181,3 +181,72 @@ fn two_audits_sharing_a_cache_both_finish_and_leave_it_whole() {
     assert_eq!(findings(&c).len(), 4);
     assert_eq!(repo_entry(&c, "acme/svc-03")["commits"], 4);
 }
+
+#[test]
+fn a_repository_killed_midway_resumes_from_its_checkpoint() {
+    let (mut w, dir) = acme();
+    w.repo("acme", "big");
+    let emu = Emulator::start(w, dir);
+    // 12,000 small files in one commit (the checkpoint comes every 5,000 blobs) and a token.
+    let bodies: Vec<(String, String)> = (0..12_000)
+        .map(|i| {
+            let text: String = (0..40)
+                .map(|l| format!("file {i} line {l}: nothing to see here, moving on\n"))
+                .collect();
+            (format!("data/{}/f{i}.txt", i % 50), text)
+        })
+        .collect();
+    let mut files: Vec<(&str, &str)> = bodies
+        .iter()
+        .map(|(p, t)| (p.as_str(), t.as_str()))
+        .collect();
+    let mut fake = Fake::new(3);
+    let n = fake.database_number();
+    let token = fake.redis_token(n, false, false);
+    let env = format!("UPSTASH_REDIS_REST_TOKEN={token}\n");
+    files.push((".env", env.as_str()));
+    emu.commit("acme/big", "refs/heads/main", &files, "a lot");
+    emu.clear_logs();
+
+    let reference_cache = tempfile::tempdir().unwrap();
+    let reference = audit(&emu, reference_cache.path(), &[]).json();
+    let cache = tempfile::tempdir().unwrap();
+    let state = cache.path().join("state/acme/big.json");
+    let mut child = audit_cmd(&emu, cache.path(), &["--threads", "1"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once a checkpoint of the unfinished scan is on disk.
+    let started = Instant::now();
+    let mut checkpoint: Option<Value> = None;
+    while checkpoint.is_none() && started.elapsed() < Duration::from_secs(120) {
+        if let Ok(bytes) = std::fs::read(&state) {
+            if let Ok(v) = serde_json::from_slice::<Value>(&bytes) {
+                checkpoint = Some(v);
+                break;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let checkpoint = checkpoint.expect("a checkpoint was written");
+    assert_eq!(
+        checkpoint["complete"], false,
+        "killed before the scan ended"
+    );
+    let done = checkpoint["scanned"].as_array().unwrap().len();
+    assert!((5_000..12_001).contains(&done), "{done}");
+
+    let rerun = audit(&emu, cache.path(), &[]);
+    let r = rerun.json();
+    assert_eq!(rerun.code, 1, "{}", rerun.stderr);
+    let new = repo_entry(&r, "acme/big")["new_blobs"].as_u64().unwrap();
+    assert!(
+        new <= 12_001 - done as u64,
+        "{new} scanned again after {done}"
+    );
+    assert_eq!(comparable(&r), comparable(&reference));
+    assert!(finding(&r, &token).is_some());
+}
