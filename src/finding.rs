@@ -27,10 +27,13 @@ pub enum Kind {
     SearchToken,
     SearchTokenReadonly,
     DeveloperApiKey,
+    /// An Upstash Kafka password (REST and SASL share it). Kafka closed in 2025: nothing can
+    /// check or rotate it, but it must never be taken for a Redis password.
+    KafkaPassword,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::RedisRestToken,
         Kind::RedisRestTokenReadonly,
         Kind::RedisPassword,
@@ -42,6 +45,7 @@ impl Kind {
         Kind::SearchToken,
         Kind::SearchTokenReadonly,
         Kind::DeveloperApiKey,
+        Kind::KafkaPassword,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Kind {
             Kind::SearchToken => "search-token",
             Kind::SearchTokenReadonly => "search-token-readonly",
             Kind::DeveloperApiKey => "developer-api-key",
+            Kind::KafkaPassword => "kafka-password",
         }
     }
 
@@ -78,6 +83,7 @@ impl Kind {
             Kind::SearchToken => "Upstash Search token (read-write)",
             Kind::SearchTokenReadonly => "Upstash Search token (read-only)",
             Kind::DeveloperApiKey => "Upstash Developer API key",
+            Kind::KafkaPassword => "Upstash Kafka password (product closed in 2025)",
         }
     }
 
@@ -85,7 +91,7 @@ impl Kind {
     /// kind: a structurally decoded token says more than a URL, a URL more than a bare password.
     pub fn specificity(self) -> u8 {
         match self {
-            Kind::RedisPassword | Kind::DeveloperApiKey => 1,
+            Kind::RedisPassword | Kind::DeveloperApiKey | Kind::KafkaPassword => 1,
             Kind::RedisUrl => 2,
             _ => 3,
         }

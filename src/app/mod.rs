@@ -99,7 +99,13 @@ fn check_account(outcome: &mut Outcome, settings: &AccountSettings, quiet: bool)
         });
         return Ok(());
     }
-    let report = upstash::check(&outcome.findings, &cfg, check.live);
+    let mut report = upstash::check(&outcome.findings, &cfg, check.live);
+    // A signing key rotated away names no resource: only revoke's journal knows it was ours.
+    if let Some(journal) = crate::revoke::state::default_journal() {
+        if let Ok(history) = crate::revoke::journal::History::read(&journal) {
+            history.amend_report(&outcome.findings, &mut report);
+        }
+    }
     outcome.add_account(report, quiet);
     Ok(())
 }

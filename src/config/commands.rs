@@ -12,6 +12,7 @@ use crate::cli::{
 };
 use crate::input::git::{self as g, ci, Mode};
 use crate::report::ListFormat;
+use crate::revoke::leak::LeaveOut;
 use crate::suppress::Filters;
 use anyhow::{anyhow, Context as _, Result};
 use std::path::{Path, PathBuf};
@@ -35,14 +36,21 @@ pub struct GitSettings {
 /// `upsweep revoke`.
 pub struct RevokeSettings {
     pub(crate) source: Source,
+    /// What the project's configuration leaves out of the plan (said, not silent).
+    pub(crate) leave_out: LeaveOut,
     /// `--account-file`, besides the environment.
     pub(crate) account_file: Option<PathBuf>,
     pub(crate) yes: bool,
     pub(crate) dry_run: bool,
     pub(crate) only: Vec<String>,
     pub(crate) new_credentials: Option<PathBuf>,
+    /// `--audit-log`: the journal (default: in the cache directory).
     pub(crate) audit_log: Option<PathBuf>,
     pub(crate) check_api_key: bool,
+    /// Try found Developer API keys (`--live`).
+    pub(crate) live: bool,
+    /// `--format json`.
+    pub(crate) json: bool,
 }
 
 /// Where `revoke` and `baseline create` take their findings from.
@@ -222,16 +230,21 @@ fn mode(a: &GitArgs) -> Result<(Mode, Option<String>)> {
 }
 
 impl RevokeSettings {
-    /// A scan for `revoke` reads files as `upsweep scan` would with no flags (the project's
-    /// `skip-paths` and `max-file-size` apply), or the whole history as `upsweep git` would
-    /// with none; it loads the shipped rules and `--rules`, and keeps every finding.
+    /// A scan for `revoke` reads files as `upsweep scan` would with no flags, or the whole
+    /// history as `upsweep git` would with none, with the shipped rules and `--rules`. The
+    /// project's config file (unless `--no-config`) gives `max-file-size` and `rule-dirs`;
+    /// its `skip-paths`, `[[allow]]` and `disable-rules` are applied after the scan, so the plan
+    /// can say what they left out; the baseline is not applied (a baselined secret is still
+    /// leaked).
     pub(crate) fn new(a: &RevokeArgs) -> Result<RevokeSettings> {
-        let rules = RuleSet {
-            dirs: a.rules.dirs.clone(),
-            disabled: Vec::new(),
+        let files = ProjectFiles {
+            config: a.config.config.as_deref(),
+            no_config: a.config.no_config,
+            baseline: None,
+            use_baseline: false,
         };
-        let source = if let Some(report) = &a.report {
-            Source::Report(report.clone())
+        let (source, project) = if let Some(report) = &a.report {
+            (Source::Report(report.clone()), None)
         } else if a.paths.iter().any(|p| p.as_os_str() == "-") {
             anyhow::bail!(
                 "upsweep revoke cannot read standard input (it may need it to ask for confirmation): \
@@ -240,40 +253,65 @@ impl RevokeSettings {
         } else if a.git {
             let (repo, path) = spec::one_repo(&a.paths)?;
             let what = format!("the git history of {}", path.display());
-            Source::Scan(ScanSpec {
-                target: Target::History(RepoScan {
-                    repo,
-                    mode: Mode::History { unreachable: false },
-                    max_file_size: super::project::DEFAULT_MAX_FILE_SIZE,
-                    threads: spec::threads(None)?,
-                    progress: false,
+            let project = spec::repo_project(&repo, files)?;
+            let max_file_size = project.max_file_size(None)?;
+            (
+                Source::Scan(ScanSpec {
+                    target: Target::History(RepoScan {
+                        repo,
+                        mode: Mode::History { unreachable: false },
+                        max_file_size,
+                        threads: spec::threads(None)?,
+                        progress: false,
+                    }),
+                    rules: RuleSet {
+                        dirs: project.rule_dirs(&a.rules.dirs),
+                        disabled: Vec::new(),
+                    },
+                    filters: Filters::default(),
+                    what,
                 }),
-                rules,
-                filters: Filters::default(),
-                what,
-            })
+                Some(project),
+            )
         } else {
             let paths = or_current_dir(&a.paths);
-            let (files, _) = Walk {
+            let (mut scan, project) = Walk {
                 paths: &paths,
                 no_ignore: false,
                 follow: false,
                 max_file_size: None,
                 threads: None,
             }
-            .settle(ProjectFiles {
-                use_baseline: true,
-                ..ProjectFiles::default()
-            })?;
-            Source::Scan(ScanSpec {
-                target: Target::Files(files),
-                rules,
-                filters: Filters::default(),
-                what: spec::paths_what(&a.paths),
-            })
+            .settle(files)?;
+            // Everything is read; skip-paths is applied afterwards, and counted.
+            if let super::spec::Inputs::Paths(w) = &mut scan.inputs {
+                w.exclude = None;
+            }
+            (
+                Source::Scan(ScanSpec {
+                    target: Target::Files(scan),
+                    rules: RuleSet {
+                        dirs: project.rule_dirs(&a.rules.dirs),
+                        disabled: Vec::new(),
+                    },
+                    filters: Filters::default(),
+                    what: spec::paths_what(&a.paths),
+                }),
+                Some(project),
+            )
+        };
+        let leave_out = match project {
+            Some(p) => LeaveOut {
+                config_file: p.file.as_ref().map(|f| f.display().to_string()),
+                skip_paths: p.filters.skip_paths.clone(),
+                allow: p.filters.allow.clone(),
+                disabled_rules: p.disabled_rules.clone(),
+            },
+            None => LeaveOut::default(),
         };
         Ok(RevokeSettings {
             source,
+            leave_out,
             account_file: a.credentials.account_file.clone(),
             yes: a.yes,
             dry_run: a.dry_run,
@@ -281,6 +319,8 @@ impl RevokeSettings {
             new_credentials: a.new_credentials.clone(),
             audit_log: a.audit_log.clone(),
             check_api_key: a.check_api_key,
+            live: a.live,
+            json: a.format == ListFormat::Json,
         })
     }
 }

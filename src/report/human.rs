@@ -194,9 +194,11 @@ fn write_account_summary(
     paint: &Paint,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    // Leaked Developer API keys have a story of their own (below), not an ownership count.
     let by = |o: Ownership| -> Vec<&Finding> {
         r.findings
             .iter()
+            .filter(|f| f.kind != Kind::DeveloperApiKey)
             .filter(|f| {
                 account
                     .get(&f.sha256)
@@ -204,6 +206,7 @@ fn write_account_summary(
             })
             .collect()
     };
+    write_api_keys(r, account, paint, out)?;
     let owned = by(Ownership::Owned);
     let rotated = by(Ownership::OwnedRotated);
     let unknown = by(Ownership::Unknown);
@@ -266,6 +269,53 @@ fn write_account_summary(
         )?;
     }
     writeln!(out)
+}
+
+/// Leaked Developer API keys: the story `upsweep revoke` tells too. Each needs a person in the
+/// Upstash console until it is confirmed deleted (401).
+fn write_api_keys(
+    r: &Report<'_>,
+    account: &AccountReport,
+    paint: &Paint,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    use crate::upstash::apikey::{whose, CAN_DO};
+    use crate::upstash::ApiKeyStatus;
+    let emails: Vec<&str> = account.accounts.iter().map(|a| a.email.as_str()).collect();
+    let keys: Vec<(&Finding, &crate::upstash::ApiKeyCheck)> = r
+        .findings
+        .iter()
+        .filter(|f| f.kind == Kind::DeveloperApiKey)
+        .filter_map(|f| Some((f, account.get(&f.sha256)?.api_key.as_ref()?)))
+        .filter(|(_, k)| k.status != ApiKeyStatus::Rejected)
+        .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let n = keys.len();
+    writeln!(
+        out,
+        "{}",
+        paint.bold_red(&format!(
+            "{n} leaked Developer API key{} need{} a person in the Upstash console (no API can delete one):",
+            plural(n as u64),
+            if n == 1 { "s" } else { "" }
+        ))
+    )?;
+    for (f, k) in &keys {
+        writeln!(
+            out,
+            "  found in {}: {}",
+            places(f),
+            whose(k, false, &emails)
+        )?;
+    }
+    writeln!(out, "  A working key can do {CAN_DO}.")?;
+    writeln!(
+        out,
+        "  Delete it at https://console.upstash.com > Account > Management API (`upsweep revoke` \
+         prints the steps), then `upsweep revoke --check-api-key` confirms it gets 401."
+    )
 }
 
 /// "web/.env.local:3 and 2 commits" / "3 places".

@@ -104,21 +104,22 @@ impl fmt::Display for Credential {
 }
 
 /// A resource of the account, named well enough to find it in the console and to act on it.
+/// Revocation's journal writes it and reads it back.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
     pub product: Product,
     /// The API's id (database id, index id, QStash user id; for an API key, the first 8 hex
     /// digits of its SHA-256).
     pub id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// The host clients use (`eu2-sought-mollusk-30143.upstash.io`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// Which credential of the resource the secret is (owned only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<Credential>,
     /// The configured account (email) whose inventory holds it.
     pub account: String,
@@ -126,7 +127,7 @@ pub struct Resource {
     /// to act on it with, when one email has several keys (one per team).
     pub account_key: String,
     /// The team that owns it, when it is a team's.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
 }
 
@@ -165,7 +166,8 @@ pub struct LiveVerdict {
 /// What authenticating with a found Developer API key showed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyCheck {
-    /// `works`, `rejected` (401 with every email tried) or `unknown`.
+    /// `works`, `rejected` (401 with every email tried), `not-tried` (found without `--live`:
+    /// a found key is sent nowhere unless asked) or `unknown`.
     pub status: ApiKeyStatus,
     /// The email it works with.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -182,6 +184,8 @@ pub struct ApiKeyCheck {
 pub enum ApiKeyStatus {
     Works,
     Rejected,
+    /// Found without `--live`: not sent to Upstash, so not known.
+    NotTried,
     Unknown,
 }
 
