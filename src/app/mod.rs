@@ -5,6 +5,8 @@
 mod baseline;
 mod config_check;
 mod git;
+mod github;
+mod merge;
 mod revoke;
 mod rules;
 mod scan;
@@ -28,6 +30,8 @@ pub fn run(settings: Settings) -> Result<u8> {
     match settings {
         Settings::Scan(s) => scan::run(&s),
         Settings::Git(s) => git::run(&s),
+        Settings::Github(s) => github::run(&s),
+        Settings::Merge(s) => merge::run(&s),
         Settings::Revoke(s) => revoke::run(&s),
         Settings::BaselineCreate(s) => baseline::create(&s),
         Settings::BaselinePrune(s) => baseline::prune(&s),

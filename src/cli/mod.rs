@@ -36,6 +36,11 @@ pub enum Command {
     /// Scan git history: every blob reachable from any ref, or only what is staged
     /// (--staged, for a pre-commit hook) or what a range of commits adds (--range, --ci).
     Git(GitArgs),
+    /// Audit every repository of GitHub organisations and users: each fetched into a cache,
+    /// its whole history scanned (on a re-run, only what is new), one report.
+    Github(GithubArgs),
+    /// Merge JSON reports (the shards of an audit, `github --shard K/N`) into one report.
+    Merge(MergeArgs),
     /// Rotate leaked credentials of your Upstash account: plan, confirm, rotate, verify, log.
     Revoke(RevokeArgs),
     /// Accept the secrets found now, so that scans with --baseline report only new ones.
@@ -104,6 +109,93 @@ pub struct GitArgs {
     pub(crate) account: AccountArgs,
     #[command(flatten)]
     pub(crate) project: ProjectArgs,
+}
+
+/// `upsweep github`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+The token is read from GITHUB_TOKEN or GH_TOKEN (never from an argument); without one only \
+public repositories can be read, at 60 API requests an hour. It goes to the GitHub API and, as \
+HTTP Basic auth, to the git server on the API's own host when it asks; never into a URL, the \
+cache, the report or a message.
+
+The cache (--cache) keeps a bare mirror of each repository and what was found in each blob \
+(hashes and redacted previews, never secrets): a re-run fetches only what is new, scans only \
+new blobs and still prints the whole report. A killed audit re-run with the same cache \
+finishes the rest. Audits may share a cache (each repository is locked while in use).
+
+Exit codes: 0 nothing found; 1 credentials found (--fail-on decides which count); 2 a \
+repository or listing failed (the others are still audited and reported), or a usage error.")]
+#[command(group(clap::ArgGroup::new("targets").required(true).multiple(true).args(["org", "user", "repo"])))]
+pub struct GithubArgs {
+    /// Audit every repository of this organisation (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) org: Vec<String>,
+    /// Audit every repository this user owns (repeatable; the token's own user: private ones
+    /// too).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) user: Vec<String>,
+    /// Audit this repository (repeatable; audited even when it is a fork or archived).
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub(crate) repo: Vec<String>,
+    /// Also audit forks (skipped by default: their history is mostly their parent's).
+    #[arg(long)]
+    pub(crate) include_forks: bool,
+    /// Skip archived repositories (audited by default: their history still leaks).
+    #[arg(long)]
+    pub(crate) exclude_archived: bool,
+    /// Skip repositories whose OWNER/NAME matches GLOB (repeatable; `*` stays within a
+    /// segment, case-insensitive: acme/*-archive, */test-*).
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+    /// The GitHub REST API (default: GITHUB_API_URL when set, else https://api.github.com;
+    /// GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, value_name = "URL")]
+    pub(crate) github_api_url: Option<String>,
+    /// Where mirrors and what was scanned are kept (default: the platform cache directory,
+    /// upsweep/github inside it).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache: Option<PathBuf>,
+    /// Do not fetch pull-request heads (refs/pull/*/head; GitHub keeps them readable forever).
+    #[arg(long)]
+    pub(crate) no_pull_requests: bool,
+    /// Also scan issues, pull requests, their comments and review comments (through the API,
+    /// every run).
+    #[arg(long)]
+    pub(crate) issues: bool,
+    /// Repositories audited at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub(crate) jobs: Option<usize>,
+    /// The longest the run waits for GitHub's rate limit to reset, in all (as 90s, 15m, 1h);
+    /// past it, what was not reached is reported as failed.
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub(crate) max_wait: String,
+    /// Audit only shard K of N (1 <= K <= N): the repositories whose name hashes there, the
+    /// same on every machine. `upsweep merge` joins the shards' JSON reports.
+    #[arg(long, value_name = "K/N")]
+    pub(crate) shard: Option<String>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+    #[command(flatten)]
+    pub(crate) account: AccountArgs,
+    #[command(flatten)]
+    pub(crate) project: ProjectArgs,
+}
+
+/// `upsweep merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports (`--format json`) to merge.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub(crate) reports: Vec<PathBuf>,
+    /// What makes exit code 1: any finding, or (from reports made with --account or --live)
+    /// only the account's own or live credentials.
+    #[arg(long, value_enum)]
+    pub(crate) fail_on: Option<crate::outcome::FailOn>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
 }
 
 /// `upsweep revoke`.

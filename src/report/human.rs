@@ -3,7 +3,7 @@
 
 use super::{Options, Report};
 use crate::finding::{Details, Finding, Kind};
-use crate::outcome::Why;
+use crate::outcome::{RepoEntry, RepoStatus, Why};
 use crate::upstash::{AccountReport, FindingVerdict, Liveness, Ownership};
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -70,7 +70,53 @@ pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::
             )?;
         }
     }
+    if let Some(repos) = r.repositories {
+        write_repositories(repos, opts, &paint, out)?;
+    }
     writeln!(out, "{}", summary(r, &paint))
+}
+
+/// An audit's repositories: those that failed, with why (and with `--verbose` the skipped
+/// ones), then the count of each status.
+fn write_repositories(
+    repos: &[RepoEntry],
+    opts: Options,
+    paint: &Paint,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for e in repos {
+        let shown = match e.status {
+            RepoStatus::Failed => true,
+            RepoStatus::Skipped => opts.verbose,
+            _ => false,
+        };
+        if shown {
+            let status = match e.status {
+                RepoStatus::Failed => paint.bold_red("failed"),
+                s => paint.dim(s.as_str()),
+            };
+            writeln!(
+                out,
+                "{status} {}: {}",
+                e.name,
+                e.reason.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    let count = |s: RepoStatus| repos.iter().filter(|e| e.status == s).count();
+    let blobs: u64 = repos.iter().map(|e| e.new_blobs).sum();
+    writeln!(
+        out,
+        "audited {} repositor{}: {} scanned ({} new blob{}), {} unchanged, {} skipped, {} failed",
+        repos.len(),
+        if repos.len() == 1 { "y" } else { "ies" },
+        count(RepoStatus::Scanned),
+        blobs,
+        plural(blobs),
+        count(RepoStatus::Unchanged),
+        count(RepoStatus::Skipped),
+        count(RepoStatus::Failed),
+    )
 }
 
 fn write_finding(
@@ -104,10 +150,17 @@ fn write_finding(
         writeln!(out, "  {} {}", paint.dim("secret"), f.secret)?;
     }
     for l in &f.locations {
-        let mut line = format!(
-            "  {}",
-            paint.cyan(&format!("{}:{}:{}", l.path, l.line, l.column))
-        );
+        let mut line = match &l.repository {
+            Some(repo) => format!(
+                "  {} {}",
+                paint.dim(&format!("[{repo}]")),
+                paint.cyan(&format!("{}:{}:{}", l.path, l.line, l.column))
+            ),
+            None => format!(
+                "  {}",
+                paint.cyan(&format!("{}:{}:{}", l.path, l.line, l.column))
+            ),
+        };
         if let Some(v) = &l.context.variable {
             line.push_str(&format!("  {v}"));
         }
@@ -123,6 +176,9 @@ fn write_finding(
             line.push_str(&paint.dim(&format!("  [{e}-encoded]")));
         }
         writeln!(out, "{line}")?;
+        if let Some(url) = &l.url {
+            writeln!(out, "    {}", paint.dim(url))?;
+        }
     }
     if f.browser_exposed() {
         writeln!(

@@ -11,7 +11,7 @@ pub(crate) use rule_list::write_rule_list;
 pub use rule_list::ListFormat;
 
 use crate::finding::Finding;
-use crate::outcome::{InputError, Outcome, Stats, Suppressed};
+use crate::outcome::{InputError, Outcome, RepoEntry, Stats, Suppressed};
 use crate::rules::Rule;
 use crate::upstash::AccountReport;
 use std::io::Write;
@@ -54,6 +54,8 @@ pub(crate) struct Report<'a> {
     pub(crate) rules: &'a [Rule],
     /// The account check's verdicts, when one ran.
     pub(crate) account: Option<&'a AccountReport>,
+    /// An organisation audit's repositories.
+    pub(crate) repositories: Option<&'a [RepoEntry]>,
 }
 
 impl<'a> Report<'a> {
@@ -65,6 +67,7 @@ impl<'a> Report<'a> {
             suppressed: &outcome.suppressed,
             rules,
             account: outcome.account.as_ref(),
+            repositories: outcome.repositories.as_deref(),
         }
     }
 }

@@ -316,6 +316,7 @@ fn leak_from_value(v: &Value) -> Result<Leak> {
             kind,
             rule_id,
             secret,
+            known_preview: str_of(obj.get("preview")),
             sha256,
             details,
             locations,
@@ -369,6 +370,8 @@ fn location(v: &Value, rule_id: &str) -> Option<Location> {
     let path = v.get("path")?.as_str()?.to_string();
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     Some(Location {
+        repository: s("repository"),
+        url: s("url"),
         line: v.get("line").and_then(Value::as_u64).unwrap_or(0),
         column: v.get("column").and_then(Value::as_u64).unwrap_or(0),
         rule_id: s("rule_id").unwrap_or_else(|| rule_id.to_string()),
@@ -448,9 +451,12 @@ mod tests {
                     blob: None,
                     context: Context::default(),
                     origin: Origin::File(PathBuf::from(path)),
+                    repository: None,
+                    url: None,
                 })
                 .collect(),
             history: None,
+            known_preview: None,
         }
     }
 

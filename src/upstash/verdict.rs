@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 /// Whether a finding belongs to the configured account(s).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Ownership {
     /// A current credential of one of the account's resources.
@@ -36,7 +36,7 @@ impl Ownership {
 }
 
 /// Whether a credential still works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Liveness {
     Live,
@@ -148,7 +148,7 @@ impl fmt::Display for Resource {
 }
 
 /// `"account": {...}` of one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountVerdict {
     pub verdict: Ownership,
     pub reason: String,
@@ -157,14 +157,14 @@ pub struct AccountVerdict {
 }
 
 /// `"live": {...}` of one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveVerdict {
     pub verdict: Liveness,
     pub reason: String,
 }
 
 /// What authenticating with a found Developer API key showed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyCheck {
     /// `works`, `rejected` (401 with every email tried), `not-tried` (found without `--live`:
     /// a found key is sent nowhere unless asked) or `unknown`.
@@ -175,11 +175,11 @@ pub struct ApiKeyCheck {
     pub reason: String,
     /// Recent audit-log actions made with API keys, from the account(s) whose key can read
     /// the log (newest first). The log names keys, not their values: review them all.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit: Vec<AuditEntry>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ApiKeyStatus {
     Works,
@@ -189,7 +189,7 @@ pub enum ApiKeyStatus {
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -203,7 +203,7 @@ pub struct AuditEntry {
 }
 
 /// Everything the check says about one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingVerdict {
     pub account: AccountVerdict,
     #[serde(skip_serializing_if = "Option::is_none")]
