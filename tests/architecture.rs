@@ -3,8 +3,7 @@
 //!
 //! Every path a file names (`use crate::a::{b, c}`, `super::x`, `crate::y::z(..)` in code) is
 //! resolved to the deepest module that exists; a module naming its own parent or children is
-//! not counted (a folder's `mod.rs` declares its files, and they use its items). Test-only
-//! code (`#[cfg(test)] mod tests` blocks and files) is not read.
+//! not counted (a folder's `mod.rs` declares its files, and they use its items).
 
 use regex::Regex;
 use std::collections::{BTreeMap, BTreeSet};
@@ -56,26 +55,11 @@ fn read() -> Source {
     rust_files(&src(), &mut files);
     let block = Regex::new(r"(?s)/\*.*?\*/").unwrap();
     let line = Regex::new(r"//.*").unwrap();
-    // Test-only files (`#[cfg(test)] mod x;` in their parent) are not part of the layout.
-    let test_mod =
-        Regex::new(r"#\[cfg\(test\)\]\s*(?:pub(?:\([a-z]+\))?\s+)?mod\s+(\w+)\s*;").unwrap();
-    let mut test_only: BTreeSet<Module> = BTreeSet::new();
-    for f in &files {
-        let text = std::fs::read_to_string(f).expect("read source");
-        for c in test_mod.captures_iter(&text) {
-            let mut m = module_of(f);
-            m.push(c[1].to_string());
-            test_only.insert(m);
-        }
-    }
     let mut s = Source {
         code: BTreeMap::new(),
         files: BTreeMap::new(),
     };
     for f in files {
-        if test_only.iter().any(|t| module_of(&f).starts_with(t)) {
-            continue;
-        }
         let text = std::fs::read_to_string(&f).expect("read source");
         let text = match text.find("#[cfg(test)]\nmod tests") {
             Some(i) => &text[..i],

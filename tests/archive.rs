@@ -18,7 +18,7 @@ use zip::{CompressionMethod, ZipWriter};
 // ---------------------------------------------------------------------------------------------
 
 /// A tar of (name, bytes).
-fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
     let mut b = tar::Builder::new(Vec::new());
     for (name, data) in entries {
         let mut h = tar::Header::new_gnu();
@@ -30,13 +30,13 @@ fn tar(entries: &[(&str, &[u8])]) -> Vec<u8> {
     b.into_inner().expect("tar")
 }
 
-fn gzip(bytes: &[u8]) -> Vec<u8> {
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut e = GzEncoder::new(Vec::new(), flate2::Compression::default());
     e.write_all(bytes).expect("gzip");
     e.finish().expect("gzip")
 }
 
-fn tgz(entries: &[(&str, &[u8])]) -> Vec<u8> {
+pub fn tgz(entries: &[(&str, &[u8])]) -> Vec<u8> {
     gzip(&tar(entries))
 }
 

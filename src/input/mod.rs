@@ -28,10 +28,11 @@ pub(crate) enum Event<'a> {
     },
     Error(InputError),
     Skipped(Skip),
-    /// A file or blob was opened as an archive: its entries come as blobs with an
-    /// [`Origin::Archive`], what was left out of it as [`Skip::InArchive`]; `archives` counts it
-    /// and every archive nested in it.
+    /// A file or blob was opened as an archive: its entries came (before this event) as blobs
+    /// with an [`Origin::Archive`], what was left out of it as [`Skip::InArchive`]; `origin` is
+    /// the file or blob itself, and `archives` counts it and every archive nested in it.
     Opened {
+        origin: Origin,
         archives: u64,
     },
 }

@@ -120,6 +120,7 @@ fn open(
         return false;
     }
     emit(Event::Opened {
+        origin: origin.clone(),
         archives: stats.archives,
     });
     true

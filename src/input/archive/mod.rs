@@ -50,8 +50,6 @@ mod walker;
 mod zip;
 
 #[cfg(test)]
-mod bench;
-#[cfg(test)]
 mod tests;
 
 pub(crate) use crate::outcome::{ArchiveSkip, ArchiveSkips};
