@@ -5,7 +5,7 @@
 //! redacted form every report uses, and [`sha256_hex`] is the stable identity of a secret
 //! (baselines, allowlists, the account check and SARIF fingerprints all key on it).
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::PathBuf;
@@ -105,7 +105,8 @@ impl fmt::Display for Kind {
 }
 
 /// What a structural decode (or the text around a match) revealed about a secret. Every field
-/// is optional: each decoder fills what its layout carries.
+/// is optional: each decoder fills what its layout carries. Read back (from the audit's store or
+/// a report), a word outside the [`VOCABULARY`] is left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Details {
     /// `read-write` or `read-only`.
@@ -152,8 +153,94 @@ pub struct Details {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// A value Upstash publishes (the QStash development server's credentials): not a leak.
+    /// Never read back: such a match is set aside, not reported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_value: Option<&'static str>,
+}
+
+/// The fixed words of [`Details`] and [`Context`] (`access`, `layout`, `product`, `encoding`).
+pub const VOCABULARY: [&str; 11] = [
+    "read-write",
+    "read-only",
+    "current",
+    "legacy",
+    "vector",
+    "search",
+    "unknown",
+    "percent",
+    "json-escape",
+    "base64",
+    "utf-16",
+];
+
+/// A fixed word read back as the `&'static str` the decoders write.
+fn word(s: Option<String>) -> Option<&'static str> {
+    s.and_then(|s| VOCABULARY.iter().copied().find(|v| *v == s))
+}
+
+impl<'de> Deserialize<'de> for Details {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Details, D::Error> {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Written {
+            access: Option<String>,
+            layout: Option<String>,
+            id_bytes: Option<u8>,
+            database_number: Option<u64>,
+            database_id: Option<String>,
+            exposes_password: bool,
+            embedded_password_sha256: Option<String>,
+            index_endpoint: Option<String>,
+            product: Option<String>,
+            user_id: Option<String>,
+            url_host: Option<String>,
+            url_port: Option<u16>,
+            url_user: Option<String>,
+            password_kind: Option<Kind>,
+            email: Option<String>,
+        }
+        let w = Written::deserialize(d)?;
+        Ok(Details {
+            access: word(w.access),
+            layout: word(w.layout),
+            id_bytes: w.id_bytes,
+            database_number: w.database_number,
+            database_id: w.database_id,
+            exposes_password: w.exposes_password,
+            embedded_password_sha256: w.embedded_password_sha256,
+            index_endpoint: w.index_endpoint,
+            product: word(w.product),
+            user_id: w.user_id,
+            url_host: w.url_host,
+            url_port: w.url_port,
+            url_user: w.url_user,
+            password_kind: w.password_kind,
+            email: w.email,
+            public_value: None,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Context {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Context, D::Error> {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Written {
+            variable: Option<String>,
+            browser_exposed: bool,
+            host: Option<String>,
+            host_agrees: Option<bool>,
+            encoding: Option<String>,
+        }
+        let w = Written::deserialize(d)?;
+        Ok(Context {
+            variable: w.variable,
+            browser_exposed: w.browser_exposed,
+            host: w.host,
+            host_agrees: w.host_agrees,
+            encoding: word(w.encoding),
+        })
+    }
 }
 
 /// Where a blob came from.
@@ -170,9 +257,26 @@ pub enum Origin {
         commit: Option<String>,
         path: Option<String>,
     },
+    /// Text on a web page: an issue, a pull request or a comment (`upsweep github --issues`),
+    /// by its URL.
+    Web { url: String },
+    /// An entry inside an archive: where the outermost archive came from (a file, standard
+    /// input, a git blob, never itself an entry), and the names from that archive down to
+    /// the entry, one per nesting level, made safe to print.
+    Archive {
+        outer: Box<Origin>,
+        entries: Vec<String>,
+    },
 }
 
 impl Origin {
+    /// A placeholder until [`Location::restore_origin`] says where a location read back was.
+    fn unknown() -> Origin {
+        Origin::Stdin
+    }
+
+    /// The place as users read it; inside an archive, the chain joined by `!`
+    /// (`dist/app.tgz!package/.env`).
     pub fn display_path(&self) -> String {
         match self {
             Origin::File(p) => crate::util::paths::display(p),
@@ -181,6 +285,36 @@ impl Origin {
             Origin::Git {
                 blob, path: None, ..
             } => format!("<unreachable blob {blob}>"),
+            Origin::Web { url } => url.clone(),
+            Origin::Archive { outer, entries } => {
+                let mut s = outer.display_path();
+                for e in entries {
+                    s.push('!');
+                    s.push_str(e);
+                }
+                s
+            }
+        }
+    }
+
+    /// The file, blob or stream the bytes were read from: itself, or for an archive entry the
+    /// origin of the outermost archive.
+    pub fn outer(&self) -> &Origin {
+        match self {
+            Origin::Archive { outer, .. } => outer.outer(),
+            other => other,
+        }
+    }
+
+    /// Inside an archive: the outer file's place, then each name down to the entry.
+    pub fn archive_path(&self) -> Option<Vec<String>> {
+        match self {
+            Origin::Archive { outer, entries } => {
+                let mut chain = vec![outer.display_path()];
+                chain.extend(entries.iter().cloned());
+                Some(chain)
+            }
+            _ => None,
         }
     }
 }
@@ -223,27 +357,156 @@ pub struct Context {
     pub encoding: Option<&'static str>,
 }
 
-/// One place a secret was seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One place a secret was seen. In a report `path` is the file (or git path) the bytes came
+/// from; inside an archive, `archive_path` adds the chain down to the entry, and `line` and
+/// `column` are the entry's. Read back from a JSON report, its [`Origin`] is rebuilt from what
+/// the report says ([`Location::restore_origin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
+    /// An organisation audit: the repository (`owner/name`).
+    pub repository: Option<String>,
+    /// The place as users read it ([`Origin::display_path`]): inside an archive, the chain
+    /// joined by `!`.
     pub path: String,
+    /// Inside an archive: the outer file's place, then each name down to the entry.
+    pub archive_path: Option<Vec<String>>,
     pub line: u64,
     pub column: u64,
     pub rule_id: String,
     /// Git history: the commit that introduced this blob at this path, its author and date.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    /// Git history: the blob holding the secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Git history: the blob holding the secret (inside an archive, the archive's blob).
     pub blob: Option<String>,
-    #[serde(flatten)]
+    /// An organisation audit: where a person sees it (the GitHub permalink of the line, or the
+    /// issue or comment; inside an archive, the archive's file).
+    pub url: Option<String>,
     pub context: Context,
-    #[serde(skip)]
     pub origin: Origin,
+}
+
+impl Location {
+    /// The file the report's `path` names: the outer file of an archive entry.
+    pub fn file(&self) -> &str {
+        match &self.archive_path {
+            Some(chain) if !chain.is_empty() => &chain[0],
+            _ => &self.path,
+        }
+    }
+
+    /// The origin a location read back from a report stands for: a blob id is a git blob, a
+    /// URL standing for the path a web page, anything else a file; inside an archive, an
+    /// entry of that.
+    pub fn restore_origin(&mut self) {
+        let file = self.file().to_string();
+        let outer = match (&self.blob, &self.url) {
+            (Some(blob), _) => Origin::Git {
+                blob: blob.clone(),
+                commit: self.commit.clone(),
+                path: Some(file),
+            },
+            (None, Some(url)) if *url == file => Origin::Web { url: url.clone() },
+            _ => Origin::File(PathBuf::from(&file)),
+        };
+        self.origin = match &self.archive_path {
+            Some(chain) if chain.len() > 1 => Origin::Archive {
+                outer: Box::new(outer),
+                entries: chain[1..].to_vec(),
+            },
+            _ => outer,
+        };
+    }
+}
+
+/// A location as reports write it: `path` is the outer file, `archive_path` the chain.
+#[derive(Serialize)]
+struct LocationOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repository: Option<&'a str>,
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    archive_path: Option<&'a [String]>,
+    line: u64,
+    column: u64,
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blob: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(flatten)]
+    context: &'a Context,
+}
+
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        LocationOut {
+            repository: self.repository.as_deref(),
+            path: self.file(),
+            archive_path: self.archive_path.as_deref(),
+            line: self.line,
+            column: self.column,
+            rule_id: &self.rule_id,
+            commit: self.commit.as_deref(),
+            author: self.author.as_deref(),
+            date: self.date.as_deref(),
+            blob: self.blob.as_deref(),
+            url: self.url.as_deref(),
+            context: &self.context,
+        }
+        .serialize(s)
+    }
+}
+
+/// Read back as [`LocationOut`] writes it: inside an archive, `path` becomes the chain joined
+/// by `!` again. The origin is a placeholder until [`Location::restore_origin`].
+impl<'de> Deserialize<'de> for Location {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Location, D::Error> {
+        #[derive(Deserialize)]
+        struct Written {
+            repository: Option<String>,
+            path: String,
+            archive_path: Option<Vec<String>>,
+            line: u64,
+            column: u64,
+            rule_id: String,
+            commit: Option<String>,
+            author: Option<String>,
+            date: Option<String>,
+            blob: Option<String>,
+            url: Option<String>,
+            #[serde(flatten)]
+            context: Context,
+        }
+        let w = Written::deserialize(d)?;
+        // A chain of one is the file itself: not inside an archive.
+        let archive_path = w.archive_path.filter(|c| c.len() > 1);
+        let path = match &archive_path {
+            Some(chain) => chain.join("!"),
+            None => w.path,
+        };
+        Ok(Location {
+            repository: w.repository,
+            path,
+            archive_path,
+            line: w.line,
+            column: w.column,
+            rule_id: w.rule_id,
+            commit: w.commit,
+            author: w.author,
+            date: w.date,
+            blob: w.blob,
+            url: w.url,
+            context: w.context,
+            origin: Origin::unknown(),
+        })
+    }
 }
 
 /// One distinct secret and every place it was seen. Its `Debug` shows the redacted preview,
@@ -252,7 +515,11 @@ pub struct Location {
 pub struct Finding {
     pub kind: Kind,
     pub rule_id: String,
+    /// The secret; empty when it is not at hand (a finding read back from a report or from the
+    /// audit's store, which hold hashes and previews only).
     pub secret: String,
+    /// The redacted preview of a finding whose secret is not at hand.
+    pub known_preview: Option<String>,
     pub sha256: String,
     pub details: Details,
     pub locations: Vec<Location>,
@@ -261,7 +528,7 @@ pub struct Finding {
 }
 
 /// What a history scan adds to a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
     /// The oldest commit whose tree holds the secret; `None` when only unreachable objects do.
     pub introduced_in: Option<String>,
@@ -271,7 +538,10 @@ pub struct History {
 
 impl Finding {
     pub fn preview(&self) -> String {
-        redact(&self.secret)
+        match &self.known_preview {
+            Some(p) if self.secret.is_empty() => p.clone(),
+            _ => redact(&self.secret),
+        }
     }
 
     pub fn browser_exposed(&self) -> bool {
@@ -370,12 +640,66 @@ mod tests {
             rule_id: "r".into(),
             sha256: sha256_hex(&secret),
             secret: secret.clone(),
+            known_preview: None,
             details: Details::default(),
             locations: Vec::new(),
             history: None,
         };
         assert!(!format!("{f:?}").contains(&secret));
         assert!(format!("{f:?}").contains(&f.sha256));
+    }
+
+    #[test]
+    fn a_place_inside_an_archive_reads_as_its_chain() {
+        let git = Origin::Git {
+            blob: "b".into(),
+            commit: Some("c".into()),
+            path: Some("dist/app.tgz".into()),
+        };
+        let inner = Origin::Archive {
+            outer: Box::new(git.clone()),
+            entries: vec!["layer.tar".into(), "package/.env".into()],
+        };
+        assert_eq!(inner.display_path(), "dist/app.tgz!layer.tar!package/.env");
+        assert_eq!(inner.outer(), &git);
+        assert_eq!(
+            inner.archive_path().unwrap(),
+            ["dist/app.tgz", "layer.tar", "package/.env"]
+        );
+        assert_eq!(git.archive_path(), None);
+        assert_eq!(git.outer(), &git);
+    }
+
+    #[test]
+    fn details_and_context_read_back_as_written() {
+        let d = Details {
+            access: Some("read-only"),
+            layout: Some("legacy"),
+            database_number: Some(7),
+            product: Some("unknown"),
+            exposes_password: true,
+            password_kind: Some(Kind::RedisPassword),
+            public_value: Some("published"),
+            ..Details::default()
+        };
+        let back: Details = serde_json::from_value(serde_json::to_value(&d).unwrap()).unwrap();
+        assert_eq!(
+            back,
+            Details {
+                public_value: None,
+                ..d
+            }
+        );
+        let c = Context {
+            variable: Some("X".into()),
+            encoding: Some("utf-16"),
+            host_agrees: Some(false),
+            ..Context::default()
+        };
+        let back: Context = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+        let odd: Details = serde_json::from_str(r#"{"access":"sideways"}"#).unwrap();
+        assert_eq!(odd.access, None);
     }
 
     #[test]

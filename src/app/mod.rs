@@ -5,6 +5,8 @@
 mod baseline;
 mod config_check;
 mod git;
+mod github;
+mod merge;
 mod revoke;
 mod rules;
 mod scan;
@@ -19,6 +21,7 @@ use crate::scan::history::{self, RepoOptions};
 use crate::scan::pool;
 use crate::suppress::Filters;
 use crate::upstash::{self, AccountConfig};
+use crate::util::progress::Activity;
 use anyhow::{Context as _, Result};
 use std::io::Write;
 
@@ -27,6 +30,8 @@ pub fn run(settings: Settings) -> Result<u8> {
     match settings {
         Settings::Scan(s) => scan::run(&s),
         Settings::Git(s) => git::run(&s),
+        Settings::Github(s) => github::run(&s),
+        Settings::Merge(s) => merge::run(&s),
         Settings::Revoke(s) => revoke::run(&s),
         Settings::BaselineCreate(s) => baseline::create(&s),
         Settings::BaselinePrune(s) => baseline::prune(&s),
@@ -40,7 +45,7 @@ pub fn run(settings: Settings) -> Result<u8> {
 fn sweep(spec: &ScanSpec, matcher: &Matcher) -> Result<Outcome> {
     let mut outcome = match &spec.target {
         Target::Files(files) => match &files.inputs {
-            Inputs::Stdin => pool::stdin(files.max_file_size, matcher),
+            Inputs::Stdin => pool::stdin(files.max_file_size, files.archives.as_ref(), matcher),
             Inputs::Paths(walk) => pool::walk(walk, matcher),
         },
         Target::History(r) => history::repository(
@@ -48,6 +53,7 @@ fn sweep(spec: &ScanSpec, matcher: &Matcher) -> Result<Outcome> {
             &RepoOptions {
                 mode: &r.mode,
                 max_file_size: r.max_file_size,
+                archives: r.archives.as_ref(),
                 threads: r.threads,
                 progress: r.progress,
             },
@@ -95,9 +101,53 @@ fn check_account(outcome: &mut Outcome, settings: &AccountSettings, quiet: bool)
         });
         return Ok(());
     }
-    let report = upstash::check(&outcome.findings, &cfg, check.live);
+    let n = outcome.findings.len();
+    let waiting = Activity::spinner(
+        format!(
+            "checking your Upstash account: listing its credentials to match {n} finding{}{}",
+            if n == 1 { "" } else { "s" },
+            if check.live { ", then live checks" } else { "" }
+        ),
+        !quiet,
+    );
+    let mut report = upstash::check(&outcome.findings, &cfg, check.live);
+    drop(waiting);
+    // A signing key rotated away names no resource: only revoke's journal knows it was ours.
+    if let Some(journal) = crate::revoke::state::default_journal() {
+        if let Ok(history) = crate::revoke::journal::History::read(&journal) {
+            history.amend_report(&outcome.findings, &mut report);
+        }
+    }
     outcome.add_account(report, quiet);
     Ok(())
+}
+
+/// The last word when the account check failed: what failed, and what it left unchecked (the
+/// errors above may have scrolled away behind the report).
+fn account_failure(outcome: &Outcome) -> Option<String> {
+    let account = outcome.account.as_ref()?;
+    let first = account.problems.first()?;
+    let unchecked = outcome
+        .findings
+        .iter()
+        .filter(|f| {
+            account
+                .get(&f.sha256)
+                .is_some_and(|v| v.account.verdict == upstash::Ownership::Unknown)
+        })
+        .count();
+    let more = account.problems.len() - 1;
+    Some(format!(
+        "upsweep: the account check failed ({}: {}{}): {unchecked} leaked credential{} could not be checked against your account",
+        first.section,
+        first.message,
+        if more > 0 {
+            format!("; {more} more part{} of the inventory failed too", if more == 1 { "" } else { "s" })
+        } else {
+            String::new()
+        },
+        if unchecked == 1 { "" } else { "s" }
+    ))
 }
 
 /// Print errors and notes on stderr, and the report where asked.
@@ -139,11 +189,17 @@ pub(crate) fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -
                 Skip::Excluded { path } if out.verbose => Some(format!(
                     "upsweep: skipped {path}: under skip-paths in the config file"
                 )),
+                Skip::InArchive { path, reason } if out.verbose => {
+                    Some(format!("upsweep: skipped {path}: {reason}"))
+                }
                 _ => None,
             };
             if let Some(l) = line {
                 let _ = writeln!(err, "{l}");
             }
+        }
+        if let Some(l) = archive_skips_line(outcome, out.verbose) {
+            let _ = writeln!(err, "{l}");
         }
     }
     drop(err);
@@ -153,7 +209,46 @@ pub(crate) fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -
         color: out.color,
         verbose: out.verbose,
     };
-    write_report(&out.path, |w| report::write(&report, out.format, opts, w))
+    write_report(&out.path, |w| report::write(&report, out.format, opts, w))?;
+    if let Some(line) = account_failure(outcome) {
+        eprintln!("{line}");
+    }
+    // The report went to a file: the one-line summary still says how the run went.
+    if let (Some(path), false) = (&out.path, out.quiet) {
+        eprintln!(
+            "upsweep: {} (report written to {})",
+            report::summary_line(&report),
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// What was left out of archives, in one line: how many and why without `--verbose` (which
+/// names each); with it, how many went unnamed, when a hostile archive held too many to list.
+fn archive_skips_line(outcome: &Outcome, verbose: bool) -> Option<String> {
+    let skipped = &outcome.stats.archives.skipped;
+    let total = skipped.total();
+    let listed = outcome
+        .skipped
+        .iter()
+        .filter(|s| matches!(s, Skip::InArchive { .. }))
+        .count() as u64;
+    if total == 0 || (verbose && listed == total) {
+        return None;
+    }
+    if verbose {
+        return Some(format!(
+            "upsweep: ... and {} more parts of archives not scanned (the stats count them all)",
+            total - listed
+        ));
+    }
+    Some(format!(
+        "upsweep: note: {total} part{} of archives {} not scanned ({}); --verbose names them",
+        if total == 1 { "" } else { "s" },
+        if total == 1 { "was" } else { "were" },
+        skipped.summary()
+    ))
 }
 
 /// Write to a file or to stdout; a closed stdout (`| head`) is not an error.

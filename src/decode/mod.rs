@@ -9,6 +9,8 @@
 mod kafka;
 mod qstash;
 mod redis;
+#[cfg(test)]
+pub(crate) mod samples;
 mod text;
 mod url;
 mod vector;

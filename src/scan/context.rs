@@ -16,12 +16,19 @@ pub const PRODUCT_LINES: usize = 5;
 /// Bytes either side of a value that a context window may span, however long the lines.
 const WINDOW_CAP: usize = 2048;
 
+/// `NAME = `, `"NAME": `, `NAME => `, `("NAME", `: the name (1), what closes it (2: quotes,
+/// brackets) and the separator (3).
 static VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?-u)([A-Za-z_][A-Za-z0-9_.\-]*)(?:\\?["'`\]\)])*\s*(?:=|:=|=>|:|,)\s*(?:\\?["'`])?\s*$"#,
+        r#"(?-u)([A-Za-z_][A-Za-z0-9_.\-]*)((?:\\?["'`\]\)])*)\s*(=|:=|=>|:|,)\s*(?:\\?["'`])?\s*$"#,
     )
     .expect("variable regex")
 });
+
+/// Top-level domains a dotted "name" ends with when it is a host, not a key.
+const HOST_SUFFIXES: [&str; 12] = [
+    "io", "com", "net", "org", "dev", "app", "cloud", "co", "ai", "sh", "local", "internal",
+];
 
 /// A name and the indirection that gives the value as its default (`UPSTASH_API_KEY="${3:-`,
 /// `${NAME:-`, `getenv("NAME") ?? "`, `.get('NAME') or '`, `env::var("NAME").unwrap_or("`,
@@ -108,8 +115,32 @@ pub fn variable_before(hay: &[u8], at: usize) -> Option<String> {
         .captures(prefix)
         .or_else(|| INDIRECT.captures(prefix))?;
     let name = std::str::from_utf8(caps.get(1)?.as_bytes()).ok()?;
+    // `("KEY", value)` pairs a quoted key with its value; after a bare word a comma only
+    // separates arguments (`connect(host, token)`): the word is not what the value is
+    // assigned to.
+    let quoted = caps.get(2).is_some_and(|c| {
+        c.as_bytes()
+            .iter()
+            .any(|b| matches!(b, b'"' | b'\'' | b'`'))
+    });
+    if caps.get(3).is_some_and(|s| s.as_bytes() == b",") && !quoted {
+        return None;
+    }
+    // A host written before the value (`"eu1-x.upstash.io": "TOKEN"`, `host.io,TOKEN`) names
+    // where the value is used, not a variable.
+    if is_host_name(name) {
+        return None;
+    }
     let name = environment_name(name);
     (!name.is_empty()).then(|| name.to_string())
+}
+
+/// Whether a dotted name is a host name: its last label a top-level domain.
+fn is_host_name(name: &str) -> bool {
+    match name.rsplit_once('.') {
+        Some((_, tld)) => HOST_SUFFIXES.iter().any(|t| tld.eq_ignore_ascii_case(t)),
+        None => false,
+    }
 }
 
 /// `process.env.X`, `import.meta.env.X`, `os.environ.X`, `ENV.X`, `this.X`: the variable is `X`.
@@ -437,6 +468,27 @@ mod tests {
             );
         }
         assert_eq!(variable_before(b"Authorization: Bearer ", 22), None);
+        // A host or a bare argument before the value is no variable.
+        for text in [
+            "redis.connect(eu2-sought-mollusk-30143.upstash.io, ",
+            "connect(host, ",
+            "  \"eu2-sought-mollusk-30143.upstash.io\": \"",
+            "eu2-sought-mollusk-30143.upstash.io:",
+            "api.example.com=",
+        ] {
+            assert_eq!(variable_before(text.as_bytes(), text.len()), None, "{text}");
+        }
+        // A quoted key before a comma is one; a dotted key that is not a host stays whole.
+        let text = "os.environ.setdefault(\"QSTASH_TOKEN\", \"";
+        assert_eq!(
+            variable_before(text.as_bytes(), text.len()).as_deref(),
+            Some("QSTASH_TOKEN")
+        );
+        let text = "spring.redis.password=";
+        assert_eq!(
+            variable_before(text.as_bytes(), text.len()).as_deref(),
+            Some("spring.redis.password")
+        );
         // A value given as a name's default behind an indirection is that name's.
         let indirect: [(&str, &str); 8] = [
             ("UPSTASH_API_KEY=\"${3:-", "UPSTASH_API_KEY"),

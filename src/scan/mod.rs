@@ -890,7 +890,8 @@ mod tests {
     fn credentials_in_binary_files_are_found_at_their_line_and_column() {
         let matcher = Matcher::load(&[] as &[&str]).expect("shipped rules");
         let mut scanner = Scanner::new(&matcher);
-        let token = "AXW_AAIgcDEwZDk1MWM5NTYwMmY0MTdjMmQwMTdlMDdmYzEwZDBmOQ";
+        let token = crate::decode::samples::current_token();
+        let token = token.as_str();
         let mut hay = b"SQLite format 3\0\x01\x02\xff\n\x80".to_vec();
         hay.extend_from_slice(b"\x17UPSTASH_REDIS_REST_TOKEN=");
         hay.extend_from_slice(token.as_bytes());

@@ -3,6 +3,12 @@
 
 pub mod emulator;
 
+mod archives;
+mod audit;
+mod bench;
+mod docs;
+mod resume;
+
 mod comment;
 mod listing;
 mod mirror;
