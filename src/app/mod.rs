@@ -2,9 +2,11 @@
 //! [`crate::config`] settings (inputs through the scanner, what the project accepts, the
 //! account check, the report) and decides the exit code. Nothing here reads flags.
 
+mod actions;
 mod baseline;
 mod config_check;
 mod git;
+mod hook;
 mod revoke;
 mod rules;
 mod scan;
@@ -152,7 +154,26 @@ pub(crate) fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -
         show_secrets: out.show_secrets,
         color: out.color,
         verbose: out.verbose,
+        staged: out.staged,
     };
+    // The files first: a SARIF file for the upload exists even if standard output is closed.
+    let plain = report::Options {
+        color: false,
+        ..opts
+    };
+    for (format, path) in &out.also {
+        write_report(&Some(path.clone()), |w| {
+            report::write(&report, *format, plain, w)
+        })?;
+    }
+    if let Some(summary) = &out.job_summary {
+        let hidden = if out.format == report::Format::Github {
+            report::hidden_annotations(&report)
+        } else {
+            0
+        };
+        actions::append_job_summary(summary, &report, hidden);
+    }
     write_report(&out.path, |w| report::write(&report, out.format, opts, w))
 }
 

@@ -2,7 +2,7 @@
 //! asked for or on a terminal without `NO_COLOR`.
 
 use super::{Options, Report};
-use crate::finding::{Details, Finding, Kind};
+use crate::finding::{Details, Finding, History, Kind, Location};
 use crate::outcome::Why;
 use crate::upstash::{AccountReport, FindingVerdict, Ownership};
 use std::collections::BTreeSet;
@@ -67,7 +67,7 @@ pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::
             )?;
         }
     }
-    writeln!(out, "{}", summary(r, &paint))
+    writeln!(out, "{}", summary(r, &paint, opts.staged))
 }
 
 fn write_finding(
@@ -119,7 +119,18 @@ fn write_finding(
         if let Some(e) = l.context.encoding {
             line.push_str(&paint.dim(&format!("  [{e}-encoded]")));
         }
+        if let Some(c) = &l.commit {
+            line.push_str(&paint.dim(&format!("  {}", commit_line(c, l))));
+        }
         writeln!(out, "{line}")?;
+    }
+    if let Some(h) = &f.history {
+        writeln!(
+            out,
+            "  {} {}",
+            paint.dim("history"),
+            history_line(f, h, paint)
+        )?;
     }
     if f.browser_exposed() {
         writeln!(
@@ -129,6 +140,51 @@ fn write_finding(
         )?;
     }
     Ok(())
+}
+
+/// `commit e698953 by A <a@example.com> on 2026-11-29`.
+fn commit_line(commit: &str, l: &Location) -> String {
+    let mut s = format!("commit {}", short(commit));
+    if let Some(a) = l.author.as_deref().filter(|a| !a.is_empty()) {
+        s.push_str(&format!(" by {a}"));
+    }
+    if let Some(d) = &l.date {
+        s.push_str(&format!(" on {}", d.get(..10).unwrap_or(d)));
+    }
+    s
+}
+
+/// Where the secret entered history and whether it is still there.
+fn history_line(f: &Finding, h: &History, paint: &Paint) -> String {
+    let Some(first) = &h.introduced_in else {
+        return "only in objects no commit reaches (left by a reset, an amend or a rebase); a clone does not get them, this repository's copies do".into();
+    };
+    let when = f
+        .locations
+        .iter()
+        .find(|l| l.commit.as_deref() == Some(first.as_str()))
+        .and_then(|l| l.date.as_deref())
+        .map(|d| format!(" ({})", d.get(..10).unwrap_or(d)))
+        .unwrap_or_default();
+    let now = if h.in_head {
+        paint.bold_red("still in HEAD")
+    } else {
+        match &h.removed_in {
+            Some(c) => paint.yellow(&format!(
+                "removed in {}, still in history: every clone has it",
+                short(c)
+            )),
+            None => {
+                paint.yellow("not in HEAD, still in history (on another branch, a tag or a stash)")
+            }
+        }
+    };
+    format!("introduced in {}{when}; {now}", short(first))
+}
+
+/// A commit id as people write it.
+fn short(commit: &str) -> &str {
+    commit.get(..7).unwrap_or(commit)
 }
 
 /// What matters first: which leaked credentials are the account's own and current.
@@ -321,7 +377,7 @@ fn facts(kind: Kind, d: &Details) -> Vec<String> {
     v
 }
 
-fn summary(r: &Report<'_>, paint: &Paint) -> String {
+fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
     let s = r.stats;
     let places: usize = r.findings.iter().map(|f| f.locations.len()).sum();
     let files: BTreeSet<&str> = r
@@ -333,8 +389,9 @@ fn summary(r: &Report<'_>, paint: &Paint) -> String {
         "no Upstash credentials found".to_string()
     } else {
         paint.bold_red(&format!(
-            "{} leaked credential{} in {} place{} ({} file{})",
+            "{} {}credential{} in {} place{} ({} file{})",
             r.findings.len(),
+            if staged { "staged " } else { "leaked " },
             plural(r.findings.len() as u64),
             places,
             plural(places as u64),

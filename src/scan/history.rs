@@ -3,7 +3,7 @@
 //! (submodules, an empty history), then attach provenance to the findings.
 
 use super::pool::{finish, Collected, Worker};
-use crate::input::git::{self as g, attribute::attribute, read, Mode, Survey};
+use crate::input::git::{self as g, attribute, read, Mode, Survey};
 use crate::outcome::Outcome;
 use crate::rules::Matcher;
 use anyhow::Result;
@@ -67,8 +67,15 @@ pub(crate) fn repository(
         outcome.notes.push(empty_history_note(repo));
     }
     if !matches!(mode, Mode::Staged { .. }) {
-        attribute(repo, &mut outcome.findings);
+        let tip = attribute::Tip {
+            head: survey.head,
+            base: survey.base,
+            partial: matches!(mode, Mode::Range { .. }),
+            max_size: opts.max_file_size,
+        };
+        attribute::attribute(repo, &mut outcome.findings, &tip);
     }
+    outcome.git = g::revision(repo, survey.head);
     Ok(outcome)
 }
 

@@ -6,6 +6,7 @@ pub mod emulator;
 mod comment;
 mod listing;
 mod mirror;
+mod pull_request;
 mod rate;
 mod store;
 mod texts;

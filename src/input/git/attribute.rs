@@ -1,25 +1,40 @@
 //! Provenance after the scan: each location's author and date, each finding's introducing
-//! commit, and whether HEAD still holds it. Reads only the commits of findings: no second
-//! pass over blob contents.
+//! commit, whether the head commit still holds it, and if not, which commit removed it
+//! ([`super::removal`]). Reads only the commits of findings and the trees on HEAD's side: no
+//! second pass over blob contents of the history.
 
-use super::{commit_meta, history};
+use super::{commit_meta, head, history, removal};
 use crate::finding::{Finding, History};
 use git2::{Oid, Repository};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
+
+/// Where the scan stood: the head commit ("in HEAD" means in its tree), a range's base, and
+/// whether the scan saw only part of each file's history (a range), so that blobs it did not
+/// scan may still hold a secret.
+pub(crate) struct Tip {
+    pub(crate) head: Option<Oid>,
+    pub(crate) base: Option<Oid>,
+    pub(crate) partial: bool,
+    pub(crate) max_size: u64,
+}
 
 /// Fill in the provenance of findings from a history or range scan.
-pub(crate) fn attribute(repo: &Repository, findings: &mut [Finding]) {
+pub(crate) fn attribute(repo: &Repository, findings: &mut [Finding], tip: &Tip) {
     if findings.is_empty() {
         return;
     }
-    let head = history::head_blobs(repo);
+    let head_blobs = match tip.head {
+        Some(h) => history::commit_blobs(repo, h),
+        None => HashSet::new(),
+    };
     let mut meta: HashMap<String, Option<(String, String, i64)>> = HashMap::new();
-    for f in findings {
+    let mut since: Vec<i64> = Vec::with_capacity(findings.len());
+    for f in findings.iter_mut() {
         let mut oldest: Option<(i64, String)> = None;
         let mut in_head = false;
         for l in &mut f.locations {
             if let Some(b) = l.blob.as_deref().and_then(|b| Oid::from_str(b).ok()) {
-                in_head |= head.contains(&b);
+                in_head |= head_blobs.contains(&b);
             }
             let Some(c) = l.commit.clone() else { continue };
             let m = meta.entry(c.clone()).or_insert_with(|| {
@@ -48,11 +63,64 @@ pub(crate) fn attribute(repo: &Repository, findings: &mut [Finding]) {
                 }
             }
         }
+        if !in_head && tip.partial {
+            // A later commit of the range may have edited the file around the secret.
+            if let Some(h) = tip.head {
+                let paths: HashSet<&str> = f.locations.iter().map(|l| l.path.as_str()).collect();
+                in_head = paths
+                    .into_iter()
+                    .any(|p| head::path_holds(repo, h, p, f.secret.as_bytes(), tip.max_size));
+            }
+        }
+        since.push(oldest.as_ref().map_or(i64::MIN, |(t, _)| *t));
         f.history = Some(History {
             introduced_in: oldest.map(|(_, c)| c),
             in_head,
+            removed_in: None,
         });
         f.locations
             .sort_by(|a, b| (&a.date, &a.path, a.line).cmp(&(&b.date, &b.path, b.line)));
+    }
+    place_removals(repo, findings, &since, tip);
+}
+
+/// Which commit took each finding HEAD no longer holds out of the tree.
+fn place_removals(repo: &Repository, findings: &mut [Finding], since: &[i64], tip: &Tip) {
+    let Some(head) = tip.head else { return };
+    let gone: Vec<usize> = (0..findings.len())
+        .filter(|&i| {
+            findings[i]
+                .history
+                .as_ref()
+                .is_some_and(|h| !h.in_head && h.introduced_in.is_some())
+        })
+        .collect();
+    if gone.is_empty() {
+        return;
+    }
+    let wanted: Vec<removal::Wanted<'_>> = gone
+        .iter()
+        .map(|&i| removal::Wanted {
+            blobs: findings[i]
+                .locations
+                .iter()
+                .filter_map(|l| l.blob.as_deref().and_then(|b| Oid::from_str(b).ok()))
+                .collect(),
+            secret: findings[i].secret.as_bytes(),
+            since: since[i],
+        })
+        .collect();
+    let walk = removal::Walk {
+        head,
+        base: tip.base,
+        search: tip.partial,
+        max_size: tip.max_size,
+    };
+    let placed = removal::removals(repo, &walk, &wanted);
+    drop(wanted);
+    for (i, commit) in gone.into_iter().zip(placed) {
+        if let Some(h) = findings[i].history.as_mut() {
+            h.removed_in = commit.map(|c| c.to_string());
+        }
     }
 }
