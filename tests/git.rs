@@ -728,3 +728,49 @@ fn a_blocked_commit_with_the_account_names_a_current_credential() {
     );
     assert!(!r.stderr.contains(&t));
 }
+
+/// `removed_in` is the commit that took the secret out of HEAD's tree: through a merged
+/// branch, and past a rename (a move is not a removal).
+#[test]
+fn removed_in_follows_merges_and_renames() {
+    let env = repo();
+    env.write("README.md", "x\n");
+    commit(&env, "readme");
+    let (a, b) = (token(71), token(72));
+    env.git(&["checkout", "-q", "-b", "feature"]);
+    env.write("svc/.env", format!("UPSTASH_REDIS_REST_TOKEN={a}\n"));
+    commit(&env, "feature adds a token");
+    env.git(&["checkout", "-q", "main"]);
+    env.write("other.txt", "main moves on\n");
+    commit(&env, "main");
+    env.git(&["merge", "-q", "--no-ff", "--no-edit", "feature"]);
+    env.write("cfg/app.env", format!("UPSTASH_REDIS_REST_TOKEN={b}\n"));
+    commit(&env, "second token");
+    env.git(&["mv", "cfg/app.env", "cfg/renamed.env"]);
+    commit(&env, "rename");
+    for i in 0..5 {
+        env.write("other.txt", format!("step {i}\n"));
+        commit(&env, "noise");
+    }
+    std::fs::remove_file(env.path().join("svc/.env")).unwrap();
+    let gone_a = commit(&env, "drop the first");
+    env.write("other.txt", "more\n");
+    commit(&env, "noise");
+    std::fs::remove_file(env.path().join("cfg/renamed.env")).unwrap();
+    let gone_b = commit(&env, "drop the second");
+    let (code, v, _) = git_json(&env, &[]);
+    assert_eq!(code, 1);
+    let f = findings(&v);
+    assert_eq!(f.len(), 2);
+    let of = |path: &str| {
+        f.iter()
+            .find(|x| x["locations"][0]["path"] == path)
+            .unwrap_or_else(|| panic!("no finding at {path}: {v}"))
+    };
+    assert_eq!(of("svc/.env")["removed_in"], gone_a.as_str());
+    assert_eq!(
+        of("cfg/app.env")["removed_in"],
+        gone_b.as_str(),
+        "not the rename"
+    );
+}

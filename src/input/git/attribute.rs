@@ -1,6 +1,6 @@
 //! Provenance after the scan: each location's author and date, each finding's introducing
 //! commit, whether the head commit still holds it, and if not, which commit removed it
-//! ([`super::removal`]). Reads only the commits of findings and the trees on HEAD's side: no
+//! ([`super::removal`]: a binary search first, a walk for what it cannot place). Reads only the commits of findings and the trees on HEAD's side: no
 //! second pass over blob contents of the history.
 
 use super::{commit_meta, head, history, removal};
@@ -108,6 +108,21 @@ fn place_removals(repo: &Repository, findings: &mut [Finding], since: &[i64], ti
                 .collect(),
             secret: findings[i].secret.as_bytes(),
             since: since[i],
+            paths: {
+                let mut p: Vec<String> = findings[i]
+                    .locations
+                    .iter()
+                    .map(|l| l.path.clone())
+                    .collect();
+                p.sort();
+                p.dedup();
+                p
+            },
+            introduced: findings[i]
+                .history
+                .as_ref()
+                .and_then(|h| h.introduced_in.as_deref())
+                .and_then(|c| Oid::from_str(c).ok()),
         })
         .collect();
     let walk = removal::Walk {
@@ -116,7 +131,34 @@ fn place_removals(repo: &Repository, findings: &mut [Finding], since: &[i64], ti
         search: tip.partial,
         max_size: tip.max_size,
     };
-    let placed = removal::removals(repo, &walk, &wanted);
+    // The quick search first; the walk for what it cannot place.
+    let line = removal::first_parents(repo, &walk);
+    let decided: Vec<Option<Option<Oid>>> = wanted
+        .iter()
+        .map(|w| removal::bisect(repo, &line, &walk, w))
+        .collect();
+    let rest: Vec<usize> = (0..wanted.len())
+        .filter(|&k| decided[k].is_none())
+        .collect();
+    let mut placed: Vec<Option<Oid>> = decided.into_iter().map(Option::flatten).collect();
+    if !rest.is_empty() {
+        let rest_wanted: Vec<removal::Wanted<'_>> = rest
+            .iter()
+            .map(|&k| removal::Wanted {
+                blobs: wanted[k].blobs.clone(),
+                secret: wanted[k].secret,
+                since: wanted[k].since,
+                paths: Vec::new(),
+                introduced: None,
+            })
+            .collect();
+        for (k, c) in rest
+            .iter()
+            .zip(removal::removals(repo, &walk, &rest_wanted))
+        {
+            placed[*k] = c;
+        }
+    }
     drop(wanted);
     for (i, commit) in gone.into_iter().zip(placed) {
         if let Some(h) = findings[i].history.as_mut() {
