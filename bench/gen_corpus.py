@@ -105,6 +105,53 @@ class Fakes:
             if len(set(body)) >= 12 and changes > 8 and upper >= 2 and lower >= 2:
                 return self._unique("sig_" + body)
 
+    def redis_token_legacy_flag(self, number, flag, read_only=False):
+        """A legacy token with an explicit layout flag (0x00 was issued too)."""
+        fb = self.r.randbytes(32) if read_only else self.hex(32).encode()
+        head = bytes([2 if read_only else 1]) + number.to_bytes(2, "big") + bytes([flag, 36, 32])
+        raw = head + self.uuid4().encode() + fb
+        return self._unique(base64.urlsafe_b64encode(raw).decode())
+
+    def qstash_token_uuid(self):
+        """An older QStash token: its password is a UUID."""
+        j = '{"UserID":"%s","Password":"%s"}' % (self.uuid4(), self.uuid4())
+        return self._unique(base64.b64encode(j.encode()).decode())
+
+    def signing_key_of(self, n):
+        """A signing key of n characters after sig_ (28 now; 46, 47 or 50 for 2022 keys)."""
+        def cls(c):
+            return 0 if c.isdigit() else (1 if c.isupper() else 2)
+        while True:
+            body = "".join(self.r.choice(BASE58) for _ in range(n))
+            changes = sum(1 for a, b in zip(body, body[1:]) if cls(a) != cls(b))
+            upper = sum(c.isupper() for c in body)
+            lower = sum(c.islower() for c in body)
+            run = max(len(list(g)) for _, g in __import__("itertools").groupby(body))
+            if len(set(body)) >= 12 and changes * 28 > 8 * n and upper >= 2 and lower >= 2 and run < 6:
+                return self._unique("sig_" + body)
+
+    def kafka_host(self, rest):
+        return "%s-%s-%d-%s%s-kafka.upstash.io" % (self.r.choice(ADJ), self.r.choice(ANIMAL), self.r.randrange(1000, 20000),
+                                                   self.r.choice(["eu1", "us1", "apn1"]), "-rest" if rest else "")
+
+    def kafka_username(self, host):
+        cluster = "-".join(host.split(".")[0].split("-")[:3])
+        return base64.urlsafe_b64encode(cluster.encode() + b"$" + self.r.randbytes(30)).rstrip(b"=").decode()
+
+    def kafka_password(self):
+        """32 hex, base64 of a UUID, or base64url of 52 random bytes (the three issued shapes)."""
+        k = self.r.randrange(3)
+        if k == 0:
+            return self._unique(self.hex(32))
+        if k == 1:
+            return self._unique(base64.b64encode(self.uuid4().encode()).decode())
+        while True:
+            p = base64.urlsafe_b64encode(self.r.randbytes(52)).decode()
+            body = p.rstrip("=")
+            run = max(len(list(g)) for _, g in __import__("itertools").groupby(body))
+            if run < 6 and any(c.isupper() for c in body) and any(c.islower() for c in body) and any(c.isdigit() for c in body):
+                return self._unique(p)
+
     def password(self):
         return self._unique(self.hex(32))
 
@@ -214,7 +261,15 @@ def negative_line(r, f):
 
 
 def _negative_line(r, f):
-    k = r.randrange(14)
+    k = r.randrange(18)
+    if k == 14:
+        return 'UPSTASH_API_KEY="${3:-your-api-key}"'
+    if k == 15:
+        return 'key = os.getenv("DATADOG_API_KEY", "%s")' % f.uuid4()
+    if k == 16:
+        return "UPSTASH_KAFKA_REST_PASSWORD=your-password"
+    if k == 17:
+        return "REDIS_URL=redis://%s@localhost:6379" % f.hex(32)
     if k == 0:
         return "UPSTASH_REDIS_REST_TOKEN=AYNgAS2553feg6a2d9842h2a0gcdb5f8efe9934DQ="
     if k == 1:
@@ -543,6 +598,57 @@ class Planter:
             pre = "  UPSTASH_REDIS_REST_TOKEN: "
             lines = ["apiVersion: v1", "kind: Secret", "metadata:", "  name: %s" % ident(r), "type: Opaque", "data:", pre + enc]
             return lines, [(t, "redis-rest-token", 6, len(pre))]
+        if what == "redis-legacy-flag0":
+            ro = r.random() < 0.4
+            t = f.redis_token_legacy_flag(n, 0, read_only=ro)
+            pre = "UPSTASH_REDIS_REST_READONLY_TOKEN=" if ro else "UPSTASH_REDIS_REST_TOKEN="
+            kind = "redis-rest-token-readonly" if ro else "redis-rest-token"
+            return [pre + t], [(t, kind, 0, len(pre))]
+        if what == "redis-url-no-user":
+            p = f.password()
+            pre = r.choice(["redis-cli -u redis://", "REDIS_URL=rediss://", "  url: 'redis://"])
+            end = "'," if pre.endswith("'redis://") else ""
+            host = f.redis_host(n)
+            return [pre + p + "@%s:%d" % (host, n) + end], [(p, "redis-url", 0, len(pre))]
+        if what == "api-key-indirect":
+            k = f.api_key()
+            pre, end = r.choice([('UPSTASH_API_KEY="${3:-', '}"'), ('api_key = os.getenv("UPSTASH_API_KEY", "', '")'),
+                                 ("const apiKey = process.env.UPSTASH_API_KEY ?? '", "';"),
+                                 ('KEY = ENV.fetch("UPSTASH_API_KEY", "', '")'), ("  upstash:apiKey: ", "")])
+            return [pre + k + end], [(k, "developer-api-key", 0, len(pre))]
+        if what == "api-key-tf-variable":
+            k = f.api_key()
+            pre = '  default     = "'
+            lines = ['variable "upstash_api_key" {', "  type        = string", "  sensitive   = true", pre + k + '"', "}"]
+            return lines, [(k, "developer-api-key", 3, len(pre))]
+        if what == "qstash-legacy":
+            if r.random() < 0.5:
+                t = f.qstash_token_uuid()
+                pre = "QSTASH_TOKEN="
+                return [pre + t], [(t, "qstash-token", 0, len(pre))]
+            k = f.signing_key_of(r.choice([46, 47, 50]))
+            pre = r.choice(["QSTASH_CURRENT_SIGNING_KEY=", "QSTASH_NEXT_SIGNING_KEY="])
+            return [pre + k], [(k, "qstash-signing-key", 0, len(pre))]
+        if what == "kafka":
+            kh = f.kafka_host(True)
+            kp = f.kafka_password()
+            if r.random() < 0.5:
+                # The issue's case: a Kafka client two lines from a Redis client.
+                rp = f.password()
+                pre_k, pre_r = '  password: "', '  password: "'
+                lines = ['const redis = new Redis({ host: "%s", port: 6379 });' % f.redis_host(n), "",
+                         "const kafka = new Kafka({", '  url: "https://%s",' % kh,
+                         '  username: "%s",' % f.kafka_username(kh), pre_k + kp + '",', "});", "",
+                         "const cache = new Redis({", '  host: "%s",' % f.redis_host(n), pre_r + rp + '",', "});"]
+                return lines, [(kp, "kafka-password", 5, len(pre_k)), (rp, "redis-password", 10, len(pre_r))]
+            pre = "UPSTASH_KAFKA_REST_PASSWORD="
+            lines = ["UPSTASH_REDIS_HOST=%s" % f.redis_host(n), "UPSTASH_KAFKA_REST_URL=https://%s" % kh, pre + kp]
+            return lines, [(kp, "kafka-password", 2, len(pre))]
+        if what == "upstashdev":
+            p = f.password()
+            host = f.redis_host(n).replace(".upstash.io", ".upstashdev.com")
+            pre = 'var client = new Redis("redis://:'
+            return [pre + p + '@%s:%d");' % (host, n)], [(p, "redis-url", 0, len(pre))]
         raise ValueError(what)
 
 
@@ -552,7 +658,10 @@ PAD = 13
 
 PLANT_KINDS = ["redis-rw", "redis-rw-wide", "redis-ro", "redis-legacy", "redis-password",
                "redis-password-host", "redis-cli", "redis-url", "qstash-token", "qstash-signing-key",
-               "vector", "vector-ro", "search", "search-ro", "api-key", "api-key-context", "encoded"]
+               "vector", "vector-ro", "search", "search-ro", "api-key", "api-key-context", "encoded",
+               # Formats that shipped before today's, and the places they hide (docs/formats.md).
+               "redis-legacy-flag0", "redis-url-no-user", "api-key-indirect", "api-key-tf-variable",
+               "qstash-legacy", "kafka", "upstashdev"]
 
 
 # --------------------------------------------------------------------------------------------
@@ -570,11 +679,15 @@ class Gen:
         self.pools = build_pools(self.r, self.neg)
         self.plant_cycle = 0
         self.last_env_plant = None
+        self.classes = {}  # secret -> the plant class that made it (PLANT_KINDS, "pyc", ...)
 
     def next_plant(self):
         what = PLANT_KINDS[self.plant_cycle % len(PLANT_KINDS)]
         self.plant_cycle += 1
-        return self.planter.make(what)
+        block, secrets = self.planter.make(what)
+        for secret, *_ in secrets:
+            self.classes.setdefault(secret, what)
+        return block, secrets
 
     def text_from_pool(self, pool, target_bytes, plants=0, head=None, tail=None):
         """Lines sampled from a pool to about target_bytes, with `plants` plants spread in."""
@@ -776,6 +889,7 @@ class Gen:
                 j = line.find(planted_secret)
                 if j >= 0:
                     self.tree.record(planted_secret, "redis-rest-token", rel, n + 1, j + 1)
+                    self.classes[planted_secret] = "notebook"
                     break
 
     def binary(self, proj, i):
@@ -804,6 +918,42 @@ class Gen:
             self.emit_text("%s/config/%s_%d.env" % (proj, ident(r), i), block, [(s, k, li, c) for s, k, li, c in secrets])
         self.tree.write_bytes(rel, bytes(data))
 
+    def pyc(self, proj, i):
+        """A compiled Python module: marshal frames every string constant with a type byte and
+        a length byte and keeps no variable name beside it. Some hold a database host and its
+        password (docs/formats.md: passwords in binary files); the rest hold digests only."""
+        r = self.r
+
+        def const(b):
+            return b"\xda" + bytes([len(b)]) + b
+
+        plant = r.random() < 0.4
+        body = bytearray(b"\xa7\r\r\n" + r.randbytes(12) + b"\xe3" + bytes(16))
+        for _ in range(r.randrange(20, 200)):
+            k = r.random()
+            if k < 0.5:
+                body += const(ident(r).encode())
+            elif k < 0.6 and not plant:
+                body += const(self.neg.hex(32).encode()) + b"N"
+            else:
+                body += b"\xe9" + r.randbytes(4) + b"\x97\x00d\x01" + r.randbytes(r.randrange(4, 40))
+        rel = "%s/app/__pycache__/%s_%d.cpython-311.pyc" % (proj, ident(r), i)
+        if plant:
+            n = self.f.number()
+            host = self.f.redis_host(n).encode()
+            pw = self.f.password()
+            at = r.randrange(len(body) // 2, len(body))
+            body[at:at] = const(host) + b"\xe9" + (6379).to_bytes(4, "little") + b"\xda " + pw.encode() + b"N)\x03"
+            pos = at + len(const(host)) + 5 + 2
+            before = bytes(body[:pos])
+            line = before.count(b"\n") + 1
+            column = chars(before[before.rfind(b"\n") + 1:]) + 1
+            self.tree.write_bytes(rel, bytes(body))
+            self.tree.record(pw, "redis-password", rel, line, column)
+            self.classes[pw] = "pyc"
+            return
+        self.tree.write_bytes(rel, bytes(body))
+
     def yaml_file(self, proj, i):
         r = self.r
         size = int(r.lognormvariate(8.0, 0.8))
@@ -828,7 +978,8 @@ class Gen:
             self.env_file(proj, i)
         makers = [(self.source, "ts", 22), (self.source, "js", 20), (self.source, "py", 14), (self.source, "go", 10),
                   (self.json_data, None, 8), (self.yaml_file, None, 6), (self.markdown, None, 6),
-                  (self.css, None, 2), (self.binary, None, 6), (self.source_map, None, 1), (self.notebook, None, 1)]
+                  (self.css, None, 2), (self.binary, None, 6), (self.source_map, None, 1), (self.notebook, None, 1),
+                  (self.pyc, None, 1)]
         weights = [w for _, _, w in makers]
         n = r.randrange(250, 550)
         for i in range(n):
@@ -867,6 +1018,8 @@ def main():
     os.makedirs(tree)
     g = Gen(tree, a.seed, a.size_mb)
     projects = g.run()
+    for secret, e in g.tree.manifest.items():
+        e["class"] = g.classes.get(secret, "other")
     planted = sum(len(e["locations"]) for e in g.tree.manifest.values())
     kinds = {}
     for e in g.tree.manifest.values():

@@ -28,6 +28,14 @@ def main():
         print("  EXTRA  %s %s at %s" % (found[s][0], s[:12] + "...", found[s][1]))
     for s in wrong[:20]:
         print("  WRONG  %s: planted %s, found %s" % (s[:12] + "...", want[s], found[s]))
+    # Per plant class (the manifest's "class": how and where the corpus wrote it), so that
+    # each format and place is measured on its own.
+    by_class = {}
+    for s, e in planted.items():
+        c = by_class.setdefault(e.get("class", "?"), [0, 0])
+        c[1] += 1
+        c[0] += s in found and found[s] == want[s]
+    print("recall by class: " + ", ".join("%s %d/%d" % (k, v[0], v[1]) for k, v in sorted(by_class.items())))
     locs = sum(len(v[1]) for v in want.values())
     ok = not (missed or extra or wrong)
     print("recall: %d/%d secrets (%d locations) found exactly; %d missed, %d extra, %d with wrong kind or location; errors: %d"

@@ -5,7 +5,7 @@
 //! redacted form every report uses, and [`sha256_hex`] is the stable identity of a secret
 //! (baselines, allowlists, the account check and SARIF fingerprints all key on it).
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use sha2::{Digest, Sha256};
 use std::fmt;
 use std::path::PathBuf;
@@ -27,10 +27,13 @@ pub enum Kind {
     SearchToken,
     SearchTokenReadonly,
     DeveloperApiKey,
+    /// An Upstash Kafka password (REST and SASL share it). Kafka closed in 2025: nothing can
+    /// check or rotate it, but it must never be taken for a Redis password.
+    KafkaPassword,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::RedisRestToken,
         Kind::RedisRestTokenReadonly,
         Kind::RedisPassword,
@@ -42,6 +45,7 @@ impl Kind {
         Kind::SearchToken,
         Kind::SearchTokenReadonly,
         Kind::DeveloperApiKey,
+        Kind::KafkaPassword,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +61,7 @@ impl Kind {
             Kind::SearchToken => "search-token",
             Kind::SearchTokenReadonly => "search-token-readonly",
             Kind::DeveloperApiKey => "developer-api-key",
+            Kind::KafkaPassword => "kafka-password",
         }
     }
 
@@ -78,6 +83,7 @@ impl Kind {
             Kind::SearchToken => "Upstash Search token (read-write)",
             Kind::SearchTokenReadonly => "Upstash Search token (read-only)",
             Kind::DeveloperApiKey => "Upstash Developer API key",
+            Kind::KafkaPassword => "Upstash Kafka password (product closed in 2025)",
         }
     }
 
@@ -85,7 +91,7 @@ impl Kind {
     /// kind: a structurally decoded token says more than a URL, a URL more than a bare password.
     pub fn specificity(self) -> u8 {
         match self {
-            Kind::RedisPassword | Kind::DeveloperApiKey => 1,
+            Kind::RedisPassword | Kind::DeveloperApiKey | Kind::KafkaPassword => 1,
             Kind::RedisUrl => 2,
             _ => 3,
         }
@@ -99,7 +105,8 @@ impl fmt::Display for Kind {
 }
 
 /// What a structural decode (or the text around a match) revealed about a secret. Every field
-/// is optional: each decoder fills what its layout carries.
+/// is optional: each decoder fills what its layout carries. Read back (from the audit's store or
+/// a report), a word outside the [`VOCABULARY`] is left out.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Details {
     /// `read-write` or `read-only`.
@@ -146,8 +153,94 @@ pub struct Details {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
     /// A value Upstash publishes (the QStash development server's credentials): not a leak.
+    /// Never read back: such a match is set aside, not reported.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub public_value: Option<&'static str>,
+}
+
+/// The fixed words of [`Details`] and [`Context`] (`access`, `layout`, `product`, `encoding`).
+pub const VOCABULARY: [&str; 11] = [
+    "read-write",
+    "read-only",
+    "current",
+    "legacy",
+    "vector",
+    "search",
+    "unknown",
+    "percent",
+    "json-escape",
+    "base64",
+    "utf-16",
+];
+
+/// A fixed word read back as the `&'static str` the decoders write.
+fn word(s: Option<String>) -> Option<&'static str> {
+    s.and_then(|s| VOCABULARY.iter().copied().find(|v| *v == s))
+}
+
+impl<'de> Deserialize<'de> for Details {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Details, D::Error> {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Written {
+            access: Option<String>,
+            layout: Option<String>,
+            id_bytes: Option<u8>,
+            database_number: Option<u64>,
+            database_id: Option<String>,
+            exposes_password: bool,
+            embedded_password_sha256: Option<String>,
+            index_endpoint: Option<String>,
+            product: Option<String>,
+            user_id: Option<String>,
+            url_host: Option<String>,
+            url_port: Option<u16>,
+            url_user: Option<String>,
+            password_kind: Option<Kind>,
+            email: Option<String>,
+        }
+        let w = Written::deserialize(d)?;
+        Ok(Details {
+            access: word(w.access),
+            layout: word(w.layout),
+            id_bytes: w.id_bytes,
+            database_number: w.database_number,
+            database_id: w.database_id,
+            exposes_password: w.exposes_password,
+            embedded_password_sha256: w.embedded_password_sha256,
+            index_endpoint: w.index_endpoint,
+            product: word(w.product),
+            user_id: w.user_id,
+            url_host: w.url_host,
+            url_port: w.url_port,
+            url_user: w.url_user,
+            password_kind: w.password_kind,
+            email: w.email,
+            public_value: None,
+        })
+    }
+}
+
+impl<'de> Deserialize<'de> for Context {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Context, D::Error> {
+        #[derive(Deserialize, Default)]
+        #[serde(default)]
+        struct Written {
+            variable: Option<String>,
+            browser_exposed: bool,
+            host: Option<String>,
+            host_agrees: Option<bool>,
+            encoding: Option<String>,
+        }
+        let w = Written::deserialize(d)?;
+        Ok(Context {
+            variable: w.variable,
+            browser_exposed: w.browser_exposed,
+            host: w.host,
+            host_agrees: w.host_agrees,
+            encoding: word(w.encoding),
+        })
+    }
 }
 
 /// Where a blob came from.
@@ -164,9 +257,17 @@ pub enum Origin {
         commit: Option<String>,
         path: Option<String>,
     },
+    /// Text on a web page: an issue, a pull request or a comment (`upsweep github --issues`),
+    /// by its URL.
+    Web { url: String },
 }
 
 impl Origin {
+    /// A placeholder until [`Location::restore_origin`] says where a location read back was.
+    fn unknown() -> Origin {
+        Origin::Stdin
+    }
+
     pub fn display_path(&self) -> String {
         match self {
             Origin::File(p) => crate::util::paths::display(p),
@@ -175,6 +276,7 @@ impl Origin {
             Origin::Git {
                 blob, path: None, ..
             } => format!("<unreachable blob {blob}>"),
+            Origin::Web { url } => url.clone(),
         }
     }
 }
@@ -217,9 +319,13 @@ pub struct Context {
     pub encoding: Option<&'static str>,
 }
 
-/// One place a secret was seen.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One place a secret was seen. Read back from a JSON report, its [`Origin`] is rebuilt from
+/// what the report says (a blob id: a git blob; else a file).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Location {
+    /// An organisation audit: the repository (`owner/name`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub repository: Option<String>,
     pub path: String,
     pub line: u64,
     pub column: u64,
@@ -234,10 +340,29 @@ pub struct Location {
     /// Git history: the blob holding the secret.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub blob: Option<String>,
+    /// An organisation audit: where a person sees it (the GitHub permalink of the line, or the
+    /// issue or comment).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     #[serde(flatten)]
     pub context: Context,
-    #[serde(skip)]
+    #[serde(skip, default = "Origin::unknown")]
     pub origin: Origin,
+}
+
+impl Location {
+    /// The origin a location read back from a report stands for.
+    pub fn restore_origin(&mut self) {
+        self.origin = match (&self.blob, &self.url) {
+            (Some(blob), _) => Origin::Git {
+                blob: blob.clone(),
+                commit: self.commit.clone(),
+                path: Some(self.path.clone()),
+            },
+            (None, Some(url)) if *url == self.path => Origin::Web { url: url.clone() },
+            _ => Origin::File(PathBuf::from(&self.path)),
+        };
+    }
 }
 
 /// One distinct secret and every place it was seen. Its `Debug` shows the redacted preview,
@@ -246,7 +371,11 @@ pub struct Location {
 pub struct Finding {
     pub kind: Kind,
     pub rule_id: String,
+    /// The secret; empty when it is not at hand (a finding read back from a report or from the
+    /// audit's store, which hold hashes and previews only).
     pub secret: String,
+    /// The redacted preview of a finding whose secret is not at hand.
+    pub known_preview: Option<String>,
     pub sha256: String,
     pub details: Details,
     pub locations: Vec<Location>,
@@ -255,7 +384,7 @@ pub struct Finding {
 }
 
 /// What a history scan adds to a finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct History {
     /// The oldest commit whose tree holds the secret; `None` when only unreachable objects do.
     pub introduced_in: Option<String>,
@@ -268,7 +397,10 @@ pub struct History {
 
 impl Finding {
     pub fn preview(&self) -> String {
-        redact(&self.secret)
+        match &self.known_preview {
+            Some(p) if self.secret.is_empty() => p.clone(),
+            _ => redact(&self.secret),
+        }
     }
 
     pub fn browser_exposed(&self) -> bool {
@@ -367,12 +499,45 @@ mod tests {
             rule_id: "r".into(),
             sha256: sha256_hex(&secret),
             secret: secret.clone(),
+            known_preview: None,
             details: Details::default(),
             locations: Vec::new(),
             history: None,
         };
         assert!(!format!("{f:?}").contains(&secret));
         assert!(format!("{f:?}").contains(&f.sha256));
+    }
+
+    #[test]
+    fn details_and_context_read_back_as_written() {
+        let d = Details {
+            access: Some("read-only"),
+            layout: Some("legacy"),
+            database_number: Some(7),
+            product: Some("unknown"),
+            exposes_password: true,
+            password_kind: Some(Kind::RedisPassword),
+            public_value: Some("published"),
+            ..Details::default()
+        };
+        let back: Details = serde_json::from_value(serde_json::to_value(&d).unwrap()).unwrap();
+        assert_eq!(
+            back,
+            Details {
+                public_value: None,
+                ..d
+            }
+        );
+        let c = Context {
+            variable: Some("X".into()),
+            encoding: Some("utf-16"),
+            host_agrees: Some(false),
+            ..Context::default()
+        };
+        let back: Context = serde_json::from_value(serde_json::to_value(&c).unwrap()).unwrap();
+        assert_eq!(back, c);
+        let odd: Details = serde_json::from_str(r#"{"access":"sideways"}"#).unwrap();
+        assert_eq!(odd.access, None);
     }
 
     #[test]

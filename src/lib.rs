@@ -12,6 +12,7 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 pub mod app;
+pub(crate) mod audit;
 pub mod cli;
 pub mod config;
 pub mod decode;

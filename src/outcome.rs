@@ -35,6 +35,8 @@ pub(crate) struct Outcome {
     pub(crate) fail_on: FailOn,
     /// Git scans: the repository and the commit scanned.
     pub(crate) git: Option<Revision>,
+    /// An organisation audit: what became of each repository.
+    pub(crate) repositories: Option<Vec<RepoEntry>>,
 }
 
 /// Which repository and commit a git scan read: the commit is HEAD, or the head of a range.
@@ -135,6 +137,50 @@ impl FailOn {
     }
 }
 
+/// What an organisation audit did with one repository (the report's `repositories`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct RepoEntry {
+    /// `owner/name` (or an organisation or user whose listing failed).
+    pub(crate) name: String,
+    pub(crate) status: RepoStatus,
+    /// Why it was skipped or failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) reason: Option<String>,
+    /// Commits in its history, and unique blobs reachable from them.
+    #[serde(default)]
+    pub(crate) commits: u64,
+    #[serde(default)]
+    pub(crate) blobs: u64,
+    /// Blobs read and scanned by this run (the others were remembered from earlier runs).
+    #[serde(default)]
+    pub(crate) new_blobs: u64,
+}
+
+/// The fate of a repository in an audit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum RepoStatus {
+    /// Its history was fetched and what was new in it scanned.
+    Scanned,
+    /// Nothing changed since the last complete audit: its findings come from the cache.
+    Unchanged,
+    /// Left out on purpose (a fork, archived, `--exclude`).
+    Skipped,
+    /// It could not be listed, fetched or read: the run's exit code is 2.
+    Failed,
+}
+
+impl RepoStatus {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            RepoStatus::Scanned => "scanned",
+            RepoStatus::Unchanged => "unchanged",
+            RepoStatus::Skipped => "skipped",
+            RepoStatus::Failed => "failed",
+        }
+    }
+}
+
 /// Why something was deliberately not scanned (counted in the stats, never silent).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Skip {
@@ -159,14 +205,15 @@ pub(crate) enum Skip {
 }
 
 /// An input that could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct InputError {
     pub(crate) path: String,
     pub(crate) message: String,
 }
 
 /// Counters a run reports in `stats`.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub(crate) struct Stats {
     pub(crate) files_scanned: u64,
     pub(crate) bytes_scanned: u64,
@@ -181,6 +228,9 @@ pub(crate) struct Stats {
     pub(crate) suppressed_inline: u64,
     /// Secrets allowed by hash in `.upsweep.toml`.
     pub(crate) suppressed_allowed: u64,
+    /// Places allowed by path and line in `.upsweep.toml` (in the JSON report when not 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub(crate) suppressed_allowed_places: u64,
     /// Secrets in the baseline.
     pub(crate) suppressed_baseline: u64,
     pub(crate) errors: u64,
@@ -202,20 +252,30 @@ impl Stats {
         self.suppressed_public += o.suppressed_public;
         self.suppressed_inline += o.suppressed_inline;
         self.suppressed_allowed += o.suppressed_allowed;
+        self.suppressed_allowed_places += o.suppressed_allowed_places;
         self.suppressed_baseline += o.suppressed_baseline;
         self.errors += o.errors;
+        if let Some(c) = o.git_commits {
+            self.git_commits = Some(self.git_commits.unwrap_or(0) + c);
+        }
     }
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// Why something found is not reported.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Why {
     /// A value Upstash publishes (named): not a leak.
-    Public(&'static str),
+    Public(String),
     /// An `upsweep:allow` comment on the line, with its reason when it gives one.
     Inline(Option<String>),
     /// Allowed by hash in the config file, with the entry's reason.
     Allowed(String),
+    /// Its place (path and line) allowed in the config file, with the entry's reason.
+    AllowedPlace(String),
     /// In the baseline, with the entry's note.
     Baseline(Option<String>),
 }

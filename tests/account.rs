@@ -1140,7 +1140,8 @@ fn the_test_redirection_is_loopback_only_and_strangers_are_never_contacted() {
         "k.env",
         &format!("UPSTASH_EMAIL={OPS}\nUPSTASH_API_KEY={found}\n"),
     )]);
-    let report = upstash::check(&findings, &cfg, false);
+    // With --live (a found key is sent nowhere without it).
+    let report = upstash::check(&findings, &cfg, true);
     assert!(report.complete(), "{:#?}", report.problems);
     let proxied = proxy.requests();
     assert!(
@@ -1160,6 +1161,62 @@ fn the_test_redirection_is_loopback_only_and_strangers_are_never_contacted() {
         .requests()
         .iter()
         .any(|r| basic_key(r.authorization.as_deref()) == Some(found.clone())));
+}
+
+/// Hosts under `upstashdev.com` (an Upstash domain seen in public code) are detected, but a
+/// live check stays on `upstash.io`: nothing is sent there, and the verdict says why. A Kafka
+/// password gets no request either, and an account verdict that explains it.
+#[test]
+fn upstashdev_hosts_are_never_contacted_and_kafka_passwords_are_explained() {
+    let s = shop(23);
+    let mut f = Fake::new(24);
+    let token = f.redis_token(30143, false, false);
+    let url_pw = f.redis_token(30144, false, false);
+    let kafka_host = f.kafka_host(true);
+    let kafka_pw = f.kafka_password(0);
+    let findings = scan(&[
+        (
+            "dev.env",
+            &format!(
+                "UPSTASH_REDIS_REST_URL=https://eu1-sought-mollusk-30143.upstashdev.com\nUPSTASH_REDIS_REST_TOKEN={token}\nREDIS_URL=rediss://default:{url_pw}@eu1-proud-otter-30144.upstashdev.com:30144\n"
+            ),
+        ),
+        (
+            "kafka.env",
+            &format!("UPSTASH_KAFKA_REST_URL=https://{kafka_host}\nUPSTASH_KAFKA_REST_PASSWORD={kafka_pw}\n"),
+        ),
+    ]);
+    assert_found(&findings, &[&token, &url_pw, &kafka_pw]);
+    let report = upstash::check(&findings, &s.cfg(), true);
+    for secret in [&token, &url_pw] {
+        let live = verdict(&report, secret).live.clone().expect("a live part");
+        assert_eq!(live.verdict, Liveness::Unknown, "{live:?}");
+        assert!(
+            live.reason.contains("upstashdev.com") && live.reason.contains("not under upstash.io"),
+            "{live:?}"
+        );
+    }
+    let k = verdict(&report, &kafka_pw);
+    assert_eq!(k.account.verdict, Ownership::Unknown);
+    assert!(
+        k.account.reason.contains("closed Kafka in 2025"),
+        "{:?}",
+        k.account
+    );
+    let live = k.live.clone().expect("a live part");
+    assert_eq!(live.verdict, Liveness::Unknown);
+    assert!(live.reason.contains("closed Kafka"), "{live:?}");
+    let requests = s.emu.requests();
+    assert!(
+        requests
+            .iter()
+            .all(|r| !r.host.contains("upstashdev") && !r.host.contains("kafka")),
+        "{requests:#?}"
+    );
+    assert!(
+        !requests.iter().any(|r| r.path == "/ping"),
+        "no live request was made for the tokens: {requests:#?}"
+    );
 }
 
 fn basic_key(auth: Option<&str>) -> Option<String> {

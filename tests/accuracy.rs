@@ -8,8 +8,11 @@
 //! ([`negatives`]: placeholders, masked and truncated values, random base64, JWTs, bare UUIDs, C
 //! identifiers, integrity hashes, inline images, the QStash development server's published
 //! credentials) must give nothing; [`sweeps`] runs thousands more of them through the library.
+//! [`older`] holds the formats that shipped before today's and the places they hide (compiled
+//! files, indirections, a Kafka password beside a Redis host), in files and in git history.
 
 mod corpus;
 mod negatives;
+mod older;
 mod positives;
 mod sweeps;

@@ -3,13 +3,24 @@
 //! format is documented in [`crate::suppress::baseline`].
 
 use super::{exit, sweep};
-use crate::config::{BaselineCreateSettings, BaselinePruneSettings, ScanSpec, Source};
+use crate::config::{BaselineCreateSettings, BaselinePruneSettings, ScanSpec, Source, Target};
+use crate::finding::Kind;
 use crate::outcome::Outcome;
-use crate::suppress::baseline::Baseline;
-use anyhow::{Context as _, Result};
+use crate::rules::Matcher;
+use crate::suppress::baseline::{Baseline, Entry};
+use anyhow::{bail, Context as _, Result};
 use std::collections::HashSet;
+use std::path::Path;
 
 pub(super) fn create(a: &BaselineCreateSettings) -> Result<u8> {
+    if !a.force && a.output.exists() {
+        bail!(
+            "{} already exists: pass --force to replace it, or keep it and drop the entries no \
+             longer found with `upsweep baseline prune {}`",
+            a.output.display(),
+            a.output.display()
+        );
+    }
     let note = a.note.as_deref();
     let spec = match &a.source {
         Source::Report(report) => {
@@ -53,7 +64,8 @@ pub(super) fn create(a: &BaselineCreateSettings) -> Result<u8> {
 
 pub(super) fn prune(a: &BaselinePruneSettings) -> Result<u8> {
     let mut b = Baseline::read(&a.file)?;
-    let outcome = scan(&a.spec)?;
+    let matcher = a.spec.rules.matcher()?;
+    let outcome = sweep(&a.spec, &matcher)?;
     print_problems(&outcome, a.quiet);
     if !outcome.errors.is_empty() {
         eprintln!(
@@ -69,8 +81,16 @@ pub(super) fn prune(a: &BaselinePruneSettings) -> Result<u8> {
         .map(|f| f.sha256.as_str())
         .chain(outcome.suppressed.iter().map(|s| s.sha256.as_str()))
         .collect();
+    // Not found, but the configuration kept the scan from looking: not known to be gone.
+    let unchecked: Vec<(Entry, String)> = b
+        .entries()
+        .filter(|e| !found.contains(e.sha256.as_str()))
+        .filter_map(|e| not_looked_for(e, &a.spec, &matcher).map(|why| (e.clone(), why)))
+        .collect();
     let before = b.len();
-    let dropped = b.retain_found(&|sha| found.contains(sha));
+    let dropped = b.retain_found(&|e| {
+        found.contains(e.sha256.as_str()) || unchecked.iter().any(|(u, _)| u.sha256 == e.sha256)
+    });
     let verb = if a.dry_run { "would drop" } else { "dropped" };
     println!(
         "upsweep: {}: {verb} {} of {} no longer found in {}",
@@ -80,22 +100,63 @@ pub(super) fn prune(a: &BaselinePruneSettings) -> Result<u8> {
         a.spec.what
     );
     for e in &dropped {
+        println!("  {}", describe(e));
+    }
+    if !unchecked.is_empty() {
         println!(
-            "  {} {} (first seen {}:{}{})",
-            e.kind,
-            e.sha256,
-            e.first_seen.path,
-            e.first_seen.line,
-            e.note
-                .as_deref()
-                .map(|n| format!("; {n}"))
-                .unwrap_or_default()
+            "upsweep: kept {} the configuration keeps the scan from seeing (not known to be gone):",
+            secrets(unchecked.len())
         );
+        for (e, why) in &unchecked {
+            println!("  {}: {why}", describe(e));
+        }
     }
     if !a.dry_run && !dropped.is_empty() {
         b.write(&a.file)?;
     }
     Ok(exit::CLEAN)
+}
+
+/// `redis-rest-token 5025... (first seen config/.env:2; note)`.
+fn describe(e: &Entry) -> String {
+    format!(
+        "{} {} (first seen {}:{}{})",
+        e.kind,
+        e.sha256,
+        e.first_seen.path,
+        e.first_seen.line,
+        e.note
+            .as_deref()
+            .map(|n| format!("; {n}"))
+            .unwrap_or_default()
+    )
+}
+
+/// Why the scan could not have found an entry's secret, when the configuration is the reason:
+/// every rule that finds its kind is disabled, or it was first seen under `skip-paths`.
+fn not_looked_for(e: &Entry, spec: &ScanSpec, matcher: &Matcher) -> Option<String> {
+    // Read-only variants and Search tokens come from the same rules as their kin.
+    let family = |k: Kind| match k {
+        Kind::RedisRestTokenReadonly => Kind::RedisRestToken,
+        Kind::VectorTokenReadonly | Kind::SearchToken | Kind::SearchTokenReadonly => {
+            Kind::VectorToken
+        }
+        k => k,
+    };
+    if !matcher
+        .rules
+        .iter()
+        .any(|r| family(r.kind) == family(e.kind))
+    {
+        return Some(format!("every rule that finds {} is disabled", e.kind));
+    }
+    let globs = spec.filters.skip_paths.as_ref()?;
+    let path = &e.first_seen.path;
+    let under = match (&spec.target, &e.first_seen.commit) {
+        (Target::Files(_), None) => globs.matches_file(Path::new(path)),
+        _ => globs.matches_relative(path),
+    };
+    under.then(|| format!("{path} is under skip-paths"))
 }
 
 fn secrets(n: usize) -> String {

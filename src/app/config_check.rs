@@ -1,41 +1,41 @@
 //! `upsweep config check [FILE]`: validate a config file and say exactly what is wrong and
-//! where, one `FILE:LINE:COLUMN: key `KEY`: message` line per problem (the form editors and
-//! CI logs link to). The format is documented in [`crate::config::file`].
+//! where, every problem in one run (a syntax error does not hide the rest), one
+//! `FILE:LINE:COLUMN: key `KEY`: message` line per problem (the form editors and CI logs link
+//! to). The format is documented in [`crate::config::file`].
 
 use super::exit;
-use crate::config::file::{self as config_file, ConfigError, FileConfig};
+use crate::config::file::{self as config_file, FileConfig};
 use crate::config::ConfigCheckSettings;
 use crate::suppress::baseline::Baseline;
 use anyhow::{anyhow, Result};
 
 pub(super) fn run(s: &ConfigCheckSettings) -> Result<u8> {
     let path = &s.file;
-    match config_file::load(path) {
-        Ok(cfg) => {
-            if let Some(problem) = check_baseline(&cfg) {
-                eprintln!("{problem}");
-                eprintln!("{}: 1 problem", path.display());
-                return Ok(exit::FOUND);
-            }
-            println!("{}: ok ({})", path.display(), summary(&cfg));
-            Ok(exit::CLEAN)
-        }
-        Err(ConfigError { problems }) if problems.iter().all(|p| p.line == 0) => {
-            Err(anyhow!(ConfigError { problems }))
-        }
-        Err(ConfigError { problems }) => {
-            for p in &problems {
-                eprintln!("{p}");
-            }
-            eprintln!(
-                "{}: {} problem{}",
-                path.display(),
-                problems.len(),
-                if problems.len() == 1 { "" } else { "s" }
-            );
-            Ok(exit::FOUND)
-        }
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        anyhow!(
+            "{}: cannot read: {}",
+            path.display(),
+            crate::util::io::io_message(&e)
+        )
+    })?;
+    // Every problem at once: syntax, keys and values, then the baseline the file names.
+    let (cfg, problems) = config_file::check(&text, path);
+    let mut lines: Vec<String> = problems.iter().map(ToString::to_string).collect();
+    lines.extend(check_baseline(&cfg));
+    if lines.is_empty() {
+        println!("{}: ok ({})", path.display(), summary(&cfg));
+        return Ok(exit::CLEAN);
     }
+    for l in &lines {
+        eprintln!("{l}");
+    }
+    eprintln!(
+        "{}: {} problem{}",
+        path.display(),
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" }
+    );
+    Ok(exit::FOUND)
 }
 
 /// The baseline the file names must exist and read as one.
@@ -66,6 +66,7 @@ fn summary(c: &FileConfig) -> String {
         n(c.disable_rules.len(), "disabled rule"),
         n(c.rule_dirs.len(), "extra rule dir"),
         n(c.allow.len(), "allowed secret"),
+        n(c.allow_places.len(), "allowed place"),
         c.max_file_size.map(|m| format!("max-file-size {m} bytes")),
         c.fail_on.map(|f| format!("fail-on {}", f.as_str())),
         c.baseline

@@ -6,7 +6,9 @@ mod actions;
 mod baseline;
 mod config_check;
 mod git;
+mod github;
 mod hook;
+mod merge;
 mod revoke;
 mod rules;
 mod scan;
@@ -21,6 +23,7 @@ use crate::scan::history::{self, RepoOptions};
 use crate::scan::pool;
 use crate::suppress::Filters;
 use crate::upstash::{self, AccountConfig};
+use crate::util::progress::Activity;
 use anyhow::{Context as _, Result};
 use std::io::Write;
 
@@ -29,6 +32,8 @@ pub fn run(settings: Settings) -> Result<u8> {
     match settings {
         Settings::Scan(s) => scan::run(&s),
         Settings::Git(s) => git::run(&s),
+        Settings::Github(s) => github::run(&s),
+        Settings::Merge(s) => merge::run(&s),
         Settings::Revoke(s) => revoke::run(&s),
         Settings::BaselineCreate(s) => baseline::create(&s),
         Settings::BaselinePrune(s) => baseline::prune(&s),
@@ -97,9 +102,53 @@ fn check_account(outcome: &mut Outcome, settings: &AccountSettings, quiet: bool)
         });
         return Ok(());
     }
-    let report = upstash::check(&outcome.findings, &cfg, check.live);
+    let n = outcome.findings.len();
+    let waiting = Activity::spinner(
+        format!(
+            "checking your Upstash account: listing its credentials to match {n} finding{}{}",
+            if n == 1 { "" } else { "s" },
+            if check.live { ", then live checks" } else { "" }
+        ),
+        !quiet,
+    );
+    let mut report = upstash::check(&outcome.findings, &cfg, check.live);
+    drop(waiting);
+    // A signing key rotated away names no resource: only revoke's journal knows it was ours.
+    if let Some(journal) = crate::revoke::state::default_journal() {
+        if let Ok(history) = crate::revoke::journal::History::read(&journal) {
+            history.amend_report(&outcome.findings, &mut report);
+        }
+    }
     outcome.add_account(report, quiet);
     Ok(())
+}
+
+/// The last word when the account check failed: what failed, and what it left unchecked (the
+/// errors above may have scrolled away behind the report).
+fn account_failure(outcome: &Outcome) -> Option<String> {
+    let account = outcome.account.as_ref()?;
+    let first = account.problems.first()?;
+    let unchecked = outcome
+        .findings
+        .iter()
+        .filter(|f| {
+            account
+                .get(&f.sha256)
+                .is_some_and(|v| v.account.verdict == upstash::Ownership::Unknown)
+        })
+        .count();
+    let more = account.problems.len() - 1;
+    Some(format!(
+        "upsweep: the account check failed ({}: {}{}): {unchecked} leaked credential{} could not be checked against your account",
+        first.section,
+        first.message,
+        if more > 0 {
+            format!("; {more} more part{} of the inventory failed too", if more == 1 { "" } else { "s" })
+        } else {
+            String::new()
+        },
+        if unchecked == 1 { "" } else { "s" }
+    ))
 }
 
 /// Print errors and notes on stderr, and the report where asked.
@@ -174,7 +223,19 @@ pub(crate) fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -
         };
         actions::append_job_summary(summary, &report, hidden);
     }
-    write_report(&out.path, |w| report::write(&report, out.format, opts, w))
+    write_report(&out.path, |w| report::write(&report, out.format, opts, w))?;
+    if let Some(line) = account_failure(outcome) {
+        eprintln!("{line}");
+    }
+    // The report went to a file: the one-line summary still says how the run went.
+    if let (Some(path), false) = (&out.path, out.quiet) {
+        eprintln!(
+            "upsweep: {} (report written to {})",
+            report::summary_line(&report, out.staged),
+            path.display()
+        );
+    }
+    Ok(())
 }
 
 /// Write to a file or to stdout; a closed stdout (`| head`) is not an error.

@@ -31,8 +31,8 @@ pub(crate) struct OutputArgs {
     pub(crate) color: ColorChoice,
     /// Also list what was found and not reported, and skipped files.
     ///
-    /// Not reported: published values, lines marked upsweep:allow, secrets allowed by
-    /// .upsweep.toml or in the baseline.
+    /// Not reported: published values, lines marked upsweep:allow (or right below an
+    /// upsweep:allow-next-line comment), secrets allowed by .upsweep.toml or in the baseline.
     #[arg(short, long)]
     pub(crate) verbose: bool,
     #[command(flatten)]

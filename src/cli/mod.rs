@@ -36,6 +36,11 @@ pub enum Command {
     /// Scan git history: every blob reachable from any ref, or only what is staged
     /// (--staged, for a pre-commit hook) or what a range of commits adds (--range, --ci).
     Git(GitArgs),
+    /// Audit every repository of GitHub organisations and users: each fetched into a cache,
+    /// its whole history scanned (on a re-run, only what is new), one report.
+    Github(GithubArgs),
+    /// Merge JSON reports (the shards of an audit, `github --shard K/N`) into one report.
+    Merge(MergeArgs),
     /// Rotate leaked credentials of your Upstash account: plan, confirm, rotate, verify, log.
     Revoke(RevokeArgs),
     /// Accept the secrets found now, so that scans with --baseline report only new ones.
@@ -83,7 +88,8 @@ pub struct GitArgs {
     /// With --staged: scan whole staged files, not only the added lines.
     #[arg(long, requires = "staged")]
     pub(crate) all_content: bool,
-    /// Scan only what the commits in BASE..HEAD add (a pull request).
+    /// Scan only what the commits in BASE..HEAD add (a pull request); BASE...HEAD: since their
+    /// merge base, as `git diff BASE...HEAD`.
     #[arg(long, value_name = "BASE..HEAD", conflicts_with_all = ["since_commit", "ci", "unreachable"])]
     pub(crate) range: Option<String>,
     /// Scan only what the commits after REV (up to HEAD) add: the same as --range REV..HEAD.
@@ -117,23 +123,126 @@ pub struct GitArgs {
     pub(crate) project: ProjectArgs,
 }
 
+/// `upsweep github`.
+#[derive(Debug, Args)]
+#[command(after_long_help = "\
+The token is read from GITHUB_TOKEN or GH_TOKEN (never from an argument); without one only \
+public repositories can be read, at 60 API requests an hour. It goes to the GitHub API and, as \
+HTTP Basic auth, to the git server on the API's own host when it asks; never into a URL, the \
+cache, the report or a message.
+
+The cache (--cache) keeps a bare mirror of each repository and what was found in each blob \
+(hashes and redacted previews, never secrets): a re-run fetches only what is new, scans only \
+new blobs and still prints the whole report. A killed audit re-run with the same cache \
+finishes the rest. Audits may share a cache (each repository is locked while in use).
+
+Exit codes: 0 nothing found; 1 credentials found (--fail-on decides which count); 2 a \
+repository or listing failed (the others are still audited and reported), or a usage error.")]
+#[command(group(clap::ArgGroup::new("targets").required(true).multiple(true).args(["org", "user", "repo"])))]
+pub struct GithubArgs {
+    /// Audit every repository of this organisation (repeatable).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) org: Vec<String>,
+    /// Audit every repository this user owns (repeatable; the token's own user: private ones
+    /// too).
+    #[arg(long, value_name = "NAME")]
+    pub(crate) user: Vec<String>,
+    /// Audit this repository (repeatable; audited even when it is a fork or archived).
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub(crate) repo: Vec<String>,
+    /// Also audit forks (skipped by default: their history is mostly their parent's).
+    #[arg(long)]
+    pub(crate) include_forks: bool,
+    /// Skip archived repositories (audited by default: their history still leaks).
+    #[arg(long)]
+    pub(crate) exclude_archived: bool,
+    /// Skip repositories whose OWNER/NAME matches GLOB (repeatable; `*` stays within a
+    /// segment, case-insensitive: acme/*-archive, */test-*).
+    #[arg(long, value_name = "GLOB")]
+    pub(crate) exclude: Vec<String>,
+    /// The GitHub REST API (default: GITHUB_API_URL when set, else https://api.github.com;
+    /// GitHub Enterprise Server: https://HOST/api/v3).
+    #[arg(long, value_name = "URL")]
+    pub(crate) github_api_url: Option<String>,
+    /// Where mirrors and what was scanned are kept (default: the platform cache directory,
+    /// upsweep/github inside it).
+    #[arg(long, value_name = "DIR")]
+    pub(crate) cache: Option<PathBuf>,
+    /// Do not fetch pull-request heads (refs/pull/*/head; GitHub keeps them readable forever).
+    #[arg(long)]
+    pub(crate) no_pull_requests: bool,
+    /// Also scan issues, pull requests, their comments and review comments (through the API,
+    /// every run).
+    #[arg(long)]
+    pub(crate) issues: bool,
+    /// Repositories audited at once (default: one per core).
+    #[arg(long, value_name = "N")]
+    pub(crate) jobs: Option<usize>,
+    /// The longest the run waits for GitHub's rate limit to reset, in all (as 90s, 15m, 1h);
+    /// past it, what was not reached is reported as failed.
+    #[arg(long, value_name = "DURATION", default_value = "15m")]
+    pub(crate) max_wait: String,
+    /// Audit only shard K of N (1 <= K <= N): the repositories whose name hashes there, the
+    /// same on every machine. `upsweep merge` joins the shards' JSON reports.
+    #[arg(long, value_name = "K/N")]
+    pub(crate) shard: Option<String>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+    #[command(flatten)]
+    pub(crate) engine: EngineArgs,
+    #[command(flatten)]
+    pub(crate) account: AccountArgs,
+    #[command(flatten)]
+    pub(crate) project: ProjectArgs,
+}
+
+/// `upsweep merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// JSON reports (`--format json`) to merge.
+    #[arg(value_name = "REPORT.json", required = true)]
+    pub(crate) reports: Vec<PathBuf>,
+    /// What makes exit code 1: any finding, or (from reports made with --account or --live)
+    /// only the account's own or live credentials.
+    #[arg(long, value_enum)]
+    pub(crate) fail_on: Option<crate::outcome::FailOn>,
+    #[command(flatten)]
+    pub(crate) output: OutputArgs,
+}
+
 /// `upsweep revoke`.
 #[derive(Debug, Args)]
 #[command(after_long_help = "\
 Revocation plans first: for every leaked credential that is a current credential of your account \
 (found by comparing SHA-256 hashes with the account's inventory, fetched now), the rotation, the \
-resource and who breaks. Nothing changes without --yes (or a 'y' on a terminal). After each \
-rotation the resource is fetched again and the leaked hash must be none of its credentials. \
-Re-running is safe: what is already rotated is skipped.
+resource and who breaks. Nothing changes without --yes (or a 'y' on a terminal).
 
-Credentials: UPSTASH_EMAIL and UPSTASH_API_KEY, or --account-file (as for --account).
+While rotating, nothing is lost: before each write to Upstash an intent line is written and \
+fsync'd to the journal (--audit-log FILE, or journal.jsonl in the cache directory: \
+$UPSWEEP_CACHE_DIR, else $XDG_CACHE_HOME/upsweep or ~/.cache/upsweep on Linux, \
+~/Library/Caches/upsweep on macOS, %LOCALAPPDATA%\\upsweep on Windows; under revoke/). Each \
+rotation's new values are appended to the --new-credentials file the moment Upstash answers. \
+A write that may have reached Upstash is never sent again: the resource is read to learn \
+whether it happened. One run at a time acts for an account on this machine (a lock in the cache \
+directory); just before each rotation the resource is read again, and one already rotated (by \
+this or another run) is skipped. After a crash, re-run the same command: it settles what was in \
+flight from the journal and rotates nothing twice. The first Ctrl-C (or SIGTERM) finishes the \
+action in flight, prints what was done and what is left, and exits 130 (143); a second one \
+stops at once.
+
+Credentials: UPSTASH_EMAIL and UPSTASH_API_KEY, or --account-file (as for --account). A found \
+Developer API key is sent to Upstash only with --live (or --check-api-key).
 
 Exit codes:
-  0  nothing left to do: every planned rotation done and confirmed, or nothing to rotate
-  1  something is left for you: a dry run (or a 'no') with rotations pending, or a leaked
-     Developer API key to delete in the console (--check-api-key: a key still works)
-  2  a rotation failed or could not be confirmed, a leak could not be judged (the account check
-     was incomplete), part of the input could not be read, or a usage error")]
+  0    nothing left to do: every planned rotation done and confirmed, or nothing to rotate
+  1    something is left for you: a dry run (or a 'no') with rotations pending, a leaked
+       Developer API key not confirmed deleted (it needs a person in the Upstash console), or new
+       values an earlier run could not save
+  2    a rotation failed, could not be confirmed, or may or may not have been made; a leak
+       could not be judged (the account check was incomplete); part of the input could not be
+       read; another run holds the account's lock; the journal or the new-credentials file
+       cannot be written (nothing is rotated then); or a usage error
+  130  stopped by Ctrl-C after finishing the action in flight (143: SIGTERM)")]
 pub struct RevokeArgs {
     /// Files or directories to scan (default: the current directory); with --git, the
     /// repository.
@@ -154,30 +263,53 @@ pub struct RevokeArgs {
     /// Only print the plan, even on a terminal (the default when not on a terminal).
     #[arg(long, conflicts_with = "yes")]
     pub(crate) dry_run: bool,
-    /// Act only on this resource (its id or name, as the plan shows it); repeatable, or
-    /// comma-separated.
+    /// Act only on this action (its id, `redis:<id>`, `qstash-token:<id>`, as the plan shows
+    /// it), or on a resource (its id or name); repeatable, or comma-separated.
+    ///
+    /// A region's QStash token and its signing keys share the user id: their action ids tell
+    /// them apart (`qstash-token:<id>`, `qstash-signing-keys:<id>`).
     #[arg(long, value_name = "ID", value_delimiter = ',')]
     pub(crate) only: Vec<String>,
-    /// Write the new credentials to FILE, an env file (mode 0600) that must not exist.
+    /// Write the new credentials to FILE, an env file (mode 0600), each rotation's values as
+    /// soon as Upstash answers.
     ///
-    /// The file holds the conventional variable names. New credentials are never printed.
+    /// The file must not exist, or be one upsweep revoke wrote (a re-run after an interruption
+    /// appends to it). Variables have the conventional names (UPSTASH_REDIS_REST_TOKEN,
+    /// QSTASH_TOKEN, ...); when several resources of one product are rotated, each gets a
+    /// prefix: the resource's name for Redis, Vector and Search (CACHE_1_UPSTASH_REDIS_REST_TOKEN
+    /// for a database named cache-1), the region for QStash (US_EAST_1_QSTASH_TOKEN). New
+    /// credentials are never printed.
     #[arg(long, value_name = "FILE")]
     pub(crate) new_credentials: Option<PathBuf>,
-    /// Append one JSON line per attempted rotation to FILE (never a secret).
+    /// The journal: append one JSON line before each write to Upstash (the intent) and one
+    /// after each action (the outcome), never a secret.
     ///
-    /// Each line holds the time, the secret hashes, the resource, the action, the outcome and
-    /// any error.
+    /// Default: journal.jsonl under revoke/ in the cache directory. Each line holds the time,
+    /// the secret hashes, the resource, the action, and the outcome and any error. A re-run
+    /// reads it to settle what an interrupted run left.
     #[arg(long, value_name = "FILE")]
     pub(crate) audit_log: Option<PathBuf>,
     /// After deleting a leaked Developer API key in the console, confirm it now gets 401.
     ///
-    /// Also shows the audit log's actions made with API keys. Rotates nothing.
+    /// Sends each found key to api.upstash.com (GET /v2/teams). Also shows the audit log's
+    /// actions made with API keys. Rotates nothing.
     #[arg(long, conflicts_with_all = ["yes", "dry_run", "only", "new_credentials", "audit_log"])]
     pub(crate) check_api_key: bool,
+    /// Try each found Developer API key with one read (GET /v2/teams to api.upstash.com), to
+    /// learn whose it is and whether it still works.
+    ///
+    /// Without it a found key is sent nowhere, and the plan treats it as working.
+    #[arg(long)]
+    pub(crate) live: bool,
+    /// How to print the plan and the results: human, or one JSON document for scripts.
+    #[arg(short = 'f', long, value_enum, default_value_t = ListFormat::Human)]
+    pub(crate) format: ListFormat,
     #[command(flatten)]
     pub(crate) credentials: CredentialsArgs,
     #[command(flatten)]
     pub(crate) rules: RulesArgs,
+    #[command(flatten)]
+    pub(crate) config: ConfigFileArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -195,9 +327,12 @@ pub struct BaselineCreateArgs {
     /// repository.
     #[arg(value_name = "PATH", conflicts_with = "from")]
     pub(crate) paths: Vec<PathBuf>,
-    /// The baseline file to write.
+    /// The baseline file to write (refused if it exists, unless --force).
     #[arg(short = 'o', long, value_name = "FILE")]
     pub(crate) output: PathBuf,
+    /// Replace the baseline file if it exists (its entries are not kept: see `baseline prune`).
+    #[arg(long)]
+    pub(crate) force: bool,
     /// Take the findings of a JSON report (`--format json` or `jsonl`) instead of scanning.
     #[arg(long, value_name = "REPORT", conflicts_with = "git")]
     pub(crate) from: Option<PathBuf>,

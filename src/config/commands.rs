@@ -12,8 +12,9 @@ use crate::cli::{
 };
 use crate::input::git::{self as g, ci, Mode};
 use crate::report::ListFormat;
+use crate::revoke::leak::LeaveOut;
 use crate::suppress::Filters;
-use anyhow::{anyhow, Context as _, Result};
+use anyhow::{anyhow, Result};
 use std::path::{Path, PathBuf};
 
 /// `upsweep scan`.
@@ -45,14 +46,21 @@ pub(crate) struct PrComment {
 /// `upsweep revoke`.
 pub struct RevokeSettings {
     pub(crate) source: Source,
+    /// What the project's configuration leaves out of the plan (said, not silent).
+    pub(crate) leave_out: LeaveOut,
     /// `--account-file`, besides the environment.
     pub(crate) account_file: Option<PathBuf>,
     pub(crate) yes: bool,
     pub(crate) dry_run: bool,
     pub(crate) only: Vec<String>,
     pub(crate) new_credentials: Option<PathBuf>,
+    /// `--audit-log`: the journal (default: in the cache directory).
     pub(crate) audit_log: Option<PathBuf>,
     pub(crate) check_api_key: bool,
+    /// Try found Developer API keys (`--live`).
+    pub(crate) live: bool,
+    /// `--format json`.
+    pub(crate) json: bool,
 }
 
 /// Where `revoke` and `baseline create` take their findings from.
@@ -68,6 +76,8 @@ pub struct BaselineCreateSettings {
     pub(crate) output: PathBuf,
     /// Stored with every entry (trimmed; `None` when empty).
     pub(crate) note: Option<String>,
+    /// `--force`: replace an existing file.
+    pub(crate) force: bool,
     pub(crate) source: Source,
     pub(crate) quiet: bool,
 }
@@ -145,7 +155,17 @@ impl GitSettings {
         }
         let threads = spec::threads(a.engine.threads)?;
         let (mode, ci_range) = mode(a)?;
-        let repo = g::open(&a.repo)?;
+        let repo = g::open(&a.repo).map_err(|e| {
+            if a.repo.is_dir() {
+                anyhow!(
+                    "{e:#}\n(`upsweep git` reads a repository's history; to scan the files in a \
+                     directory, run `upsweep scan {}`)",
+                    a.repo.display()
+                )
+            } else {
+                e
+            }
+        })?;
         let project = spec::repo_project(
             &repo,
             ProjectFiles {
@@ -190,25 +210,14 @@ fn mode(a: &GitArgs) -> Result<(Mode, Option<String>)> {
         ));
     }
     if let Some(r) = &a.range {
-        let (base, head) = r
-            .split_once("..")
-            .filter(|(b, _)| !b.is_empty() && !b.contains('.'))
-            .with_context(|| format!("--range {r:?}: expected BASE..HEAD (two dots)"))?;
-        let head = if head.is_empty() { "HEAD" } else { head };
-        return Ok((
-            Mode::Range {
-                base: base.into(),
-                head: head.into(),
-                ci: false,
-            },
-            None,
-        ));
+        return Ok((range(r)?, None));
     }
     if let Some(rev) = &a.since_commit {
         return Ok((
             Mode::Range {
                 base: rev.clone(),
                 head: "HEAD".into(),
+                merge_base: false,
                 ci: false,
             },
             None,
@@ -226,6 +235,7 @@ fn mode(a: &GitArgs) -> Result<(Mode, Option<String>)> {
             Some(base) => Mode::Range {
                 base,
                 head: r.head,
+                merge_base: false,
                 ci: true,
             },
             None => Mode::History { unreachable: false },
@@ -240,17 +250,54 @@ fn mode(a: &GitArgs) -> Result<(Mode, Option<String>)> {
     ))
 }
 
+/// `--range`, read as git reads a range: `BASE..HEAD` (what HEAD has that BASE has not) or
+/// `BASE...HEAD` (what HEAD adds since the merge base of the two, as `git diff BASE...HEAD`
+/// shows); a side left out is `HEAD`.
+fn range(r: &str) -> Result<Mode> {
+    let (base, head, merge_base) = if let Some((b, h)) = r.split_once("...") {
+        (b, h, true)
+    } else if let Some((b, h)) = r.split_once("..") {
+        (b, h, false)
+    } else {
+        anyhow::bail!(
+            "--range {r:?}: expected BASE..HEAD (what HEAD adds) or BASE...HEAD (what HEAD adds \
+             since the merge base): to scan one commit's changes, use --range {r}~1..{r}"
+        )
+    };
+    fn side(s: &str) -> &str {
+        if s.is_empty() {
+            "HEAD"
+        } else {
+            s
+        }
+    }
+    if (base.is_empty() && head.is_empty()) || head.starts_with('.') {
+        anyhow::bail!("--range {r:?}: expected BASE..HEAD or BASE...HEAD");
+    }
+    Ok(Mode::Range {
+        base: side(base).into(),
+        head: side(head).into(),
+        merge_base,
+        ci: false,
+    })
+}
+
 impl RevokeSettings {
-    /// A scan for `revoke` reads files as `upsweep scan` would with no flags (the project's
-    /// `skip-paths` and `max-file-size` apply), or the whole history as `upsweep git` would
-    /// with none; it loads the shipped rules and `--rules`, and keeps every finding.
+    /// A scan for `revoke` reads files as `upsweep scan` would with no flags, or the whole
+    /// history as `upsweep git` would with none, with the shipped rules and `--rules`. The
+    /// project's config file (unless `--no-config`) gives `max-file-size` and `rule-dirs`;
+    /// its `skip-paths`, `[[allow]]` and `disable-rules` are applied after the scan, so the plan
+    /// can say what they left out; the baseline is not applied (a baselined secret is still
+    /// leaked).
     pub(crate) fn new(a: &RevokeArgs) -> Result<RevokeSettings> {
-        let rules = RuleSet {
-            dirs: a.rules.dirs.clone(),
-            disabled: Vec::new(),
+        let files = ProjectFiles {
+            config: a.config.config.as_deref(),
+            no_config: a.config.no_config,
+            baseline: None,
+            use_baseline: false,
         };
-        let source = if let Some(report) = &a.report {
-            Source::Report(report.clone())
+        let (source, project) = if let Some(report) = &a.report {
+            (Source::Report(report.clone()), None)
         } else if a.paths.iter().any(|p| p.as_os_str() == "-") {
             anyhow::bail!(
                 "upsweep revoke cannot read standard input (it may need it to ask for confirmation): \
@@ -259,40 +306,65 @@ impl RevokeSettings {
         } else if a.git {
             let (repo, path) = spec::one_repo(&a.paths)?;
             let what = format!("the git history of {}", path.display());
-            Source::Scan(ScanSpec {
-                target: Target::History(RepoScan {
-                    repo,
-                    mode: Mode::History { unreachable: false },
-                    max_file_size: super::project::DEFAULT_MAX_FILE_SIZE,
-                    threads: spec::threads(None)?,
-                    progress: false,
+            let project = spec::repo_project(&repo, files)?;
+            let max_file_size = project.max_file_size(None)?;
+            (
+                Source::Scan(ScanSpec {
+                    target: Target::History(RepoScan {
+                        repo,
+                        mode: Mode::History { unreachable: false },
+                        max_file_size,
+                        threads: spec::threads(None)?,
+                        progress: false,
+                    }),
+                    rules: RuleSet {
+                        dirs: project.rule_dirs(&a.rules.dirs),
+                        disabled: Vec::new(),
+                    },
+                    filters: Filters::default(),
+                    what,
                 }),
-                rules,
-                filters: Filters::default(),
-                what,
-            })
+                Some(project),
+            )
         } else {
             let paths = or_current_dir(&a.paths);
-            let (files, _) = Walk {
+            let (mut scan, project) = Walk {
                 paths: &paths,
                 no_ignore: false,
                 follow: false,
                 max_file_size: None,
                 threads: None,
             }
-            .settle(ProjectFiles {
-                use_baseline: true,
-                ..ProjectFiles::default()
-            })?;
-            Source::Scan(ScanSpec {
-                target: Target::Files(files),
-                rules,
-                filters: Filters::default(),
-                what: spec::paths_what(&a.paths),
-            })
+            .settle(files)?;
+            // Everything is read; skip-paths is applied afterwards, and counted.
+            if let super::spec::Inputs::Paths(w) = &mut scan.inputs {
+                w.exclude = None;
+            }
+            (
+                Source::Scan(ScanSpec {
+                    target: Target::Files(scan),
+                    rules: RuleSet {
+                        dirs: project.rule_dirs(&a.rules.dirs),
+                        disabled: Vec::new(),
+                    },
+                    filters: Filters::default(),
+                    what: spec::paths_what(&a.paths),
+                }),
+                Some(project),
+            )
+        };
+        let leave_out = match project {
+            Some(p) => LeaveOut {
+                config_file: p.file.as_ref().map(|f| f.display().to_string()),
+                skip_paths: p.filters.skip_paths.clone(),
+                allow: p.filters.allow.clone(),
+                disabled_rules: p.disabled_rules.clone(),
+            },
+            None => LeaveOut::default(),
         };
         Ok(RevokeSettings {
             source,
+            leave_out,
             account_file: a.credentials.account_file.clone(),
             yes: a.yes,
             dry_run: a.dry_run,
@@ -300,6 +372,8 @@ impl RevokeSettings {
             new_credentials: a.new_credentials.clone(),
             audit_log: a.audit_log.clone(),
             check_api_key: a.check_api_key,
+            live: a.live,
+            json: a.format == ListFormat::Json,
         })
     }
 }
@@ -314,6 +388,7 @@ impl BaselineCreateSettings {
         Ok(BaselineCreateSettings {
             output: a.output.clone(),
             note: note.map(str::to_string),
+            force: a.force,
             source,
             quiet: a.scan.quiet.quiet,
         })
@@ -381,13 +456,20 @@ impl ConfigCheckSettings {
         let file = match file {
             Some(f) => f,
             None => {
-                let root = super::file::find_root(Path::new("."));
-                super::file::discover(&root).ok_or_else(|| {
-                    anyhow!(
+                let (cwd, repo) = super::file::find_repository(Path::new("."));
+                let root = repo.clone().unwrap_or(cwd);
+                super::file::discover(&root).ok_or_else(|| match repo {
+                    Some(_) => anyhow!(
                         "no {} at the repository root {}: nothing to check (name a file to check another)",
                         super::file::FILE_NAME,
                         root.display()
-                    )
+                    ),
+                    None => anyhow!(
+                        "no {} in {}, and it is not inside a git repository (where the file \
+                         would be looked for at the root): nothing to check (name a file to check another)",
+                        super::file::FILE_NAME,
+                        root.display()
+                    ),
                 })?
             }
         };

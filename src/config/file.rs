@@ -34,6 +34,13 @@
 //! sha256 = "50258ea82b69e1294f4ec0724e62a2255e3016f1956f810cb9572903088a55d7"
 //! reason = "public demo database, read-only, reset nightly"
 //! kind = "redis-rest-token"   # optional: allow the hash only as this kind
+//!
+//! # One place, by path (from the root) and line: for files that cannot hold an
+//! # `upsweep:allow` comment (JSON, minified code).
+//! [[allow]]
+//! path = "tests/fixtures/config.json"
+//! line = 12
+//! reason = "test fixture, never deployed"
 //! ```
 //!
 //! Precedence: `--max-file-size`, `--fail-on` and `--baseline` replace the file's values;
@@ -43,7 +50,7 @@ use super::size::parse_size;
 use crate::finding::Kind;
 use crate::outcome::FailOn;
 use crate::rules::{self, load};
-use crate::suppress::allowlist::AllowEntry;
+use crate::suppress::allowlist::{AllowEntry, AllowPlace};
 use serde::de::{self, Deserializer, Visitor};
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -69,6 +76,8 @@ pub(crate) struct FileConfig {
     /// Resolved against the file's directory.
     pub(crate) baseline: Option<PathBuf>,
     pub(crate) allow: Vec<AllowEntry>,
+    /// `[[allow]]` entries by path and line.
+    pub(crate) allow_places: Vec<AllowPlace>,
 }
 
 /// One thing wrong with a config file, and where.
@@ -120,6 +129,13 @@ impl std::error::Error for ConfigError {}
 /// The repository root for `start`: the nearest directory at or above it holding `.git`, or
 /// else `start` itself (its directory when it is a file).
 pub(crate) fn find_root(start: &Path) -> PathBuf {
+    let (dir, repo) = find_repository(start);
+    repo.unwrap_or(dir)
+}
+
+/// `start` as a directory (its directory when it is a file), made absolute, and the nearest
+/// directory at or above it holding `.git`, if there is one.
+pub(crate) fn find_repository(start: &Path) -> (PathBuf, Option<PathBuf>) {
     let cwd = std::env::current_dir().unwrap_or_default();
     let abs = std::fs::canonicalize(start).unwrap_or_else(|_| cwd.join(start));
     let dir = if abs.is_dir() {
@@ -127,10 +143,11 @@ pub(crate) fn find_root(start: &Path) -> PathBuf {
     } else {
         abs.parent().map(Path::to_path_buf).unwrap_or(abs.clone())
     };
-    dir.ancestors()
+    let repo = dir
+        .ancestors()
         .find(|d| d.join(".git").exists())
-        .map(Path::to_path_buf)
-        .unwrap_or(dir)
+        .map(Path::to_path_buf);
+    (dir, repo)
 }
 
 /// The config file at `root`, if there is one.
@@ -157,10 +174,74 @@ pub(crate) fn load(path: &Path) -> Result<FileConfig, ConfigError> {
 /// Parse and check a config file's text; `path` names it in problems and anchors relative
 /// paths.
 pub(crate) fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> {
+    let (cfg, problems) = check(text, path);
+    if problems.is_empty() {
+        Ok(cfg)
+    } else {
+        Err(ConfigError { problems })
+    }
+}
+
+/// Every problem a config file's text has, in order, and the settings of the parts that are
+/// right. A mistake does not hide the next one: the file is first read statement by statement
+/// (each `key = value`, each table header), and a statement that is not TOML is reported and
+/// blanked out; then the rest is read as a whole, and each statement a key or a value is wrong
+/// in (an unknown key, a wrong type, a key given twice) is reported and blanked out in turn.
+/// Blanking keeps every byte offset, so every problem is placed in the file as written.
+pub(crate) fn check(text: &str, path: &Path) -> (FileConfig, Vec<Problem>) {
     let file = path.display().to_string();
-    let raw: Raw = toml::from_str(text).map_err(|e| ConfigError {
-        problems: vec![from_toml_error(text, &file, &e)],
-    })?;
+    let statements = statements(text);
+    let mut clean = text.as_bytes().to_vec();
+    let mut problems: Vec<Problem> = Vec::new();
+    // Keys blanked out of each table, by the table's start: the table then lacks them, which
+    // is no second problem.
+    let mut blanked: Vec<(usize, String)> = Vec::new();
+    for st in &statements {
+        let chunk = &text[st.range.clone()];
+        if let Err(e) = toml::from_str::<toml::Table>(chunk) {
+            // An error at the end of the statement (an array never closed) is placed at its
+            // last character, not at the start of the next line.
+            let last = chunk.trim_end().len().saturating_sub(1);
+            let span = e
+                .span()
+                .map(|r| r.start.min(last) + st.range.start..r.end.min(last) + st.range.start);
+            problems.push(toml_problem(text, &file, &e, span));
+            blank(&mut clean, st.blanked(&statements));
+        }
+    }
+    let mut raw: Option<Raw> = None;
+    for _ in 0..=statements.len() {
+        let now = String::from_utf8_lossy(&clean).into_owned();
+        let e = match toml::from_str::<Raw>(&now) {
+            Ok(r) => {
+                raw = Some(r);
+                break;
+            }
+            Err(e) => e,
+        };
+        let at = e.span().map(|r| r.start);
+        let Some(st) = at.and_then(|at| statements.iter().find(|s| s.range.contains(&at))) else {
+            problems.push(toml_problem(text, &file, &e, e.span()));
+            break;
+        };
+        let problem = toml_problem(text, &file, &e, e.span());
+        let missing = e
+            .message()
+            .strip_prefix("missing field `")
+            .and_then(|r| r.split('`').next());
+        let already = missing.is_some_and(|k| {
+            blanked
+                .iter()
+                .any(|(table, key)| *table == st.table && key == k)
+        });
+        if !already {
+            problems.push(problem);
+        }
+        if let Some(k) = &st.key {
+            blanked.push((st.table, k.clone()));
+        }
+        blank(&mut clean, st.blanked(&statements));
+    }
     let base = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -170,22 +251,104 @@ pub(crate) fn parse(text: &str, path: &Path) -> Result<FileConfig, ConfigError> 
         text,
         file,
         base,
-        problems: Vec::new(),
+        problems,
     };
     let mut cfg = FileConfig {
         path: path.to_path_buf(),
         ..FileConfig::default()
     };
-    check.skip_paths(&raw, &mut cfg);
-    check.rules(&raw, &mut cfg);
-    check.settings(&raw, &mut cfg);
-    check.allow(&raw, &mut cfg);
+    if let Some(raw) = raw {
+        check.skip_paths(&raw, &mut cfg);
+        check.rules(&raw, &mut cfg);
+        check.settings(&raw, &mut cfg);
+        check.allow(&raw, &mut cfg);
+    }
     let mut problems = check.problems;
     problems.sort_by_key(|p| (p.line, p.column));
-    if problems.is_empty() {
-        Ok(cfg)
-    } else {
-        Err(ConfigError { problems })
+    (cfg, problems)
+}
+
+/// One statement of a TOML file: a `key = value` (with the lines its value spans) or a table
+/// header.
+#[derive(Debug)]
+struct Statement {
+    range: Range<usize>,
+    /// The key as written (`None` for a header).
+    key: Option<String>,
+    /// The start of the table it is in (of the header itself, for a header; 0 at the top).
+    table: usize,
+}
+
+impl Statement {
+    /// What to blank out when this statement is wrong: the statement, or for a table header
+    /// its whole table (its keys would otherwise land in the table before it).
+    fn blanked(&self, all: &[Statement]) -> Range<usize> {
+        if self.key.is_some() {
+            return self.range.clone();
+        }
+        let end = all
+            .iter()
+            .find(|s| s.key.is_none() && s.range.start > self.range.start)
+            .map_or_else(
+                || all.last().map_or(self.range.end, |s| s.range.end),
+                |s| s.range.start,
+            );
+        self.range.start..end.max(self.range.end)
+    }
+}
+
+/// A line that starts a `key = value` statement: a bare, quoted or dotted key, then `=`.
+static KEY_START: std::sync::LazyLock<regex::Regex> = std::sync::LazyLock::new(|| {
+    regex::Regex::new(
+        r#"^\s*((?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*')(?:\s*\.\s*(?:[A-Za-z0-9_-]+|"[^"\n]*"|'[^'\n]*'))*)\s*="#,
+    )
+    .expect("key regex")
+});
+
+/// The statements of a TOML text, by lines: a line that starts a key or a table header starts
+/// a statement; the lines after it that start neither (a multi-line array or string, a
+/// broken value) belong to it. Blank and comment lines before the first statement are left out.
+fn statements(text: &str) -> Vec<Statement> {
+    let mut out: Vec<Statement> = Vec::new();
+    let mut table = 0;
+    let mut pos = 0;
+    for line in text.split_inclusive('\n') {
+        let start = pos;
+        pos += line.len();
+        let t = line.trim_start();
+        if t.starts_with('[') {
+            table = start;
+            out.push(Statement {
+                range: start..pos,
+                key: None,
+                table,
+            });
+        } else if let Some(c) = KEY_START.captures(line) {
+            out.push(Statement {
+                range: start..pos,
+                key: Some(unquote(c[1].trim())),
+                table,
+            });
+        } else if let Some(last) = out.last_mut().filter(|s| s.key.is_some()) {
+            last.range.end = pos;
+        } else if !(t.is_empty() || t.starts_with('#')) {
+            // Text that is neither: a statement of its own, reported as what it is.
+            out.push(Statement {
+                range: start..pos,
+                key: Some(String::new()),
+                table,
+            });
+        }
+    }
+    out
+}
+
+/// Blank out `range` of `text`, keeping its line breaks and every byte offset.
+fn blank(text: &mut [u8], range: Range<usize>) {
+    for b in &mut text[range] {
+        if *b != b'\n' {
+            *b = b' ';
+        }
     }
 }
 
@@ -299,40 +462,57 @@ impl Checker<'_> {
         }
     }
 
-    /// `[[allow]]`: each entry a SHA-256 (allowed once), a reason and optionally a known kind.
+    /// `[[allow]]`: each entry a SHA-256 (allowed once) and optionally a known kind, or a
+    /// path and a line; and a reason.
     fn allow(&mut self, raw: &Raw, cfg: &mut FileConfig) {
         let mut seen: HashMap<String, usize> = HashMap::new();
         for (i, a) in raw.allow.iter().enumerate() {
-            let key = |k: &str| format!("allow[{}].{k}", i + 1);
-            let sha = a.sha256.get_ref().trim().to_ascii_lowercase();
-            let ok = crate::suppress::baseline::is_sha256(&sha);
-            if !ok {
-                let got = a.sha256.get_ref();
-                let what = if got.len() != 64 {
-                    format!("{} characters", got.chars().count())
-                } else {
-                    "characters that are not hex digits".into()
-                };
-                self.at(
-                    a.sha256.span(),
-                    key("sha256"),
-                    format!("must be a SHA-256: 64 hex digits (reports show it as secret_sha256), got {what}"),
-                );
-            } else if let Some(first) =
-                seen.insert(sha.clone(), line_col(self.text, a.sha256.span().start).0)
-            {
-                self.at(
-                    a.sha256.span(),
-                    key("sha256"),
-                    format!("this hash is already allowed on line {first}"),
-                );
-            }
+            // Named by its place in the file: an entry left out for a mistake still counts.
+            let table = table_at(self.text, a.reason.span().start)
+                .unwrap_or_else(|| format!("allow[{}]", i + 1));
+            let key = |k: &str| format!("{table}.{k}");
             let reason = a.reason.get_ref().trim();
             if reason.is_empty() {
                 self.at(
                     a.reason.span(),
                     key("reason"),
                     "must say why this secret is allowed".into(),
+                );
+            }
+            let Some(sha256) = &a.sha256 else {
+                self.allow_place(a, &key, cfg);
+                continue;
+            };
+            if let Some(p) = &a.path {
+                self.at(
+                    p.span(),
+                    key("path"),
+                    "an entry allows a secret by sha256 or a place by path and line, not both: \
+                     split it in two"
+                        .into(),
+                );
+            }
+            let sha = sha256.get_ref().trim().to_ascii_lowercase();
+            let ok = crate::suppress::baseline::is_sha256(&sha);
+            if !ok {
+                let got = sha256.get_ref();
+                let what = if got.len() != 64 {
+                    format!("{} characters", got.chars().count())
+                } else {
+                    "characters that are not hex digits".into()
+                };
+                self.at(
+                    sha256.span(),
+                    key("sha256"),
+                    format!("must be a SHA-256: 64 hex digits (reports show it as secret_sha256), got {what}"),
+                );
+            } else if let Some(first) =
+                seen.insert(sha.clone(), line_col(self.text, sha256.span().start).0)
+            {
+                self.at(
+                    sha256.span(),
+                    key("sha256"),
+                    format!("this hash is already allowed on line {first}"),
                 );
             }
             let kind = a.kind.as_ref().and_then(|k| self.kind(k, key("kind")));
@@ -343,6 +523,45 @@ impl Checker<'_> {
                     kind,
                 });
             }
+        }
+    }
+
+    /// An `[[allow]]` entry without a hash: it must name a place, by path and line.
+    fn allow_place(&mut self, a: &RawAllow, key: &dyn Fn(&str) -> String, cfg: &mut FileConfig) {
+        let (Some(path), Some(line)) = (&a.path, &a.line) else {
+            self.at(
+                a.reason.span(),
+                key("sha256"),
+                "an entry needs sha256 (a secret, wherever it is) or path and line (one place)"
+                    .into(),
+            );
+            return;
+        };
+        if let Some(k) = &a.kind {
+            self.at(
+                k.span(),
+                key("kind"),
+                "kind goes with sha256; a place is allowed whatever is found there".into(),
+            );
+        }
+        let p = path.get_ref().trim().trim_start_matches("./").to_string();
+        if p.is_empty() {
+            self.at(path.span(), key("path"), "must name a file".into());
+        }
+        let n = *line.get_ref();
+        if n < 1 {
+            self.at(
+                line.span(),
+                key("line"),
+                "must be a line number, from 1".into(),
+            );
+        }
+        if !p.is_empty() && n >= 1 {
+            cfg.allow_places.push(AllowPlace {
+                path: p,
+                line: n as u64,
+                reason: a.reason.get_ref().trim().to_string(),
+            });
         }
     }
 
@@ -410,9 +629,11 @@ struct Raw {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAllow {
-    sha256: Spanned<String>,
+    sha256: Option<Spanned<String>>,
     reason: Spanned<String>,
     kind: Option<Spanned<String>>,
+    path: Option<Spanned<String>>,
+    line: Option<Spanned<i64>>,
 }
 
 /// `max-file-size`: a number of bytes or a string like "64M".
@@ -455,10 +676,16 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
     (line, before[start..].chars().count() + 1)
 }
 
-/// A problem from toml's error: its span gives the line and column, and the text there the key.
-fn from_toml_error(text: &str, file: &str, e: &toml::de::Error) -> Problem {
+/// A problem from toml's error, placed at `span` of `text` (its span gives the line and
+/// column, and the text there the key).
+fn toml_problem(
+    text: &str,
+    file: &str,
+    e: &toml::de::Error,
+    span: Option<Range<usize>>,
+) -> Problem {
     let message = e.message().trim().replace('\n', ": ");
-    let Some(span) = e.span() else {
+    let Some(span) = span else {
         return Problem {
             file: file.into(),
             line: 0,
@@ -475,7 +702,14 @@ fn from_toml_error(text: &str, file: &str, e: &toml::de::Error) -> Problem {
             .map(str::to_string)
     };
     let table = table_at(text, span.start);
-    let key = if let Some(k) = quoted("unknown field `") {
+    let line_start = text[..span.start.min(text.len())]
+        .rfind('\n')
+        .map_or(0, |i| i + 1);
+    let on_header = text[line_start..].trim_start().starts_with('[');
+    let key = if on_header && !message.starts_with("missing field") {
+        // A table header that is not TOML: the table is what is wrong.
+        None
+    } else if let Some(k) = quoted("unknown field `") {
         Some(k)
     } else if let Some(k) = quoted("missing field `") {
         Some(k)
@@ -519,7 +753,8 @@ fn table_at(text: &str, offset: usize) -> Option<String> {
         pos += line.len();
         let t = line.trim();
         if let Some(name) = t.strip_prefix("[[").and_then(|r| r.split("]]").next()) {
-            let name = name.trim().to_string();
+            // A header missing a bracket (`[[allow]`) still opens the next entry.
+            let name = name.trim().trim_end_matches(']').trim().to_string();
             let n = counts.entry(name.clone()).or_default();
             *n += 1;
             current = Some(format!("{name}[{n}]"));
@@ -648,6 +883,62 @@ mod tests {
         assert!(
             s.contains(":1:20: key `skip-paths[2]`: invalid pattern"),
             "{s}"
+        );
+    }
+
+    #[test]
+    fn a_file_with_five_mistakes_has_five_problems() {
+        let text = "skip-paths = [\"vendor/\",\nmax-file-size = true\nfail-on = \"sometimes\"\nbogus = 1\n\n[[allow]]\nsha256 = \"abc\"\nreason = \"x\"\n";
+        let p = problems(text);
+        let places: Vec<(usize, Option<&str>)> =
+            p.iter().map(|p| (p.line, p.key.as_deref())).collect();
+        assert_eq!(
+            places,
+            [
+                (1, Some("skip-paths")),
+                (2, Some("max-file-size")),
+                (3, Some("fail-on")),
+                (4, Some("bogus")),
+                (7, Some("allow[1].sha256")),
+            ],
+            "{p:#?}"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_do_not_hide_each_other_or_what_follows() {
+        let text = format!(
+            "skip-paths = [\"a\" \"b\"]\nmax-file-size = \"16M\nfail-on = owned\n[[allow]\nsha256 = \"{SHA}\"\nreason = \"r\"\n[[allow]]\nsha256 = \"{SHA}\"\nreason = \"\"\nkind = \"nope\"\nsha256 = \"{SHA}\"\n"
+        );
+        let p = problems(&text);
+        let lines: Vec<usize> = p.iter().map(|p| p.line).collect();
+        // Three broken statements, a broken table header (its table is left out, not merged
+        // into another), and in the next table an empty reason, an unknown kind and a key
+        // given twice.
+        assert_eq!(lines, [1, 2, 3, 4, 9, 10, 11], "{p:#?}");
+        assert_eq!(p[6].key.as_deref(), Some("allow[2].sha256"), "{p:#?}");
+        // What is right is still read.
+        let (cfg, _) = check("max-file-size = 100\nbogus = [\n", Path::new("x.toml"));
+        assert_eq!(cfg.max_file_size, Some(100));
+    }
+
+    #[test]
+    fn an_allowed_place_needs_a_path_and_a_line_and_no_hash() {
+        let c = parse(
+            "[[allow]]\npath = \"./a/b.json\"\nline = 3\nreason = \"fixture\"\n",
+            Path::new("x.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.allow_places[0].path, "a/b.json");
+        assert_eq!(c.allow_places[0].line, 3);
+        let p = problems(&format!(
+            "[[allow]]\nreason = \"r\"\n[[allow]]\npath = \"a\"\nline = 0\nreason = \"r\"\n[[allow]]\nsha256 = \"{SHA}\"\npath = \"a\"\nline = 1\nreason = \"r\"\n"
+        ));
+        let keys: Vec<_> = p.iter().map(|p| p.key.clone().unwrap()).collect();
+        assert_eq!(
+            keys,
+            ["allow[1].sha256", "allow[2].line", "allow[3].path"],
+            "{p:#?}"
         );
     }
 

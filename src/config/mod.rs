@@ -7,6 +7,7 @@
 mod account;
 mod commands;
 pub(crate) mod file;
+mod github;
 mod output;
 mod project;
 pub(crate) mod size;
@@ -17,6 +18,7 @@ pub(crate) use commands::{
     BaselineCreateSettings, BaselinePruneSettings, ConfigCheckSettings, GitSettings,
     RevokeSettings, RulesCheckSettings, RulesListSettings, ScanSettings, Source,
 };
+pub(crate) use github::{GithubSettings, MergeSettings};
 pub(crate) use output::OutputSettings;
 pub(crate) use spec::{Inputs, RuleSet, ScanSpec, Target};
 
@@ -27,6 +29,8 @@ use anyhow::Result;
 pub enum Settings {
     Scan(ScanSettings),
     Git(GitSettings),
+    Github(GithubSettings),
+    Merge(MergeSettings),
     Revoke(RevokeSettings),
     BaselineCreate(BaselineCreateSettings),
     BaselinePrune(BaselinePruneSettings),
@@ -40,6 +44,8 @@ pub fn settle(command: Command) -> Result<Settings> {
     Ok(match command {
         Command::Scan(a) => Settings::Scan(ScanSettings::new(&a)?),
         Command::Git(a) => Settings::Git(GitSettings::new(&a)?),
+        Command::Github(a) => Settings::Github(GithubSettings::new(&a)?),
+        Command::Merge(a) => Settings::Merge(MergeSettings::new(&a)?),
         Command::Revoke(a) => Settings::Revoke(RevokeSettings::new(&a)?),
         Command::Baseline { command } => match command {
             BaselineCommand::Create(a) => {

@@ -76,6 +76,14 @@ impl Project {
                 project.filters.skip_paths = Some(Arc::new(globs));
             }
             project.filters.allow = c.allow;
+            for place in c.allow_places {
+                // The path as a pattern that names only itself, anchored at the root.
+                let literal = format!("/{}", globset::escape(&place.path));
+                let globs = PathGlobs::new(&[literal], root)
+                    .map_err(|e| anyhow::anyhow!("allow path {:?}: {}", place.path, e.message))?
+                    .with_bases(paths);
+                project.filters.places.push((Arc::new(globs), place));
+            }
             project.disabled_rules = c.disable_rules;
             project.rule_dirs = c.rule_dirs;
             project.max_file_size = c.max_file_size;

@@ -6,12 +6,16 @@
 //! real files wrap values in (`%3D` in URLs, `\/` in JSON) so the secret they return is the
 //! credential itself, and report how much of the input it occupied as written.
 
+mod kafka;
 mod qstash;
 mod redis;
+#[cfg(test)]
+pub(crate) mod samples;
 mod text;
 mod url;
 mod vector;
 
+pub use kafka::is_kafka_password;
 pub use qstash::{qstash_token, signing_key, PUBLIC_SIGNING_KEYS};
 pub use redis::redis_token;
 pub use text::{is_hex32, is_uuid_v4, Alphabet, Written};
@@ -49,10 +53,16 @@ pub enum DecoderKind {
     UuidV4,
     /// A standard-base64 value (a Kubernetes Secret's `data:`): decoded and scanned again.
     Base64Nested,
+    /// An Upstash Kafka password (32 hex, base64 of a UUID, or long base64url): only
+    /// meaningful in context.
+    KafkaPassword,
+    /// 32 lowercase hex standing alone inside a binary file (a compiled `.pyc`, a `.class`):
+    /// only searched for in binary files that name an Upstash host.
+    Hex32Binary,
 }
 
 impl DecoderKind {
-    pub const NAMES: [(&'static str, DecoderKind); 8] = [
+    pub const NAMES: [(&'static str, DecoderKind); 10] = [
         ("redis-rest-token", DecoderKind::RedisRestToken),
         ("vector-token", DecoderKind::VectorToken),
         ("qstash-token", DecoderKind::QstashToken),
@@ -61,6 +71,8 @@ impl DecoderKind {
         ("hex32", DecoderKind::Hex32),
         ("uuid-v4", DecoderKind::UuidV4),
         ("base64-nested", DecoderKind::Base64Nested),
+        ("kafka-password", DecoderKind::KafkaPassword),
+        ("hex32-binary", DecoderKind::Hex32Binary),
     ];
 
     pub fn parse(s: &str) -> Option<DecoderKind> {
@@ -75,6 +87,12 @@ impl DecoderKind {
             .unwrap_or("?")
     }
 
+    /// Whether rules with this decoder are searched for only in binary files (and there over
+    /// the whole file, not only its runs of text).
+    pub fn binary_only(self) -> bool {
+        self == DecoderKind::Hex32Binary
+    }
+
     /// Whether this decoder checks a layout (and so finds a bare value with no keyword near).
     pub fn is_structural(self) -> bool {
         matches!(
@@ -87,14 +105,18 @@ impl DecoderKind {
     }
 }
 
-/// Decode a value matched in context (hex password, UUID API key): the whole value is the secret.
+/// Decode a value matched in context (hex password, UUID API key, Kafka password): the whole
+/// value is the secret.
 pub fn context_value(decoder: DecoderKind, kind: Kind, value: &[u8]) -> Option<Decoded> {
     let ok = match decoder {
-        DecoderKind::Hex32 => is_hex32(value),
-        DecoderKind::UuidV4 => is_uuid_v4(value),
+        DecoderKind::Hex32 | DecoderKind::Hex32Binary => {
+            is_hex32(value) && !text::looks_like_placeholder(value)
+        }
+        DecoderKind::UuidV4 => is_uuid_v4(value) && !text::looks_like_placeholder(value),
+        DecoderKind::KafkaPassword => is_kafka_password(value),
         _ => false,
     };
-    if !ok || text::looks_like_placeholder(value) {
+    if !ok {
         return None;
     }
     Some(Decoded {

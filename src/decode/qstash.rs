@@ -1,8 +1,12 @@
-//! QStash tokens (standard base64 of `{"UserID":..,"Password":..}`) and signing keys
-//! (`sig_` + 28 base58 characters). The QStash development server's published credentials are
-//! recognised and marked as public values (docs/formats.md §1.4) so they can be suppressed.
+//! QStash tokens (standard base64 of `{"UserID":..,"Password":..}`, the password 32 hex or, in
+//! older tokens, a UUID) and signing keys (`sig_` + 28 base58 characters; keys made in 2022 and
+//! earlier are longer). The QStash development server's published credentials are recognised
+//! and marked as public values (docs/formats.md §1.4) so they can be suppressed.
 
-use super::text::{canonical, ends_cleanly, is_hex32, starts_cleanly, Alphabet, Written};
+use super::text::{
+    canonical, ends_cleanly, is_hex32, is_uuid_like, longest_run, looks_like_placeholder,
+    starts_cleanly, Alphabet, Written, MASK_RUN,
+};
 use super::Decoded;
 use crate::finding::{Details, Kind};
 use base64::engine::general_purpose::STANDARD_NO_PAD;
@@ -58,7 +62,7 @@ pub fn qstash_token(hay: &[u8], start: usize) -> Option<Decoded> {
             .user_id
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-        && is_hex32(parsed.password.to_ascii_lowercase().as_bytes());
+        && is_token_password(parsed.password.as_bytes());
     if !public && !real_shape {
         return None;
     }
@@ -80,26 +84,47 @@ pub fn qstash_token(hay: &[u8], start: usize) -> Option<Decoded> {
     })
 }
 
+/// A QStash token's password: 32 hex (upper or lower case), or a UUID in older tokens. Either
+/// way not a placeholder run (`0000...`).
+fn is_token_password(v: &[u8]) -> bool {
+    let lower = v.to_ascii_lowercase();
+    (is_hex32(&lower) || is_uuid_like(&lower)) && !looks_like_placeholder(&lower)
+}
+
+/// Characters after `sig_` in a current signing key.
+pub const SIGNING_KEY_CHARS: usize = 28;
+/// Characters after `sig_` in the longer keys made in 2022 and earlier: 46 and 47 are the usual
+/// lengths, 50 is seen in an SDK example of the time; any length base58 gives 33-38 bytes is
+/// taken.
+pub const LEGACY_SIGNING_KEY_CHARS: std::ops::RangeInclusive<usize> = 44..=52;
+
 fn is_base58(b: u8) -> bool {
     b.is_ascii_alphanumeric() && !matches!(b, b'0' | b'O' | b'I' | b'l')
 }
 
-/// Decode a QStash signing key at `hay[start..]` (`sig_` + 28 base58 characters).
+/// Decode a QStash signing key at `hay[start..]` (`sig_` + 28 base58 characters, or 44-52 for
+/// a key made in 2022 or earlier).
 ///
 /// The shape alone is weak (C code has `sig_` identifiers), so a key must also stand alone
 /// (no identifier characters either side, not called like a function) and either look random
 /// (keys mix upper case, lower case and digits and change character class often, where
 /// identifiers are words) or have QStash or signing named beside it.
 pub fn signing_key(hay: &[u8], start: usize) -> Option<Decoded> {
-    let v = hay.get(start..start + 32)?;
-    if &v[..4] != b"sig_" || !v[4..].iter().all(|&b| is_base58(b)) {
+    let rest = hay.get(start..)?;
+    if !rest.starts_with(b"sig_") {
         return None;
     }
+    let n = rest[4..].iter().take_while(|&&b| is_base58(b)).count();
+    if n != SIGNING_KEY_CHARS && !LEGACY_SIGNING_KEY_CHARS.contains(&n) {
+        return None;
+    }
+    let len = 4 + n;
+    let v = &rest[..len];
     let ident = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$';
     if start > 0 && ident(hay[start - 1]) {
         return None;
     }
-    if let Some(&next) = hay.get(start + 32) {
+    if let Some(&next) = hay.get(start + len) {
         if ident(next) || next == b'(' {
             return None;
         }
@@ -109,9 +134,9 @@ pub fn signing_key(hay: &[u8], start: usize) -> Option<Decoded> {
     let mut seen = [false; 256];
     v[4..].iter().for_each(|&b| seen[usize::from(b)] = true);
     let distinct = seen.iter().filter(|&&s| s).count();
-    // Random keys use ~21 distinct characters of 28; `sig_xxxx...` and `sig_abcabc...` are
-    // placeholders.
-    if distinct < 12 {
+    // Random keys use ~21 distinct characters of 28 (~30 of 46); `sig_xxxx...` and
+    // `sig_abcabc...` are placeholders, and a run of one character is a masked tail.
+    if distinct < 12 || longest_run(&v[4..]) >= MASK_RUN {
         return None;
     }
     if !public && !looks_random(&v[4..]) && !qstash_nearby(hay, start) {
@@ -124,7 +149,7 @@ pub fn signing_key(hay: &[u8], start: usize) -> Option<Decoded> {
             public_value: public.then_some(DEV_SERVER),
             ..Details::default()
         },
-        written_len: 32,
+        written_len: len,
         encoding: None,
     })
 }
@@ -160,7 +185,8 @@ fn looks_random(v: &[u8]) -> bool {
     let changes = v.windows(2).filter(|w| class(w[0]) != class(w[1])).count();
     let upper = v.iter().filter(|b| b.is_ascii_uppercase()).count();
     let lower = v.iter().filter(|b| b.is_ascii_lowercase()).count();
-    changes > 8 && upper >= 2 && lower >= 2
+    // More than 8 changes in 28 characters, in proportion for longer keys.
+    changes * 28 > 8 * v.len() && upper >= 2 && lower >= 2
 }
 
 /// `[a-z]*([A-Z][a-z]+)+[0-9]{0,2}`: an identifier made of words (`HandleTermRequestQueue`,
@@ -205,11 +231,60 @@ mod tests {
 
     #[test]
     fn real_shaped_token_decodes_and_truncation_is_rejected() {
-        let t = "eyJVc2VySUQiOiI5NmFkMDg1Ni0wM2IxLTRlZTctOTY2Ni1lODFhYmQwMzQ5ZTEiLCJQYXNzd29yZCI6IjAzOGE4ZTI3YzQ1ZTQzMDY4ZDVmMTg2MDg1Mzk5ODg0In0=";
+        use crate::decode::samples::{qstash_token as token, DOCS_DATABASE_ID, DOCS_PASSWORD};
+        let t = token(DOCS_DATABASE_ID, DOCS_PASSWORD);
+        assert_eq!(t.len(), 128);
         let d = qstash_token(t.as_bytes(), 0).unwrap();
         assert_eq!(d.secret, t);
         assert!(d.details.public_value.is_none());
         assert!(qstash_token(&t.as_bytes()[..100], 0).is_none());
+    }
+
+    #[test]
+    fn older_tokens_with_a_uuid_password_decode() {
+        use base64::engine::general_purpose::STANDARD;
+        let json = r#"{"UserID":"96ad0856-03b1-4ee7-9666-e81abd0349e1","Password":"5f0e3c4a-1b2d-4e6f-8a9b-0c1d2e3f4a5b"}"#;
+        let t = STANDARD.encode(json);
+        let d = qstash_token(t.as_bytes(), 0).expect("decodes");
+        assert_eq!(d.secret, t);
+        assert_eq!(d.written_len, t.len());
+        // A UUID-shaped placeholder, or a password of neither shape, is not a token.
+        for pw in [
+            "00000000-0000-0000-0000-000000000000",
+            "5f0e3c4a-1b2d-4e6f-8a9b",
+            "hunter2",
+        ] {
+            let json =
+                format!(r#"{{"UserID":"96ad0856-03b1-4ee7-9666-e81abd0349e1","Password":"{pw}"}}"#);
+            assert!(
+                qstash_token(STANDARD.encode(json).as_bytes(), 0).is_none(),
+                "{pw}"
+            );
+        }
+    }
+
+    #[test]
+    fn longer_signing_keys_of_2022_decode_and_other_lengths_do_not() {
+        let body = "3vXk9TqZ2mRb7NwHc4Lp8YsFd6Gj1Ke5Ua2Bt9Vr3Qh7Mn4Wz8";
+        for n in [46, 47, 50] {
+            let key = format!("sig_{}", &body[..n]);
+            let text = format!("QSTASH_CURRENT_SIGNING_KEY={key}\n");
+            let d = signing_key(text.as_bytes(), 27).unwrap_or_else(|| panic!("{key}"));
+            assert_eq!(d.secret, key);
+            assert_eq!(d.written_len, 4 + n);
+        }
+        for n in [27, 29, 35, 43, 53] {
+            let key = format!("sig_{}", &body[..n.min(body.len())]);
+            let key = if n == 53 { format!("{key}xyz") } else { key };
+            assert!(
+                signing_key(format!("{key} ").as_bytes(), 0).is_none(),
+                "{key}"
+            );
+        }
+        // A long `sig_` identifier made of words is still an identifier (assembled at test
+        // time: written whole, a scan of this file reports it).
+        let words = "HandTermRequestQueueMaskWaitReapPendingSetGetUp";
+        assert!(signing_key(format!("int sig_{words};").as_bytes(), 4).is_none());
     }
 
     #[test]
@@ -219,8 +294,13 @@ mod tests {
         assert!(signing_key(b"void sig_HandleTerminationRequestsNowX;", 5).is_none());
         assert!(signing_key(b"sig_7kYjw48mhY7kAjqNGcy6cr29RJ6rX", 0).is_none());
         // Five or more words change class often, but still read as words.
-        assert!(signing_key(b"int sig_QueueWaitUserWaitSafeRequest = 0;", 4).is_none());
-        assert!(signing_key(b"s->sig_waitUserQuitHangStopDispatch = 1;", 3).is_none());
+        // Written whole here these would read as keys to a scan of this file (their context
+        // is the test's, not C's): assembled at test time.
+        let c = |before: &str, name: &str, after: &str| format!("{before}sig_{name}{after}");
+        let q = c("int ", "QueueWaitUserWaitSafeRequest", " = 0;");
+        assert!(signing_key(q.as_bytes(), 4).is_none());
+        let w = c("s->", "waitUserQuitHangStopDispatch", " = 1;");
+        assert!(signing_key(w.as_bytes(), 3).is_none());
         assert!(is_camel_case_words(b"RestoreHangTermGetCountRea12"));
         assert!(!is_camel_case_words(b"yLimjHCvdjFE9crmWfucNyrah4LK"));
     }

@@ -163,6 +163,15 @@ pub fn is_uuid_v4(v: &[u8]) -> bool {
     true
 }
 
+/// A UUID of any version in lowercase hex (`8-4-4-4-12`).
+pub fn is_uuid_like(v: &[u8]) -> bool {
+    v.len() == 36
+        && v.iter().enumerate().all(|(i, &b)| match i {
+            8 | 13 | 18 | 23 => b == b'-',
+            _ => matches!(b, b'0'..=b'9' | b'a'..=b'f'),
+        })
+}
+
 /// The longest run of one repeated byte in `v`.
 pub(super) fn longest_run(v: &[u8]) -> usize {
     let mut best = 0;

@@ -1,15 +1,17 @@
 //! `redis://` / `rediss://` URLs on Upstash or Vercel KV hosts whose password is a database
 //! password or a REST token. The secret is the password: it is what leaks and what the
-//! account's inventory holds.
+//! account's inventory holds. Older consoles printed `redis://PASSWORD@host:port` for
+//! `redis-cli -u`, with no user and no colon: then the userinfo is the password.
 
 use super::text::is_hex32;
 use super::{redis::redis_token, Decoded};
 use crate::finding::{Details, Kind};
 
-/// Host suffixes a Redis URL must have to be an Upstash credential.
-pub(super) const HOST_SUFFIXES: [&str; 2] = [".upstash.io", ".kv.vercel-storage.com"];
+/// Host suffixes a Redis URL must have to be an Upstash credential (`upstashdev.com` is a
+/// domain of Upstash's own seen in public code: detected, never contacted).
+pub const HOST_SUFFIXES: [&str; 3] = [".upstash.io", ".kv.vercel-storage.com", ".upstashdev.com"];
 
-/// Decode the parts a `redis-url` rule captured.
+/// Decode the parts a `redis-url` rule captured (`user` is empty when the URL has none).
 pub fn redis_url(
     user: &[u8],
     password: &[u8],
@@ -106,5 +108,20 @@ mod tests {
         assert!(redis_url(b"", pw, b"upstash.io.evil.com", None).is_none());
         assert!(redis_url(b"", b"********", b"x-1.upstash.io", None).is_none());
         assert!(redis_url(b"", b"<password>", b"x-1.upstash.io", None).is_none());
+        assert!(redis_url(b"", pw, b"upstashdev.com", None).is_none());
+    }
+
+    #[test]
+    fn a_password_without_a_user_and_upstashdev_hosts() {
+        let pw = b"038a8e27c45e43068d5f186085399884";
+        let d = redis_url(b"", pw, b"us1-calm-otter-31337.upstash.io", Some(b"31337")).unwrap();
+        assert_eq!(d.details.url_user, None);
+        assert_eq!(d.details.password_kind, Some(Kind::RedisPassword));
+        assert_eq!(d.details.database_number, Some(31337));
+        let d = redis_url(b"", pw, b"eu1-calm-otter-31337.UpstashDev.com", None).unwrap();
+        assert_eq!(
+            d.details.url_host.as_deref(),
+            Some("eu1-calm-otter-31337.upstashdev.com")
+        );
     }
 }

@@ -21,7 +21,7 @@ pub const ENV_API_URL: &str = "GITHUB_API_URL";
 /// Where the token is read from, in this order.
 pub const ENV_TOKENS: [&str; 2] = ["GITHUB_TOKEN", "GH_TOKEN"];
 
-/// A GitHub token: sent as a header or through git's credential callback, never printed.
+/// A GitHub token: sent as a header (the API, and git's HTTP when it asks), never printed.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
 

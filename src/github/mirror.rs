@@ -1,5 +1,6 @@
 //! Each repository as a bare mirror under the cache: fetched with git2 over HTTPS (plain HTTP
-//! only on loopback, for tests), incrementally: a re-run asks the server for what is new and
+//! only on loopback, for tests; the HTTP itself is [`super::transport`], over reqwest and
+//! rustls), incrementally: a re-run asks the server for what is new and
 //! transfers nothing when nothing is.
 //!
 //! What is fetched: every branch and tag, and unless disabled the pull-request heads
@@ -7,10 +8,10 @@
 //! and its branch deleted, so what was pushed there leaked. Refs that vanished upstream are
 //! pruned; HEAD names the default branch, so a scan can tell what is still in it.
 //!
-//! Where the token goes: only to git's credential callback, answered once per fetch (a second
-//! request means the server refused it, and the fetch fails instead of looping), and only for
-//! a clone URL on the API's own host ([`GithubConfig::allows_git_host`]) over HTTPS (or HTTP on
-//! loopback). It is never in a URL, the mirror's config (the remote is anonymous: nothing is
+//! Where the token goes: only to the git server that asks for it, as HTTP Basic auth
+//! (`x-access-token`), by [`super::transport`] while this fetch runs, and only for a clone URL
+//! on the API's own host ([`GithubConfig::allows_git_host`]) over HTTPS (or HTTP on loopback);
+//! refused once, it is not sent again and the fetch fails. It is never in a URL, the mirror's config (the remote is anonymous: nothing is
 //! written there), a ref, a log or an error message. Redirects are not followed.
 //!
 //! Layout: `CACHE/mirrors/HOST[_PORT]/owner/name.git`, lowercased (GitHub names are
@@ -20,12 +21,12 @@
 
 use super::config::GithubConfig;
 use super::repos::{Repo, RepoName};
+use super::transport::{self, FetchContext};
 use git2::{AutotagOption, FetchOptions, FetchPrune, RemoteCallbacks, RemoteRedirect, Repository};
 use reqwest::Url;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
 use std::time::{Duration, Instant};
 
 /// How to fetch.
@@ -118,18 +119,6 @@ pub fn refspecs(pull_requests: bool) -> Vec<&'static str> {
     v
 }
 
-/// Network timeouts for libgit2 (process-wide): connect within 15 s, no read waits forever.
-fn configure_network() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
-        // SAFETY: these set two global integers, once, before this process fetches anything.
-        unsafe {
-            let _ = git2::opts::set_server_connect_timeout_in_milliseconds(15_000);
-            let _ = git2::opts::set_server_timeout_in_milliseconds(120_000);
-        }
-    });
-}
-
 /// Fetch `repo` into its mirror under `cache` (created on first use).
 pub fn fetch(
     cache: &Path,
@@ -137,7 +126,7 @@ pub fn fetch(
     repo: &Repo,
     opts: &MirrorOptions,
 ) -> Result<Fetched, FetchError> {
-    configure_network();
+    transport::register();
     let name = repo
         .name()
         .map_err(|e| FetchError::Refused(format!("{e:#}")))?;
@@ -167,39 +156,12 @@ pub fn fetch(
         drop_pull_refs(&git);
     }
 
-    let token = cfg.token.clone();
-    let asked = Cell::new(0u32);
-    let refused_why = Cell::new(None::<String>);
     let updated = Cell::new(0usize);
     let started = Instant::now();
     let timed_out = Cell::new(false);
-    let expected_host = url.host_str().unwrap_or("").to_ascii_lowercase();
+    let ctx = FetchContext::new(cfg, started + opts.deadline);
     {
         let mut cb = RemoteCallbacks::new();
-        cb.credentials(|asked_url, _user, allowed| {
-            asked.set(asked.get() + 1);
-            let same_host = Url::parse(asked_url)
-                .ok()
-                .and_then(|u| u.host_str().map(|h| h.eq_ignore_ascii_case(&expected_host)))
-                .unwrap_or(false);
-            let why = match &token {
-                None => Some("the repository needs a token (set GITHUB_TOKEN)"),
-                Some(_) if asked.get() > 1 => Some("the token was rejected"),
-                Some(_) if !same_host => Some("credentials were asked for by another host"),
-                Some(_) if !allowed.contains(git2::CredentialType::USER_PASS_PLAINTEXT) => {
-                    Some("the server asked for a kind of credential other than a token")
-                }
-                Some(_) => None,
-            };
-            match (why, &token) {
-                (None, Some(t)) => git2::Cred::userpass_plaintext("x-access-token", t.expose()),
-                (why, _) => {
-                    let why = why.unwrap_or("no credentials");
-                    refused_why.set(Some(why.to_string()));
-                    Err(git2::Error::from_str(why))
-                }
-            }
-        });
         cb.update_tips(|_, _, _| {
             updated.set(updated.get() + 1);
             true
@@ -220,22 +182,19 @@ pub fn fetch(
             .remote_anonymous(url.as_str())
             .map_err(|e| FetchError::Git(e.message().to_string()))?;
         let specs = refspecs(opts.pull_requests);
-        let result = remote.fetch(&specs, Some(&mut fo), None);
+        let result =
+            transport::with_context(ctx.clone(), || remote.fetch(&specs, Some(&mut fo), None));
         let stats = remote.stats();
         let (received_objects, received_bytes) = (stats.received_objects(), stats.received_bytes());
         if let Err(e) = result {
-            if timed_out.get() {
+            if timed_out.get() || ctx.timed_out() {
                 return Err(FetchError::Timeout(opts.deadline));
             }
-            let token_text = cfg.token.as_ref().map(|t| t.expose());
-            let message = scrub(e.message(), token_text);
-            if let Some(why) = refused_why.take() {
+            if let Some(why) = ctx.refused() {
                 return Err(FetchError::Auth(why));
             }
-            if e.class() == git2::ErrorClass::Http && message.contains("401") {
-                return Err(FetchError::Auth(message));
-            }
-            return Err(FetchError::Git(message));
+            let token_text = cfg.token.as_ref().map(|t| t.expose());
+            return Err(FetchError::Git(scrub(e.message(), token_text)));
         }
         if let Some(branch) = repo.default_branch.as_deref() {
             let r = format!("refs/heads/{branch}");

@@ -7,7 +7,7 @@
 //! GithubConfig (API base, token from GITHUB_TOKEN/GH_TOKEN, limits)
 //!     -> Client: octocrab + rate limits (wait up to max_wait, notices), pagination, no redirects
 //!     -> repos::list(targets, filters)  -> Listing { repos, skipped (reason), failed (reason) }
-//!     -> mirror::fetch(cache, repo)     -> bare mirror, token via git's credential callback only
+//!     -> mirror::fetch(cache, repo)     -> bare mirror; git's HTTP is transport.rs (reqwest)
 //!     -> store: per repository, scanned blobs and what they held (hashes, never secrets), lock
 //!     -> texts::list(repo)              -> issue / pull-request / comment texts with URLs (--issues)
 //!     -> comment::upsert(pr, marker)    -> one pull-request comment, created or updated
@@ -36,7 +36,8 @@
 //! What keeps the token safe: it comes from the environment only and is held in a
 //! [`Token`] whose `Debug` prints nothing; octocrab sends it only to the configured API host
 //! (HTTPS, or HTTP on loopback), next-page links elsewhere are refused and redirects never
-//! followed; git gets it through its credential callback only, for the API's own host; errors
+//! followed; git's HTTP (`transport`) sends it as Basic auth only to the API's own git host,
+//! only when that server asks, and only while a fetch runs; errors
 //! are scrubbed of it.
 
 pub mod client;
@@ -47,6 +48,7 @@ pub mod mirror;
 pub mod repos;
 pub mod store;
 pub mod texts;
+pub(crate) mod transport;
 
 pub use client::{Client, Listed, Notice, NoticeSink, Page};
 pub use comment::{PullRequest, Upserted, PR_COMMENT_MARKER};
@@ -54,5 +56,7 @@ pub use config::{GithubConfig, Limits, Token};
 pub use error::GithubError;
 pub use mirror::{FetchError, Fetched, MirrorOptions};
 pub use repos::{Filters, ListFailure, Listing, Repo, RepoName, SkipReason, Skipped, Target};
-pub use store::{Loaded, RepoLock, RepoState, Store, StoreKey, StoredMatch};
+pub use store::{
+    FoundBlob, LargeBlob, Loaded, RepoLock, RepoState, SetAside, Store, StoreKey, StoredMatch,
+};
 pub use texts::{Text, TextKind, Texts};

@@ -165,13 +165,19 @@ impl Repo {
     /// The GitHub permalink of a line: `{html_url}/blob/{commit}/{path}#L{line}`, the path
     /// percent-encoded segment by segment.
     pub fn permalink(&self, commit: &str, path: &str, line: u64) -> String {
-        let encoded: Vec<String> = path.split('/').map(encode_segment).collect();
-        format!(
-            "{}/blob/{commit}/{}#L{line}",
-            self.html_url.trim_end_matches('/'),
-            encoded.join("/")
-        )
+        permalink(&self.html_url, commit, path, line)
     }
+}
+
+/// The permalink of a line in the repository whose page is `html_url`:
+/// `{html_url}/blob/{commit}/{path}#L{line}`, the path percent-encoded segment by segment.
+pub fn permalink(html_url: &str, commit: &str, path: &str, line: u64) -> String {
+    let encoded: Vec<String> = path.split('/').map(encode_segment).collect();
+    format!(
+        "{}/blob/{commit}/{}#L{line}",
+        html_url.trim_end_matches('/'),
+        encoded.join("/")
+    )
 }
 
 fn encode_segment(s: &str) -> String {

@@ -6,8 +6,12 @@
 //!
 //! Per blob with findings, each match as the report needs it: rule, kind, the secret's SHA-256
 //! and redacted preview, line and column, and the structural details and context (variable,
-//! host, encoding) as the report prints them. Where a blob sits (commit, path, author) is not
-//! stored: the history survey of each run attaches it, as for a fresh scan.
+//! host, encoding) as the report prints them, and whether it was set aside by what the blob
+//! itself says (an `upsweep:allow` marker on its line, a value Upstash publishes): those depend
+//! on the text, which a later run does not read again. What the project decides (`skip-paths`,
+//! `[[allow]]`, baselines) is applied to each run's report instead, so changing it needs no
+//! scan. Where each such blob sits (its oldest commit and path) is kept as of the recorded refs;
+//! a run whose refs moved takes it from its own survey of the history.
 //!
 //! **The secret itself is not stored.** Everything a report shows by default, baselines,
 //! allowlists and the account check (ownership is matched on SHA-256, locally) work from the
@@ -34,7 +38,7 @@
 //! file from elsewhere) is set aside and the repository scanned again, never a failure.
 
 use super::repos::RepoName;
-use crate::finding::{Kind, RawMatch};
+use crate::finding::{Context, Details, Kind, RawMatch};
 use crate::rules::Matcher;
 use anyhow::{anyhow, Context as _, Result};
 use serde::{Deserialize, Serialize};
@@ -47,7 +51,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// Bumped whenever the state's layout changes.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// What a state is valid for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -118,17 +122,40 @@ pub struct StoredMatch {
     pub preview: String,
     pub line: u64,
     pub column: u64,
-    /// [`crate::finding::Details`] as the JSON report writes it.
     #[serde(default)]
-    pub details: serde_json::Value,
-    /// [`crate::finding::Context`] as the JSON report writes it.
+    pub details: Details,
     #[serde(default)]
-    pub context: serde_json::Value,
+    pub context: Context,
+    /// Not reported, for what the blob says.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub set_aside: Option<SetAside>,
+}
+
+/// Why a match is not reported, decided from the blob's own text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", tag = "why")]
+pub enum SetAside {
+    /// An `upsweep:allow` marker on its line, with the reason written after it.
+    Inline { reason: Option<String> },
+    /// A value Upstash publishes (named).
+    Public { name: String },
 }
 
 impl StoredMatch {
-    /// What to remember of a scanner match.
-    pub fn from_raw(m: &RawMatch, matcher: &Matcher) -> StoredMatch {
+    /// What to remember of a scanner match; `allowed` is the reason of an `upsweep:allow`
+    /// marker on its line, when there is one.
+    pub fn from_raw(
+        m: &RawMatch,
+        matcher: &Matcher,
+        allowed: Option<Option<String>>,
+    ) -> StoredMatch {
+        let set_aside = match (m.details.public_value, allowed) {
+            (Some(name), _) => Some(SetAside::Public {
+                name: name.to_string(),
+            }),
+            (None, Some(reason)) => Some(SetAside::Inline { reason }),
+            (None, None) => None,
+        };
         StoredMatch {
             rule_id: matcher.rule(m.rule).id.clone(),
             kind: m.kind,
@@ -136,10 +163,38 @@ impl StoredMatch {
             preview: crate::finding::redact(&m.secret),
             line: m.line,
             column: m.column,
-            details: serde_json::to_value(&m.details).unwrap_or_default(),
-            context: serde_json::to_value(&m.context).unwrap_or_default(),
+            details: m.details.clone(),
+            context: m.context.clone(),
+            set_aside,
         }
     }
+}
+
+/// A blob with findings: where it sits (as of the state's refs) and what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundBlob {
+    /// Reachable from the state's refs (a blob a force-push left behind is kept, unreported,
+    /// in case it comes back).
+    #[serde(default = "yes")]
+    pub reachable: bool,
+    /// The oldest commit holding it, and its path there.
+    #[serde(default)]
+    pub commit: Option<String>,
+    #[serde(default)]
+    pub path: Option<String>,
+    pub matches: Vec<StoredMatch>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// A blob over the size limit, not scanned.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LargeBlob {
+    /// As a report names it.
+    pub path: String,
+    pub size: u64,
 }
 
 /// What is remembered of one repository.
@@ -161,7 +216,18 @@ pub struct RepoState {
     pub scanned: BTreeSet<String>,
     /// The blobs with findings.
     #[serde(default)]
-    pub found: BTreeMap<String, Vec<StoredMatch>>,
+    pub found: BTreeMap<String, FoundBlob>,
+    /// As of `tips`: commits, and unique blobs reachable from them.
+    #[serde(default)]
+    pub commits: u64,
+    #[serde(default)]
+    pub blobs: u64,
+    /// The size limit of the last completed run, and the blobs it left out: a run with another
+    /// limit looks at the history again.
+    #[serde(default)]
+    pub max_file_size: u64,
+    #[serde(default)]
+    pub too_large: Vec<LargeBlob>,
 }
 
 impl RepoState {
@@ -173,6 +239,10 @@ impl RepoState {
             complete: false,
             scanned: BTreeSet::new(),
             found: BTreeMap::new(),
+            commits: 0,
+            blobs: 0,
+            max_file_size: 0,
+            too_large: Vec::new(),
         }
     }
 
@@ -180,24 +250,40 @@ impl RepoState {
         self.scanned.contains(blob)
     }
 
-    /// Remember that `blob` was scanned and found `matches` (empty: nothing).
-    pub fn record(&mut self, blob: &str, matches: Vec<StoredMatch>) {
+    /// Remember that `blob` (introduced by `commit` at `path`) was scanned and found
+    /// `matches` (empty: nothing).
+    pub fn record(
+        &mut self,
+        blob: &str,
+        commit: Option<&str>,
+        path: Option<&str>,
+        matches: Vec<StoredMatch>,
+    ) {
         self.scanned.insert(blob.to_string());
         if matches.is_empty() {
             self.found.remove(blob);
         } else {
-            self.found.insert(blob.to_string(), matches);
+            self.found.insert(
+                blob.to_string(),
+                FoundBlob {
+                    reachable: true,
+                    commit: commit.map(str::to_string),
+                    path: path.map(str::to_string),
+                    matches,
+                },
+            );
         }
     }
 
     /// What was found in `blob` (empty when nothing or not scanned).
     pub fn matches(&self, blob: &str) -> &[StoredMatch] {
-        self.found.get(blob).map_or(&[], |v| v.as_slice())
+        self.found.get(blob).map_or(&[], |f| f.matches.as_slice())
     }
 
-    /// Whether the mirror's refs are those of the last completed run.
-    pub fn unchanged(&self, tips: &BTreeMap<String, String>) -> bool {
-        self.complete && &self.tips == tips
+    /// Whether the mirror's refs are those of the last completed run, scanned with the same
+    /// size limit.
+    pub fn unchanged(&self, tips: &BTreeMap<String, String>, max_file_size: u64) -> bool {
+        self.complete && &self.tips == tips && self.max_file_size == max_file_size
     }
 }
 
@@ -401,14 +487,16 @@ mod tests {
     #[test]
     fn state_records_scans_and_findings() {
         let mut s = RepoState::new(key(), "acme/web");
-        s.record("b1", vec![]);
+        s.record("b1", None, None, vec![]);
         assert!(s.is_scanned("b1") && s.matches("b1").is_empty());
         assert!(!s.is_scanned("b2"));
         let mut tips = BTreeMap::new();
         tips.insert("refs/heads/main".to_string(), "c1".to_string());
-        assert!(!s.unchanged(&tips));
+        assert!(!s.unchanged(&tips, 10));
         s.tips = tips.clone();
         s.complete = true;
-        assert!(s.unchanged(&tips));
+        s.max_file_size = 10;
+        assert!(s.unchanged(&tips, 10));
+        assert!(!s.unchanged(&tips, 20), "another size limit looks again");
     }
 }

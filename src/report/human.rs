@@ -3,8 +3,8 @@
 
 use super::{Options, Report};
 use crate::finding::{Details, Finding, History, Kind, Location};
-use crate::outcome::Why;
-use crate::upstash::{AccountReport, FindingVerdict, Ownership};
+use crate::outcome::{RepoEntry, RepoStatus, Why};
+use crate::upstash::{AccountReport, FindingVerdict, Liveness, Ownership};
 use std::collections::BTreeSet;
 use std::io::Write;
 
@@ -51,6 +51,9 @@ pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::
                 Why::Inline(None) => "marked upsweep:allow on its line".to_string(),
                 Why::Inline(Some(r)) => format!("marked upsweep:allow on its line ({r})"),
                 Why::Allowed(r) => format!("allowed in the config file ({r})"),
+                Why::AllowedPlace(r) => {
+                    format!("its place is allowed in the config file ({r})")
+                }
                 Why::Baseline(None) => "in the baseline".to_string(),
                 Why::Baseline(Some(n)) => format!("in the baseline ({n})"),
             };
@@ -67,7 +70,53 @@ pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::
             )?;
         }
     }
+    if let Some(repos) = r.repositories {
+        write_repositories(repos, opts, &paint, out)?;
+    }
     writeln!(out, "{}", summary(r, &paint, opts.staged))
+}
+
+/// An audit's repositories: those that failed, with why (and with `--verbose` the skipped
+/// ones), then the count of each status.
+fn write_repositories(
+    repos: &[RepoEntry],
+    opts: Options,
+    paint: &Paint,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for e in repos {
+        let shown = match e.status {
+            RepoStatus::Failed => true,
+            RepoStatus::Skipped => opts.verbose,
+            _ => false,
+        };
+        if shown {
+            let status = match e.status {
+                RepoStatus::Failed => paint.bold_red("failed"),
+                s => paint.dim(s.as_str()),
+            };
+            writeln!(
+                out,
+                "{status} {}: {}",
+                e.name,
+                e.reason.as_deref().unwrap_or("")
+            )?;
+        }
+    }
+    let count = |s: RepoStatus| repos.iter().filter(|e| e.status == s).count();
+    let blobs: u64 = repos.iter().map(|e| e.new_blobs).sum();
+    writeln!(
+        out,
+        "audited {} repositor{}: {} scanned ({} new blob{}), {} unchanged, {} skipped, {} failed",
+        repos.len(),
+        if repos.len() == 1 { "y" } else { "ies" },
+        count(RepoStatus::Scanned),
+        blobs,
+        plural(blobs),
+        count(RepoStatus::Unchanged),
+        count(RepoStatus::Skipped),
+        count(RepoStatus::Failed),
+    )
 }
 
 fn write_finding(
@@ -101,10 +150,17 @@ fn write_finding(
         writeln!(out, "  {} {}", paint.dim("secret"), f.secret)?;
     }
     for l in &f.locations {
-        let mut line = format!(
-            "  {}",
-            paint.cyan(&format!("{}:{}:{}", l.path, l.line, l.column))
-        );
+        let mut line = match &l.repository {
+            Some(repo) => format!(
+                "  {} {}",
+                paint.dim(&format!("[{repo}]")),
+                paint.cyan(&format!("{}:{}:{}", l.path, l.line, l.column))
+            ),
+            None => format!(
+                "  {}",
+                paint.cyan(&format!("{}:{}:{}", l.path, l.line, l.column))
+            ),
+        };
         if let Some(v) = &l.context.variable {
             line.push_str(&format!("  {v}"));
         }
@@ -123,6 +179,9 @@ fn write_finding(
             line.push_str(&paint.dim(&format!("  {}", commit_line(c, l))));
         }
         writeln!(out, "{line}")?;
+        if let Some(url) = &l.url {
+            writeln!(out, "    {}", paint.dim(url))?;
+        }
     }
     if let Some(h) = &f.history {
         writeln!(
@@ -194,9 +253,11 @@ fn write_account_summary(
     paint: &Paint,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    // Leaked Developer API keys have a story of their own (below), not an ownership count.
     let by = |o: Ownership| -> Vec<&Finding> {
         r.findings
             .iter()
+            .filter(|f| f.kind != Kind::DeveloperApiKey)
             .filter(|f| {
                 account
                     .get(&f.sha256)
@@ -204,6 +265,7 @@ fn write_account_summary(
             })
             .collect()
     };
+    write_api_keys(r, account, paint, out)?;
     let owned = by(Ownership::Owned);
     let rotated = by(Ownership::OwnedRotated);
     let unknown = by(Ownership::Unknown);
@@ -249,23 +311,128 @@ fn write_account_summary(
     if !not_owned.is_empty() {
         writeln!(
             out,
-            "{} leaked credential{} not your account's.",
+            "{} leaked credential{} not your account's{}.",
             not_owned.len(),
-            if not_owned.len() == 1 { " is" } else { "s are" }
+            if not_owned.len() == 1 { " is" } else { "s are" },
+            live_tally(&not_owned, account)
         )?;
     }
-    if !unknown.is_empty() {
+    // Each group under its own reason: an incomplete inventory, a kind Upstash cannot list
+    // (Developer API keys), no account configured...
+    let mut reasons: Vec<(&str, Vec<&Finding>)> = Vec::new();
+    for f in &unknown {
+        let Some(v) = account.get(&f.sha256) else {
+            continue;
+        };
+        let why = v.account.reason.as_str();
+        match reasons.iter_mut().find(|(r, _)| *r == why) {
+            Some((_, group)) => group.push(f),
+            None => reasons.push((why, vec![f])),
+        }
+    }
+    for (why, group) in &reasons {
         writeln!(
             out,
             "{}",
             paint.yellow(&format!(
-                "{} leaked credential{} could not be checked (the account inventory is incomplete: see the errors).",
-                unknown.len(),
-                plural(unknown.len() as u64)
+                "{} leaked credential{} could not be checked: {}{}.",
+                group.len(),
+                plural(group.len() as u64),
+                why.trim_end_matches('.'),
+                live_tally(group, account)
             ))
         )?;
     }
     writeln!(out)
+}
+
+/// What `--live` said of `group`: "; 1 of these still works, 2 no longer work" (for one
+/// credential "; it still works"), or nothing when no live check ran.
+fn live_tally(group: &[&Finding], account: &AccountReport) -> String {
+    let mut counts = [0usize; 3];
+    for f in group {
+        if let Some(l) = account.get(&f.sha256).and_then(|v| v.live.as_ref()) {
+            counts[match l.verdict {
+                Liveness::Live => 0,
+                Liveness::Dead => 1,
+                Liveness::Unknown => 2,
+            }] += 1;
+        }
+    }
+    let words = [
+        ("still works", "still work"),
+        ("no longer works", "no longer work"),
+        ("could not be tested", "could not be tested"),
+    ];
+    if group.len() == 1 {
+        return counts
+            .iter()
+            .position(|&n| n == 1)
+            .map(|i| format!("; it {}", words[i].0))
+            .unwrap_or_default();
+    }
+    let parts: Vec<String> = counts
+        .iter()
+        .zip(words)
+        .filter(|(n, _)| **n > 0)
+        .enumerate()
+        .map(|(i, (&n, (one, many)))| {
+            let of = if i == 0 { " of these" } else { "" };
+            format!("{n}{of} {}", if n == 1 { one } else { many })
+        })
+        .collect();
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", parts.join(", "))
+    }
+}
+
+/// Leaked Developer API keys: the story `upsweep revoke` tells too. Each needs a person in the
+/// Upstash console until it is confirmed deleted (401).
+fn write_api_keys(
+    r: &Report<'_>,
+    account: &AccountReport,
+    paint: &Paint,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    use crate::upstash::apikey::{whose, CAN_DO};
+    use crate::upstash::ApiKeyStatus;
+    let emails: Vec<&str> = account.accounts.iter().map(|a| a.email.as_str()).collect();
+    let keys: Vec<(&Finding, &crate::upstash::ApiKeyCheck)> = r
+        .findings
+        .iter()
+        .filter(|f| f.kind == Kind::DeveloperApiKey)
+        .filter_map(|f| Some((f, account.get(&f.sha256)?.api_key.as_ref()?)))
+        .filter(|(_, k)| k.status != ApiKeyStatus::Rejected)
+        .collect();
+    if keys.is_empty() {
+        return Ok(());
+    }
+    let n = keys.len();
+    writeln!(
+        out,
+        "{}",
+        paint.bold_red(&format!(
+            "{n} leaked Developer API key{} need{} a person in the Upstash console (no API can delete one):",
+            plural(n as u64),
+            if n == 1 { "s" } else { "" }
+        ))
+    )?;
+    for (f, k) in &keys {
+        writeln!(
+            out,
+            "  found in {}: {}",
+            places(f),
+            whose(k, false, &emails)
+        )?;
+    }
+    writeln!(out, "  A working key can do {CAN_DO}.")?;
+    writeln!(
+        out,
+        "  Delete it at https://console.upstash.com > Account > Management API (`upsweep revoke` \
+         prints the steps), then `upsweep revoke --check-api-key` confirms it gets 401."
+    )
 }
 
 /// "web/.env.local:3 and 2 commits" / "3 places".
@@ -377,6 +544,11 @@ fn facts(kind: Kind, d: &Details) -> Vec<String> {
     v
 }
 
+/// The one-line summary, uncoloured: what `-o FILE` still says on standard error.
+pub(super) fn summary_line(r: &Report<'_>, staged: bool) -> String {
+    summary(r, &Paint(false), staged)
+}
+
 fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
     let s = r.stats;
     let places: usize = r.findings.iter().map(|f| f.locations.len()).sum();
@@ -385,7 +557,13 @@ fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
         .iter()
         .flat_map(|f| f.locations.iter().map(|l| l.path.as_str()))
         .collect();
-    let mut parts = vec![if r.findings.is_empty() {
+    let baselined_only = r.findings.is_empty() && s.suppressed_baseline > 0;
+    let mut parts = vec![if baselined_only {
+        format!(
+            "no new Upstash credentials ({} baselined)",
+            s.suppressed_baseline
+        )
+    } else if r.findings.is_empty() {
         "no Upstash credentials found".to_string()
     } else {
         paint.bold_red(&format!(
@@ -415,7 +593,7 @@ fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
     };
     parts.push(format!(
         "{scanned} ({}) in {:.2} s",
-        human_bytes(s.bytes_scanned),
+        crate::util::size::human_bytes(s.bytes_scanned),
         s.duration_ms as f64 / 1000.0
     ));
     if s.errors > 0 {
@@ -442,11 +620,16 @@ fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
     let accepted = [
         (s.suppressed_inline, "place", "marked upsweep:allow"),
         (s.suppressed_allowed, "secret", "allowed by the config file"),
+        (
+            s.suppressed_allowed_places,
+            "place",
+            "allowed by path and line in the config file",
+        ),
         (s.suppressed_baseline, "secret", "in the baseline"),
         (s.skipped_by_config, "path", "skipped by skip-paths"),
     ];
     for (n, noun, why) in accepted {
-        if n > 0 {
+        if n > 0 && !(baselined_only && why == "in the baseline") {
             parts.push(format!("{n} {noun}{} {why}", plural(n)));
         }
     }
@@ -458,20 +641,5 @@ fn plural(n: u64) -> &'static str {
         ""
     } else {
         "s"
-    }
-}
-
-pub(super) fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-    let mut v = n as f64;
-    let mut u = 0;
-    while v >= 1000.0 && u < UNITS.len() - 1 {
-        v /= 1000.0;
-        u += 1;
-    }
-    if u == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[u])
     }
 }

@@ -44,13 +44,16 @@ pub(super) fn write_document(
     opts: Options,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let doc = json!({
+    let mut doc = json!({
         "version": SCHEMA_VERSION,
         "tool": { "name": "upsweep", "version": env!("CARGO_PKG_VERSION") },
         "findings": r.findings.iter().map(|f| finding_value(f, r, opts)).collect::<Vec<_>>(),
         "errors": r.errors,
         "stats": r.stats,
     });
+    if let Some(repos) = r.repositories {
+        doc["repositories"] = json!(repos);
+    }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }

@@ -24,12 +24,7 @@ pub(crate) struct Links {
 
 impl Links {
     fn file(&self, commit: &str, path: &str, line: u64) -> String {
-        let path: Vec<String> = path.split('/').map(encode_segment).collect();
-        format!(
-            "{}/blob/{commit}/{}#L{line}",
-            self.repository.trim_end_matches('/'),
-            path.join("/")
-        )
+        crate::github::repos::permalink(&self.repository, commit, path, line)
     }
 }
 
@@ -216,10 +211,15 @@ fn places(f: &Finding, links: Option<&Links>) -> String {
         .iter()
         .take(PLACES_SHOWN)
         .map(|l| {
-            let label = format!("{}:{}", text(&l.path), l.line);
+            let label = match &l.repository {
+                Some(repo) => format!("{}: {}:{}", text(repo), text(&l.path), l.line),
+                None => format!("{}:{}", text(&l.path), l.line),
+            };
             let in_head = f.history.as_ref().is_some_and(|h| h.in_head);
-            let mut p = match (links, &l.commit) {
-                (Some(k), Some(c)) => {
+            // An audit's location carries its own permalink; a CI run's is built here.
+            let mut p = match (l.url.as_deref().and_then(link_target), links, &l.commit) {
+                (Some(url), _, _) => format!("[{label}]({url})"),
+                (None, Some(k), Some(c)) if l.repository.is_none() => {
                     let at = if in_head { &k.commit } else { c };
                     format!("[{label}]({})", k.file(at, &l.path, l.line))
                 }
@@ -309,17 +309,22 @@ fn code(s: &str) -> String {
     s.replace('`', "'").replace('|', "\\|")
 }
 
-/// A path segment in a URL.
-fn encode_segment(seg: &str) -> String {
-    let mut out = String::with_capacity(seg.len());
-    for b in seg.bytes() {
-        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
-            out.push(char::from(b));
-        } else {
-            out.push_str(&format!("%{b:02X}"));
+/// A web address as a link target: http(s) only, and nothing that could end the link early.
+fn link_target(url: &str) -> Option<String> {
+    if !(url.starts_with("https://") || url.starts_with("http://")) {
+        return None;
+    }
+    let mut out = String::with_capacity(url.len());
+    for c in url.chars() {
+        match c {
+            '(' | ')' | '<' | '>' | '[' | ']' | '"' | '\'' | '`' | '|' => {
+                out.push_str(&format!("%{:02X}", c as u32))
+            }
+            c if c.is_whitespace() || c.is_control() => {}
+            c => out.push(c),
         }
     }
-    out
+    Some(out)
 }
 
 fn short(commit: &str) -> &str {
@@ -356,6 +361,49 @@ mod tests {
         assert_eq!(
             l.file(&l.commit, "docs/a b/#x.env", 7),
             "https://github.com/acme/web/blob/0123456789abcdef/docs/a%20b/%23x.env#L7"
+        );
+    }
+
+    #[test]
+    fn an_audit_location_links_to_its_own_permalink() {
+        let mut l: Location = serde_json::from_value(serde_json::json!({
+            "repository": "acme/api",
+            "path": "deploy/.env",
+            "line": 3,
+            "column": 1,
+            "rule_id": "r",
+            "commit": "feedfacefeedface",
+            "url": "https://github.com/acme/api/blob/feedface/deploy/.env#L3",
+        }))
+        .unwrap();
+        l.restore_origin();
+        let f = Finding {
+            kind: crate::finding::Kind::RedisRestToken,
+            rule_id: "r".into(),
+            secret: String::new(),
+            known_preview: Some("AX…".into()),
+            sha256: "0".repeat(64),
+            details: Default::default(),
+            locations: vec![l],
+            history: None,
+        };
+        // The CI run's links (another repository) are not used for it.
+        let k = Links {
+            repository: "https://github.com/acme/web".into(),
+            commit: "0123456789abcdef".into(),
+        };
+        assert_eq!(
+            places(&f, Some(&k)),
+            "[acme/api: deploy/.env:3](https://github.com/acme/api/blob/feedface/deploy/.env#L3) in `feedfac`"
+        );
+    }
+
+    #[test]
+    fn link_targets_are_web_addresses_that_cannot_end_the_link() {
+        assert_eq!(link_target("javascript:alert(1)"), None);
+        assert_eq!(
+            link_target("https://x.example/a(b) c"),
+            Some("https://x.example/a%28b%29c".into())
         );
     }
 }

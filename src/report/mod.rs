@@ -12,7 +12,7 @@ pub(crate) use rule_list::write_rule_list;
 pub use rule_list::ListFormat;
 
 use crate::finding::Finding;
-use crate::outcome::{InputError, Outcome, Revision, Stats, Suppressed};
+use crate::outcome::{InputError, Outcome, RepoEntry, Revision, Stats, Suppressed};
 use crate::rules::Rule;
 use crate::upstash::AccountReport;
 use std::io::Write;
@@ -57,6 +57,8 @@ pub(crate) struct Report<'a> {
     pub(crate) account: Option<&'a AccountReport>,
     /// Git scans: the repository and commit scanned.
     pub(crate) git: Option<&'a Revision>,
+    /// An organisation audit's repositories.
+    pub(crate) repositories: Option<&'a [RepoEntry]>,
 }
 
 impl<'a> Report<'a> {
@@ -69,6 +71,7 @@ impl<'a> Report<'a> {
             rules,
             account: outcome.account.as_ref(),
             git: outcome.git.as_ref(),
+            repositories: outcome.repositories.as_deref(),
         }
     }
 }
@@ -80,6 +83,12 @@ pub(crate) struct Options {
     pub(crate) verbose: bool,
     /// What was found is staged, not committed (`git --staged`): nothing has leaked yet.
     pub(crate) staged: bool,
+}
+
+/// The human report's one-line summary (`3 leaked credentials in 4 places (2 files); scanned
+/// ...`), without colour.
+pub(crate) fn summary_line(report: &Report<'_>, staged: bool) -> String {
+    human::summary_line(report, staged)
 }
 
 pub(crate) fn write(

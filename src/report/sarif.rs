@@ -62,7 +62,11 @@ pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::
                         Origin::File(p) => Some(p.as_path()),
                         _ => None,
                     };
-                    let uri = artifact_uri(&l.path, file, cwd.as_deref());
+                    let uri = match (&l.repository, &l.url) {
+                        // An audit's location: the file at its commit on GitHub.
+                        (Some(_), Some(url)) => url.split('#').next().unwrap_or(url).to_string(),
+                        _ => artifact_uri(&l.path, file, cwd.as_deref()),
+                    };
                     seen.insert((uri.clone(), l.line, l.column))
                         .then(|| result(f, l, uri, rule_index, opts))
                 })
@@ -124,6 +128,9 @@ fn result(
     opts: Options,
 ) -> Value {
     let mut message = format!("{} ({}) sha256:{}", f.title(), f.preview(), f.sha256);
+    if let Some(repo) = &l.repository {
+        message.push_str(&format!("; in {repo}"));
+    }
     if f.locations.len() > 1 {
         message.push_str(&format!(
             "; the same secret is in {} places",
@@ -154,6 +161,9 @@ fn result(
             "details": f.details,
         },
     });
+    if let Some(repo) = &l.repository {
+        v["properties"]["repository"] = json!(repo);
+    }
     if let Some(i) = rule_index {
         v["ruleIndex"] = json!(i);
     }

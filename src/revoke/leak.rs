@@ -9,9 +9,13 @@
 //! `--show-secrets` holds secrets).
 
 use crate::finding::{sha256_hex, Context, Details, Finding, Kind, Location, Origin};
+use crate::outcome::{Suppressed, Why};
+use crate::suppress::allowlist::AllowEntry;
+use crate::suppress::paths::PathGlobs;
 use anyhow::{bail, Context as _, Result};
 use serde_json::Value;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// One leaked credential.
 #[derive(Debug, Clone)]
@@ -20,6 +24,55 @@ pub(crate) struct Leak {
     pub(crate) finding: Finding,
     /// What the report said about it, when it came from one.
     pub(crate) reported: Option<Reported>,
+}
+
+/// A leak the scan found but the project's configuration (or an `upsweep:allow` comment)
+/// left out of the plan: said, never silent (`--no-config` puts the configuration's back).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct LeftOut {
+    pub(crate) sha256: String,
+    /// The kind's name.
+    pub(crate) kind: String,
+    pub(crate) places: Vec<String>,
+    pub(crate) why: LeftOutWhy,
+}
+
+/// Why a leak was left out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum LeftOutWhy {
+    /// `[[allow]]` in the config file, with its reason.
+    Allowed(String),
+    /// Every place it was found is under `skip-paths`.
+    SkipPaths,
+    /// Only rules turned off by `disable-rules` found it (their ids).
+    DisabledRules(Vec<String>),
+    /// On a line marked `upsweep:allow` (not configuration: `--no-config` keeps it out).
+    Inline(Option<String>),
+}
+
+impl LeftOutWhy {
+    /// A short name, for JSON and counts.
+    pub(crate) fn as_str(&self) -> &'static str {
+        match self {
+            LeftOutWhy::Allowed(_) => "allow",
+            LeftOutWhy::SkipPaths => "skip-paths",
+            LeftOutWhy::DisabledRules(_) => "disable-rules",
+            LeftOutWhy::Inline(_) => "inline-allow",
+        }
+    }
+
+    /// In words.
+    pub(crate) fn words(&self) -> String {
+        match self {
+            LeftOutWhy::Allowed(reason) => format!("allowed by [[allow]]: {reason}"),
+            LeftOutWhy::SkipPaths => "found only under skip-paths".to_string(),
+            LeftOutWhy::DisabledRules(ids) => {
+                format!("found only by rules turned off ({})", ids.join(", "))
+            }
+            LeftOutWhy::Inline(Some(reason)) => format!("on a line marked upsweep:allow: {reason}"),
+            LeftOutWhy::Inline(None) => "on a line marked upsweep:allow".to_string(),
+        }
+    }
 }
 
 /// The account check's words in a report (`"account"` and `"api_key"` of a finding).
@@ -47,17 +100,112 @@ impl Leak {
 
     /// Where it was seen, for messages: `web/.env:3`, `config.ts:7 (commit 1a2b3c4d)`.
     pub(crate) fn places(&self) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for l in &self.finding.locations {
-            let mut s = format!("{}:{}", l.path, l.line);
-            if let Some(c) = &l.commit {
-                s.push_str(&format!(" (commit {})", &c[..c.len().min(8)]));
+        places_of(&self.finding.locations)
+    }
+}
+
+fn places_of(locations: &[Location]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for l in locations {
+        let mut s = format!("{}:{}", l.path, l.line);
+        if let Some(c) = &l.commit {
+            s.push_str(&format!(" (commit {})", &c[..c.len().min(8)]));
+        }
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    }
+    out
+}
+
+/// What the project's configuration (`.upsweep.toml`, or `--config FILE`) would leave out of a
+/// revocation plan: `skip-paths`, `[[allow]]` and `disable-rules`. Revocation scans
+/// everything and applies these afterwards, so that it can say exactly which leaks they left
+/// out. The baseline is not applied: a baselined secret is accepted in CI, and still leaked.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct LeaveOut {
+    /// The config file, for messages (`None`: none, or `--no-config`).
+    pub(crate) config_file: Option<String>,
+    pub(crate) skip_paths: Option<Arc<PathGlobs>>,
+    pub(crate) allow: Vec<AllowEntry>,
+    pub(crate) disabled_rules: Vec<String>,
+}
+
+impl LeaveOut {
+    /// Split `findings` into those the plan takes and those left out (with `suppressed`'s
+    /// inline `upsweep:allow` ones not found anywhere else).
+    pub(crate) fn apply(
+        &self,
+        findings: Vec<Finding>,
+        suppressed: &[Suppressed],
+    ) -> (Vec<Finding>, Vec<LeftOut>) {
+        let mut keep = Vec::new();
+        let mut out = Vec::new();
+        for mut f in findings {
+            let left = |f: &Finding, why| LeftOut {
+                sha256: f.sha256.clone(),
+                kind: f.kind.to_string(),
+                places: places_of(&f.locations),
+                why,
+            };
+            if !self.disabled_rules.is_empty() {
+                let ids: Vec<String> = {
+                    let mut v: Vec<String> =
+                        f.locations.iter().map(|l| l.rule_id.clone()).collect();
+                    v.sort();
+                    v.dedup();
+                    v
+                };
+                if ids.iter().all(|id| self.disabled_rules.contains(id)) {
+                    out.push(left(&f, LeftOutWhy::DisabledRules(ids)));
+                    continue;
+                }
+                f.locations
+                    .retain(|l| !self.disabled_rules.contains(&l.rule_id));
             }
-            if !out.contains(&s) {
-                out.push(s);
+            if let Some(globs) = &self.skip_paths {
+                if f.locations.iter().all(|l| globs.matches_origin(&l.origin)) {
+                    out.push(left(&f, LeftOutWhy::SkipPaths));
+                    continue;
+                }
+                f.locations.retain(|l| !globs.matches_origin(&l.origin));
+            }
+            if let Some(a) = self
+                .allow
+                .iter()
+                .find(|a| a.sha256 == f.sha256 && a.kind.is_none_or(|k| k == f.kind))
+            {
+                out.push(left(&f, LeftOutWhy::Allowed(a.reason.clone())));
+                continue;
+            }
+            keep.push(f);
+        }
+        for s in suppressed {
+            let Why::Inline(reason) = &s.why else {
+                continue;
+            };
+            if keep.iter().any(|f| f.sha256 == s.sha256) {
+                continue;
+            }
+            let place =
+                s.at.rsplit_once(':')
+                    .map_or(s.at.clone(), |(p, _)| p.to_string());
+            match out.iter_mut().find(|l| l.sha256 == s.sha256) {
+                Some(l) if matches!(l.why, LeftOutWhy::Inline(_)) => {
+                    if !l.places.contains(&place) {
+                        l.places.push(place);
+                    }
+                }
+                Some(_) => {}
+                None => out.push(LeftOut {
+                    sha256: s.sha256.clone(),
+                    kind: s.what.clone(),
+                    places: vec![place],
+                    why: LeftOutWhy::Inline(reason.clone()),
+                }),
             }
         }
-        out
+        (keep, out)
     }
 }
 
@@ -83,13 +231,19 @@ pub(crate) fn from_report(text: &str, name: &str) -> Result<Vec<Leak>> {
                 if line.trim().is_empty() {
                     continue;
                 }
-                let v: Value = serde_json::from_str(line).map_err(|e| {
-                    anyhow::anyhow!(
-                        "{name}:{}: not JSON: {}",
+                let v: Value = match serde_json::from_str(line) {
+                    Ok(v) => v,
+                    // Not even its first line is JSON: not a report at all.
+                    Err(_) if out.is_empty() => bail!(
+                        "{name}: not an upsweep JSON report (it is not JSON); make one with \
+                         `upsweep scan --format json --account -o {name}`"
+                    ),
+                    Err(e) => bail!(
+                        "{name}:{}: not JSON (column {}): a JSON lines report has one finding per line",
                         i + 1,
-                        crate::upstash::http::json_error(&e)
-                    )
-                })?;
+                        e.column()
+                    ),
+                };
                 out.push(v);
             }
             if out.is_empty() {
@@ -162,6 +316,7 @@ fn leak_from_value(v: &Value) -> Result<Leak> {
             kind,
             rule_id,
             secret,
+            known_preview: str_of(obj.get("preview")),
             sha256,
             details,
             locations,
@@ -215,6 +370,8 @@ fn location(v: &Value, rule_id: &str) -> Option<Location> {
     let path = v.get("path")?.as_str()?.to_string();
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
     Some(Location {
+        repository: s("repository"),
+        url: s("url"),
         line: v.get("line").and_then(Value::as_u64).unwrap_or(0),
         column: v.get("column").and_then(Value::as_u64).unwrap_or(0),
         rule_id: s("rule_id").unwrap_or_else(|| rule_id.to_string()),
@@ -272,6 +429,93 @@ mod tests {
                 Some("owned")
             );
         }
+    }
+
+    fn finding(sha: char, places: &[(&str, &str)]) -> Finding {
+        Finding {
+            kind: Kind::RedisRestToken,
+            rule_id: places[0].1.to_string(),
+            secret: String::new(),
+            sha256: sha.to_string().repeat(64),
+            details: Details::default(),
+            locations: places
+                .iter()
+                .map(|(path, rule)| Location {
+                    path: path.to_string(),
+                    line: 1,
+                    column: 1,
+                    rule_id: rule.to_string(),
+                    commit: None,
+                    author: None,
+                    date: None,
+                    blob: None,
+                    context: Context::default(),
+                    origin: Origin::File(PathBuf::from(path)),
+                    repository: None,
+                    url: None,
+                })
+                .collect(),
+            history: None,
+            known_preview: None,
+        }
+    }
+
+    #[test]
+    fn the_configuration_leaves_out_what_it_says_and_each_is_named() {
+        let root = std::path::Path::new(".");
+        let leave = LeaveOut {
+            config_file: Some(".upsweep.toml".into()),
+            skip_paths: Some(Arc::new(
+                PathGlobs::new(&["vendor/".to_string()], root).unwrap(),
+            )),
+            allow: vec![AllowEntry {
+                sha256: "c".repeat(64),
+                reason: "demo".into(),
+                kind: None,
+            }],
+            disabled_rules: vec!["noisy".into()],
+        };
+        let findings = vec![
+            finding('a', &[("vendor/x.env", "r"), ("app/.env", "r")]),
+            finding('b', &[("vendor/y.env", "r")]),
+            finding('c', &[("app/demo.env", "r")]),
+            finding('d', &[("app/z.env", "noisy")]),
+            finding('e', &[("app/w.env", "noisy"), ("app/v.env", "r")]),
+        ];
+        let inline = Suppressed {
+            why: Why::Inline(Some("fixture".into())),
+            what: "qstash-token".into(),
+            at: "tests/t.env:3:9".into(),
+            sha256: "f".repeat(64),
+        };
+        let (keep, out) = leave.apply(findings, &[inline]);
+        let kept: Vec<(char, Vec<String>)> = keep
+            .iter()
+            .map(|f| (f.sha256.chars().next().unwrap(), places_of(&f.locations)))
+            .collect();
+        assert_eq!(
+            kept,
+            vec![
+                ('a', vec!["app/.env:1".to_string()]),
+                ('e', vec!["app/v.env:1".to_string()])
+            ],
+            "places under skip-paths or only by a disabled rule are dropped"
+        );
+        let whys: Vec<(char, &str)> = out
+            .iter()
+            .map(|l| (l.sha256.chars().next().unwrap(), l.why.as_str()))
+            .collect();
+        assert_eq!(
+            whys,
+            vec![
+                ('b', "skip-paths"),
+                ('c', "allow"),
+                ('d', "disable-rules"),
+                ('f', "inline-allow")
+            ]
+        );
+        assert_eq!(out[3].places, vec!["tests/t.env:3"]);
+        assert!(out[2].why.words().contains("noisy"));
     }
 
     #[test]

@@ -1,19 +1,19 @@
 //! A resource's credential values as the API answers them (before and after a rotation), and
 //! the `--new-credentials` env file the new ones go to, with the variable names each product's
-//! SDKs read. The file is created with mode 0600 (never created wider and narrowed later), and
-//! refused if it exists: new credentials must not be mixed into, or lost in, an older file.
+//! SDKs read ([`Naming`]). Values are written the moment they exist, one block per rotation,
+//! each in one write and fsync'd: a run killed after a rotation has already saved its values.
 
 use crate::upstash::{qstash_host, Credential, Product, Secret};
 use anyhow::{bail, Context as _, Result};
+use std::collections::HashMap;
 use std::fs::File;
-use std::io::Write;
-use std::path::Path;
+use std::io::{Read as _, Write as _};
+use std::path::{Path, PathBuf};
 
 /// A resource's current credentials, as the API gave them (`None`: not shown).
 #[derive(Debug, Clone)]
 pub(crate) enum Values {
     Redis {
-        name: String,
         host: String,
         port: Option<u64>,
         password: Option<Secret>,
@@ -22,7 +22,6 @@ pub(crate) enum Values {
     },
     Index {
         product: Product,
-        name: String,
         host: String,
         token: Option<Secret>,
         read_only_token: Option<Secret>,
@@ -33,7 +32,6 @@ pub(crate) enum Values {
         read_only_token: Option<Secret>,
     },
     SigningKeys {
-        region: String,
         current: Secret,
         next: Secret,
     },
@@ -71,55 +69,6 @@ impl Values {
                 (Credential::CurrentSigningKey, Some(current.sha256())),
                 (Credential::NextSigningKey, Some(next.sha256())),
             ],
-        }
-    }
-
-    /// Every value, for tests and scrubbing (unused today).
-    #[allow(dead_code)]
-    pub(crate) fn secrets(&self) -> Vec<&Secret> {
-        match self {
-            Values::Redis {
-                password,
-                rest_token,
-                read_only_token,
-                ..
-            } => [password, rest_token, read_only_token]
-                .into_iter()
-                .flatten()
-                .collect(),
-            Values::Index {
-                token,
-                read_only_token,
-                ..
-            }
-            | Values::QstashToken {
-                token,
-                read_only_token,
-                ..
-            } => [token, read_only_token].into_iter().flatten().collect(),
-            Values::SigningKeys { current, next, .. } => vec![current, next],
-        }
-    }
-
-    fn product(&self) -> Product {
-        match self {
-            Values::Redis { .. } => Product::Redis,
-            Values::Index { product, .. } => *product,
-            Values::QstashToken { .. } | Values::SigningKeys { .. } => Product::Qstash,
-        }
-    }
-
-    fn region(&self) -> Option<&str> {
-        match self {
-            Values::QstashToken { region, .. } | Values::SigningKeys { region, .. } => Some(region),
-            _ => None,
-        }
-    }
-
-    fn name(&self) -> Option<&str> {
-        match self {
-            Values::Redis { name, .. } | Values::Index { name, .. } => Some(name),
-            _ => None,
         }
     }
 
@@ -199,181 +148,359 @@ impl Values {
     }
 }
 
-/// The `--new-credentials` file, created (mode 0600) before anything is rotated so that a
-/// rotation can never be made with nowhere to put its result.
+/// The first line of every file upsweep writes: how a re-run knows the file is its own.
+const HEADER: &str = "# New Upstash credentials written by `upsweep revoke`. Redeploy every client with\n\
+                      # them, then delete this file. A later block for a resource replaces an earlier one.\n";
+
+/// How a resource's variables are named in the file: the conventional names
+/// (`UPSTASH_REDIS_REST_TOKEN`, `QSTASH_TOKEN`, ...), behind a prefix when the run rotates more
+/// than one resource of a product, so that none is lost: the resource's name for Redis, Vector
+/// and Search (`CACHE_1_UPSTASH_REDIS_REST_TOKEN` for a database named `cache-1`), the region
+/// for QStash (`US_EAST_1_QSTASH_TOKEN`). The prefix is upper case, every character that is
+/// not a letter or a digit becomes `_`, and one that would start with a digit gets a `_` first;
+/// two resources that would get the same prefix get their id's first 8 characters too.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Naming {
+    prefixes: HashMap<String, String>,
+}
+
+/// What [`Naming`] needs to know of one rotation: its action key, product, whether it is
+/// the signing keys, and the resource's name, region and id.
+pub(crate) struct Named<'a> {
+    pub(crate) key: &'a str,
+    pub(crate) product: Product,
+    pub(crate) signing: bool,
+    pub(crate) name: Option<&'a str>,
+    pub(crate) region: Option<&'a str>,
+    pub(crate) id: &'a str,
+}
+
+impl Naming {
+    /// The names for every rotation a run may write (its plan and what it resumes).
+    pub(crate) fn new(all: &[Named<'_>]) -> Naming {
+        let mut prefixes: HashMap<String, String> = HashMap::new();
+        let group = |n: &Named<'_>| (n.product, n.signing);
+        for n in all {
+            let same: Vec<&Named<'_>> = all.iter().filter(|m| group(m) == group(n)).collect();
+            let distinct = {
+                let mut ids: Vec<&str> = same.iter().map(|m| m.id).collect();
+                ids.sort();
+                ids.dedup();
+                ids.len()
+            };
+            if distinct < 2 {
+                continue;
+            }
+            let label = |m: &Named<'_>| {
+                let raw = if m.product == Product::Qstash {
+                    m.region
+                } else {
+                    m.name.filter(|x| !x.is_empty())
+                };
+                prefix_of(raw.unwrap_or(m.id))
+            };
+            let mine = label(n);
+            let clash = same.iter().any(|m| m.id != n.id && label(m) == mine);
+            let p = if clash {
+                let short: String = n.id.chars().take(8).collect();
+                format!("{mine}{}", prefix_of(&short))
+            } else {
+                mine
+            };
+            prefixes.insert(n.key.to_string(), p);
+        }
+        Naming { prefixes }
+    }
+
+    /// The prefix of a rotation's variables (`""` when it is the only one of its product).
+    pub(crate) fn prefix(&self, key: &str) -> &str {
+        self.prefixes.get(key).map_or("", String::as_str)
+    }
+}
+
+/// `cache-1` -> `CACHE_1_`; `1st` -> `_1ST_`.
+fn prefix_of(raw: &str) -> String {
+    let mut p: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_uppercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if p.starts_with(|c: char| c.is_ascii_digit()) {
+        p.insert(0, '_');
+    }
+    if !p.is_empty() {
+        p.push('_');
+    }
+    p
+}
+
+/// The `--new-credentials` file. It is created (mode 0600, never created wider and narrowed
+/// later) and its header written and fsync'd before the first rotation, so a rotation is never
+/// made with nowhere to put its result; each rotation's values are then appended in one write
+/// and fsync'd the moment Upstash answers. A file upsweep wrote earlier (its first line is
+/// upsweep's header) is appended to, so re-running the same command after an interruption puts
+/// everything in one file; any other existing file is refused.
 pub(crate) struct EnvFile {
     file: File,
-    path: String,
-    /// (what, values) of every rotated resource, written by [`EnvFile::finish`].
-    entries: Vec<(String, Values)>,
+    path: PathBuf,
+    /// This run created it (removed again when the run is refused before any rotation).
+    created: bool,
+    naming: Naming,
+    /// Blocks this run appended.
+    pub(crate) blocks: usize,
 }
 
 impl EnvFile {
-    /// Create `path`, which must not exist, readable and writable by the owner only.
-    pub(crate) fn create(path: &Path) -> Result<EnvFile> {
+    /// Create `path` (or reopen a file upsweep wrote) and write the header; refused when the
+    /// file cannot be written (a full or read-only filesystem), with nothing left behind.
+    pub(crate) fn open(path: &Path, naming: Naming) -> Result<EnvFile> {
+        let shown = path.display();
         let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
+        opts.append(true).create_new(true);
         #[cfg(unix)]
         {
             use std::os::unix::fs::OpenOptionsExt;
             opts.mode(0o600);
         }
-        let file = match opts.open(path) {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => bail!(
-                "--new-credentials {}: the file exists; name a new file (upsweep never \
-                 overwrites or appends to a credentials file)",
-                path.display()
-            ),
+        let (file, created) = match opts.open(path) {
+            Ok(f) => (f, true),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => (reopen_own(path)?, false),
             Err(e) => {
-                return Err(e).with_context(|| {
-                    format!("--new-credentials {}: cannot create", path.display())
-                })
+                return Err(e).with_context(|| format!("--new-credentials {shown}: cannot create"))
             }
         };
-        Ok(EnvFile {
+        let mut env = EnvFile {
             file,
-            path: path.display().to_string(),
-            entries: Vec::new(),
-        })
+            path: path.to_path_buf(),
+            created,
+            naming,
+            blocks: 0,
+        };
+        let first = if created {
+            HEADER.to_string()
+        } else {
+            // After a block cut short by a full disk, start on a line of its own.
+            let torn = !ends_with_newline(path);
+            format!(
+                "{}\n# `upsweep revoke` again, {}\n",
+                if torn { "\n" } else { "" },
+                super::state::now_rfc3339()
+            )
+        };
+        if let Err(e) = env.write_synced(&first) {
+            env.discard();
+            return Err(e).with_context(|| {
+                format!(
+                    "--new-credentials {shown}: cannot write (is the disk full or read-only?); \
+                     nothing was rotated"
+                )
+            });
+        }
+        Ok(env)
     }
 
-    pub(crate) fn path(&self) -> &str {
+    pub(crate) fn path(&self) -> &Path {
         &self.path
     }
 
-    pub(crate) fn add(&mut self, what: String, values: Values) {
-        self.entries.push((what, values));
+    /// Append one rotation's values (`what` names the resource in the block's comment) in one
+    /// write, and fsync.
+    pub(crate) fn append(&mut self, key: &str, what: &str, values: &Values) -> Result<()> {
+        let mut text = format!(
+            "\n# {what}: new values as of {}\n",
+            super::state::now_rfc3339()
+        );
+        for (name, value) in values.lines(self.naming.prefix(key)) {
+            text.push_str(&format!("{name}={value}\n"));
+        }
+        self.write_synced(&text)
+            .with_context(|| format!("--new-credentials {}: cannot write", self.path.display()))?;
+        self.blocks += 1;
+        Ok(())
     }
 
-    #[allow(dead_code)]
-    pub(crate) fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+    /// One `write`, all of it or an error (a short write on a full disk is an error), then
+    /// fsync.
+    fn write_synced(&mut self, text: &str) -> std::io::Result<()> {
+        let n = self.file.write(text.as_bytes())?;
+        if n != text.len() {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::WriteZero,
+                format!(
+                    "only {n} of {} bytes were written (is the disk full?)",
+                    text.len()
+                ),
+            ));
+        }
+        self.file.sync_data()
     }
 
-    /// Write every entry. Names are the conventional ones; when two resources of one product
-    /// are in the file, each gets a prefix (its name, or its QStash region) so none is lost.
-    pub(crate) fn finish(mut self) -> Result<()> {
-        let text = render(&self.entries);
-        self.file
-            .write_all(text.as_bytes())
-            .and_then(|_| self.file.sync_all())
-            .with_context(|| format!("--new-credentials {}: cannot write", self.path))
+    /// A run refused before any rotation leaves no file it created behind.
+    pub(crate) fn discard(self) {
+        if self.created && self.blocks == 0 {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
-/// The env file's text.
-pub(crate) fn render(entries: &[(String, Values)]) -> String {
-    let mut text = String::from(
-        "# New Upstash credentials written by `upsweep revoke`. Redeploy every client with\n\
-         # them, then delete this file.\n",
-    );
-    let count = |p: Product, signing: bool| {
-        entries
-            .iter()
-            .filter(|(_, v)| v.product() == p && matches!(v, Values::SigningKeys { .. }) == signing)
-            .count()
-    };
-    for (what, v) in entries {
-        let signing = matches!(v, Values::SigningKeys { .. });
-        let prefix = if count(v.product(), signing) > 1 {
-            let raw = v.region().or(v.name()).unwrap_or("");
-            let mut p: String = raw
-                .chars()
-                .map(|c| {
-                    if c.is_ascii_alphanumeric() {
-                        c.to_ascii_uppercase()
-                    } else {
-                        '_'
-                    }
-                })
-                .collect();
-            if p.starts_with(|c: char| c.is_ascii_digit()) {
-                p.insert(0, '_');
-            }
-            if !p.is_empty() {
-                p.push('_');
-            }
-            p
-        } else {
-            String::new()
-        };
-        text.push_str(&format!("\n# {what}\n"));
-        for (name, value) in v.lines(&prefix) {
-            text.push_str(&format!("{name}={value}\n"));
+/// Reopen an existing file for appending, if it is one upsweep wrote and only its owner can
+/// read.
+fn reopen_own(path: &Path) -> Result<File> {
+    let shown = path.display();
+    let mut head = [0u8; 64];
+    let n = File::open(path)
+        .and_then(|mut f| f.read(&mut head))
+        .with_context(|| format!("--new-credentials {shown}: cannot read"))?;
+    if !HEADER.as_bytes().starts_with(&head[..n]) || n < 40 {
+        bail!(
+            "--new-credentials {shown}: the file exists and is not one upsweep wrote; name a \
+             new file (upsweep never overwrites, or appends to, another file)"
+        );
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let meta = std::fs::symlink_metadata(path)?;
+        if !meta.file_type().is_file() || meta.permissions().mode() & 0o077 != 0 {
+            bail!(
+                "--new-credentials {shown}: the file exists but is not a plain file that only \
+                 you can read (chmod 600 it, or name a new file)"
+            );
         }
     }
-    text
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(path)
+        .with_context(|| format!("--new-credentials {shown}: cannot open for appending"))
+}
+
+fn ends_with_newline(path: &Path) -> bool {
+    use std::io::{Seek, SeekFrom};
+    let Ok(mut f) = File::open(path) else {
+        return true;
+    };
+    let mut last = [0u8; 1];
+    match f.seek(SeekFrom::End(-1)).and_then(|_| f.read(&mut last)) {
+        Ok(1) => last[0] == b'\n',
+        _ => true,
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn named<'a>(key: &'a str, product: Product, name: &'a str, region: &'a str) -> Named<'a> {
+        Named {
+            key,
+            product,
+            signing: key.starts_with("sig"),
+            name: Some(name),
+            region: Some(region),
+            id: key,
+        }
+    }
+
     #[test]
     fn conventional_names_and_prefixes_when_two_of_a_kind() {
-        let one = vec![(
-            "QStash (eu-central-1) signing keys".to_string(),
-            Values::SigningKeys {
-                region: "eu-central-1".into(),
-                current: Secret::new("sig_a"),
-                next: Secret::new("sig_b"),
-            },
-        )];
-        let t = render(&one);
-        assert!(t.contains("\nQSTASH_CURRENT_SIGNING_KEY=sig_a\nQSTASH_NEXT_SIGNING_KEY=sig_b\n"));
-        let two = vec![
-            (
-                "a".to_string(),
-                Values::QstashToken {
-                    region: "eu-central-1".into(),
-                    token: Some(Secret::new("t1")),
-                    read_only_token: None,
-                },
-            ),
-            (
-                "b".to_string(),
-                Values::QstashToken {
-                    region: "us-east-1".into(),
-                    token: Some(Secret::new("t2")),
-                    read_only_token: None,
-                },
-            ),
-            (
-                "c".to_string(),
-                Values::Redis {
-                    name: "prod-cache".into(),
-                    host: "x-1.upstash.io".into(),
-                    port: Some(6379),
-                    password: Some(Secret::new("pw")),
-                    rest_token: Some(Secret::new("rt")),
-                    read_only_token: None,
-                },
-            ),
-        ];
-        let t = render(&two);
-        assert!(t.contains("EU_CENTRAL_1_QSTASH_TOKEN=t1\n"), "{t}");
-        assert!(t.contains("US_EAST_1_QSTASH_URL=https://qstash-us-east-1.upstash.io\n"));
-        assert!(t.contains("\nUPSTASH_REDIS_REST_TOKEN=rt\n"));
-        assert!(t.contains("UPSTASH_REDIS_URL=rediss://default:pw@x-1.upstash.io:6379\n"));
+        let naming = Naming::new(&[
+            named("sig-eu", Product::Qstash, "", "eu-central-1"),
+            named("tok-eu", Product::Qstash, "", "eu-central-1"),
+            named("tok-us", Product::Qstash, "", "us-east-1"),
+            named("db-1", Product::Redis, "prod-cache", ""),
+            named("db-2", Product::Redis, "1st", ""),
+            named("db-3", Product::Redis, "1st", ""),
+            named("vec", Product::Vector, "embeddings", ""),
+        ]);
+        assert_eq!(naming.prefix("sig-eu"), "", "the only signing keys");
+        assert_eq!(naming.prefix("tok-eu"), "EU_CENTRAL_1_");
+        assert_eq!(naming.prefix("tok-us"), "US_EAST_1_");
+        assert_eq!(naming.prefix("db-1"), "PROD_CACHE_");
+        assert_eq!(naming.prefix("db-2"), "_1ST_DB_2_", "same name: the id too");
+        assert_eq!(naming.prefix("vec"), "");
+
+        let keys = Values::SigningKeys {
+            current: Secret::new("sig_a"),
+            next: Secret::new("sig_b"),
+        };
+        assert_eq!(
+            keys.lines(""),
+            vec![
+                ("QSTASH_CURRENT_SIGNING_KEY".into(), "sig_a".into()),
+                ("QSTASH_NEXT_SIGNING_KEY".into(), "sig_b".into())
+            ]
+        );
+        let db = Values::Redis {
+            host: "x-1.upstash.io".into(),
+            port: Some(6379),
+            password: Some(Secret::new("pw")),
+            rest_token: Some(Secret::new("rt")),
+            read_only_token: None,
+        };
+        let lines = db.lines("PROD_CACHE_");
+        assert!(lines.contains(&("PROD_CACHE_UPSTASH_REDIS_REST_TOKEN".into(), "rt".into())));
+        assert!(lines.contains(&(
+            "PROD_CACHE_UPSTASH_REDIS_URL".into(),
+            "rediss://default:pw@x-1.upstash.io:6379".into()
+        )));
+        let q = Values::QstashToken {
+            region: "us-east-1".into(),
+            token: Some(Secret::new("t2")),
+            read_only_token: None,
+        };
+        assert!(q.lines("US_EAST_1_").contains(&(
+            "US_EAST_1_QSTASH_URL".into(),
+            "https://qstash-us-east-1.upstash.io".into()
+        )));
     }
 
     #[cfg(unix)]
     #[test]
-    fn the_file_is_created_0600_and_never_overwritten() {
+    fn the_file_is_0600_written_at_once_reopened_only_when_it_is_upsweeps() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = std::env::temp_dir().join(format!("upsweep-newcreds-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let p = dir.join("new.env");
-        let _ = std::fs::remove_file(&p);
-        let f = EnvFile::create(&p).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("new.env");
+        let values = Values::QstashToken {
+            region: "eu-central-1".into(),
+            token: Some(Secret::new("tok-1")),
+            read_only_token: None,
+        };
+        let mut f = EnvFile::open(&p, Naming::default()).unwrap();
         assert_eq!(
             std::fs::metadata(&p).unwrap().permissions().mode() & 0o777,
             0o600
         );
-        f.finish().unwrap();
-        let err = EnvFile::create(&p).err().unwrap().to_string();
-        assert!(err.contains("exists"), "{err}");
-        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(std::fs::read_to_string(&p).unwrap().starts_with(HEADER));
+        f.append("k", "QStash (eu-central-1) token", &values)
+            .unwrap();
+        // On disk before anything else happens.
+        assert!(std::fs::read_to_string(&p)
+            .unwrap()
+            .contains("\nQSTASH_TOKEN=tok-1\n"));
+        drop(f);
+        // A re-run appends to its own file.
+        let mut again = EnvFile::open(&p, Naming::default()).unwrap();
+        again.append("k", "again", &values).unwrap();
+        let text = std::fs::read_to_string(&p).unwrap();
+        assert_eq!(text.matches("QSTASH_TOKEN=tok-1").count(), 2, "{text}");
+        assert_eq!(text.matches(HEADER).count(), 1);
+        // Any other file is refused and left alone.
+        let other = dir.path().join("other.env");
+        std::fs::write(&other, "KEEP=me\n").unwrap();
+        let err = EnvFile::open(&other, Naming::default())
+            .err()
+            .unwrap()
+            .to_string();
+        assert!(err.contains("not one upsweep wrote"), "{err}");
+        assert_eq!(std::fs::read_to_string(&other).unwrap(), "KEEP=me\n");
+        // A refused run removes the file it created.
+        let fresh = dir.path().join("fresh.env");
+        EnvFile::open(&fresh, Naming::default()).unwrap().discard();
+        assert!(!fresh.exists());
     }
 }

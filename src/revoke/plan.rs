@@ -4,8 +4,12 @@
 //! resource and kind of rotation, however many of its credentials leaked.
 //!
 //! Everything else is listed with its reason: `owned-rotated` and `not-owned` need no action,
-//! `unknown` is not actionable (the inventory could not tell), and Developer API keys, which
-//! no API can delete, get console steps.
+//! `unknown` is not actionable (the inventory could not tell), and every leaked Developer API
+//! key, which no API can delete, gets its own section: it needs a person in the console.
+//!
+//! Each action has its own id (`redis:<database id>`, `qstash-token:<user id>`,
+//! `qstash-signing-keys:<user id>`, ...), which `--only` takes besides a resource's id or name:
+//! a region's QStash token and its signing keys share the user id but are two actions.
 
 use super::leak::Leak;
 use crate::finding::Kind;
@@ -25,13 +29,13 @@ pub(crate) struct Assessment {
     pub(crate) problems: Vec<Problem>,
 }
 
-/// Fetch the inventory (with audit logs when a Developer API key leaked, or when `audit`) and
-/// judge every leak, as the account check does.
-pub(crate) fn assess(session: &Session, leaks: Vec<Leak>, audit: bool) -> Assessment {
-    let want_audit = audit
-        || leaks
-            .iter()
-            .any(|l| l.finding.kind == Kind::DeveloperApiKey);
+/// Fetch the inventory (with audit logs when a Developer API key leaked) and judge every leak,
+/// as the account check does. `try_keys`: found Developer API keys are tried (`GET
+/// /v2/teams`); without it a found key is sent nowhere.
+pub(crate) fn assess(session: &Session, leaks: Vec<Leak>, try_keys: bool) -> Assessment {
+    let want_audit = leaks
+        .iter()
+        .any(|l| l.finding.kind == Kind::DeveloperApiKey);
     let inventory = session.inventory(want_audit);
     let verdicts = {
         let index = OwnershipIndex::new(&inventory);
@@ -56,7 +60,7 @@ pub(crate) fn assess(session: &Session, leaks: Vec<Leak>, audit: bool) -> Assess
                         &l.finding,
                         session.accounts(),
                         &inventory,
-                        false,
+                        try_keys,
                     ))
                 } else {
                     reported_api_key(l, &inventory, http.limits().audit_entries)
@@ -79,6 +83,7 @@ fn reported_api_key(l: &Leak, inv: &Inventory, limit: usize) -> FindingVerdict {
     let status = match r.api_key_status.as_deref() {
         Some("works") => ApiKeyStatus::Works,
         Some("rejected") => ApiKeyStatus::Rejected,
+        Some("not-tried") => ApiKeyStatus::NotTried,
         _ => ApiKeyStatus::Unknown,
     };
     let verdict = match r.verdict.as_deref() {
@@ -132,7 +137,15 @@ pub(crate) enum ActionKind {
 }
 
 impl ActionKind {
-    /// The name the audit log uses.
+    const ALL: [ActionKind; 5] = [
+        ActionKind::ResetRedis,
+        ActionKind::ResetVector,
+        ActionKind::ResetSearch,
+        ActionKind::RotateQstashToken,
+        ActionKind::RotateSigningKeys,
+    ];
+
+    /// The name the journal uses.
     pub(crate) fn name(self) -> &'static str {
         match self {
             ActionKind::ResetRedis => "redis-reset-password",
@@ -140,6 +153,22 @@ impl ActionKind {
             ActionKind::ResetSearch => "search-reset-password",
             ActionKind::RotateQstashToken => "qstash-rotate-token",
             ActionKind::RotateSigningKeys => "qstash-rotate-signing-keys",
+        }
+    }
+
+    /// The kind a journal line names.
+    pub(crate) fn from_name(name: &str) -> Option<ActionKind> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// The first part of an action's id (`redis:<id>`).
+    fn short(self) -> &'static str {
+        match self {
+            ActionKind::ResetRedis => "redis",
+            ActionKind::ResetVector => "vector",
+            ActionKind::ResetSearch => "search",
+            ActionKind::RotateQstashToken => "qstash-token",
+            ActionKind::RotateSigningKeys => "qstash-signing-keys",
         }
     }
 }
@@ -163,11 +192,29 @@ pub(crate) struct Action {
     /// The resource (its `credential` is unset: an action serves every leaked credential).
     pub(crate) resource: Resource,
     pub(crate) leaked: Vec<Leaked>,
+    /// Signing keys: rotations the journal already records for these leaks (earlier runs).
+    pub(crate) prior_rotations: u8,
 }
 
 impl Action {
+    /// The resource's id.
     pub(crate) fn id(&self) -> &str {
         &self.resource.id
+    }
+
+    /// The action's own id, which `--only` takes: `redis:<database id>`,
+    /// `qstash-token:<user id>`, `qstash-signing-keys:<user id>`.
+    pub(crate) fn key(&self) -> String {
+        format!("{}:{}", self.kind.short(), self.resource.id)
+    }
+
+    /// `Redis database 'prod-cache' (eu-west-1)`, `QStash (us-east-1) signing keys`.
+    pub(crate) fn title(&self) -> String {
+        match self.kind {
+            ActionKind::RotateQstashToken => format!("{} token", self.resource),
+            ActionKind::RotateSigningKeys => format!("{} signing keys", self.resource),
+            _ => self.resource.to_string(),
+        }
     }
 
     /// How many rotations the plan expects: a leaked next signing key needs two.
@@ -256,12 +303,13 @@ impl Action {
         }
     }
 
-    /// The warning about receivers, for signing keys, as planned.
+    /// The warning about receivers, for signing keys, as planned (the journal's earlier
+    /// rotations for these leaks counted in).
     pub(crate) fn warning(&self) -> Option<String> {
-        self.warning_after(self.rotations())
+        self.warning_after(self.prior_rotations.saturating_add(self.rotations()))
     }
 
-    /// The warning about receivers after `n` signing-key rotations.
+    /// The warning about receivers after `n` signing-key rotations in all.
     pub(crate) fn warning_after(&self, n: u8) -> Option<String> {
         (self.kind == ActionKind::RotateSigningKeys && n > 0).then(|| {
             if n >= 2 {
@@ -277,9 +325,11 @@ impl Action {
         })
     }
 
-    /// Whether `--only VALUE` selects it (the resource's id, or its name).
+    /// Whether `--only VALUE` selects it (its own id, the resource's id, or its name).
     fn selected_by(&self, value: &str) -> bool {
-        self.resource.id == value || self.resource.name.as_deref() == Some(value)
+        self.key() == value
+            || self.resource.id == value
+            || self.resource.name.as_deref() == Some(value)
     }
 }
 
@@ -294,7 +344,7 @@ pub(crate) struct Note {
     pub(crate) resource: Option<Resource>,
 }
 
-/// A leaked Developer API key: no API deletes one, so the plan gives console steps.
+/// A leaked Developer API key: no API deletes one, so it needs a person in the console.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiKeyLeak {
     pub(crate) sha256: String,
@@ -302,11 +352,20 @@ pub(crate) struct ApiKeyLeak {
     pub(crate) status: ApiKeyStatus,
     /// The email it works with.
     pub(crate) email: Option<String>,
+    /// Whose it is and where it stands ([`apikey::whose`]).
+    pub(crate) whose: String,
     pub(crate) reason: String,
     /// It is the key this run uses.
     pub(crate) configured: bool,
     /// Recent actions made with API keys (newest first).
     pub(crate) audit: Vec<AuditEntry>,
+}
+
+impl ApiKeyLeak {
+    /// It still needs the person: not known to be deleted (every key not rejected).
+    pub(crate) fn pending(&self) -> bool {
+        self.status != ApiKeyStatus::Rejected
+    }
 }
 
 /// What revocation will do, and what it will not, with reasons.
@@ -316,6 +375,7 @@ pub(crate) struct Plan {
     pub(crate) actions: Vec<Action>,
     /// Rotations left out by `--only`.
     pub(crate) deselected: Vec<Action>,
+    /// Every leaked Developer API key, deleted ones (401) included.
     pub(crate) api_keys: Vec<ApiKeyLeak>,
     /// Already rotated, or not the account's.
     pub(crate) no_action: Vec<Note>,
@@ -336,8 +396,10 @@ impl Plan {
     }
 }
 
-/// Build the plan; `only` keeps the actions on those resources (id or name). An `only` value
-/// that names no leaked resource is an error (a typo must not look like "nothing to do").
+/// Build the plan; `only` keeps the chosen actions (an action's id, or a resource's id or
+/// name). An `only` value that names nothing leaked is an error (a typo must not look like
+/// "nothing to do"). The journal then adds what only it knows
+/// ([`super::journal::History::amend`]).
 pub(crate) fn plan(a: &Assessment, only: &[String]) -> Result<Plan> {
     let mut p = Plan {
         problems: a.problems.clone(),
@@ -406,7 +468,8 @@ fn triage(leak: &Leak, v: &FindingVerdict) -> Triage {
             ))
         }
         Ownership::NotOwned => {
-            // A signing key names no resource: once rotated away it is like a stranger's.
+            // A signing key names no resource: once rotated away, only the journal knows it
+            // was the account's (`History::amend`).
             let reason = if f.kind == Kind::QstashSigningKey {
                 "not a current or next signing key of any QStash region of the account: \
                  already rotated away, or another account's"
@@ -474,11 +537,13 @@ fn merge(actions: &mut Vec<Action>, kind: ActionKind, resource: Resource, leaked
                 ..resource
             },
             leaked: vec![leaked],
+            prior_rotations: 0,
         }),
     }
 }
 
-/// Every `--only` value must name a leaked resource: one acted on, or one that needs no action.
+/// Every `--only` value must name an action or a leaked resource: one acted on, or one that
+/// needs no action.
 fn check_only(only: &[String], actions: &[Action], no_action: &[Note]) -> Result<()> {
     for value in only {
         let known = actions.iter().any(|x| x.selected_by(value))
@@ -490,14 +555,15 @@ fn check_only(only: &[String], actions: &[Action], no_action: &[Note]) -> Result
         if !known {
             let ids: Vec<String> = actions
                 .iter()
-                .map(|x| format!("{} ({})", x.resource.id, x.resource))
+                .map(|x| format!("{} ({})", x.key(), x.title()))
                 .collect();
             bail!(
-                "--only {value}: no leaked resource has this id or name{}",
+                "--only {value}: no action of the plan and no leaked resource has this id or \
+                 name{}",
                 if ids.is_empty() {
                     String::new()
                 } else {
-                    format!("; the plan's resources are: {}", ids.join(", "))
+                    format!("; the plan's actions are: {}", ids.join(", "))
                 }
             );
         }
@@ -506,8 +572,7 @@ fn check_only(only: &[String], actions: &[Action], no_action: &[Note]) -> Result
 }
 
 impl Plan {
-    /// A leaked Developer API key: console steps, unless it is another account's or already
-    /// dead (then it needs no action).
+    /// A leaked Developer API key: always its own section, whatever its status.
     fn add_api_key(&mut self, leak: &Leak, v: &FindingVerdict, inventory: &Inventory) {
         let f = &leak.finding;
         let k = v.api_key.clone().unwrap_or(ApiKeyCheck {
@@ -516,43 +581,30 @@ impl Plan {
             reason: v.account.reason.clone(),
             audit: Vec::new(),
         });
-        if v.account.verdict == Ownership::NotOwned {
-            self.no_action.push(note(
-                leak,
-                v,
-                format!(
-                    "not the account's: {}{}",
-                    v.account.reason,
-                    if k.status == ApiKeyStatus::Works {
-                        "; tell its owner to delete it"
-                    } else {
-                        ""
-                    }
-                ),
-            ));
-        } else if k.status == ApiKeyStatus::Rejected {
-            self.no_action.push(note(
-                leak,
-                v,
-                format!(
-                    "rejected (401): already deleted, or not a key of the emails tried ({})",
-                    k.reason
-                ),
-            ));
-        } else {
-            self.api_keys.push(ApiKeyLeak {
-                sha256: f.sha256.clone(),
-                places: leak.places(),
-                status: k.status,
-                email: k.email.clone(),
-                reason: k.reason.clone(),
-                configured: inventory
-                    .accounts
-                    .iter()
-                    .any(|acct| acct.key_sha256 == f.sha256),
-                audit: k.audit.clone(),
-            });
-        }
+        let configured = inventory
+            .accounts
+            .iter()
+            .any(|acct| acct.key_sha256 == f.sha256);
+        let emails: Vec<&str> = inventory
+            .accounts
+            .iter()
+            .map(|a| a.email.as_str())
+            .collect();
+        self.api_keys.push(ApiKeyLeak {
+            sha256: f.sha256.clone(),
+            places: leak.places(),
+            status: k.status,
+            whose: apikey::whose(&k, configured, &emails),
+            email: k.email.clone(),
+            reason: k.reason.clone(),
+            configured,
+            audit: k.audit.clone(),
+        });
+    }
+
+    /// Leaked Developer API keys not known to be deleted.
+    pub(crate) fn pending_api_keys(&self) -> usize {
+        self.api_keys.iter().filter(|k| k.pending()).count()
     }
 }
 
@@ -639,9 +691,23 @@ mod tests {
         let only = plan(&a, &["q".to_string()]).unwrap();
         assert_eq!(only.actions.len(), 2);
         assert_eq!(only.deselected.len(), 1);
+        // The token and the signing keys of one region share the user id: each action has its
+        // own id.
+        let token = plan(&a, &["qstash-token:q".to_string()]).unwrap();
+        assert_eq!(token.actions.len(), 1);
+        assert_eq!(token.actions[0].kind, ActionKind::RotateQstashToken);
+        let keys = plan(&a, &["qstash-signing-keys:q".to_string()]).unwrap();
+        assert_eq!(keys.actions.len(), 1);
+        assert_eq!(keys.actions[0].kind, ActionKind::RotateSigningKeys);
+        assert_eq!(keys.deselected.len(), 2);
         let by_name = plan(&a, &["db-name".to_string()]).unwrap();
         assert_eq!(by_name.actions.len(), 1);
         let err = plan(&a, &["nope".to_string()]).unwrap_err().to_string();
-        assert!(err.contains("--only nope") && err.contains("db"), "{err}");
+        assert!(
+            err.contains("--only nope")
+                && err.contains("redis:db")
+                && err.contains("qstash-token:q"),
+            "{err}"
+        );
     }
 }

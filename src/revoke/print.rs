@@ -1,12 +1,18 @@
-//! Human output of `upsweep revoke`: the plan, each action's result as it ends, the summary,
-//! and `--check-api-key`'s findings. Secrets are named by the first 12 hex digits of their
-//! SHA-256 and by where they were found; nothing here ever holds a credential.
+//! Human output of `upsweep revoke`: the plan, what earlier runs left unfinished, each action's
+//! result as it ends, the summary, and `--check-api-key`'s findings. Secrets are named by the
+//! first 12 hex digits of their SHA-256 and by where they were found; nothing here ever holds
+//! a credential. `--format json` says the same in [`super::json`].
 
-use super::apikeys::{KeyReport, CONSOLE_STEPS};
-use super::execute::{ActionResult, Status};
-use super::plan::{Action, ActionKind, ApiKeyLeak, Note, Plan};
+use super::apikeys::KeyReport;
+use super::execute::{ActionResult, NewValues, Status, Stop};
+use super::journal::{Pending, PendingWhy};
+use super::leak::LeftOut;
+use super::plan::{Action, ApiKeyLeak, Note, Plan};
+use super::resume::Settled;
+use crate::upstash::apikey::{CAN_DO, CONSOLE_STEPS};
 use crate::upstash::{ApiKeyStatus, AuditEntry, Ownership};
 use std::io::{self, Write};
+use std::path::Path;
 
 /// A secret's short name: `sha256 9f86d081884c`.
 pub(crate) fn short(sha256: &str) -> String {
@@ -25,28 +31,33 @@ pub(crate) fn places(p: &[String]) -> String {
     s
 }
 
-/// `Redis database 'prod-cache' (eu-west-1)`, `QStash (us-east-1) signing keys`.
-pub(crate) fn what(a: &Action) -> String {
-    match a.kind {
-        ActionKind::RotateQstashToken => format!("{} token", a.resource),
-        ActionKind::RotateSigningKeys => format!("{} signing keys", a.resource),
-        _ => a.resource.to_string(),
-    }
-}
-
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(crate) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// What the plan says beside the plan itself.
+pub(crate) struct PlanContext<'a> {
+    pub(crate) source: &'a str,
+    /// Leaks the configuration (or `upsweep:allow`) left out.
+    pub(crate) left_out: &'a [LeftOut],
+    /// The config file applied, if any.
+    pub(crate) config_file: Option<&'a str>,
+    /// Actions of earlier runs the journal shows unfinished.
+    pub(crate) pending: &'a [Pending],
+    pub(crate) journal: Option<&'a Path>,
+}
+
 /// The plan.
-pub(crate) fn plan(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> {
+pub(crate) fn plan(w: &mut dyn Write, p: &Plan, cx: &PlanContext<'_>) -> io::Result<()> {
+    let source = cx.source;
     if p.is_empty() {
-        return writeln!(
+        writeln!(
             w,
             "upsweep revoke: no leaked Upstash credential in {source}: nothing to revoke."
-        );
+        )?;
+    } else {
+        plan_headline(w, p, source)?;
     }
-    plan_headline(w, p, source)?;
     if !p.actions.is_empty() {
         writeln!(w, "\nRotations, in this order ({}):", p.actions.len())?;
         for (i, a) in p.actions.iter().enumerate() {
@@ -54,7 +65,7 @@ pub(crate) fn plan(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> 
         }
     }
     if !p.api_keys.is_empty() {
-        api_keys(w, &p.api_keys)?;
+        api_key_section(w, &p.api_keys, &merged_audit(&p.api_keys))?;
     }
     if !p.no_action.is_empty() {
         writeln!(w, "\nNo action needed ({}):", p.no_action.len())?;
@@ -75,9 +86,11 @@ pub(crate) fn plan(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> 
     if !p.deselected.is_empty() {
         writeln!(w, "\nLeft out by --only ({}):", p.deselected.len())?;
         for a in &p.deselected {
-            writeln!(w, "  - {} (id {}): {}", what(a), a.id(), a.call())?;
+            writeln!(w, "  - {} (id {}): {}", a.title(), a.key(), a.call())?;
         }
     }
+    left_out(w, cx)?;
+    pending(w, cx)?;
     if !p.problems.is_empty() {
         writeln!(w, "\nThe account check could not fetch everything:")?;
         for pr in &p.problems {
@@ -106,10 +119,18 @@ fn plan_headline(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> {
             "rotations to make",
         ));
     }
-    if !p.api_keys.is_empty() {
+    let keys = p.pending_api_keys();
+    if keys > 0 {
         parts.push(format!(
-            "{} to delete in the console",
-            plural(p.api_keys.len(), "Developer API key", "Developer API keys")
+            "{} for a person in the Upstash console",
+            plural(keys, "Developer API key", "Developer API keys")
+        ));
+    }
+    let deleted = p.api_keys.len() - keys;
+    if deleted > 0 {
+        parts.push(format!(
+            "{} deleted",
+            plural(deleted, "Developer API key", "Developer API keys")
         ));
     }
     if !p.no_action.is_empty() {
@@ -132,33 +153,13 @@ fn plan_headline(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> {
     )
 }
 
-/// Leaked Developer API keys: each key, the console steps, and what API keys did lately.
-fn api_keys(w: &mut dyn Write, keys: &[ApiKeyLeak]) -> io::Result<()> {
-    writeln!(
-        w,
-        "\nDeveloper API keys: no API can delete them, do it in the console ({}):",
-        keys.len()
-    )?;
-    for k in keys {
-        api_key(w, k)?;
-    }
-    writeln!(w, "  Steps:")?;
-    for (i, s) in CONSOLE_STEPS.iter().enumerate() {
-        writeln!(w, "    {}. {s}", i + 1)?;
-    }
-    let mut audit: Vec<&AuditEntry> = Vec::new();
-    for e in keys.iter().flat_map(|k| &k.audit) {
-        if !audit.contains(&e) {
-            audit.push(e);
-        }
-    }
-    audit_entries(w, &audit)
-}
-
 fn action(w: &mut dyn Write, n: usize, a: &Action) -> io::Result<()> {
     let r = &a.resource;
-    writeln!(w, "  {n}. {}", what(a))?;
-    let mut ident = format!("id {}, account {} (key {})", r.id, r.account, r.account_key);
+    writeln!(w, "  {n}. {}  [id {}]", a.title(), a.key())?;
+    let mut ident = format!(
+        "resource {}, account {} (key {})",
+        r.id, r.account, r.account_key
+    );
     if let Some(t) = &r.team {
         ident.push_str(&format!(", team {t}"));
     }
@@ -177,42 +178,80 @@ fn action(w: &mut dyn Write, n: usize, a: &Action) -> io::Result<()> {
     }
     writeln!(w, "       action:  {}: {}", a.call(), a.effect())?;
     writeln!(w, "       breaks:  {}", a.breaks())?;
+    if a.prior_rotations > 0 {
+        writeln!(
+            w,
+            "       journal: rotated {} already by an earlier run for this leak",
+            plural(a.prior_rotations.into(), "time", "times")
+        )?;
+    }
     if let Some(warn) = a.warning() {
         writeln!(w, "       warning: {warn}")?;
     }
     Ok(())
 }
 
-fn api_key(w: &mut dyn Write, k: &ApiKeyLeak) -> io::Result<()> {
-    let status = match k.status {
-        ApiKeyStatus::Works => format!(
-            "works{}",
-            k.email
-                .as_ref()
-                .map(|e| format!(" as {e}"))
-                .unwrap_or_default()
-        ),
-        ApiKeyStatus::Rejected => "rejected (401)".to_string(),
-        ApiKeyStatus::Unknown => "not known whether it works".to_string(),
-    };
-    writeln!(
-        w,
-        "  - API key {} in {}: {status}",
-        short(&k.sha256),
-        places(&k.places)
-    )?;
-    writeln!(w, "      {}", k.reason)?;
-    if k.configured {
-        writeln!(
-            w,
-            "      this is the API key upsweep is using: create the replacement first, rotate \
-             with it, then delete this one"
-        )?;
+/// Every leaked key's audit entries, once each, newest first.
+fn merged_audit(keys: &[ApiKeyLeak]) -> Vec<AuditEntry> {
+    let mut audit: Vec<AuditEntry> = Vec::new();
+    for e in keys.iter().flat_map(|k| &k.audit) {
+        if !audit.contains(e) {
+            audit.push(e.clone());
+        }
     }
-    Ok(())
+    audit.sort_by_key(|e| std::cmp::Reverse(e.timestamp));
+    audit
 }
 
-fn audit_entries(w: &mut dyn Write, entries: &[&AuditEntry]) -> io::Result<()> {
+/// The one story of leaked Developer API keys, told the same by the plan and by
+/// `--check-api-key`: whose each is, what it can do, its status, the console steps, and what
+/// API keys did lately.
+pub(crate) fn api_key_section(
+    w: &mut dyn Write,
+    keys: &[ApiKeyLeak],
+    audit: &[AuditEntry],
+) -> io::Result<()> {
+    let pending = keys.iter().filter(|k| k.pending()).count();
+    writeln!(
+        w,
+        "\nDeveloper API keys: need a person in the Upstash console ({}): no API can delete one",
+        if pending == keys.len() {
+            keys.len().to_string()
+        } else {
+            format!("{pending} of {}", keys.len())
+        }
+    )?;
+    for k in keys {
+        let status = match k.status {
+            ApiKeyStatus::Works => "STILL WORKS: delete it in the console",
+            ApiKeyStatus::Rejected => "deleted: it gets 401 now; nothing left to do",
+            ApiKeyStatus::NotTried => "not tried: treat it as working until it is deleted",
+            ApiKeyStatus::Unknown => "UNKNOWN: could not be tried; treat it as working",
+        };
+        writeln!(
+            w,
+            "  - API key {} in {}: {status}",
+            short(&k.sha256),
+            places(&k.places)
+        )?;
+        writeln!(w, "      whose:   {}", k.whose)?;
+        if k.pending() {
+            writeln!(w, "      can do:  {CAN_DO}")?;
+        }
+        if k.reason != k.whose && k.status != ApiKeyStatus::NotTried {
+            writeln!(w, "      checked: {}", k.reason)?;
+        }
+    }
+    if pending > 0 {
+        writeln!(w, "  Steps, in the Upstash console:")?;
+        for (i, s) in CONSOLE_STEPS.iter().enumerate() {
+            writeln!(w, "    {}. {s}", i + 1)?;
+        }
+    }
+    audit_entries(w, audit)
+}
+
+fn audit_entries(w: &mut dyn Write, entries: &[AuditEntry]) -> io::Result<()> {
     if entries.is_empty() {
         return writeln!(
             w,
@@ -256,20 +295,132 @@ fn note(w: &mut dyn Write, n: &Note) -> io::Result<()> {
     )
 }
 
-/// One action's result, as it ends.
-pub(crate) fn result(w: &mut dyn Write, n: usize, a: &Action, r: &ActionResult) -> io::Result<()> {
-    let tag = match r.status {
+/// What the configuration left out, counted by reason, each listed (the first 20).
+fn left_out(w: &mut dyn Write, cx: &PlanContext<'_>) -> io::Result<()> {
+    if cx.left_out.is_empty() {
+        return Ok(());
+    }
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for l in cx.left_out {
+        let name = l.why.as_str();
+        match counts.iter_mut().find(|(n, _)| *n == name) {
+            Some(c) => c.1 += 1,
+            None => counts.push((name, 1)),
+        }
+    }
+    let by: Vec<String> = counts.iter().map(|(n, c)| format!("{c} by {n}")).collect();
+    writeln!(
+        w,
+        "\nLeft out of this plan ({}: {}):",
+        cx.left_out.len(),
+        by.join(", ")
+    )?;
+    const SHOWN: usize = 20;
+    for l in cx.left_out.iter().take(SHOWN) {
+        writeln!(
+            w,
+            "  - {} ({}) in {}: {}",
+            l.kind,
+            short(&l.sha256),
+            places(&l.places),
+            l.why.words()
+        )?;
+    }
+    if cx.left_out.len() > SHOWN {
+        writeln!(w, "  ... and {} more", cx.left_out.len() - SHOWN)?;
+    }
+    let configured = cx
+        .left_out
+        .iter()
+        .any(|l| !matches!(l.why, super::leak::LeftOutWhy::Inline(_)));
+    if configured {
+        writeln!(
+            w,
+            "  {} said so; --no-config puts them in the plan.",
+            cx.config_file.unwrap_or("the config file")
+        )?;
+    }
+    Ok(())
+}
+
+/// Actions of earlier runs the journal shows unfinished.
+fn pending(w: &mut dyn Write, cx: &PlanContext<'_>) -> io::Result<()> {
+    if cx.pending.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        w,
+        "\nUnfinished by an earlier run ({}, journal {}): a run that rotates settles them first \
+         by reading each resource (no rotation is sent for them):",
+        cx.pending.len(),
+        cx.journal.map_or("?".into(), |p| p.display().to_string())
+    )?;
+    for p in cx.pending {
+        let why = match p.why {
+            PendingWhy::Unsettled => "interrupted before its outcome was known",
+            PendingWhy::Unsaved => "rotated, but its new values were not saved",
+        };
+        writeln!(
+            w,
+            "  - {} [id {}]: {why} (run {}, {})",
+            p.action.title(),
+            p.action.key(),
+            p.run,
+            p.time
+        )?;
+    }
+    Ok(())
+}
+
+fn tag(s: Status) -> &'static str {
+    match s {
         Status::Rotated => "rotated",
         Status::AlreadyRotated => "done",
         Status::Failed => "FAILED",
         Status::Unconfirmed => "UNCONFIRMED",
+        Status::Unknown => "UNKNOWN",
+        Status::NotMade => "not made",
         Status::Refused => "REFUSED",
-    };
+    }
+}
+
+/// What settling an earlier run's actions found.
+pub(crate) fn settled(w: &mut dyn Write, items: &[Settled]) -> io::Result<()> {
+    if items.is_empty() {
+        return Ok(());
+    }
+    writeln!(w, "\nSettling what an earlier run left unfinished:")?;
+    for s in items {
+        writeln!(
+            w,
+            "  - [{}] {} [id {}]: {} (run {}, {})",
+            tag(s.result.status),
+            s.action.title(),
+            s.action.key(),
+            s.result.message,
+            s.run,
+            s.time
+        )?;
+        if let Some(adv) = &s.result.advice {
+            writeln!(w, "       what to do: {adv}")?;
+        }
+        if s.result.rotations > 0 {
+            if let Some(warn) = s.action.warning_after(s.result.rotations) {
+                writeln!(w, "       warning: {warn}")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// One action's result, as it ends.
+pub(crate) fn result(w: &mut dyn Write, n: usize, a: &Action, r: &ActionResult) -> io::Result<()> {
     writeln!(
         w,
-        "  {n}. [{tag}] {} (id {}): {}",
-        what(a),
-        a.id(),
+        "  {n}. [{}] {} (id {}): {}",
+        tag(r.status),
+        a.title(),
+        a.key(),
         r.message
     )?;
     if let Some(e) = &r.error {
@@ -278,25 +429,51 @@ pub(crate) fn result(w: &mut dyn Write, n: usize, a: &Action, r: &ActionResult) 
     if let Some(adv) = &r.advice {
         writeln!(w, "       what to do: {adv}")?;
     }
-    if let Some(warn) = a.warning_after(r.rotations) {
-        writeln!(w, "       warning: {warn}")?;
+    if r.saved == NewValues::NotSaved {
+        writeln!(
+            w,
+            "       new values: NOT saved to the --new-credentials file; a re-run with it \
+             saves them"
+        )?;
+    }
+    if r.total_rotations > r.rotations && r.rotations > 0 {
+        writeln!(
+            w,
+            "       journal: {} rotations in all for this leak, earlier runs' included",
+            r.total_rotations
+        )?;
+    }
+    if r.rotations > 0 {
+        if let Some(warn) = a.warning_after(r.total_rotations.max(r.rotations)) {
+            writeln!(w, "       warning: {warn}")?;
+        }
     }
     Ok(())
 }
 
+/// How a run ended, for the summary.
+pub(crate) struct Ending<'a> {
+    pub(crate) results: &'a [(usize, ActionResult)],
+    pub(crate) settled: &'a [Settled],
+    /// Actions not attempted.
+    pub(crate) left: Vec<&'a Action>,
+    pub(crate) stop: Option<&'a Stop>,
+    pub(crate) new_credentials: Option<&'a Path>,
+    pub(crate) journal: &'a Path,
+    /// Leaked Developer API keys still to delete.
+    pub(crate) api_keys: usize,
+}
+
 /// The closing lines after execution.
-pub(crate) fn summary(
-    w: &mut dyn Write,
-    results: &[ActionResult],
-    new_credentials: Option<&str>,
-) -> io::Result<()> {
-    let count = |s: Status| results.iter().filter(|r| r.status == s).count();
+pub(crate) fn summary(w: &mut dyn Write, e: &Ending<'_>) -> io::Result<()> {
+    let count = |s: Status| e.results.iter().filter(|(_, r)| r.status == s).count();
     let mut parts = Vec::new();
     for (s, word) in [
         (Status::Rotated, "rotated"),
         (Status::AlreadyRotated, "already rotated"),
         (Status::Failed, "failed"),
-        (Status::Unconfirmed, "unconfirmed"),
+        (Status::Unconfirmed, "not yet confirmed"),
+        (Status::Unknown, "may or may not have been made"),
         (Status::Refused, "refused (read-only API key)"),
     ] {
         let n = count(s);
@@ -304,28 +481,92 @@ pub(crate) fn summary(
             parts.push(format!("{n} {word}"));
         }
     }
+    if !e.left.is_empty() {
+        parts.push(format!("{} not attempted", e.left.len()));
+    }
+    if e.api_keys > 0 {
+        parts.push(format!(
+            "{} still to delete in the Upstash console",
+            plural(e.api_keys, "Developer API key", "Developer API keys")
+        ));
+    }
+    if parts.is_empty() {
+        parts.push("nothing was rotated".to_string());
+    }
     writeln!(w, "\nResult: {}.", parts.join(", "))?;
-    let changed = results.iter().any(|r| r.new_values.is_some());
-    match (new_credentials, changed) {
-        (Some(path), true) => writeln!(
+    if let Some(stop) = e.stop {
+        let why = match stop {
+            Stop::Signal(130) => "Interrupted (Ctrl-C)".to_string(),
+            Stop::Signal(143) => "Stopped (SIGTERM)".to_string(),
+            Stop::Signal(n) => format!("Stopped (signal, exit {n})"),
+            Stop::Journal(err) => format!("Stopped: {err}"),
+            Stop::Credentials(err) => format!("Stopped: {err}"),
+        };
+        writeln!(
             w,
-            "New credentials written to {path} (mode 0600): redeploy every client with them, \
-             then delete the file."
+            "{why}: {} attempted, {} left.",
+            plural(e.results.len(), "action", "actions"),
+            e.left.len()
+        )?;
+        for a in &e.left {
+            writeln!(w, "  left: {} [id {}]", a.title(), a.key())?;
+        }
+        writeln!(
+            w,
+            "Run the same command again to finish: it reads the journal ({}), settles what was \
+             in flight, and rotates nothing twice.",
+            e.journal.display()
+        )?;
+    }
+    let saved = e
+        .results
+        .iter()
+        .map(|(_, r)| r)
+        .chain(e.settled.iter().map(|s| &s.result))
+        .filter(|r| r.saved == NewValues::Saved)
+        .count();
+    let unsaved = e
+        .results
+        .iter()
+        .map(|(_, r)| r)
+        .chain(e.settled.iter().map(|s| &s.result))
+        .filter(|r| r.saved == NewValues::NotSaved)
+        .count();
+    let changed = e
+        .results
+        .iter()
+        .any(|(_, r)| r.rotations > 0 || r.new_values.is_some());
+    match e.new_credentials {
+        Some(path) if saved > 0 => writeln!(
+            w,
+            "New credentials of {} written to {} (mode 0600) as each rotation was made: redeploy \
+             every client with them, then delete the file.",
+            plural(saved, "rotation", "rotations"),
+            path.display()
         )?,
-        (None, true) => writeln!(
+        None if changed => writeln!(
             w,
             "New credentials are not printed: copy them from the Upstash console (next time, \
              --new-credentials FILE writes them to a file) and redeploy every client."
         )?,
         _ => {}
     }
-    if results.iter().any(|r| !r.status.is_done()) {
+    if unsaved > 0 {
+        writeln!(
+            w,
+            "The new values of {} could NOT be saved: they are in the Upstash console, and a \
+             re-run with --new-credentials saves them.",
+            plural(unsaved, "rotation", "rotations")
+        )?;
+    }
+    if e.results.iter().any(|(_, r)| !r.status.is_done()) {
         writeln!(
             w,
             "Some actions did not complete: see \"what to do\" above. Re-running `upsweep revoke` \
              is safe: it checks each resource first and rotates nothing twice."
         )?;
     }
+    writeln!(w, "Journal: {}", e.journal.display())?;
     Ok(())
 }
 
@@ -337,41 +578,28 @@ pub(crate) fn key_report(w: &mut dyn Write, r: &KeyReport, source: &str) -> io::
             "upsweep revoke --check-api-key: no leaked Developer API key in {source}."
         )?;
     } else {
+        let works = r
+            .keys
+            .iter()
+            .filter(|k| k.status == ApiKeyStatus::Works)
+            .count();
         writeln!(
             w,
-            "upsweep revoke --check-api-key: {} in {source}:",
+            "upsweep revoke --check-api-key: {} in {source}; {} still {}.",
             plural(
                 r.keys.len(),
                 "leaked Developer API key",
                 "leaked Developer API keys"
-            )
+            ),
+            works,
+            if works == 1 { "works" } else { "work" }
         )?;
-        for k in &r.keys {
-            let verdict = match k.status {
-                ApiKeyStatus::Rejected => "dead: it gets 401 now".to_string(),
-                ApiKeyStatus::Works => format!(
-                    "STILL WORKS{}: delete it in the console (Account > Management API)",
-                    k.email
-                        .as_ref()
-                        .map(|e| format!(" as {e}"))
-                        .unwrap_or_default()
-                ),
-                ApiKeyStatus::Unknown => "UNKNOWN: could not be tried".to_string(),
-            };
-            writeln!(
-                w,
-                "  - API key {} in {}: {verdict}",
-                short(&k.sha256),
-                places(&k.places)
-            )?;
-            writeln!(w, "      {}", k.reason)?;
-            if k.configured {
-                writeln!(w, "      this is the API key upsweep is configured with")?;
-            }
-        }
     }
-    let entries: Vec<&AuditEntry> = r.audit.iter().collect();
-    audit_entries(w, &entries)?;
+    if !r.keys.is_empty() {
+        api_key_section(w, &r.keys, &r.audit)?;
+    } else {
+        audit_entries(w, &r.audit)?;
+    }
     if !r.problems.is_empty() {
         writeln!(w, "The account check could not fetch everything:")?;
         for p in &r.problems {

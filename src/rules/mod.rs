@@ -17,6 +17,48 @@ pub use load::Sourced;
 /// Lines either side of a value searched for a rule's `context` when the rule does not say.
 pub const DEFAULT_CONTEXT_LINES: usize = 3;
 
+/// For each pattern, the bytes a match can start with (every byte where that cannot be worked
+/// out), read off one lazy DFA of all the patterns: the bytes that lead anywhere but the dead
+/// state from the pattern's anchored start, whatever byte comes before.
+fn first_bytes(patterns: &[&str]) -> Vec<[bool; 256]> {
+    use regex_automata::hybrid::dfa::DFA;
+    use regex_automata::util::start;
+    use regex_automata::{Anchored, PatternID};
+    let all = vec![[true; 256]; patterns.len()];
+    let Ok(dfa) = DFA::builder()
+        .syntax(syntax_config())
+        .configure(DFA::config().starts_for_each_pattern(true))
+        .build_many(patterns)
+    else {
+        return all;
+    };
+    let mut cache = dfa.create_cache();
+    let mut out = vec![[false; 256]; patterns.len()];
+    for (i, set) in out.iter_mut().enumerate() {
+        let Ok(pid) = PatternID::new(i) else {
+            return all;
+        };
+        for before in [None, Some(b'a'), Some(b' '), Some(b'\n')] {
+            let cfg = start::Config::new()
+                .anchored(Anchored::Pattern(pid))
+                .look_behind(before);
+            let Ok(s) = dfa.start_state(&mut cache, &cfg) else {
+                return all;
+            };
+            for b in 0..=255u8 {
+                match dfa.next_state(&mut cache, s, b) {
+                    Ok(next) if next.is_dead() => {}
+                    _ => set[usize::from(b)] = true,
+                }
+            }
+        }
+    }
+    out
+}
+
+/// A pattern that matches nothing (an empty byte class).
+const NEVER: &str = r"[^\x00-\xff]";
+
 /// A checked rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -156,6 +198,9 @@ pub struct Matcher {
     pub rules: Vec<Rule>,
     pub(crate) regex: meta::Regex,
     pub(crate) groups: Vec<Groups>,
+    /// `first[r][b]`: whether rule `r`'s pattern here can match starting with byte `b` (the
+    /// scanner tries, at a place one rule rejected, only the rules that can start there).
+    pub(crate) first: Vec<[bool; 256]>,
 }
 
 impl Matcher {
@@ -173,7 +218,19 @@ impl Matcher {
         if rules.is_empty() {
             bail!("no rules to scan with");
         }
-        let patterns: Vec<&str> = rules.iter().map(|r| r.pattern.as_str()).collect();
+        // Rules for binary data only are not part of the one pass over text: they take a pattern
+        // here that never matches (pattern N stays rule N), and the scanner searches for them
+        // apart, in binary files that name Upstash.
+        let patterns: Vec<&str> = rules
+            .iter()
+            .map(|r| {
+                if r.decoder.binary_only() {
+                    NEVER
+                } else {
+                    r.pattern.as_str()
+                }
+            })
+            .collect();
         let regex = meta::Regex::builder()
             .syntax(syntax_config())
             .configure(
@@ -183,6 +240,7 @@ impl Matcher {
             )
             .build_many(&patterns)
             .context("compiling the rule set")?;
+        let first = first_bytes(&patterns);
         let info = regex.group_info().clone();
         let groups = (0..rules.len())
             .map(|i| {
@@ -199,6 +257,7 @@ impl Matcher {
             rules,
             regex,
             groups,
+            first,
         })
     }
 

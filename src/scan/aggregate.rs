@@ -12,6 +12,8 @@ use std::collections::HashMap;
 /// Collects matches from every input and folds them by secret.
 #[derive(Default)]
 pub struct Aggregator {
+    /// By the secret's SHA-256 (one to one with the secret, and known for findings read back
+    /// without it).
     by_secret: HashMap<String, Finding>,
     /// Occurrences not reported: published values and lines marked `upsweep:allow`.
     pub(crate) suppressed: Vec<Suppressed>,
@@ -30,6 +32,7 @@ impl Aggregator {
                 _ => (None, None),
             };
             let location = Location {
+                repository: None,
                 path: origin.display_path(),
                 line: m.line,
                 column: m.column,
@@ -38,6 +41,7 @@ impl Aggregator {
                 author: None,
                 date: None,
                 blob,
+                url: None,
                 context: m.context,
                 origin: origin.clone(),
             };
@@ -46,6 +50,7 @@ impl Aggregator {
                 rule_id,
                 sha256: sha256_hex(&m.secret),
                 secret: m.secret,
+                known_preview: None,
                 details: m.details,
                 locations: vec![location],
                 history: None,
@@ -79,13 +84,30 @@ impl Aggregator {
         self.suppressed.extend(other.suppressed);
     }
 
+    /// Fold in a finding made elsewhere (read back from the audit's store or a report): the
+    /// same secret's findings become one, whatever the order they come in.
+    pub(crate) fn add_finding(&mut self, f: Finding) {
+        self.absorb(f);
+    }
+
     fn absorb(&mut self, f: Finding) {
-        let Some(mine) = self.by_secret.get_mut(&f.secret) else {
-            self.by_secret.insert(f.secret.clone(), f);
+        let Some(mine) = self.by_secret.get_mut(&f.sha256) else {
+            self.by_secret.insert(f.sha256.clone(), f);
             return;
         };
+        if mine.secret.is_empty() && !f.secret.is_empty() {
+            mine.secret = f.secret.clone();
+        }
+        if mine.known_preview.is_none() {
+            mine.known_preview = f.known_preview.clone();
+        }
         let mut details = f.details;
-        if f.kind.specificity() > mine.kind.specificity() {
+        // The most specific kind wins; between equals, the first by name (so the order in
+        // which threads or repositories come does not matter).
+        let rank = |k: crate::finding::Kind, rule: &str| {
+            (std::cmp::Reverse(k.specificity()), k, rule.to_string())
+        };
+        if rank(f.kind, &f.rule_id) < rank(mine.kind, &mine.rule_id) {
             mine.kind = f.kind;
             mine.rule_id = f.rule_id;
             std::mem::swap(&mut mine.details, &mut details);
@@ -98,8 +120,16 @@ impl Aggregator {
     pub fn finish(self) -> Vec<Finding> {
         let mut out: Vec<Finding> = self.by_secret.into_values().collect();
         for f in &mut out {
-            // The same place in another commit is another location.
-            let key = |l: &Location| (l.path.clone(), l.line, l.column, l.commit.clone());
+            // The same place in another commit (or repository) is another location.
+            let key = |l: &Location| {
+                (
+                    l.repository.clone(),
+                    l.path.clone(),
+                    l.line,
+                    l.column,
+                    l.commit.clone(),
+                )
+            };
             f.locations.sort_by_key(key);
             f.locations.dedup_by(|a, b| key(a) == key(b));
         }

@@ -1,6 +1,7 @@
 //! What the text around a value says: the variable it is assigned to, whether a front-end
-//! framework ships that variable to browsers, the Upstash host written nearby, and whether a
-//! rule's required context is present. Runs only for candidates a decoder accepted.
+//! framework ships that variable to browsers, the Upstash host written nearby, which product a
+//! password belongs to (the host written with it: same URL, object, call or statement), and
+//! whether a rule's required context is present. Runs only for candidates a decoder accepted.
 
 use crate::decode::host_number;
 use crate::finding::{Details, Kind};
@@ -15,21 +16,41 @@ pub const PRODUCT_LINES: usize = 5;
 /// Bytes either side of a value that a context window may span, however long the lines.
 const WINDOW_CAP: usize = 2048;
 
+/// `NAME = `, `"NAME": `, `NAME => `, `("NAME", `: the name (1), what closes it (2: quotes,
+/// brackets) and the separator (3).
 static VARIABLE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?-u)([A-Za-z_][A-Za-z0-9_.\-]*)(?:\\?["'`\]\)])*\s*(?:=|:=|=>|:|,)\s*(?:\\?["'`])?\s*$"#,
+        r#"(?-u)([A-Za-z_][A-Za-z0-9_.\-]*)((?:\\?["'`\]\)])*)\s*(=|:=|=>|:|,)\s*(?:\\?["'`])?\s*$"#,
     )
     .expect("variable regex")
 });
 
-/// A URL's scheme and user name, up to the `:` before its password (`rediss://default:`).
-static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?i-u)[a-z][a-z0-9+.\-]*://[^\s'"`@/:]*:$"#).expect("userinfo regex")
+/// Top-level domains a dotted "name" ends with when it is a host, not a key.
+const HOST_SUFFIXES: [&str; 12] = [
+    "io", "com", "net", "org", "dev", "app", "cloud", "co", "ai", "sh", "local", "internal",
+];
+
+/// A name and the indirection that gives the value as its default (`UPSTASH_API_KEY="${3:-`,
+/// `${NAME:-`, `getenv("NAME") ?? "`, `.get('NAME') or '`, `env::var("NAME").unwrap_or("`,
+/// `NAME ?= `): the value is that name's.
+static INDIRECT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?-u)([A-Za-z_][A-Za-z0-9_]*)["'`]?\)?\s*(?:\?\?|\|\||\?:|\bor\b|\?=|:-|:=|=\s*["']?\$\{[0-9]+:-|\.(?:unwrap_or|orElse|getOrElse)\()\s*["'`]?$"#,
+    )
+    .expect("indirection regex")
 });
 
+/// A URL's scheme and user name, up to the `:` before its password (`rediss://default:`), or
+/// just the scheme when the userinfo is the password alone (`redis://PASSWORD@host`).
+static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i-u)[a-z][a-z0-9+.\-]*://(?:[^\s'"`@/:]*:)?$"#).expect("userinfo regex")
+});
+
+/// An Upstash host: `*.upstash.io`, Vercel KV's `*.kv.vercel-storage.com`, and
+/// `*.upstashdev.com` (an Upstash domain seen in public code; never contacted).
 static HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:upstash\.io|kv\.vercel-storage\.com)\b",
+        r"(?i-u)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:upstash\.io|kv\.vercel-storage\.com|upstashdev\.com)\b",
     )
     .expect("host regex")
 });
@@ -90,10 +111,36 @@ pub fn variable_before(hay: &[u8], at: usize) -> Option<String> {
     if let Some(m) = URL_USERINFO.find(prefix) {
         prefix = &prefix[..m.start()];
     }
-    let caps = VARIABLE.captures(prefix)?;
+    let caps = VARIABLE
+        .captures(prefix)
+        .or_else(|| INDIRECT.captures(prefix))?;
     let name = std::str::from_utf8(caps.get(1)?.as_bytes()).ok()?;
+    // `("KEY", value)` pairs a quoted key with its value; after a bare word a comma only
+    // separates arguments (`connect(host, token)`): the word is not what the value is
+    // assigned to.
+    let quoted = caps.get(2).is_some_and(|c| {
+        c.as_bytes()
+            .iter()
+            .any(|b| matches!(b, b'"' | b'\'' | b'`'))
+    });
+    if caps.get(3).is_some_and(|s| s.as_bytes() == b",") && !quoted {
+        return None;
+    }
+    // A host written before the value (`"eu1-x.upstash.io": "TOKEN"`, `host.io,TOKEN`) names
+    // where the value is used, not a variable.
+    if is_host_name(name) {
+        return None;
+    }
     let name = environment_name(name);
     (!name.is_empty()).then(|| name.to_string())
+}
+
+/// Whether a dotted name is a host name: its last label a top-level domain.
+fn is_host_name(name: &str) -> bool {
+    match name.rsplit_once('.') {
+        Some((_, tld)) => HOST_SUFFIXES.iter().any(|t| tld.eq_ignore_ascii_case(t)),
+        None => false,
+    }
 }
 
 /// `process.env.X`, `import.meta.env.X`, `os.environ.X`, `ENV.X`, `this.X`: the variable is `X`.
@@ -145,13 +192,175 @@ pub fn nearest_host(hay: &[u8], (ws, we): (usize, usize), at: usize, kind: Kind)
         | Kind::SearchTokenReadonly => index(h),
         Kind::QstashToken | Kind::QstashSigningKey => qstash(h),
         Kind::DeveloperApiKey => false,
-        _ => !index(h) && !qstash(h) && !h.to_ascii_lowercase().starts_with(b"api."),
+        Kind::KafkaPassword => host_product(h) == Some(Owner::Kafka),
+        _ => host_product(h) == Some(Owner::Redis),
     };
     HOST.find_iter(&hay[ws..we])
         .filter(|m| wanted(m.as_bytes()))
         .map(|m| (ws + m.start(), m.as_bytes()))
         .min_by_key(|(pos, _)| pos.abs_diff(at))
         .map(|(_, h)| String::from_utf8_lossy(h).to_ascii_lowercase())
+}
+
+/// The product a password belongs to: the one whose host (or name) is written with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Redis,
+    Kafka,
+    /// A host that is not Upstash's is written with it (`{ host: "localhost", password }`).
+    Other,
+}
+
+/// A host written as a literal in an object or call: `host: "..."`, `url="..."`, `Addr: "..."`,
+/// `brokers: ["..."`.
+static HOST_KEY: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r#"(?i-u)\b(?:host(?:name)?|url|endpoint|addr(?:ess)?|brokers?|servers?)\b["'`]?\s*(?:=|:)\s*[\[(]?\s*["'`][a-z0-9]"#,
+    )
+    .expect("host key regex")
+});
+
+/// Redis or Kafka, for an Upstash host (`*-kafka.upstash.io` and `*-rest-kafka.upstash.io` are
+/// Kafka's); `None` for a host of another product (an index, QStash, the API).
+pub fn host_product(host: &[u8]) -> Option<Owner> {
+    let h = host.to_ascii_lowercase();
+    let label = h.split(|&b| b == b'.').next().unwrap_or(&h);
+    if label.ends_with(b"-kafka") {
+        Some(Owner::Kafka)
+    } else if label.ends_with(b"-vector")
+        || label.ends_with(b"-search")
+        || label.starts_with(b"qstash")
+        || h.starts_with(b"api.")
+    {
+        None
+    } else {
+        Some(Owner::Redis)
+    }
+}
+
+/// Redis or Kafka, from a name (`UPSTASH_KAFKA_REST_PASSWORD`, `new Kafka(`, `redisOptions`).
+fn named_product(text: &[u8]) -> Option<Owner> {
+    let t = text.to_ascii_lowercase();
+    let has = |w: &[u8]| memchr::memmem::find(&t, w).is_some();
+    match (has(b"kafka"), has(b"redis") || t.starts_with(b"kv_")) {
+        (true, false) => Some(Owner::Kafka),
+        (false, true) => Some(Owner::Redis),
+        _ => None,
+    }
+}
+
+/// The product of the Upstash host in `hay[lo..hi]` nearest to the value at `hay[at..end]`
+/// (Redis or Kafka hosts only), by the bytes between them.
+fn nearest_product(hay: &[u8], lo: usize, hi: usize, at: usize, end: usize) -> Option<Owner> {
+    HOST.find_iter(&hay[lo..hi])
+        .filter_map(|m| {
+            let gap = if lo + m.end() <= at {
+                at - (lo + m.end())
+            } else {
+                (lo + m.start()).saturating_sub(end)
+            };
+            Some((gap, host_product(m.as_bytes())?))
+        })
+        .min_by_key(|(gap, _)| *gap)
+        .map(|(_, p)| p)
+}
+
+/// Which product the password at `hay[at..end]` belongs to (docs/formats.md §1.3): a password
+/// is the credential of the host it is written with, not of a host a few lines away.
+///
+/// In order: the name it is assigned to (`UPSTASH_KAFKA_REST_PASSWORD`); the object or call
+/// that holds it, innermost first (an Upstash host inside it, or its name before the bracket:
+/// `new Kafka({`, `redis.Redis(`; a host of another service there makes it
+/// [`Owner::Other`]); its own line (a URL or a command line); and last, the nearest Redis or
+/// Kafka host within a few lines. In binary data (no lines, no syntax) only
+/// the nearest host counts.
+pub fn owner(
+    hay: &[u8],
+    at: usize,
+    end: usize,
+    variable: Option<&str>,
+    binary: bool,
+) -> Option<Owner> {
+    if let Some(p) = variable.and_then(|v| named_product(v.as_bytes())) {
+        return Some(p);
+    }
+    if binary {
+        let (lo, hi) = (
+            at.saturating_sub(WINDOW_CAP),
+            (end + WINDOW_CAP).min(hay.len()),
+        );
+        return nearest_product(hay, lo, hi, at, end);
+    }
+    let floor = at.saturating_sub(WINDOW_CAP);
+    let ceiling = (end + WINDOW_CAP).min(hay.len());
+    let mut open_from = at;
+    let mut close_from = end;
+    while let Some(open) = unmatched_open(hay, floor, open_from) {
+        let close = unmatched_close(hay, close_from, ceiling).unwrap_or(ceiling);
+        if let Some(p) = nearest_product(hay, open, close, at, end) {
+            return Some(p);
+        }
+        if HOST_KEY.is_match(&hay[open..close]) {
+            // It names its host, and that host is not Upstash's.
+            return Some(Owner::Other);
+        }
+        let line_start = memchr::memrchr(b'\n', &hay[floor..open]).map_or(floor, |i| floor + i + 1);
+        let label = &hay[line_start.max(open.saturating_sub(64))..open];
+        if let Some(p) = named_product(label) {
+            return Some(p);
+        }
+        if close >= ceiling {
+            break;
+        }
+        open_from = open;
+        close_from = close + 1;
+    }
+    let (ls, le) = window(hay, at, end, 0);
+    if let Some(p) = nearest_product(hay, ls, le, at, end) {
+        return Some(p);
+    }
+    let (ws, we) = window(hay, at, end, HOST_LINES);
+    nearest_product(hay, ws, we, at, end)
+}
+
+/// The nearest opening bracket before `from` (not before `floor`) that is not closed before
+/// `from`.
+fn unmatched_open(hay: &[u8], floor: usize, from: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    let mut i = from;
+    while i > floor {
+        i -= 1;
+        match hay[i] {
+            b')' | b']' | b'}' => depth += 1,
+            b'(' | b'[' | b'{' => {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// The nearest closing bracket at or after `from` (before `ceiling`) that closes a bracket
+/// opened before `from`.
+fn unmatched_close(hay: &[u8], from: usize, ceiling: usize) -> Option<usize> {
+    let mut depth = 0usize;
+    for (i, &b) in hay.iter().enumerate().take(ceiling).skip(from) {
+        match b {
+            b'(' | b'[' | b'{' => depth += 1,
+            b')' | b']' | b'}' => {
+                if depth == 0 {
+                    return Some(i);
+                }
+                depth -= 1;
+            }
+            _ => {}
+        }
+    }
+    None
 }
 
 /// Whether a host agrees with what the value says of itself.
@@ -259,6 +468,106 @@ mod tests {
             );
         }
         assert_eq!(variable_before(b"Authorization: Bearer ", 22), None);
+        // A host or a bare argument before the value is no variable.
+        for text in [
+            "redis.connect(eu2-sought-mollusk-30143.upstash.io, ",
+            "connect(host, ",
+            "  \"eu2-sought-mollusk-30143.upstash.io\": \"",
+            "eu2-sought-mollusk-30143.upstash.io:",
+            "api.example.com=",
+        ] {
+            assert_eq!(variable_before(text.as_bytes(), text.len()), None, "{text}");
+        }
+        // A quoted key before a comma is one; a dotted key that is not a host stays whole.
+        let text = "os.environ.setdefault(\"QSTASH_TOKEN\", \"";
+        assert_eq!(
+            variable_before(text.as_bytes(), text.len()).as_deref(),
+            Some("QSTASH_TOKEN")
+        );
+        let text = "spring.redis.password=";
+        assert_eq!(
+            variable_before(text.as_bytes(), text.len()).as_deref(),
+            Some("spring.redis.password")
+        );
+        // A value given as a name's default behind an indirection is that name's.
+        let indirect: [(&str, &str); 8] = [
+            ("UPSTASH_API_KEY=\"${3:-", "UPSTASH_API_KEY"),
+            (
+                "      - UPSTASH_API_KEY=${UPSTASH_API_KEY:-",
+                "UPSTASH_API_KEY",
+            ),
+            ("key = process.env.UPSTASH_API_KEY ?? \"", "UPSTASH_API_KEY"),
+            ("key = process.env.UPSTASH_API_KEY || '", "UPSTASH_API_KEY"),
+            (
+                "k = os.environ.get('UPSTASH_API_KEY') or '",
+                "UPSTASH_API_KEY",
+            ),
+            ("$k = getenv('UPSTASH_API_KEY') ?: '", "UPSTASH_API_KEY"),
+            (
+                "let k = env::var(\"UPSTASH_API_KEY\").unwrap_or(\"",
+                "UPSTASH_API_KEY",
+            ),
+            ("UPSTASH_API_KEY ?= ", "UPSTASH_API_KEY"),
+        ];
+        for (text, want) in indirect {
+            assert_eq!(
+                variable_before(text.as_bytes(), text.len()).as_deref(),
+                Some(want),
+                "{text}"
+            );
+        }
+    }
+
+    /// The owner of the (only) `PW` in `text`.
+    fn owner_of(text: &str, binary: bool) -> Option<Owner> {
+        let at = text.find("PW").expect("a PW marker");
+        owner(
+            text.as_bytes(),
+            at,
+            at + 2,
+            variable_before(text.as_bytes(), at).as_deref(),
+            binary,
+        )
+    }
+
+    #[test]
+    fn a_password_belongs_to_the_host_written_with_it() {
+        let redis = "calm-koala-31337.upstash.io";
+        let kafka = "tidy-heron-5226-eu1-rest-kafka.upstash.io";
+        let cases: [(String, Option<Owner>); 9] = [
+            // Its name decides first.
+            (format!("REDIS_HOST={redis}\nUPSTASH_KAFKA_REST_PASSWORD=PW"), Some(Owner::Kafka)),
+            (format!("KAFKA_URL=https://{kafka}\nUPSTASH_REDIS_PASSWORD=PW"), Some(Owner::Redis)),
+            // Then the object or call around it: a host inside, two lines from another.
+            (
+                format!("new Redis({{ host: \"{redis}\" }});\nnew Kafka({{\n  url: \"https://{kafka}\",\n  password: \"PW\",\n}});"),
+                Some(Owner::Kafka),
+            ),
+            (
+                format!("new Kafka({{ url: \"https://{kafka}\" }});\nnew Redis({{\n  host: \"{redis}\",\n  password: \"PW\",\n}});"),
+                Some(Owner::Redis),
+            ),
+            // Its name before the bracket, when the host comes from elsewhere.
+            (
+                format!("new Redis({{ host: \"{redis}\" }});\nnew Kafka({{ url: process.env.URL, password: \"PW\" }});"),
+                Some(Owner::Kafka),
+            ),
+            // A host of another service written with it.
+            (
+                format!("// {kafka}\nnew Redis({{ host: \"localhost\", password: \"PW\" }});"),
+                Some(Owner::Other),
+            ),
+            // Its own line, then the nearest host.
+            (format!("redis-cli -a PW -h {redis}\n# {kafka}"), Some(Owner::Redis)),
+            (format!("HOST={redis}\nX=1\nURL={kafka}\nPASSWORD=PW"), Some(Owner::Kafka)),
+            ("PASSWORD=PW".to_string(), None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(owner_of(&text, false), want, "{text}");
+        }
+        // In binary data, the nearest host.
+        let bin = format!("\0\u{da}${redis}\u{da} PW\0\u{da}(${kafka}");
+        assert_eq!(owner_of(&bin, true), Some(Owner::Redis));
     }
 
     #[test]

@@ -6,10 +6,10 @@ use super::pool::{finish, Collected, Worker};
 use crate::input::git::{self as g, attribute, read, Mode, Survey};
 use crate::outcome::Outcome;
 use crate::rules::Matcher;
+use crate::util::progress::Activity;
+use crate::util::size::{human_bytes, human_rate};
 use anyhow::Result;
 use git2::Repository;
-use indicatif::{HumanBytes, ProgressBar, ProgressDrawTarget, ProgressStyle};
-use std::io::IsTerminal;
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -31,13 +31,24 @@ pub(crate) fn repository(
 ) -> Result<Outcome> {
     let mode = opts.mode;
     let started = Instant::now();
+    // Something on screen at once: listing a long history takes a while before any blob is
+    // read.
+    let listing = Activity::spinner(
+        match mode {
+            Mode::Staged { .. } => "reading what is staged",
+            _ => "listing the history's commits and blobs",
+        },
+        opts.progress,
+    );
     let survey: Survey = g::survey(repo, mode)?;
+    drop(listing);
     let shared = Mutex::new(Collected::default());
     {
         let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
         s.errors.extend(survey.errors.iter().cloned());
     }
     let bar = progress_bar(survey.jobs.len() as u64, opts.progress);
+    let reading = Instant::now();
     read::read(
         repo,
         &survey.jobs,
@@ -50,11 +61,15 @@ pub(crate) fn repository(
         &|p| {
             bar.inc(p.jobs);
             if p.batch % 16 == 0 {
-                bar.set_message(format!("{} read", HumanBytes(p.bytes)));
+                bar.set_message(format!(
+                    "{} read, {}",
+                    human_bytes(p.bytes),
+                    human_rate(p.bytes, reading.elapsed().as_secs_f64())
+                ));
             }
         },
     );
-    bar.finish_and_clear();
+    drop(bar);
     let mut outcome = finish(shared, started);
     if !matches!(mode, Mode::Staged { .. }) {
         outcome.stats.git_commits = Some(survey.commits);
@@ -72,6 +87,7 @@ pub(crate) fn repository(
             base: survey.base,
             partial: matches!(mode, Mode::Range { .. }),
             max_size: opts.max_file_size,
+            removals: true,
         };
         attribute::attribute(repo, &mut outcome.findings, &tip);
     }
@@ -100,17 +116,17 @@ fn empty_history_note(repo: &Repository) -> String {
     }
 }
 
-fn progress_bar(total: u64, wanted: bool) -> ProgressBar {
-    if !wanted || !std::io::stderr().is_terminal() || total < 1000 {
-        return ProgressBar::hidden();
+/// The bar for reading `total` blobs: counts in blobs (as the summary counts them), sizes and
+/// rate in the summary's decimal units. Only for histories worth a bar.
+fn progress_bar(total: u64, wanted: bool) -> Activity {
+    if total < 1000 {
+        return Activity::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(total), ProgressDrawTarget::stderr());
-    bar.set_style(
-        ProgressStyle::with_template(
-            "{spinner} scanning {pos}/{len} objects [{bar:30}] {per_sec} {msg} eta {eta}",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
+    let bar = Activity::bar(
+        total,
+        "{spinner} scanning {human_pos}/{human_len} blobs [{bar:30}] {msg}, eta {eta}",
+        wanted,
     );
+    bar.set_message("0 B read");
     bar
 }

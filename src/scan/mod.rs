@@ -6,18 +6,27 @@
 //! (when short), so a rejected wide match (a URL on another host) cannot hide a real token
 //! inside it.
 //!
+//! Rules are independent: when one rule's candidate is rejected, the other rules that can
+//! match at the same place are tried there before the search moves on (a Kafka password and a
+//! Redis password are written the same way; the host written with them decides which rule
+//! takes it).
+//!
 //! Binary files are scanned too, but only where text could be: in bytes holding a NUL, the
 //! regex runs over each run of printable ASCII (and whitespace) at least as long as the
 //! shortest match any rule can make, and skips the rest. Credentials and the names written
 //! beside them are ASCII, so nothing a rule can find is lost, and random binary data (images,
 //! fonts, compiled code) costs a cheap byte-class pass instead of a regex pass. Decoders and
-//! context windows still see the whole file.
+//! context windows still see the whole file. Rules whose decoder is for binary data only (a
+//! bare password stored in compiled code, framed by length and type bytes) are searched over
+//! the whole of a binary file that names an Upstash host, and nowhere else.
 //!
 //! Around the scanner, in this folder: [`pool`] drives inputs through it (one worker per
 //! thread), [`history`] does the same for a repository's history, [`aggregate`] folds matches
 //! into one finding per secret, and [`lint`] checks rules by scanning their examples.
 
 pub mod aggregate;
+#[cfg(test)]
+mod archive_bench;
 pub mod context;
 pub(crate) mod history;
 pub(crate) mod lint;
@@ -28,8 +37,9 @@ use crate::finding::{Context, Kind, RawMatch};
 use crate::rules::Matcher;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
+use context::Owner;
 use regex_automata::util::captures::Captures;
-use regex_automata::{meta, Anchored, Input};
+use regex_automata::{meta, Anchored, Input, PatternID};
 
 /// A rejected candidate shorter than this is searched again from its next byte.
 const RESEARCH_LIMIT: usize = 4096;
@@ -42,15 +52,42 @@ pub struct Scanner<'m> {
     caps: Captures,
     /// The shortest match any rule can make: shorter text runs in binary data are skipped.
     min_run: usize,
+    /// The rules searched for only in binary data, compiled apart (pattern N is rule
+    /// `binary_rules[N]`), with their own cache.
+    binary: Option<(meta::Regex, meta::Cache, Vec<usize>)>,
+    /// Set while the binary-only rules are searched.
+    in_binary: bool,
 }
 
 impl<'m> Scanner<'m> {
     pub fn new(matcher: &'m Matcher) -> Scanner<'m> {
+        let binary_rules: Vec<usize> = (0..matcher.rules.len())
+            .filter(|&i| matcher.rules[i].decoder.binary_only())
+            .collect();
+        let binary = (!binary_rules.is_empty())
+            .then(|| {
+                let patterns: Vec<&str> = binary_rules
+                    .iter()
+                    .map(|&i| matcher.rules[i].pattern.as_str())
+                    .collect();
+                meta::Regex::builder()
+                    .syntax(crate::rules::syntax_config())
+                    .configure(meta::Config::new().utf8_empty(false))
+                    .build_many(&patterns)
+                    .ok()
+            })
+            .flatten()
+            .map(|re| {
+                let cache = re.create_cache();
+                (re, cache, binary_rules)
+            });
         Scanner {
             matcher,
             cache: matcher.regex.create_cache(),
             caps: matcher.regex.create_captures(),
             min_run: shortest_match(matcher),
+            binary,
+            in_binary: false,
         }
     }
 
@@ -72,10 +109,66 @@ impl<'m> Scanner<'m> {
             return;
         }
         let mut at = 0;
+        // Whether a run of text names Upstash (a host is text): only then can a binary-only
+        // rule's context be there.
+        let mut names_upstash = false;
         while let Some((start, end)) = next_text_run(hay, at, self.min_run) {
             self.search_range(hay, start, end, depth, &mut lines, out);
+            names_upstash =
+                names_upstash || memchr::memmem::find(&hay[start..end], b"upstash").is_some();
             at = end + 1;
         }
+        if names_upstash {
+            self.search_binary(hay, depth, &mut lines, out);
+        }
+    }
+
+    /// The binary-only rules over the whole of a binary `hay` (one that names Upstash).
+    fn search_binary(
+        &mut self,
+        hay: &[u8],
+        depth: u8,
+        lines: &mut LineCursor,
+        out: &mut Vec<RawMatch>,
+    ) {
+        let Some((re, mut cache, rules)) = self.binary.take() else {
+            return;
+        };
+        let mut caps = re.create_captures();
+        let before = out.len();
+        self.in_binary = true;
+        let mut pos = 0;
+        while pos < hay.len() {
+            let input = Input::new(hay).range(pos..);
+            let Some(m) = re.search_with(&mut cache, &input) else {
+                break;
+            };
+            let mut accepted = None;
+            // The first pattern matching here, then the others that match here too.
+            let first = m.pattern().as_usize();
+            for p in std::iter::once(first).chain((0..rules.len()).filter(|&p| p != first)) {
+                let input = Input::new(hay)
+                    .range(m.start()..)
+                    .anchored(Anchored::Pattern(PatternID::must(p)));
+                re.search_captures_with(&mut cache, &input, &mut caps);
+                let Some(whole) = caps.get_match() else {
+                    continue;
+                };
+                let value = caps
+                    .get_group_by_name("secret")
+                    .map_or(whole.range(), |g| g.range());
+                accepted = self.accept(hay, rules[p], value, Parts::default(), depth, lines, out);
+                if accepted.is_some() {
+                    break;
+                }
+            }
+            pos = accepted.unwrap_or(m.start() + 1).max(m.start() + 1);
+        }
+        self.in_binary = false;
+        if out.len() > before {
+            out.sort_by_key(|m| m.offset);
+        }
+        self.binary = Some((re, cache, rules));
     }
 
     /// Every candidate that lies within `hay[start..end]` (look-arounds see the bytes around).
@@ -94,14 +187,50 @@ impl<'m> Scanner<'m> {
             let Some(m) = self.matcher.regex.search_with(&mut self.cache, &input) else {
                 break;
             };
-            let accepted =
-                self.candidate(hay, m.pattern().as_usize(), m.range(), depth, lines, out);
+            let rule = m.pattern().as_usize();
+            let accepted = self
+                .candidate(hay, rule, m.range(), depth, lines, out)
+                .or_else(|| self.same_start(hay, rule, m.start(), end, depth, lines, out));
             pos = match accepted {
                 Some(value_end) => value_end.max(m.start() + 1),
                 None if m.len() <= RESEARCH_LIMIT => m.start() + 1,
                 None => m.end().max(m.start() + 1),
             };
         }
+    }
+
+    /// After `rejected`'s candidate at `at` failed: the other rules that match at `at` too, in
+    /// rule order, until one is accepted. Returns where its value ended.
+    #[allow(clippy::too_many_arguments)]
+    fn same_start(
+        &mut self,
+        hay: &[u8],
+        rejected: usize,
+        at: usize,
+        end: usize,
+        depth: u8,
+        lines: &mut LineCursor,
+        out: &mut Vec<RawMatch>,
+    ) -> Option<usize> {
+        let b = usize::from(*hay.get(at)?);
+        for rule in 0..self.matcher.first.len() {
+            if rule == rejected
+                || !self.matcher.first[rule][b]
+                || self.matcher.rules[rule].decoder.binary_only()
+            {
+                continue;
+            }
+            let input = Input::new(hay)
+                .range(at..end)
+                .anchored(Anchored::Pattern(PatternID::new(rule).ok()?));
+            let Some(m) = self.matcher.regex.search_with(&mut self.cache, &input) else {
+                continue;
+            };
+            if let Some(value_end) = self.candidate(hay, rule, m.range(), depth, lines, out) {
+                return Some(value_end);
+            }
+        }
+        None
     }
 
     /// Decode one candidate; on success push its matches and return where the value ended.
@@ -115,7 +244,6 @@ impl<'m> Scanner<'m> {
         out: &mut Vec<RawMatch>,
     ) -> Option<usize> {
         let matcher = self.matcher;
-        let rule = matcher.rule(rule_index);
         let groups = matcher.groups[rule_index];
         let group = |caps: &Captures, i: Option<usize>| -> Option<std::ops::Range<usize>> {
             caps.get_group(i?).map(|s| s.range())
@@ -139,7 +267,36 @@ impl<'m> Scanner<'m> {
             host = group(&self.caps, groups.host);
             port = group(&self.caps, groups.port);
         }
+        self.accept(
+            hay,
+            rule_index,
+            value,
+            Parts { user, host, port },
+            depth,
+            lines,
+            out,
+        )
+    }
+
+    /// Decode the value a rule's match marks; on success push its matches and return where the
+    /// value ended.
+    #[allow(clippy::too_many_arguments)]
+    fn accept(
+        &mut self,
+        hay: &[u8],
+        rule_index: usize,
+        value: std::ops::Range<usize>,
+        Parts { user, host, port }: Parts,
+        depth: u8,
+        lines: &mut LineCursor,
+        out: &mut Vec<RawMatch>,
+    ) -> Option<usize> {
+        let matcher = self.matcher;
+        let rule = matcher.rule(rule_index);
         let at = value.start;
+        if rule.decoder.binary_only() && !self.in_binary {
+            return None;
+        }
         let decoded = match rule.decoder {
             DecoderKind::RedisRestToken => decode::redis_token(hay, at),
             DecoderKind::VectorToken => decode::vector_token(hay, at),
@@ -151,7 +308,10 @@ impl<'m> Scanner<'m> {
                 &hay[host?],
                 port.map(|r| &hay[r]),
             ),
-            DecoderKind::Hex32 | DecoderKind::UuidV4 => {
+            DecoderKind::Hex32
+            | DecoderKind::UuidV4
+            | DecoderKind::KafkaPassword
+            | DecoderKind::Hex32Binary => {
                 decode::context_value(rule.decoder, rule.kind, &hay[value.clone()])
             }
             DecoderKind::Base64Nested => {
@@ -165,11 +325,29 @@ impl<'m> Scanner<'m> {
                 return None;
             }
         }
+        let variable = context::variable_before(hay, at);
+        if matches!(decoded.kind, Kind::RedisPassword | Kind::KafkaPassword) {
+            // A password is the credential of the host it is written with: a rule that needs
+            // an Upstash host beside it takes a password only when that host is its own
+            // product's, and a Redis password rule never takes a Kafka one.
+            let owner = context::owner(hay, at, end, variable.as_deref(), self.in_binary);
+            let wanted = match decoded.kind {
+                Kind::KafkaPassword => Owner::Kafka,
+                _ => Owner::Redis,
+            };
+            let ok = match owner {
+                Some(o) if o == wanted => true,
+                Some(Owner::Kafka) => false,
+                _ => rule.context.is_none() && wanted == Owner::Redis,
+            };
+            if !ok {
+                return None;
+            }
+        }
         let mut details = decoded.details;
         if rule.kind == Kind::DeveloperApiKey {
             details.email = email_near(&hay[win.0..win.1]);
         }
-        let variable = context::variable_before(hay, at);
         let mut kind = decoded.kind;
         if matches!(kind, Kind::VectorToken | Kind::VectorTokenReadonly) {
             let host_win = context::window(hay, at, end, context::PRODUCT_LINES);
@@ -278,6 +456,14 @@ impl<'m> Scanner<'m> {
         }
         Some(value.end)
     }
+}
+
+/// The parts of a URL a rule's pattern names besides its secret.
+#[derive(Default)]
+struct Parts {
+    user: Option<std::ops::Range<usize>>,
+    host: Option<std::ops::Range<usize>>,
+    port: Option<std::ops::Range<usize>>,
 }
 
 /// The shortest match any rule's pattern can make (at least 1).
@@ -415,7 +601,8 @@ mod tests {
     fn credentials_in_binary_files_are_found_at_their_line_and_column() {
         let matcher = Matcher::load(&[] as &[&str]).expect("shipped rules");
         let mut scanner = Scanner::new(&matcher);
-        let token = "AXW_AAIgcDEwZDk1MWM5NTYwMmY0MTdjMmQwMTdlMDdmYzEwZDBmOQ";
+        let token = crate::decode::samples::current_token();
+        let token = token.as_str();
         let mut hay = b"SQLite format 3\0\x01\x02\xff\n\x80".to_vec();
         hay.extend_from_slice(b"\x17UPSTASH_REDIS_REST_TOKEN=");
         hay.extend_from_slice(token.as_bytes());

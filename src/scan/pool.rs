@@ -41,10 +41,40 @@ pub(crate) fn stdin(limit: u64, matcher: &Matcher) -> Outcome {
 /// What the workers collected.
 #[derive(Default)]
 pub(crate) struct Collected {
-    aggregator: Aggregator,
+    pub(crate) aggregator: Aggregator,
     pub(crate) errors: Vec<InputError>,
-    stats: Stats,
-    skipped: Vec<Skip>,
+    pub(crate) stats: Stats,
+    pub(crate) skipped: Vec<Skip>,
+}
+
+/// Every credential in a blob (UTF-16 text seen as UTF-8), each with the reason of the
+/// `upsweep:allow` marker on its line when there is one (`Some(None)`: a marker without a
+/// reason).
+pub(crate) fn blob_matches(
+    scanner: &mut Scanner<'_>,
+    bytes: &[u8],
+) -> Vec<(RawMatch, Option<Option<String>>)> {
+    let (text, encoding) = input::text_view(bytes);
+    let mut found = scanner.scan(&text);
+    if let Some(enc) = encoding {
+        for m in &mut found {
+            m.context.encoding.get_or_insert(enc);
+        }
+    }
+    // Most blobs have no marker at all: one pass says so.
+    let marker = inline::INLINE_MARKER.as_bytes();
+    let marked = !found.is_empty() && memchr::memmem::find(&text, marker).is_some();
+    found
+        .into_iter()
+        .map(|m| {
+            let allowed = if marked {
+                inline::inline_allow(&text, m.offset)
+            } else {
+                None
+            };
+            (m, allowed)
+        })
+        .collect()
 }
 
 /// Fold what the workers collected into an [`Outcome`].
@@ -138,23 +168,15 @@ impl<'a> Worker<'a> {
         self.local.stats.bytes_scanned += bytes.len() as u64;
     }
 
-    /// Every credential in a blob (UTF-16 text seen as UTF-8).
+    /// Every credential in a blob; those on lines marked `upsweep:allow` are noted for
+    /// [`Worker::keep`].
     fn matches(&mut self, bytes: &[u8]) -> Vec<RawMatch> {
-        let (text, encoding) = input::text_view(bytes);
-        let mut found = self.scanner.scan(&text);
-        if let Some(enc) = encoding {
-            for m in &mut found {
-                m.context.encoding.get_or_insert(enc);
+        let mut found = Vec::new();
+        for (m, allowed) in blob_matches(&mut self.scanner, bytes) {
+            if let Some(reason) = allowed {
+                self.allowed.insert((m.offset, m.secret.clone()), reason);
             }
-        }
-        // Most blobs have no marker at all: one pass says so.
-        let marker = inline::INLINE_MARKER.as_bytes();
-        if !found.is_empty() && memchr::memmem::find(&text, marker).is_some() {
-            for m in &found {
-                if let Some(reason) = inline::inline_allow(&text, m.offset) {
-                    self.allowed.insert((m.offset, m.secret.clone()), reason);
-                }
-            }
+            found.push(m);
         }
         found
     }

@@ -32,6 +32,22 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
+/// Whether `text` is a scan report (`--format json`: a `findings` array and a `tool` object;
+/// `jsonl`: a finding per line) rather than a baseline.
+fn is_report(text: &str) -> bool {
+    match serde_json::from_str::<serde_json::Value>(text) {
+        Ok(v) => {
+            v.get("findings").is_some_and(serde_json::Value::is_array)
+                || v.get("secret_sha256").is_some()
+        }
+        Err(_) => text
+            .lines()
+            .find(|l| !l.trim().is_empty())
+            .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .is_some_and(|v| v.get("secret_sha256").is_some()),
+    }
+}
+
 /// The baseline format's version. Bumped only on breaking changes.
 pub(crate) const VERSION: u32 = 1;
 
@@ -86,6 +102,13 @@ impl Baseline {
     pub(crate) fn read(path: &Path) -> Result<Baseline> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read baseline {}", path.display()))?;
+        if is_report(&text) {
+            bail!(
+                "{p} is an upsweep scan report, not a baseline: make a baseline from it with \
+                 `upsweep baseline create --from {p} -o BASELINE` and pass that file",
+                p = path.display()
+            );
+        }
         Baseline::parse(&text).with_context(|| format!("baseline {}", path.display()))
     }
 
@@ -180,15 +203,20 @@ impl Baseline {
         self.by_hash.get(sha256).and_then(|k| self.entries.get(k))
     }
 
+    /// The entries, by kind and hash.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = &Entry> {
+        self.entries.values()
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.entries.len()
     }
 
     /// Keep only the entries whose secret `found` says is still there; returns the ones dropped.
-    pub(crate) fn retain_found(&mut self, found: &dyn Fn(&str) -> bool) -> Vec<Entry> {
+    pub(crate) fn retain_found(&mut self, found: &dyn Fn(&Entry) -> bool) -> Vec<Entry> {
         let (keep, drop): (Vec<_>, Vec<_>) = std::mem::take(&mut self.entries)
             .into_values()
-            .partition(|e| found(&e.sha256));
+            .partition(|e| found(e));
         self.by_hash.clear();
         for e in keep {
             self.insert(e);
@@ -301,7 +329,7 @@ mod tests {
         b.insert(entry(Kind::QstashToken, 'b', "b.env"));
         b.insert(entry(Kind::RedisRestToken, 'a', "a.env"));
         let a = "a".repeat(64);
-        let dropped = b.retain_found(&|s| s == a);
+        let dropped = b.retain_found(&|e| e.sha256 == a);
         assert_eq!(dropped.len(), 1);
         assert_eq!(b.len(), 1);
         assert!(b.get(&a).is_some());

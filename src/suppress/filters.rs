@@ -3,7 +3,7 @@
 //! and secrets in the baseline are set aside as [`Suppressed`] entries (counted, and listed by
 //! `--verbose`).
 
-use super::allowlist::AllowEntry;
+use super::allowlist::{AllowEntry, AllowPlace};
 use super::baseline::Baseline;
 use super::paths::PathGlobs;
 use crate::finding::Finding;
@@ -17,12 +17,17 @@ pub(crate) struct Filters {
     pub(crate) skip_paths: Option<Arc<PathGlobs>>,
     /// Secrets allowed by hash, with their reasons.
     pub(crate) allow: Vec<AllowEntry>,
+    /// Places allowed by path and line, each with its path as a one-file matcher.
+    pub(crate) places: Vec<(Arc<PathGlobs>, AllowPlace)>,
     pub(crate) baseline: Option<Arc<Baseline>>,
 }
 
 impl Filters {
     pub(crate) fn is_empty(&self) -> bool {
-        self.skip_paths.is_none() && self.allow.is_empty() && self.baseline.is_none()
+        self.skip_paths.is_none()
+            && self.allow.is_empty()
+            && self.places.is_empty()
+            && self.baseline.is_none()
     }
 
     /// Drop the places under `skip-paths` (a finding left with none is dropped), then set
@@ -38,6 +43,28 @@ impl Filters {
                 let before = f.locations.len();
                 f.locations.retain(|l| !globs.matches_origin(&l.origin));
                 stats.skipped_by_config += (before - f.locations.len()) as u64;
+            }
+            findings.retain(|f| !f.locations.is_empty());
+        }
+        if !self.places.is_empty() {
+            for f in findings.iter_mut() {
+                f.locations.retain(|l| {
+                    let Some((_, place)) = self
+                        .places
+                        .iter()
+                        .find(|(globs, p)| p.line == l.line && globs.matches_origin(&l.origin))
+                    else {
+                        return true;
+                    };
+                    stats.suppressed_allowed_places += 1;
+                    suppressed.push(Suppressed {
+                        why: Why::AllowedPlace(place.reason.clone()),
+                        what: f.kind.to_string(),
+                        at: format!("{}:{}:{}", l.path, l.line, l.column),
+                        sha256: f.sha256.clone(),
+                    });
+                    false
+                });
             }
             findings.retain(|f| !f.locations.is_empty());
         }

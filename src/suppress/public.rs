@@ -13,7 +13,7 @@ pub(crate) fn is_public_value(m: &RawMatch) -> bool {
 pub(crate) fn set_aside(origin: &Origin, m: &RawMatch) -> Option<Suppressed> {
     let what = m.details.public_value?;
     Some(Suppressed {
-        why: Why::Public(what),
+        why: Why::Public(what.to_string()),
         what: format!("{} ({what})", m.kind),
         at: format!("{}:{}:{}", origin.display_path(), m.line, m.column),
         sha256: sha256_hex(&m.secret),

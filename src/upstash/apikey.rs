@@ -1,9 +1,14 @@
 //! A found Developer API key. Upstash has no API to list or delete API keys (docs/formats.md §2), so
-//! ownership cannot be read from the inventory: the key is tried with a read-only call
-//! (`GET /v2/teams`, sent only to `api.upstash.com`) with the email written beside it, then
-//! each configured account's email. The report says whether it works and for whom, and shows
-//! the recent audit-log actions made with API keys, from the configured key(s) that can read
-//! the log, so the user can see what a leaked key did.
+//! ownership cannot be read from the inventory: with `--live` (and only then: a found secret is
+//! sent nowhere unless asked) the key is tried with a read-only call (`GET /v2/teams`, sent
+//! only to `api.upstash.com`) with the email written beside it, then each configured account's
+//! email. The report says whether it works and for whom, and shows the recent audit-log actions
+//! made with API keys, from the configured key(s) that can read the log, so the user can see
+//! what a leaked key did.
+//!
+//! One story everywhere (`scan --account`, `revoke`, `revoke --check-api-key`): a leaked key
+//! needs a person in the Upstash console. [`whose`], [`CAN_DO`] and [`CONSOLE_STEPS`] are
+//! the words every command uses for it.
 
 use super::api::DeveloperApi;
 use super::credentials::{Account, Secret};
@@ -34,6 +39,11 @@ pub async fn check(
     // The configured key itself: its inventory already showed whether it works.
     if let Some(acct) = inv.accounts.iter().find(|a| a.key_sha256 == f.sha256) {
         let (account, key) = found.configured(acct);
+        return verdict(account, key, live);
+    }
+    if !live {
+        let (account, mut key) = not_tried(f);
+        key.audit = audit(inv, None, found.audit_limit);
         return verdict(account, key, live);
     }
     let emails = found.emails();
@@ -209,6 +219,34 @@ impl Found<'_> {
     }
 }
 
+/// Without `--live` a found key is not sent anywhere.
+fn not_tried(f: &Finding) -> (AccountVerdict, ApiKeyCheck) {
+    let beside = f
+        .details
+        .email
+        .as_deref()
+        .map(|e| format!(" (written beside {e})"))
+        .unwrap_or_default();
+    let why = format!(
+        "not tried{beside}: a found Developer API key is sent to Upstash (GET /v2/teams) only \
+         with --live, and Upstash has no API that lists API keys, so whose it is and whether it \
+         works are not known"
+    );
+    (
+        AccountVerdict {
+            verdict: Ownership::Unknown,
+            reason: why.clone(),
+            resource: None,
+        },
+        ApiKeyCheck {
+            status: ApiKeyStatus::NotTried,
+            email: None,
+            reason: why,
+            audit: Vec::new(),
+        },
+    )
+}
+
 /// No email is known to try the key with.
 fn untried() -> (AccountVerdict, ApiKeyCheck) {
     let why = "no email is written beside it and no account is configured, so it cannot be tried"
@@ -233,7 +271,7 @@ fn verdict(account: AccountVerdict, key: ApiKeyCheck, live: bool) -> FindingVerd
         verdict: match key.status {
             ApiKeyStatus::Works => Liveness::Live,
             ApiKeyStatus::Rejected => Liveness::Dead,
-            ApiKeyStatus::Unknown => Liveness::Unknown,
+            ApiKeyStatus::Unknown | ApiKeyStatus::NotTried => Liveness::Unknown,
         },
         reason: key.reason.clone(),
     });
@@ -278,4 +316,50 @@ pub fn audit(inv: &Inventory, email: Option<&str>, limit: usize) -> Vec<AuditEnt
     }
     out.sort_by_key(|e| std::cmp::Reverse(e.timestamp));
     out
+}
+
+/// What a working Developer API key can do: the same words everywhere.
+pub const CAN_DO: &str = "everything the Developer API allows in its account or team: read \
+    every Redis database's, Vector and Search index's and QStash user's credentials, create, \
+    change and delete them, and rotate their credentials (Upstash does not say whether a key is \
+    read-only)";
+
+/// The console steps to delete a leaked API key: the same words everywhere.
+pub const CONSOLE_STEPS: [&str; 4] = [
+    "create a replacement key first if tools need one: https://console.upstash.com > Account > Management API > Create API Key",
+    "delete the leaked key there (Account > Management API, the key's Delete button); if you cannot tell which key it is, delete every key and create new ones",
+    "review what API keys did: the audit-log actions listed here (and Account > Audit Logs in the console)",
+    "run `upsweep revoke --check-api-key` on the same files (or report) to confirm the key now gets 401",
+];
+
+/// Whose a leaked key is and where it stands, in one line: `configured` when it is a key the
+/// run itself uses.
+pub fn whose(k: &ApiKeyCheck, configured: bool, configured_emails: &[&str]) -> String {
+    match (k.status, &k.email) {
+        _ if configured => format!(
+            "the API key upsweep itself is configured with{}: create the replacement first, \
+             switch to it, then delete this one",
+            k.email
+                .as_deref()
+                .map(|e| format!(" ({e})"))
+                .unwrap_or_default()
+        ),
+        (ApiKeyStatus::Works, Some(e))
+            if configured_emails.iter().any(|c| c.eq_ignore_ascii_case(e)) =>
+        {
+            format!("a key of {e}, a configured account: it WORKS (GET /v2/teams succeeded)")
+        }
+        (ApiKeyStatus::Works, Some(e)) => format!(
+            "a key of {e}, not a configured account: it WORKS; only {e} can delete it, so tell \
+             them"
+        ),
+        (ApiKeyStatus::Works, None) => "it WORKS".to_string(),
+        (ApiKeyStatus::Rejected, _) => {
+            "rejected (401) with every email tried: deleted, or another email's key".to_string()
+        }
+        (ApiKeyStatus::NotTried, _) => "not known until it is tried (add --live to try it \
+                                         with one read, GET /v2/teams)"
+            .to_string(),
+        (ApiKeyStatus::Unknown, _) => format!("not known whether it works: {}", k.reason),
+    }
 }

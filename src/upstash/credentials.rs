@@ -124,7 +124,7 @@ pub struct Limits {
     /// answered becomes `unknown`.
     pub deadline: Duration,
     /// Extra attempts after the first for 429, 5xx, timeouts and dropped connections (writes
-    /// are repeated only when the server cannot have acted: 429, 503, refused connections).
+    /// are repeated only when the server cannot have acted: 429, refused connections).
     pub retries: u32,
     /// First backoff; doubled each retry, with jitter.
     pub backoff: Duration,

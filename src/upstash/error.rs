@@ -33,7 +33,8 @@ pub enum ApiError {
     /// 404: the resource does not exist (deleted meanwhile, or another team's).
     #[error("404 Not Found{}", said(.message))]
     NotFound { message: String },
-    /// 429, still after the bounded retries.
+    /// 429, still after the bounded retries (or at once when Upstash asks for a longer wait
+    /// than upsweep keeps a run waiting).
     #[error("429 rate limited, still after {attempts} attempt(s){}", retry_after_text(.retry_after))]
     RateLimited {
         attempts: u32,
@@ -56,9 +57,14 @@ pub enum ApiError {
     /// No answer within the per-request timeout (after the bounded retries) or the deadline.
     #[error("{}", timeout_text(.after, *.deadline))]
     Timeout { after: Duration, deadline: bool },
-    /// The connection failed or was cut (refused, reset, DNS, TLS).
+    /// The connection was cut after the request was sent, or the answer could not be read:
+    /// the server may have acted on it.
     #[error("connection failed: {message}")]
     Connection { message: String },
+    /// No connection could be made (refused, DNS, TLS handshake): the request never left,
+    /// so the server cannot have acted on it.
+    #[error("connection failed: {message} (the request was not sent)")]
+    Unreachable { message: String },
     /// The answer was not what the API documents.
     #[error("malformed answer to {what}: {message}")]
     Malformed { what: String, message: String },
@@ -81,6 +87,7 @@ impl ApiError {
             ApiError::Redirected { .. } => "redirected",
             ApiError::Timeout { .. } => "timeout",
             ApiError::Connection { .. } => "connection",
+            ApiError::Unreachable { .. } => "unreachable",
             ApiError::Malformed { .. } => "malformed",
             ApiError::Refused { .. } => "refused",
         }
@@ -109,9 +116,58 @@ fn said(message: &str) -> String {
     }
 }
 
+impl ApiError {
+    /// Whether the request provably never reached Upstash, or Upstash refused it unprocessed
+    /// (429): only then may a write be sent again.
+    pub fn not_processed(&self) -> bool {
+        matches!(
+            self,
+            ApiError::Unreachable { .. } | ApiError::RateLimited { .. } | ApiError::Refused { .. }
+        )
+    }
+
+    /// The wait Upstash asked for, in words (`2 minutes`), when it said.
+    pub fn wait(&self) -> Option<String> {
+        match self {
+            ApiError::RateLimited {
+                retry_after: Some(d),
+                ..
+            } => Some(wait_words(*d)),
+            _ => None,
+        }
+    }
+}
+
+/// A wait in words: `45 seconds`, `2 minutes`, `1 hour 30 minutes`.
+pub fn wait_words(d: Duration) -> String {
+    let s = d.as_secs();
+    let unit = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    if s < 60 {
+        unit(s, "second")
+    } else if s < 3600 {
+        let (m, r) = (s / 60, s % 60);
+        if r == 0 {
+            unit(m, "minute")
+        } else {
+            format!("{} {}", unit(m, "minute"), unit(r, "second"))
+        }
+    } else {
+        let (h, m) = (s / 3600, (s % 3600) / 60);
+        if m == 0 {
+            unit(h, "hour")
+        } else {
+            format!("{} {}", unit(h, "hour"), unit(m, "minute"))
+        }
+    }
+}
+
 fn retry_after_text(d: &Option<Duration>) -> String {
     match d {
-        Some(d) => format!(" (Retry-After: {}s)", d.as_secs()),
+        Some(d) => format!(
+            " (Upstash asked to wait {}: Retry-After {})",
+            wait_words(*d),
+            d.as_secs()
+        ),
         None => String::new(),
     }
 }
@@ -206,6 +262,26 @@ mod tests {
         assert_eq!(m, "token [redacted] is invalid");
         let long = "x".repeat(5000);
         assert!(body_message(long.as_bytes(), &[]).chars().count() <= MESSAGE_CHARS + 1);
+    }
+
+    #[test]
+    fn waits_are_said_in_words() {
+        assert_eq!(wait_words(Duration::from_secs(1)), "1 second");
+        assert_eq!(wait_words(Duration::from_secs(45)), "45 seconds");
+        assert_eq!(wait_words(Duration::from_secs(120)), "2 minutes");
+        assert_eq!(wait_words(Duration::from_secs(90)), "1 minute 30 seconds");
+        assert_eq!(wait_words(Duration::from_secs(5400)), "1 hour 30 minutes");
+        let e = ApiError::RateLimited {
+            attempts: 1,
+            retry_after: Some(Duration::from_secs(120)),
+        };
+        assert!(e.to_string().contains("wait 2 minutes"), "{e}");
+        assert_eq!(e.wait().as_deref(), Some("2 minutes"));
+        assert!(e.not_processed());
+        assert!(!ApiError::Connection {
+            message: "reset".into()
+        }
+        .not_processed());
     }
 
     #[test]

@@ -61,8 +61,10 @@ pub enum Trust {
 pub enum Retry {
     /// A read: repeat on 429, 5xx, timeouts and dropped connections.
     Read,
-    /// A write (a rotation): repeat only when the server cannot have acted (429, 503, a
-    /// connection that was never made). Anything else is reported, not repeated.
+    /// A write (a rotation): repeat only when the server provably did not act: a 429 (after
+    /// its `Retry-After`) or a connection that was never made. A timeout, a cut connection or
+    /// a 5xx (a 503 too) may come after the server acted: reported, never repeated, so the
+    /// caller reads the resource again to learn what happened.
     Write,
 }
 
@@ -246,7 +248,7 @@ impl Http {
                 Ok(r) => {
                     let err = status_error(r.status, &r.body, &scrub, attempt, r.retry_after);
                     let may_retry = match r.status {
-                        429 | 503 => !matches!(err, ApiError::ReadOnlyKey { .. }),
+                        429 => !matches!(err, ApiError::ReadOnlyKey { .. }),
                         500..=599 => req.retry == Retry::Read,
                         _ => false,
                     };
@@ -257,6 +259,11 @@ impl Http {
                         ApiError::Timeout {
                             after: if clipped { limits.deadline } else { timeout },
                             deadline: clipped,
+                        }
+                    } else if t.connect {
+                        match t.err {
+                            ApiError::Connection { message } => ApiError::Unreachable { message },
+                            other => other,
                         }
                     } else {
                         t.err

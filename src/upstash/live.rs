@@ -2,7 +2,9 @@
 //! credential belongs to (or the Upstash host written beside it), and only under `upstash.io`:
 //! `GET /ping` for a Redis REST token, `GET /info` for a Vector or Search token, `GET
 //! /v2/queues` for a QStash token. A 2xx is `live`, a 401 is `dead`; a 429, a timeout, any other
-//! status or error is `unknown`, never `dead`.
+//! status or error is `unknown`, never `dead`. Hosts the scanner also detects but that are not
+//! under `upstash.io` (`*.upstashdev.com`, `*.kv.vercel-storage.com`) are never contacted, and
+//! a Kafka password is never probed (the product is closed).
 //!
 //! A credential the inventory holds as current is `live` without a request. Requests are
 //! bounded in number at once, spaced per host, and end at the run's deadline.
@@ -247,6 +249,7 @@ pub fn plan(f: &Finding, rotated_host: Option<&str>) -> Plan {
         Kind::DeveloperApiKey => {
             return Plan::Skip("checked by authenticating with it".to_string())
         }
+        Kind::KafkaPassword => return Plan::Skip(super::ownership::KAFKA_CLOSED.to_string()),
     }
     if hosts.is_empty() {
         return Plan::Skip(match foreign.first() {

@@ -6,7 +6,7 @@
 //! AccountConfig (email/key pairs, limits, overrides)
 //!     -> inventory: Developer API + QStash keys, fetched once, in parallel, hashes only
 //!     -> ownership: each finding's SHA-256 against the inventory, locally
-//!     -> apikey:    found Developer API keys tried with GET /v2/teams
+//!     -> apikey:    (with live) found Developer API keys tried with GET /v2/teams
 //!     -> live:      (opt-in) one harmless read per credential, to its own Upstash host
 //!     -> AccountReport { verdicts by secret SHA-256, problems, accounts }
 //! ```
@@ -66,8 +66,8 @@ use std::future::Future;
 use std::time::Instant;
 
 /// Check findings against the configured account(s): fetch the inventory once, match every
-/// finding by SHA-256, try found Developer API keys, and with `live` check whether the
-/// credentials still work. Never fails: what could not be learned is an `unknown` verdict and
+/// finding by SHA-256, and with `live` try found Developer API keys and check whether the
+/// other credentials still work (without it no found secret leaves the machine). Never fails: what could not be learned is an `unknown` verdict and
 /// a [`Problem`]. Blocking; safe to call from inside another tokio runtime (it then runs on a
 /// thread of its own).
 pub fn check(findings: &[Finding], cfg: &AccountConfig, live: bool) -> AccountReport {

@@ -132,6 +132,9 @@ impl<'a> OwnershipIndex<'a> {
     /// The account verdict for one finding (not a Developer API key: those are checked by
     /// authenticating with them, see `apikey`).
     pub fn judge(&self, f: &Finding) -> AccountVerdict {
+        if f.kind == Kind::KafkaPassword {
+            return unknown(KAFKA_CLOSED.to_string());
+        }
         if self.inv.accounts.is_empty() {
             return unknown("no Upstash account is configured".to_string());
         }
@@ -220,6 +223,11 @@ impl<'a> OwnershipIndex<'a> {
     }
 }
 
+/// Why a Kafka password gets no verdict: nothing is left to ask (docs/formats.md §1.5).
+pub const KAFKA_CLOSED: &str = "an Upstash Kafka password: Upstash closed Kafka in 2025 and the \
+     Developer API no longer lists clusters, so it cannot be matched to an account, checked or \
+     rotated; remove it from the code and its history, and from anything that still uses it";
+
 fn unknown(reason: String) -> AccountVerdict {
     AccountVerdict {
         verdict: Ownership::Unknown,
@@ -266,7 +274,7 @@ fn per_account(f: &Finding, acct: &AccountInventory) -> Per {
                 None => Per::NotOwned,
             },
         },
-        Kind::DeveloperApiKey => Per::NotOwned,
+        Kind::DeveloperApiKey | Kind::KafkaPassword => Per::NotOwned,
     }
 }
 
@@ -302,6 +310,7 @@ pub fn is_redis_host(h: &str) -> bool {
         && h != "api.upstash.com"
         && !label.ends_with("-vector")
         && !label.ends_with("-search")
+        && !label.ends_with("-kafka")
         && !label.starts_with("qstash")
 }
 

@@ -5,12 +5,12 @@
 
 use super::api::Team;
 use super::error::ApiError;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
 
 /// Whether a finding belongs to the configured account(s).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Ownership {
     /// A current credential of one of the account's resources.
@@ -36,7 +36,7 @@ impl Ownership {
 }
 
 /// Whether a credential still works.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Liveness {
     Live,
@@ -56,7 +56,7 @@ impl Liveness {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Product {
     Redis,
@@ -79,7 +79,7 @@ impl Product {
 }
 
 /// Which of a resource's credentials a secret is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Credential {
     ReadWriteToken,
@@ -104,21 +104,22 @@ impl fmt::Display for Credential {
 }
 
 /// A resource of the account, named well enough to find it in the console and to act on it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// Revocation's journal writes it and reads it back.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Resource {
     pub product: Product,
     /// The API's id (database id, index id, QStash user id; for an API key, the first 8 hex
     /// digits of its SHA-256).
     pub id: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
     /// The host clients use (`eu2-sought-mollusk-30143.upstash.io`).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endpoint: Option<String>,
     /// Which credential of the resource the secret is (owned only).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<Credential>,
     /// The configured account (email) whose inventory holds it.
     pub account: String,
@@ -126,7 +127,7 @@ pub struct Resource {
     /// to act on it with, when one email has several keys (one per team).
     pub account_key: String,
     /// The team that owns it, when it is a team's.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub team: Option<String>,
 }
 
@@ -147,7 +148,7 @@ impl fmt::Display for Resource {
 }
 
 /// `"account": {...}` of one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AccountVerdict {
     pub verdict: Ownership,
     pub reason: String,
@@ -156,16 +157,17 @@ pub struct AccountVerdict {
 }
 
 /// `"live": {...}` of one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LiveVerdict {
     pub verdict: Liveness,
     pub reason: String,
 }
 
 /// What authenticating with a found Developer API key showed.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiKeyCheck {
-    /// `works`, `rejected` (401 with every email tried) or `unknown`.
+    /// `works`, `rejected` (401 with every email tried), `not-tried` (found without `--live`:
+    /// a found key is sent nowhere unless asked) or `unknown`.
     pub status: ApiKeyStatus,
     /// The email it works with.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -173,19 +175,21 @@ pub struct ApiKeyCheck {
     pub reason: String,
     /// Recent audit-log actions made with API keys, from the account(s) whose key can read
     /// the log (newest first). The log names keys, not their values: review them all.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audit: Vec<AuditEntry>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ApiKeyStatus {
     Works,
     Rejected,
+    /// Found without `--live`: not sent to Upstash, so not known.
+    NotTried,
     Unknown,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEntry {
     pub account: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -199,7 +203,7 @@ pub struct AuditEntry {
 }
 
 /// Everything the check says about one finding.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FindingVerdict {
     pub account: AccountVerdict,
     #[serde(skip_serializing_if = "Option::is_none")]

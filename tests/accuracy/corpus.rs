@@ -30,6 +30,10 @@ pub enum Encoding {
     Utf8Bom,
     /// UTF-16LE with a byte-order mark (PowerShell's `Out-File`, `.reg` exports).
     Utf16Le,
+    /// Raw bytes: each character of the template (all below U+0100) is one byte. For binary
+    /// files (compiled code); columns count bytes that are not UTF-8 continuation bytes, as
+    /// the scanner does.
+    Bytes,
 }
 
 pub struct File {
@@ -127,7 +131,10 @@ impl Corpus {
             let after = &rest[i + OPEN.len_utf8()..];
             let j = after.find(CLOSE).expect("marker is closed");
             let u: usize = after[..j].parse().expect("marker names a use");
-            let (line, column) = line_col(&text, text.len());
+            let (line, column) = match f.encoding {
+                Encoding::Bytes => byte_line_col(&latin1(&text)),
+                _ => line_col(&text, text.len()),
+            };
             marks.push((u, line, column));
             text.push_str(&self.uses[u].written);
             rest = &after[j + CLOSE.len_utf8()..];
@@ -142,6 +149,7 @@ impl Corpus {
                     .for_each(|u| b.extend_from_slice(&u.to_le_bytes()));
                 b
             }
+            Encoding::Bytes => latin1(&text),
         };
         Rendered {
             path: f.path.clone(),
@@ -300,6 +308,22 @@ pub fn line_col(text: &str, at: usize) -> (u64, u64) {
     (line, 1 + before[line_start..].chars().count() as u64)
 }
 
+/// Each character (all below U+0100) as one byte.
+pub fn latin1(text: &str) -> Vec<u8> {
+    text.chars()
+        .map(|c| u8::try_from(u32::from(c)).expect("a byte template holds only U+0000-U+00FF"))
+        .collect()
+}
+
+/// 1-based line and column just past `bytes`, counting columns as the scanner does (bytes that
+/// are not UTF-8 continuation bytes).
+pub fn byte_line_col(bytes: &[u8]) -> (u64, u64) {
+    let line = 1 + bytes.iter().filter(|&&b| b == b'\n').count() as u64;
+    let start = bytes.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1);
+    let column = 1 + bytes[start..].iter().filter(|&&b| b & 0xC0 != 0x80).count() as u64;
+    (line, column)
+}
+
 pub fn sha256_hex(s: &str) -> String {
     Sha256::digest(s.as_bytes())
         .iter()
@@ -358,7 +382,8 @@ pub fn wide_number(f: &mut Fake) -> u64 {
 }
 
 /// One real-shaped value of every layout with a structure (Redis current 2- and 8-byte ids,
-/// read-only, legacy read-write and read-only, Vector, Search, QStash), each under the variable
+/// read-only, legacy read-write and read-only with either layout flag, Vector, Search, QStash
+/// with a hex or UUID password), each under the variable
 /// it is usually assigned to. `n` and `w` are 2- and 8-byte database numbers; `suffix` goes
 /// after a read-write token's hex field. Negative tests mask or truncate them.
 pub fn layout_samples(
@@ -393,8 +418,17 @@ pub fn layout_samples(
             "UPSTASH_REDIS_REST_TOKEN",
             f.redis_token_legacy_readonly(n).token,
         ),
+        (
+            "UPSTASH_REDIS_REST_TOKEN",
+            f.redis_token_legacy_with(n, false, 0).token,
+        ),
+        (
+            "UPSTASH_REDIS_REST_READONLY_TOKEN",
+            f.redis_token_legacy_with(n, true, 0).token,
+        ),
         ("UPSTASH_VECTOR_REST_TOKEN", f.vector_token(ep, false)),
         ("UPSTASH_SEARCH_READONLY_TOKEN", f.vector_token(ep, true)),
         ("QSTASH_TOKEN", f.qstash_token()),
+        ("QSTASH_TOKEN", f.qstash_token_uuid_password()),
     ]
 }

@@ -166,6 +166,9 @@ fn negatives(f: &mut Fake) -> Vec<(String, String)> {
     // `sig_` identifiers in C.
     files.push(("src/signals.c".into(), c_source(f)));
 
+    // The places older formats hide, holding placeholders or values that are not Upstash's.
+    files.extend(older_look_alikes(f, &h));
+
     // npm integrity hashes next to @upstash packages.
     let mut lock =
         String::from("{\n  \"name\": \"shop\",\n  \"lockfileVersion\": 3,\n  \"packages\": {\n");
@@ -200,7 +203,62 @@ fn negatives(f: &mut Fake) -> Vec<(String, String)> {
     files
 }
 
-/// C code full of `sig_` identifiers of exactly the signing key's length and alphabet.
+/// Look-alikes of the older formats and places (docs/formats.md §1): placeholders behind
+/// indirections, other services' API keys given as defaults, `redis://PASSWORD@` on other
+/// hosts, Kafka user names and placeholders, and 32-hex strings in binary files that name no
+/// Upstash database host.
+fn older_look_alikes(f: &mut Fake, h: &str) -> Vec<(String, String)> {
+    let mut files = Vec::new();
+    let kafka = f.kafka_host(true);
+    let user = f.kafka_username(&kafka);
+    files.push((
+        "templates/.env.example".into(),
+        format!(
+            "UPSTASH_API_KEY=\"${{3:-your-api-key}}\"\nUPSTASH_API_KEY=${{UPSTASH_API_KEY:-}}\nREDIS_URL=redis://<PASSWORD>@{h}:6379\nREDIS_URL=rediss://********@{h}:6379\nUPSTASH_KAFKA_REST_URL=https://{kafka}\nUPSTASH_KAFKA_REST_USERNAME={user}\nUPSTASH_KAFKA_REST_PASSWORD=your-password\nUPSTASH_KAFKA_REST_PASSWORD=xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\nQSTASH_CURRENT_SIGNING_KEY=sig_xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx\n"
+        ),
+    ));
+    let mut code = String::new();
+    for _ in 0..20 {
+        code.push_str(&format!(
+            "key = os.getenv(\"DATADOG_API_KEY\", \"{}\")\nconst k = process.env.SENTRY_API_KEY ?? \"{}\";\nAPI_KEY=\"${{3:-{}}}\"\nreq = os.environ.get('UPSTASH_REQUEST_ID') or '{}'\nredis = Redis.from_url(\"redis://{}@localhost:6379\")\nupstash auth whoami # {}\n",
+            f.uuid_v4(),
+            f.uuid_v4(),
+            f.uuid_v4(),
+            f.uuid_v4(),
+            f.hex(32),
+            f.uuid_v4(),
+        ));
+    }
+    code.push_str(&format!(
+        "variable \"datadog_api_key\" {{\n  default = \"{}\"\n}}\n",
+        f.uuid_v4()
+    ));
+    files.push(("scripts/other_services.py".into(), code));
+    // A Kafka client whose password comes from the environment; a Redis password of another
+    // host beside a Kafka host.
+    files.push((
+        "src/lib/kafka.ts".into(),
+        format!(
+            "export const kafka = new Kafka({{\n  url: \"https://{kafka}\",\n  username: \"{user}\",\n  password: process.env.UPSTASH_KAFKA_REST_PASSWORD!,\n}});\nconst local = new Redis({{ host: \"localhost\", password: \"{}\" }});\n",
+            f.hex(32)
+        ),
+    ));
+    // Compiled files: digests beside no database host, or beside the hosts every SDK build
+    // names (QStash, the Developer API).
+    let mut pyc = String::from("\u{a7}\r\r\n\0\0\0\0\u{e3}\0\0\0");
+    let mut elf = String::from(
+        "\u{7f}ELF\u{2}\u{1}\u{1}\0\0\0https://qstash.upstash.io\0https://api.upstash.com/v2\0",
+    );
+    for i in 0..50 {
+        pyc.push_str(&format!("\u{da} {}N)\u{3}\u{da}\u{4}name{i}\0", f.hex(32)));
+        elf.push_str(&format!("{}\0\u{da} {}\u{e9}\0", f.hex(32), f.hex(32)));
+    }
+    files.push(("app/__pycache__/util.cpython-311.pyc".into(), pyc));
+    files.push(("vendor/lib/libqstash.so".into(), elf));
+    files
+}
+
+/// C code full of `sig_` identifiers of exactly the signing keys' lengths and alphabet.
 fn c_source(f: &mut Fake) -> String {
     // Words without the characters base58 leaves out (0 O I l), so the identifiers match the
     // key pattern in full.
@@ -210,12 +268,18 @@ fn c_source(f: &mut Fake) -> String {
         "Restore", "Ready", "Event", "State", "Flag", "Timer", "Hang", "Quit", "Stop", "User",
     ];
     let mut ids = BTreeSet::new();
-    while ids.len() < 60 {
+    // The lengths of current keys and of the longer keys made in 2022 and earlier.
+    while ids.len() < 120 {
+        let len = if ids.len() < 60 {
+            28
+        } else {
+            f.rng().usize(44..=52)
+        };
         let mut id = String::new();
-        while id.len() < 28 {
+        while id.len() < len {
             id.push_str(WORDS[f.rng().usize(..WORDS.len())]);
         }
-        if id.len() == 28 {
+        if id.len() == len {
             if f.rng().bool() {
                 // lowerCamelCase
                 let first = id[..1].to_ascii_lowercase();

@@ -196,6 +196,8 @@ fn masked_and_truncated_forms_of_every_layout_give_nothing() {
         let mut values = layout_samples(&mut f, n, w, suffix, &ep);
         values.push(("UPSTASH_REDIS_PASSWORD", f.hex(32)));
         values.push(("UPSTASH_API_KEY", f.api_key()));
+        values.push(("UPSTASH_KAFKA_REST_PASSWORD", f.kafka_password(0)));
+        values.push(("UPSTASH_KAFKA_REST_PASSWORD", f.kafka_password(1)));
         for (name, v) in &values {
             // The intact value is found: the forms below fail for what was done to them.
             let intact = scanner.scan(format!("{name}={v}\n").as_bytes());
@@ -204,6 +206,32 @@ fn masked_and_truncated_forms_of_every_layout_give_nothing() {
                 "{name}={v} is found intact"
             );
             for form in masked_forms(v).into_iter().chain(truncated_forms(v)) {
+                checked += 1;
+                let found = scanner.scan(format!("{name}={form}\n").as_bytes());
+                if let Some(m) = found.first() {
+                    failures.push(format!("{name}={form} reported as {}", m.kind));
+                }
+            }
+        }
+    }
+    // Values with no structure beyond their alphabet and length (signing keys, whose 2022 kind
+    // is longer; Kafka passwords of the long shape): a cut that leaves a valid length is
+    // indistinguishable from a shorter key, so only their masked forms must give nothing.
+    for _ in 0..40 {
+        let mut values = vec![
+            ("QSTASH_CURRENT_SIGNING_KEY", f.signing_key()),
+            ("QSTASH_NEXT_SIGNING_KEY", f.signing_key_legacy(46)),
+            ("QSTASH_CURRENT_SIGNING_KEY", f.signing_key_legacy(47)),
+            ("QSTASH_NEXT_SIGNING_KEY", f.signing_key_legacy(50)),
+        ];
+        values.push(("UPSTASH_KAFKA_REST_PASSWORD", f.kafka_password(2)));
+        for (name, v) in &values {
+            let intact = scanner.scan(format!("{name}={v}\n").as_bytes());
+            assert!(
+                intact.iter().any(|m| &m.secret == v),
+                "{name}={v} is found intact"
+            );
+            for form in masked_forms(v) {
                 checked += 1;
                 let found = scanner.scan(format!("{name}={form}\n").as_bytes());
                 if let Some(m) = found.first() {
@@ -236,6 +264,10 @@ fn decoders_never_panic_on_any_input() {
         f.vector_token("calm-otter-41230-eu1", true),
         f.qstash_token(),
         f.signing_key(),
+        f.signing_key_legacy(47),
+        f.qstash_token_uuid_password(),
+        f.redis_token_legacy_with(n, true, 0).token,
+        f.kafka_password(2),
     ];
     let mut inputs: Vec<Vec<u8>> = Vec::new();
     for i in 0..3000 {
@@ -264,6 +296,7 @@ fn decoders_never_panic_on_any_input() {
             let _ = decode::qstash_token(hay, start);
             let _ = decode::signing_key(hay, start);
         }
+        let _ = decode::is_kafka_password(hay);
         let mid = hay.len() / 2;
         let _ = decode::redis_url(
             &hay[..mid / 2],
@@ -274,5 +307,7 @@ fn decoders_never_panic_on_any_input() {
         let _ = decode::redis_url(b"default", hay, b"x-1.upstash.io", None);
         let _ = decode::context_value(DecoderKind::Hex32, Kind::RedisPassword, hay);
         let _ = decode::context_value(DecoderKind::UuidV4, Kind::DeveloperApiKey, hay);
+        let _ = decode::context_value(DecoderKind::KafkaPassword, Kind::KafkaPassword, hay);
+        let _ = decode::context_value(DecoderKind::Hex32Binary, Kind::RedisPassword, hay);
     }
 }

@@ -134,28 +134,40 @@ impl Fake {
 
     /// Legacy-layout read-write Redis token with the database id and password it carries.
     pub fn redis_token_legacy_parts(&mut self, number: u64) -> LegacyToken {
-        let id = self.uuid_v4();
-        let password = self.hex(32);
-        let mut bytes = self.redis_header(1, number, false, 1, 36, 32);
-        bytes.extend_from_slice(id.as_bytes());
-        bytes.extend_from_slice(password.as_bytes());
-        LegacyToken {
-            token: base64::engine::general_purpose::URL_SAFE.encode(bytes),
-            database_id: id,
-            password,
-        }
+        self.redis_token_legacy_with(number, false, 1)
     }
 
     /// Legacy-layout read-only Redis token: the database id, then 32 random bytes.
     pub fn redis_token_legacy_readonly(&mut self, number: u64) -> LegacyToken {
+        self.redis_token_legacy_with(number, true, 1)
+    }
+
+    /// Legacy-layout Redis token with every choice explicit: `flag` is the layout flag byte
+    /// (mostly 0x01 for legacy tokens, but tokens with 0x00 were issued too).
+    pub fn redis_token_legacy_with(
+        &mut self,
+        number: u64,
+        read_only: bool,
+        flag: u8,
+    ) -> LegacyToken {
         let id = self.uuid_v4();
-        let mut bytes = self.redis_header(2, number, false, 1, 36, 32);
+        let (typ, field_b, password) = if read_only {
+            (
+                2,
+                (0..32).map(|_| self.rng.u8(..)).collect::<Vec<u8>>(),
+                String::new(),
+            )
+        } else {
+            let pw = self.hex(32);
+            (1, pw.clone().into_bytes(), pw)
+        };
+        let mut bytes = self.redis_header(typ, number, false, flag, 36, 32);
         bytes.extend_from_slice(id.as_bytes());
-        bytes.extend((0..32).map(|_| self.rng.u8(..)));
+        bytes.extend_from_slice(&field_b);
         LegacyToken {
             token: base64::engine::general_purpose::URL_SAFE.encode(bytes),
             database_id: id,
-            password: String::new(),
+            password,
         }
     }
 
@@ -186,9 +198,28 @@ impl Fake {
         STANDARD.encode(json)
     }
 
+    /// An older QStash token, whose password is a UUID rather than 32 hex.
+    pub fn qstash_token_uuid_password(&mut self) -> String {
+        let json = format!(
+            r#"{{"UserID":"{}","Password":"{}"}}"#,
+            self.uuid_v4(),
+            self.uuid_v4()
+        );
+        STANDARD.encode(json)
+    }
+
     pub fn signing_key(&mut self) -> String {
+        self.signing_key_of(28)
+    }
+
+    /// A signing key of the longer kind made in 2022 and earlier (`sig_` + `chars`, 44-52).
+    pub fn signing_key_legacy(&mut self, chars: usize) -> String {
+        self.signing_key_of(chars)
+    }
+
+    fn signing_key_of(&mut self, chars: usize) -> String {
         loop {
-            let body: String = (0..28)
+            let body: String = (0..chars)
                 .map(|_| char::from(BASE58[self.rng.usize(..BASE58.len())]))
                 .collect();
             let key = format!("sig_{body}");
@@ -201,6 +232,42 @@ impl Fake {
 
     pub fn api_key(&mut self) -> String {
         self.uuid_v4()
+    }
+
+    /// An Upstash Kafka host: `<adjective>-<animal>-<number>-<region>-kafka.upstash.io` for the
+    /// Kafka protocol, `...-rest-kafka.upstash.io` for REST.
+    pub fn kafka_host(&mut self, rest: bool) -> String {
+        let adj = ADJECTIVES[self.rng.usize(..ADJECTIVES.len())];
+        let animal = ANIMALS[self.rng.usize(..ANIMALS.len())];
+        let n = self.rng.u32(1_000..20_000);
+        let region = ["eu1", "us1", "apn1"][self.rng.usize(..3)];
+        let rest = if rest { "-rest" } else { "" };
+        format!("{adj}-{animal}-{n}-{region}{rest}-kafka.upstash.io")
+    }
+
+    /// The user name of a Kafka cluster: base64url of `<name>-<number>$` and 30 random bytes.
+    pub fn kafka_username(&mut self, host: &str) -> String {
+        let label = host.split('.').next().unwrap_or(host);
+        let cluster: Vec<&str> = label.split('-').take(3).collect();
+        let mut b = format!("{}$", cluster.join("-")).into_bytes();
+        b.extend((0..30).map(|_| self.rng.u8(..)));
+        URL_SAFE_NO_PAD.encode(b)
+    }
+
+    /// A Kafka password of one of the three shapes Upstash issued: 0 for 32 hex, 1 for base64
+    /// of a UUID, 2 for base64url of 52 random bytes.
+    pub fn kafka_password(&mut self, shape: u8) -> String {
+        match shape {
+            0 => self.hex(32),
+            1 => STANDARD.encode(self.uuid_v4()),
+            _ => loop {
+                let b: Vec<u8> = (0..52).map(|_| self.rng.u8(..)).collect();
+                let p = base64::engine::general_purpose::URL_SAFE.encode(b);
+                if upsweep::decode::is_kafka_password(p.as_bytes()) {
+                    return p;
+                }
+            },
+        }
     }
 
     /// Random characters of an alphabet (for negative tests: right length, wrong structure).

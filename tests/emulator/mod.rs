@@ -12,6 +12,11 @@
 //! - Faults ([`Fault`]): a status (500...), 429 with `Retry-After`, a slow answer, malformed
 //!   JSON, or a connection reset (done before HTTP parsing, on the raw socket). Every response
 //!   says `Connection: close`, so each request comes on a fresh connection the reset can cut.
+//!   [`FaultKind::ActThen`] first does what the request asks (a rotation happens) and then
+//!   fails: a 503 or a reset after the server acted, or an answer held back (a process can be
+//!   killed while its rotation is made but not answered). [`Fault::rotation`] matches every
+//!   rotation request (every POST but the write-access probe), [`Fault::skip`] lets the first
+//!   ones through.
 //! - Every request is logged ([`Emulator::requests`]): method, host, path, status, who.
 
 #![allow(dead_code)]
@@ -141,6 +146,21 @@ pub enum FaultKind {
     Malformed,
     /// Reset the TCP connection before answering.
     Reset,
+    /// Do what the request asks (the write is made and logged), then fail as the inner kind
+    /// says: a status (a 503 after the rotation), `Reset` (the connection cut after the
+    /// server acted), `Slow` (the answer held back), `Malformed` (a garbled answer).
+    ActThen(Box<FaultKind>),
+}
+
+impl FaultKind {
+    /// Whether it acts on the raw connection (before HTTP parsing).
+    fn at_connection(&self) -> bool {
+        match self {
+            FaultKind::Reset => true,
+            FaultKind::ActThen(inner) => matches!(**inner, FaultKind::Reset),
+            _ => false,
+        }
+    }
 }
 
 /// A fault for requests whose path starts with `path` (and host/method, when set).
@@ -152,6 +172,10 @@ pub struct Fault {
     pub kind: FaultKind,
     /// How many requests it hits; `None` for all.
     pub remaining: Option<usize>,
+    /// How many matching requests it lets through first.
+    pub skip: usize,
+    /// Requests whose path contains this are not matched.
+    pub unless: Option<String>,
 }
 
 impl Fault {
@@ -162,7 +186,22 @@ impl Fault {
             method: None,
             kind,
             remaining: None,
+            skip: 0,
+            unless: None,
         }
+    }
+
+    /// Every rotation request: every POST except the write-access probe (on the nil UUID).
+    pub fn rotation(kind: FaultKind) -> Fault {
+        let mut f = Fault::new("/", kind).method("POST");
+        f.unless = Some("00000000-0000-0000-0000-000000000000".to_string());
+        f
+    }
+
+    /// Let the first `n` matching requests through.
+    pub fn skip(mut self, n: usize) -> Fault {
+        self.skip = n;
+        self
     }
 
     pub fn times(mut self, n: usize) -> Fault {
@@ -182,6 +221,7 @@ impl Fault {
 
     fn matches(&self, method: &str, host: &str, path: &str) -> bool {
         path.starts_with(&self.path)
+            && self.unless.as_deref().is_none_or(|u| !path.contains(u))
             && self.host.as_deref().is_none_or(|h| h == host)
             && self
                 .method
@@ -479,9 +519,14 @@ impl World {
         path: &str,
         resets: bool,
     ) -> Option<FaultKind> {
-        let f = self.faults.iter_mut().find(|f| {
-            f.matches(method, host, path) && matches!(f.kind, FaultKind::Reset) == resets
-        })?;
+        let f = self
+            .faults
+            .iter_mut()
+            .find(|f| f.matches(method, host, path) && f.kind.at_connection() == resets)?;
+        if f.skip > 0 {
+            f.skip -= 1;
+            return None;
+        }
         if let Some(n) = &mut f.remaining {
             *n -= 1;
         }
@@ -571,6 +616,18 @@ impl Emulator {
 
     pub fn requests(&self) -> Vec<Logged> {
         self.world().log.clone()
+    }
+
+    /// The rotation requests received so far (POSTs but the write-access probe), as
+    /// `host path`.
+    pub fn rotations(&self) -> Vec<String> {
+        self.requests()
+            .into_iter()
+            .filter(|r| {
+                r.method == "POST" && !r.path.contains("00000000-0000-0000-0000-000000000000")
+            })
+            .map(|r| format!("{} {}", r.host, r.path))
+            .collect()
     }
 
     pub fn clear_log(&self) {

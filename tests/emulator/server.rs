@@ -49,21 +49,36 @@ pub(super) async fn gatekeeper(
         let tx = tx.clone();
         let world = world.clone();
         tokio::spawn(async move {
-            if let Some((method, host, path)) = peek_head(&stream).await {
+            if let Some(head) = peek_head(&stream).await {
                 let reset = {
                     let mut w = world.lock().unwrap_or_else(|e| e.into_inner());
-                    let hit = w.take_fault(&method, &host, &path, true).is_some();
-                    if hit {
+                    let (path, query) = match head.target.split_once('?') {
+                        Some((p, q)) => (p.to_string(), q.to_string()),
+                        None => (head.target.clone(), String::new()),
+                    };
+                    let hit = w.take_fault(&head.method, &head.host, &path, true);
+                    if let Some(FaultKind::ActThen(_)) = &hit {
+                        // The server acts, then the connection is cut: the answer is lost.
+                        let _ = route(
+                            &mut w,
+                            &head.method,
+                            &head.host,
+                            &path,
+                            &query,
+                            head.authorization.as_deref(),
+                        );
+                    }
+                    if hit.is_some() {
                         w.log.push(Logged {
-                            method: method.clone(),
-                            host: host.clone(),
-                            path: path.clone(),
+                            method: head.method.clone(),
+                            host: head.host.clone(),
+                            path: head.target.clone(),
                             status: 0,
-                            user: None,
-                            authorization: None,
+                            user: basic_user(head.authorization.as_deref()),
+                            authorization: head.authorization.clone(),
                         });
                     }
-                    hit
+                    hit.is_some()
                 };
                 if reset {
                     let _ = stream.set_zero_linger();
@@ -76,8 +91,17 @@ pub(super) async fn gatekeeper(
     }
 }
 
-/// Method, host and path of the request waiting on a fresh connection, without consuming it.
-async fn peek_head(stream: &TcpStream) -> Option<(String, String, String)> {
+/// The head of the request waiting on a fresh connection.
+struct Head {
+    method: String,
+    host: String,
+    /// Path and query.
+    target: String,
+    authorization: Option<String>,
+}
+
+/// The head of the request waiting on a fresh connection, without consuming it.
+async fn peek_head(stream: &TcpStream) -> Option<Head> {
     let mut buf = vec![0u8; 16 * 1024];
     let started = Instant::now();
     loop {
@@ -90,13 +114,20 @@ async fn peek_head(stream: &TcpStream) -> Option<(String, String, String)> {
             let mut lines = head.split("\r\n");
             let mut first = lines.next()?.split(' ');
             let method = first.next()?.to_string();
-            let path = first.next()?.to_string();
-            let host = lines
-                .filter_map(|l| l.split_once(':'))
-                .find(|(k, _)| k.trim().eq_ignore_ascii_case("host"))
-                .map(|(_, v)| strip_port(v.trim()))
-                .unwrap_or_default();
-            return Some((method, host, path));
+            let target = first.next()?.to_string();
+            let fields: Vec<(&str, &str)> = lines.filter_map(|l| l.split_once(':')).collect();
+            let field = |name: &str| {
+                fields
+                    .iter()
+                    .find(|(k, _)| k.trim().eq_ignore_ascii_case(name))
+                    .map(|(_, v)| v.trim().to_string())
+            };
+            return Some(Head {
+                method,
+                host: field("host").map(|h| strip_port(&h)).unwrap_or_default(),
+                target,
+                authorization: field("authorization"),
+            });
         }
         if n == buf.len() || started.elapsed() > Duration::from_secs(2) {
             return None;
@@ -146,6 +177,11 @@ pub(super) async fn handle(State(world): State<Shared>, req: Request) -> Respons
         .unwrap_or_else(|e| e.into_inner())
         .take_fault(&method, &host, &path, false);
     let mut retry_after = None;
+    // ActThen: the request is served first, then the inner fault applies.
+    let (fault, after) = match fault {
+        Some(FaultKind::ActThen(inner)) => (None, Some(*inner)),
+        f => (f, None),
+    };
     let forced = match fault {
         Some(FaultKind::Status(code, body)) => Some(Reply::Text(code, body)),
         Some(FaultKind::RateLimited { retry_after: ra }) => {
@@ -161,36 +197,55 @@ pub(super) async fn handle(State(world): State<Shared>, req: Request) -> Respons
             tokio::time::sleep(d).await;
             None
         }
-        Some(FaultKind::Reset) | None => None,
+        Some(FaultKind::Reset) | Some(FaultKind::ActThen(_)) | None => None,
     };
 
-    let mut w = world.lock().unwrap_or_else(|e| e.into_inner());
-    let user = basic_user(authorization.as_deref());
-    let reply = match forced {
-        Some(r) => r,
-        None => route(
-            &mut w,
-            &method,
-            &host,
-            &path,
-            &query,
-            authorization.as_deref(),
-        ),
+    let (status, content_type, body, hold) = {
+        let mut w = world.lock().unwrap_or_else(|e| e.into_inner());
+        let user = basic_user(authorization.as_deref());
+        let mut reply = match forced {
+            Some(r) => r,
+            None => route(
+                &mut w,
+                &method,
+                &host,
+                &path,
+                &query,
+                authorization.as_deref(),
+            ),
+        };
+        let mut hold = None;
+        match after {
+            Some(FaultKind::Status(code, body)) => reply = Reply::Text(code, body),
+            Some(FaultKind::Malformed) => {
+                reply = Reply::Raw(200, "application/json", r#"{"database_id": "#.to_string())
+            }
+            Some(FaultKind::Slow(d)) => hold = Some(d),
+            Some(FaultKind::RateLimited { retry_after: ra }) => {
+                retry_after = ra;
+                reply = Reply::Json(429, json!({"error": "Too many requests"}));
+            }
+            _ => {}
+        }
+        let (status, content_type, body) = match reply {
+            Reply::Json(s, v) => (s, "application/json", v.to_string()),
+            Reply::Text(s, t) => (s, "text/plain; charset=utf-8", t),
+            Reply::Raw(s, ct, b) => (s, ct, b),
+        };
+        w.log.push(Logged {
+            method,
+            host,
+            path: full_path,
+            status,
+            user,
+            authorization,
+        });
+        (status, content_type, body, hold)
     };
-    let (status, content_type, body) = match reply {
-        Reply::Json(s, v) => (s, "application/json", v.to_string()),
-        Reply::Text(s, t) => (s, "text/plain; charset=utf-8", t),
-        Reply::Raw(s, ct, b) => (s, ct, b),
-    };
-    w.log.push(Logged {
-        method,
-        host,
-        path: full_path,
-        status,
-        user,
-        authorization,
-    });
-    drop(w);
+    if let Some(d) = hold {
+        // Made and logged; the answer waits (a client may be killed meanwhile).
+        tokio::time::sleep(d).await;
+    }
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();

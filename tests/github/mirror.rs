@@ -2,7 +2,7 @@
 //! http-backend`: the token arrives as Basic auth and nowhere else, a re-run transfers nothing,
 //! pull-request heads are kept (or not), and failures say why without the token.
 
-use super::emulator::Emulator;
+use super::emulator::{Emulator, Fault, FaultKind};
 use super::{acme, harness, TOKEN};
 use git2::Repository;
 use std::path::Path;
@@ -328,4 +328,41 @@ fn tips_say_whether_anything_changed_and_a_killed_fetch_leaves_nothing_in_the_wa
     assert_ne!(before, after);
     assert_eq!(after["refs/heads/main"], new.to_string());
     assert!(!f.path.join("refs/heads/main.lock").exists());
+}
+
+#[test]
+fn a_redirect_is_not_followed_and_a_server_error_is_a_failure() {
+    let emu = web();
+    let h = harness(&emu, Some(TOKEN), |_| {});
+    let repos = listed(&emu, &h);
+    let web = repo(&repos, "acme/web");
+    let cache = tempfile::tempdir().unwrap();
+    // A redirect to another host (where the token must never go): not followed.
+    emu.fault(
+        Fault::new(
+            "/git/acme/web.git/info/refs",
+            FaultKind::Redirect("http://127.0.0.2:9/elsewhere/web.git/info/refs".into()),
+        )
+        .times(1),
+    );
+    let e = fetch(cache.path(), &h.cfg, web, &MirrorOptions::default()).unwrap_err();
+    assert!(matches!(e, FetchError::Git(_)), "{e:?}");
+    assert!(e.to_string().contains("redirects are not followed"), "{e}");
+    assert_eq!(emu.git_requests().len(), 1, "{:#?}", emu.git_requests());
+
+    // A server error on the pack request: the fetch fails with the status, without the token.
+    emu.clear_logs();
+    emu.fault(
+        Fault::new(
+            "/git/acme/web.git/git-upload-pack",
+            FaultKind::Status(500, "boom".into()),
+        )
+        .times(1),
+    );
+    let e = fetch(cache.path(), &h.cfg, web, &MirrorOptions::default()).unwrap_err();
+    assert!(e.to_string().contains("500"), "{e}");
+    assert!(!e.to_string().contains(TOKEN));
+    // And the next fetch works.
+    let f = fetch(cache.path(), &h.cfg, web, &MirrorOptions::default()).unwrap();
+    assert_eq!(f.refs, 4);
 }

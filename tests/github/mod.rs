@@ -3,6 +3,11 @@
 
 pub mod emulator;
 
+mod audit;
+mod bench;
+mod docs;
+mod resume;
+
 mod comment;
 mod listing;
 mod mirror;

@@ -26,15 +26,29 @@ fn state_with_finding(m: &Matcher) -> (RepoState, String) {
     let text = format!("UPSTASH_REDIS_REST_URL=https://{host}\nUPSTASH_REDIS_REST_TOKEN={token}\n");
     let raw = Scanner::new(m).scan(text.as_bytes());
     assert!(!raw.is_empty(), "the scanner finds the token");
-    let stored: Vec<StoredMatch> = raw.iter().map(|r| StoredMatch::from_raw(r, m)).collect();
+    let stored: Vec<StoredMatch> = raw
+        .iter()
+        .map(|r| StoredMatch::from_raw(r, m, None))
+        .collect();
     let mut s = RepoState::new(StoreKey::current(m), "acme/web");
-    s.record("1111111111111111111111111111111111111111", vec![]);
-    s.record("2222222222222222222222222222222222222222", stored);
+    s.record(
+        "1111111111111111111111111111111111111111",
+        None,
+        None,
+        vec![],
+    );
+    s.record(
+        "2222222222222222222222222222222222222222",
+        Some("3333333333333333333333333333333333333333"),
+        Some("web/.env"),
+        stored,
+    );
     s.tips.insert(
         "refs/heads/main".into(),
         "3333333333333333333333333333333333333333".into(),
     );
     s.complete = true;
+    s.max_file_size = 1 << 20;
     (s, token)
 }
 
@@ -60,11 +74,14 @@ fn a_state_round_trips_with_hashes_and_previews_never_the_secret() {
     assert_eq!(token_match.sha256, upsweep::finding::sha256_hex(&token));
     assert_eq!(token_match.preview, upsweep::finding::redact(&token));
     assert_eq!(token_match.line, 2);
-    assert_eq!(token_match.context["variable"], "UPSTASH_REDIS_REST_TOKEN");
+    assert_eq!(
+        token_match.context.variable.as_deref(),
+        Some("UPSTASH_REDIS_REST_TOKEN")
+    );
     assert!(loaded
         .state
         .is_scanned("1111111111111111111111111111111111111111"));
-    assert!(loaded.state.unchanged(&state.tips));
+    assert!(loaded.state.unchanged(&state.tips, 1 << 20));
 
     // Nowhere on disk: the state holds what the report needs, not the credential.
     let text = std::fs::read_to_string(store.path(&name())).unwrap();
@@ -143,7 +160,7 @@ fn saves_replace_the_state_whole_while_others_read_it() {
         });
         // Growing states, written again and again: a reader never sees half of one.
         for i in 0..200 {
-            state.record(&format!("{i:040x}"), vec![]);
+            state.record(&format!("{i:040x}"), None, None, vec![]);
             store.save(&name(), &state).unwrap();
         }
         stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -187,13 +204,13 @@ fn unchanged_means_same_refs_and_a_completed_run() {
     let m = matcher();
     let (mut s, _) = state_with_finding(&m);
     let tips = s.tips.clone();
-    assert!(s.unchanged(&tips));
+    assert!(s.unchanged(&tips, 1 << 20));
     let mut moved: BTreeMap<String, String> = tips.clone();
     moved.insert("refs/heads/main".into(), "4".repeat(40));
-    assert!(!s.unchanged(&moved));
+    assert!(!s.unchanged(&moved, 1 << 20));
     s.complete = false;
     assert!(
-        !s.unchanged(&tips),
+        !s.unchanged(&tips, 1 << 20),
         "a killed run's checkpoint is not complete"
     );
 }

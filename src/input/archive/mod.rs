@@ -77,8 +77,6 @@ mod walker;
 mod zip;
 
 #[cfg(test)]
-mod bench;
-#[cfg(test)]
 mod tests;
 
 pub(crate) use detect::{detect, ArchiveKind, PREFIX};

@@ -16,6 +16,27 @@ pub(crate) struct Tip {
     pub(crate) base: Option<Oid>,
     pub(crate) partial: bool,
     pub(crate) max_size: u64,
+    /// Look for the commit that removed each finding HEAD no longer holds. The organisation
+    /// audit leaves it out: its re-runs read only what changed, and the search can walk the
+    /// whole history.
+    pub(crate) removals: bool,
+}
+
+impl Tip {
+    /// A whole history at the repository's HEAD, without looking for removals.
+    pub(crate) fn head_of(repo: &Repository) -> Tip {
+        Tip {
+            head: repo
+                .head()
+                .and_then(|h| h.peel_to_commit())
+                .ok()
+                .map(|c| c.id()),
+            base: None,
+            partial: false,
+            max_size: u64::MAX,
+            removals: false,
+        }
+    }
 }
 
 /// Fill in the provenance of findings from a history or range scan.
@@ -81,7 +102,9 @@ pub(crate) fn attribute(repo: &Repository, findings: &mut [Finding], tip: &Tip) 
         f.locations
             .sort_by(|a, b| (&a.date, &a.path, a.line).cmp(&(&b.date, &b.path, b.line)));
     }
-    place_removals(repo, findings, &since, tip);
+    if tip.removals {
+        place_removals(repo, findings, &since, tip);
+    }
 }
 
 /// Which commit took each finding HEAD no longer holds out of the tree.

@@ -30,11 +30,13 @@ pub(crate) enum Mode {
     /// What `git commit` is about to record: the lines the index adds to HEAD (or whole
     /// staged files with `all_content`).
     Staged { all_content: bool },
-    /// What the commits in `base..head` add; `ci` when the range came from a CI's
+    /// What the commits in `base..head` add; with `merge_base` (`base...head`), what the
+    /// commits since the merge base of the two add; `ci` when the range came from a CI's
     /// environment (a missing base is then explained).
     Range {
         base: String,
         head: String,
+        merge_base: bool,
         ci: bool,
     },
 }
@@ -99,9 +101,22 @@ pub(crate) fn survey(repo: &Repository, mode: &Mode) -> Result<Survey> {
             head: head(),
             ..changes::staged(repo, *all_content)?
         },
-        Mode::Range { base, head, ci } => {
-            let b = ci::resolve(repo, base, *ci)?;
+        Mode::Range {
+            base,
+            head,
+            merge_base,
+            ci,
+        } => {
+            let mut b = ci::resolve(repo, base, *ci)?;
             let h = ci::resolve(repo, head, *ci)?;
+            if *merge_base {
+                b = repo.merge_base(b, h).map_err(|e| {
+                    anyhow!(
+                        "--range {base}...{head}: {base} and {head} have no common ancestor ({})",
+                        e.message()
+                    )
+                })?;
+            }
             Survey {
                 head: Some(h),
                 base: Some(b),

@@ -2,10 +2,11 @@
 //! speak git's smart HTTP protocol exactly as against GitHub. The shim checks HTTP Basic auth
 //! first (the password must be a known token: GitHub's `x-access-token:TOKEN`), answers 401
 //! with `WWW-Authenticate: Basic` without it, 404 for unknown or deleted repositories, and logs
-//! every request with what arrived.
+//! every request with what arrived. Faults ([`super::Fault`]) on `/git/...` paths answer a
+//! status or a redirect instead.
 
 use super::server::State;
-use super::GitLogged;
+use super::{FaultKind, GitLogged};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -72,7 +73,8 @@ pub(super) async fn serve(st: State, req: Request) -> Response {
         .to_string();
 
     let (status, response) = {
-        let w = st.world.lock().unwrap_or_else(|e| e.into_inner());
+        let mut w = st.world.lock().unwrap_or_else(|e| e.into_inner());
+        let fault = w.take_fault(&method, &path);
         let repo = w
             .find_repo(&format!("{owner}/{name}"))
             .filter(|r| !r.deleted)
@@ -84,7 +86,19 @@ pub(super) async fn serve(st: State, req: Request) -> Response {
             Some(r) => r.private || r.internal || w.git_auth_public,
             None => true,
         };
-        if needs_auth && !valid {
+        if let Some(kind) = fault {
+            match kind {
+                FaultKind::Status(s, m) => (s, Some(plain(s, &m))),
+                FaultKind::Redirect(to) => {
+                    let mut r = plain(302, "Found");
+                    if let Ok(v) = HeaderValue::from_str(&to) {
+                        r.headers_mut().insert(header::LOCATION, v);
+                    }
+                    (302, Some(r))
+                }
+                _ => (500, Some(plain(500, "not a git fault"))),
+            }
+        } else if needs_auth && !valid {
             let mut r = plain(401, "Authentication required");
             r.headers_mut().insert(
                 header::WWW_AUTHENTICATE,

@@ -111,6 +111,8 @@ pub enum FaultKind {
     },
     /// The primary limit, spent until `reset_in` seconds from now.
     Primary { reset_in: u64 },
+    /// `302 Found` to this location.
+    Redirect(String),
 }
 
 /// A fault for requests whose path starts with `path`.

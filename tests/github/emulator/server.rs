@@ -154,6 +154,11 @@ fn api(
                 r.headers = rate_headers(5000, 0, now_secs() + reset_in);
                 r
             }
+            FaultKind::Redirect(to) => {
+                let mut r = Reply::message(302, "Found");
+                r.headers.push(("location", to));
+                r
+            }
         };
     }
     // The primary limit.

@@ -1,212 +1,32 @@
-//! `upsweep revoke` against the emulator, through the built binary (stdin is not a terminal):
-//! full rotations of every product proven by a fresh inventory, dry runs that send no write,
-//! a read-only key refused up front, 429 then success, a 500 in the middle of three actions,
-//! re-runs that do nothing, `--only`, reports, leaked Developer API keys and `--check-api-key`,
-//! and no secret, old or new, in the output or the audit log.
+//! The main flows: every product rotated and proven by a fresh inventory, dry runs that send no
+//! write, a read-only key refused up front, 429 then success, a 500 in the middle of three
+//! actions, re-runs that do nothing, `--only`, reports, Git history, leaked Developer API keys
+//! and `--check-api-key`, the terminal's question; no secret, old or new, in the output or the
+//! journal.
 
-use crate::common::{Run, TestEnv};
-use crate::emulator::{shop, Emulator, Fault, FaultKind, Shop, World, OPS};
-use serde_json::Value;
+use super::{
+    assert_all_dead, assert_no_secret, assert_state_clean, every_value, journal_lines, plant,
+    posts, Rv,
+};
+use crate::common::Run;
+use crate::emulator::{shop, Emulator, Fault, FaultKind, World, OPS};
 use upsweep::finding::sha256_hex;
-use upsweep::upstash::ownership::OwnershipIndex;
-use upsweep::upstash::Session;
 
-/// Run `upsweep revoke ARGS` in `env` as the account `key`, redirected to `emu`.
-fn revoke_as(env: &TestEnv, emu: &Emulator, key: &str, args: &[&str]) -> Run {
-    env.cmd()
-        .arg("revoke")
-        .args(args)
-        .env("UPSTASH_EMAIL", OPS)
-        .env("UPSTASH_API_KEY", key)
-        .env("UPSWEEP_TEST_UPSTASH_ADDR", emu.addr.to_string())
-        .env_remove("UPSTASH_API_URL")
-        .output()
-        .expect("run upsweep")
-        .into()
-}
-
-fn revoke(env: &TestEnv, s: &Shop, args: &[&str]) -> Run {
-    revoke_as(env, &s.emu, &s.key, args)
-}
-
-/// Every credential value the world holds or held: current, retired, and API keys.
-fn every_value(emu: &Emulator) -> Vec<String> {
-    let w = emu.world();
-    let mut v: Vec<String> = Vec::new();
-    for d in &w.databases {
-        v.extend([
-            d.password.clone(),
-            d.rest_token.clone(),
-            d.read_only_rest_token.clone(),
-        ]);
-        v.extend(d.retired.iter().cloned());
-    }
-    for ix in w.vector.iter().chain(&w.search) {
-        v.extend([ix.token.clone(), ix.read_only_token.clone()]);
-        v.extend(ix.retired.iter().cloned());
-    }
-    for q in &w.qstash {
-        v.extend([
-            q.token.clone(),
-            q.read_only_token.clone(),
-            q.current_signing_key.clone(),
-            q.next_signing_key.clone(),
-        ]);
-        v.extend(q.retired.iter().cloned());
-    }
-    v.extend(w.keys.iter().map(|k| k.key.clone()));
-    v
-}
-
-fn assert_no_secret(emu: &Emulator, what: &str, text: &str) {
-    for s in every_value(emu) {
-        assert!(
-            !text.contains(&s),
-            "{what} contains a credential ({}...)",
-            &s[..6]
-        );
-    }
-}
-
-fn posts(emu: &Emulator) -> Vec<String> {
-    emu.requests()
-        .into_iter()
-        .filter(|r| r.method == "POST")
-        .map(|r| format!("{} {}", r.host, r.path))
-        .collect()
-}
-
-fn audit_lines(env: &TestEnv, name: &str) -> Vec<Value> {
-    std::fs::read_to_string(env.path().join(name))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("an audit line is JSON"))
-        .collect()
-}
-
-/// What the shop leaks in `leaks/`: the cache's read-write and read-only tokens (one database,
-/// two credentials), the legacy database's password, the Vector token, the Search read-only
-/// token, the EU QStash token and its *next* signing key, and the US *current* signing key.
-struct Leaked {
-    secrets: Vec<String>,
-}
-
-fn plant(env: &TestEnv, s: &Shop) -> Leaked {
-    let w = s.emu.world();
-    let (db, legacy, vx, sx, eu, us) = (
-        &w.databases[s.cache],
-        &w.databases[s.legacy],
-        &w.vector[s.vector],
-        &w.search[s.search],
-        &w.qstash[s.eu],
-        &w.qstash[s.us],
-    );
-    env.write(
-        "leaks/redis.env",
-        format!(
-            "UPSTASH_REDIS_REST_URL=https://{}\nUPSTASH_REDIS_REST_TOKEN={}\nUPSTASH_REDIS_REST_READONLY_TOKEN={}\n",
-            db.host, db.rest_token, db.read_only_rest_token
-        ),
-    );
-    env.write(
-        "leaks/old.env",
-        format!(
-            "REDIS_URL=rediss://default:{}@{}:6379\n",
-            legacy.password, legacy.host
-        ),
-    );
-    env.write(
-        "leaks/vector.env",
-        format!(
-            "UPSTASH_VECTOR_REST_URL=https://{}\nUPSTASH_VECTOR_REST_TOKEN={}\n",
-            vx.host("vector"),
-            vx.token
-        ),
-    );
-    env.write(
-        "leaks/search.env",
-        format!(
-            "UPSTASH_SEARCH_REST_URL=https://{}\nUPSTASH_SEARCH_READONLY_TOKEN={}\n",
-            sx.host("search"),
-            sx.read_only_token
-        ),
-    );
-    env.write(
-        "leaks/qstash.env",
-        format!(
-            "QSTASH_TOKEN={}\nQSTASH_NEXT_SIGNING_KEY={}\n",
-            eu.token, eu.next_signing_key
-        ),
-    );
-    env.write(
-        "leaks/us.env",
-        format!(
-            "US_EAST_1_QSTASH_CURRENT_SIGNING_KEY={}\n",
-            us.current_signing_key
-        ),
-    );
-    Leaked {
-        secrets: vec![
-            db.rest_token.clone(),
-            db.read_only_rest_token.clone(),
-            legacy.password.clone(),
-            vx.token.clone(),
-            sx.read_only_token.clone(),
-            eu.token.clone(),
-            eu.next_signing_key.clone(),
-            us.current_signing_key.clone(),
-        ],
-    }
-}
-
-/// A fresh inventory of the account: none of `secrets` may be a current credential (their
-/// hashes are matched as the account check matches them), and the emulator agrees.
-fn assert_all_dead(s: &Shop, secrets: &[&str]) {
-    let session = Session::new(&s.cfg()).unwrap();
-    let inv = session.inventory(false);
-    assert!(inv.problems().is_empty(), "{:#?}", inv.problems());
-    let index = OwnershipIndex::new(&inv);
-    let w = s.emu.world();
-    for x in secrets {
-        assert!(
-            index.lookup(&sha256_hex(x)).is_none(),
-            "a leaked credential is still current: {:#?}",
-            index.lookup(&sha256_hex(x))
-        );
-        let current = w
-            .databases
-            .iter()
-            .flat_map(|d| [&d.password, &d.rest_token, &d.read_only_rest_token])
-            .chain(
-                w.vector
-                    .iter()
-                    .chain(&w.search)
-                    .flat_map(|i| [&i.token, &i.read_only_token]),
-            )
-            .chain(w.qstash.iter().flat_map(|q| {
-                [
-                    &q.token,
-                    &q.read_only_token,
-                    &q.current_signing_key,
-                    &q.next_signing_key,
-                ]
-            }))
-            .any(|c| c == *x);
-        assert!(!current, "a leaked value is still current in the emulator");
-    }
+/// The outcome lines of a journal in the test directory.
+fn audit_lines(rv: &Rv, name: &str) -> Vec<serde_json::Value> {
+    journal_lines(&rv.path().join(name), "outcome")
 }
 
 #[test]
 fn every_product_is_rotated_confirmed_and_logged_without_a_secret() {
     let s = shop(101);
-    let env = TestEnv::new();
-    let leaked = plant(&env, &s);
+    let rv = Rv::new();
+    let leaked = plant(&rv, &s);
     let (cache_id, eu_before) = {
         let w = s.emu.world();
         (w.databases[s.cache].id.clone(), w.qstash[s.eu].clone())
     };
-    let run = revoke(
-        &env,
+    let run = rv.run(
         &s,
         &[
             "--yes",
@@ -276,14 +96,28 @@ fn every_product_is_rotated_confirmed_and_logged_without_a_secret() {
     let secrets: Vec<&str> = leaked.secrets.iter().map(String::as_str).collect();
     assert_all_dead(&s, &secrets);
 
-    // The audit log: one line per action, all rotated, hashes only.
-    let lines = audit_lines(&env, "audit.jsonl");
+    // The journal: an intent before each of the 8 writes, then one outcome per action, all
+    // rotated, each with its new values saved; hashes only.
+    let intents = journal_lines(&rv.path().join("audit.jsonl"), "intent");
+    assert_eq!(intents.len(), 8, "{intents:#?}");
+    let lines = audit_lines(&rv, "audit.jsonl");
     assert_eq!(lines.len(), 7);
     for l in &lines {
         assert_eq!(l["outcome"], "rotated", "{l}");
+        assert_eq!(l["new_values"], "saved", "{l}");
         assert!(l["time"].as_str().unwrap().ends_with('Z'));
         assert!(l["error"].is_null());
     }
+    let eu_keys = lines
+        .iter()
+        .find(|l| {
+            l["action"] == "qstash-rotate-signing-keys" && l["resource"]["region"] == "eu-central-1"
+        })
+        .expect("the EU signing keys' outcome");
+    assert_eq!(
+        eu_keys["rotations"], 2,
+        "the EU next signing key: {eu_keys}"
+    );
     let logged: Vec<&str> = lines
         .iter()
         .flat_map(|l| l["secret_sha256"].as_array().unwrap())
@@ -310,13 +144,13 @@ fn every_product_is_rotated_confirmed_and_logged_without_a_secret() {
     );
 
     // No credential, old or new, in the output or the log.
-    let log_text = std::fs::read_to_string(env.path().join("audit.jsonl")).unwrap();
+    let log_text = std::fs::read_to_string(rv.path().join("audit.jsonl")).unwrap();
     assert_no_secret(&s.emu, "stdout", &run.stdout);
     assert_no_secret(&s.emu, "stderr", &run.stderr);
     assert_no_secret(&s.emu, "the audit log", &log_text);
 
     // The new credentials went to the file, mode 0600, under the conventional names.
-    let new = std::fs::read_to_string(env.path().join("new.env")).unwrap();
+    let new = std::fs::read_to_string(rv.path().join("new.env")).unwrap();
     {
         let w = s.emu.world();
         let db = &w.databases[s.cache];
@@ -345,7 +179,7 @@ fn every_product_is_rotated_confirmed_and_logged_without_a_secret() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(env.path().join("new.env"))
+        let mode = std::fs::metadata(rv.path().join("new.env"))
             .unwrap()
             .permissions()
             .mode();
@@ -354,8 +188,7 @@ fn every_product_is_rotated_confirmed_and_logged_without_a_secret() {
 
     // A second run finds everything done and sends no write.
     s.emu.clear_log();
-    let again = revoke(
-        &env,
+    let again = rv.run(
         &s,
         &[
             "--yes",
@@ -374,31 +207,34 @@ fn every_product_is_rotated_confirmed_and_logged_without_a_secret() {
         again.stdout
     );
     assert!(again.stdout.contains("already rotated"), "{}", again.stdout);
+    // Signing keys name no resource once rotated away: the journal knows them.
     assert!(
-        again.stdout.contains("already rotated away"),
+        again.stdout.contains("owned-rotated: already rotated: a signing key of QStash (eu-central-1) until upsweep revoke rotated it away"),
         "the signing keys: {}",
         again.stdout
     );
+    assert!(!again.stdout.contains("not-owned"), "{}", again.stdout);
     assert_eq!(
-        audit_lines(&env, "audit.jsonl").len(),
+        audit_lines(&rv, "audit.jsonl").len(),
         7,
         "nothing attempted, nothing logged"
     );
     assert_no_secret(&s.emu, "stdout of the second run", &again.stdout);
+    assert_state_clean(&s.emu, &rv, &["audit.jsonl"]);
 }
 
 #[test]
 fn a_dry_run_changes_nothing_and_lists_what_needs_no_action() {
     let s = shop(102);
-    let env = TestEnv::new();
-    plant(&env, &s);
+    let rv = Rv::new();
+    plant(&rv, &s);
     let stranger = crate::common::Fake::new(5).redis_token(12345, false, false);
-    env.write("leaks/other.env", format!("OTHER_REDIS_TOKEN={stranger}\n"));
+    rv.write("leaks/other.env", format!("OTHER_REDIS_TOKEN={stranger}\n"));
     let before = every_value(&s.emu);
     s.emu.clear_log();
 
     for args in [&["leaks"][..], &["--dry-run", "leaks"][..]] {
-        let run = revoke(&env, &s, args);
+        let run = rv.run(&s, args);
         assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
         assert!(
             run.stdout.contains("Dry run: nothing was changed"),
@@ -423,7 +259,32 @@ fn a_dry_run_changes_nothing_and_lists_what_needs_no_action() {
     }
     assert!(posts(&s.emu).is_empty(), "{:#?}", posts(&s.emu));
     assert_eq!(every_value(&s.emu), before, "the emulator's state changed");
-    assert!(!env.path().join("new.env").exists());
+    assert!(!rv.path().join("new.env").exists());
+}
+
+/// A Kafka password (Kafka closed in 2025) cannot be rotated: the plan lists it as not
+/// actionable with the reason, and nothing is sent for it.
+#[test]
+fn a_kafka_password_is_not_actionable_and_says_why() {
+    let s = shop(103);
+    let rv = Rv::new();
+    let mut f = crate::common::Fake::new(6);
+    let host = f.kafka_host(true);
+    let pw = f.kafka_password(1);
+    rv.write(
+        "leaks/kafka.env",
+        format!("UPSTASH_KAFKA_REST_URL=https://{host}\nUPSTASH_KAFKA_REST_PASSWORD={pw}\n"),
+    );
+    s.emu.clear_log();
+    let run = rv.run(&s, &["--dry-run", "leaks"]);
+    assert!(
+        run.stdout.contains("Not actionable") && run.stdout.contains("closed Kafka in 2025"),
+        "{}\n{}",
+        run.stdout,
+        run.stderr
+    );
+    assert!(!run.stdout.contains(&pw) && !run.stderr.contains(&pw));
+    assert!(posts(&s.emu).is_empty(), "{:#?}", posts(&s.emu));
 }
 
 #[test]
@@ -438,19 +299,14 @@ fn a_read_only_key_is_refused_before_anything_is_attempted() {
         let w = emu.world();
         (w.databases[d].clone(), w.vector[v].clone())
     };
-    let env = TestEnv::new();
-    env.write(
+    let rv = Rv::new();
+    rv.write(
         "a.env",
         format!("UPSTASH_REDIS_REST_TOKEN={}\n", db.rest_token),
     );
-    env.write("b.env", format!("UPSTASH_VECTOR_REST_TOKEN={}\n", vx.token));
+    rv.write("b.env", format!("UPSTASH_VECTOR_REST_TOKEN={}\n", vx.token));
     let before = every_value(&emu);
-    let run = revoke_as(
-        &env,
-        &emu,
-        &key,
-        &["--yes", "--audit-log", "log.jsonl", "."],
-    );
+    let run = rv.run_as(&emu, &key, &["--yes", "--audit-log", "log.jsonl", "."]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.stdout.matches("[REFUSED]").count(), 2, "{}", run.stdout);
     assert!(run.stdout.contains("read-only"), "{}", run.stdout);
@@ -462,7 +318,7 @@ fn a_read_only_key_is_refused_before_anything_is_attempted() {
         vec!["api.upstash.com /v2/redis/reset-password/00000000-0000-0000-0000-000000000000"]
     );
     assert_eq!(every_value(&emu), before);
-    let lines = audit_lines(&env, "log.jsonl");
+    let lines = audit_lines(&rv, "log.jsonl");
     assert_eq!(lines.len(), 2);
     assert!(lines
         .iter()
@@ -472,7 +328,7 @@ fn a_read_only_key_is_refused_before_anything_is_attempted() {
 #[test]
 fn a_rate_limited_rotation_is_retried_then_made() {
     let s = shop(104);
-    let env = TestEnv::new();
+    let rv = Rv::new();
     let (id, token) = {
         let w = s.emu.world();
         (
@@ -480,7 +336,7 @@ fn a_rate_limited_rotation_is_retried_then_made() {
             w.databases[s.cache].rest_token.clone(),
         )
     };
-    env.write("a.env", format!("UPSTASH_REDIS_REST_TOKEN={token}\n"));
+    rv.write("a.env", format!("UPSTASH_REDIS_REST_TOKEN={token}\n"));
     let path = format!("/v2/redis/reset-password/{id}");
     s.emu.fault(
         Fault::new(
@@ -492,7 +348,7 @@ fn a_rate_limited_rotation_is_retried_then_made() {
         .method("POST")
         .times(1),
     );
-    let run = revoke(&env, &s, &["--yes", "."]);
+    let run = rv.run(&s, &["--yes", "."]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("[rotated]"), "{}", run.stdout);
     let statuses: Vec<u16> = s
@@ -509,7 +365,7 @@ fn a_rate_limited_rotation_is_retried_then_made() {
 #[test]
 fn a_failure_in_the_middle_stops_nothing_else_and_a_rerun_finishes() {
     let s = shop(105);
-    let env = TestEnv::new();
+    let rv = Rv::new();
     let (db, vx, sx) = {
         let w = s.emu.world();
         (
@@ -518,12 +374,12 @@ fn a_failure_in_the_middle_stops_nothing_else_and_a_rerun_finishes() {
             w.search[s.search].clone(),
         )
     };
-    env.write(
+    rv.write(
         "a.env",
         format!("UPSTASH_REDIS_REST_TOKEN={}\n", db.rest_token),
     );
-    env.write("b.env", format!("UPSTASH_VECTOR_REST_TOKEN={}\n", vx.token));
-    env.write("c.env", format!("UPSTASH_SEARCH_REST_TOKEN={}\n", sx.token));
+    rv.write("b.env", format!("UPSTASH_VECTOR_REST_TOKEN={}\n", vx.token));
+    rv.write("c.env", format!("UPSTASH_SEARCH_REST_TOKEN={}\n", sx.token));
     // The second of three actions (Redis, Vector, Search) gets a 500.
     s.emu.fault(
         Fault::new(
@@ -532,7 +388,7 @@ fn a_failure_in_the_middle_stops_nothing_else_and_a_rerun_finishes() {
         )
         .method("POST"),
     );
-    let run = revoke(&env, &s, &["--yes", "--audit-log", "audit.jsonl", "."]);
+    let run = rv.run(&s, &["--yes", "--audit-log", "audit.jsonl", "."]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.stdout.matches("[rotated]").count(), 2, "{}", run.stdout);
     assert_eq!(run.stdout.matches("[FAILED]").count(), 1, "{}", run.stdout);
@@ -540,7 +396,7 @@ fn a_failure_in_the_middle_stops_nothing_else_and_a_rerun_finishes() {
     assert!(run
         .stdout
         .contains("what to do: Upstash answered with a server error"));
-    let lines = audit_lines(&env, "audit.jsonl");
+    let lines = audit_lines(&rv, "audit.jsonl");
     let outcomes: Vec<(&str, &str)> = lines
         .iter()
         .map(|l| {
@@ -576,34 +432,34 @@ fn a_failure_in_the_middle_stops_nothing_else_and_a_rerun_finishes() {
     // Once Upstash is well again, a re-run rotates only what is left.
     s.emu.clear_faults();
     s.emu.clear_log();
-    let again = revoke(&env, &s, &["--yes", "--audit-log", "audit.jsonl", "."]);
+    let again = rv.run(&s, &["--yes", "--audit-log", "audit.jsonl", "."]);
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
     let p = posts(&s.emu);
     assert_eq!(p.len(), 2, "the probe and the Vector reset: {p:#?}");
     assert!(p[1].ends_with(&format!("/v2/vector/index/{}/reset-password", vx.id)));
     assert_all_dead(&s, &[&vx.token]);
-    assert_eq!(audit_lines(&env, "audit.jsonl").len(), 4);
+    assert_eq!(audit_lines(&rv, "audit.jsonl").len(), 4);
 }
 
 #[test]
 fn a_resource_deleted_meanwhile_is_reported_with_what_to_do() {
     let s = shop(106);
-    let env = TestEnv::new();
+    let rv = Rv::new();
     let (db, vx) = {
         let w = s.emu.world();
         (w.databases[s.cache].clone(), w.vector[s.vector].clone())
     };
-    env.write(
+    rv.write(
         "a.env",
         format!("UPSTASH_REDIS_REST_TOKEN={}\n", db.rest_token),
     );
-    env.write("b.env", format!("UPSTASH_VECTOR_REST_TOKEN={}\n", vx.token));
+    rv.write("b.env", format!("UPSTASH_VECTOR_REST_TOKEN={}\n", vx.token));
     // The inventory lists the database; by the time it is acted on, it is gone.
     s.emu.fault(Fault::new(
         &format!("/v2/redis/database/{}", db.id),
         FaultKind::Status(404, r#"{"error":"database not found"}"#.into()),
     ));
-    let run = revoke(&env, &s, &["--yes", "."]);
+    let run = rv.run(&s, &["--yes", "."]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("[FAILED] Redis database 'prod-cache'"),
@@ -622,22 +478,22 @@ fn a_resource_deleted_meanwhile_is_reported_with_what_to_do() {
 #[test]
 fn what_the_inventory_cannot_tell_is_not_actionable_and_the_rest_proceeds() {
     let s = shop(112);
-    let env = TestEnv::new();
+    let rv = Rv::new();
     let (db, vx) = {
         let w = s.emu.world();
         (w.databases[s.cache].clone(), w.vector[s.vector].clone())
     };
-    env.write(
+    rv.write(
         "a.env",
         format!("UPSTASH_REDIS_REST_TOKEN={}\n", db.rest_token),
     );
-    env.write("b.env", format!("UPSTASH_VECTOR_REST_TOKEN={}\n", vx.token));
+    rv.write("b.env", format!("UPSTASH_VECTOR_REST_TOKEN={}\n", vx.token));
     // The Vector list fails: that leak cannot be judged.
     s.emu.fault(Fault::new(
         "/v2/vector/index",
         FaultKind::Status(400, "listing unavailable".into()),
     ));
-    let run = revoke(&env, &s, &["--yes", "."]);
+    let run = rv.run(&s, &["--yes", "."]);
     assert_eq!(run.code, 2, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("Not actionable: upsweep cannot tell"),
@@ -655,21 +511,21 @@ fn what_the_inventory_cannot_tell_is_not_actionable_and_the_rest_proceeds() {
 #[test]
 fn a_leak_in_git_history_is_planned_with_its_commit() {
     let s = shop(113);
-    let env = TestEnv::new();
+    let rv = Rv::new();
     let token = s.emu.world().databases[s.cache].rest_token.clone();
-    env.git(&["init", "-q"]);
-    env.write(".env", format!("UPSTASH_REDIS_REST_TOKEN={token}\n"));
-    env.git(&["add", ".env"]);
-    env.git(&["commit", "-q", "-m", "oops"]);
-    env.git(&["rm", "-q", ".env"]);
-    env.git(&["commit", "-q", "-m", "remove it"]);
-    let files_only = revoke(&env, &s, &["."]);
+    rv.git(&["init", "-q"]);
+    rv.write(".env", format!("UPSTASH_REDIS_REST_TOKEN={token}\n"));
+    rv.git(&["add", ".env"]);
+    rv.git(&["commit", "-q", "-m", "oops"]);
+    rv.git(&["rm", "-q", ".env"]);
+    rv.git(&["commit", "-q", "-m", "remove it"]);
+    let files_only = rv.run(&s, &["."]);
     assert!(
         files_only.stdout.contains("nothing to revoke"),
         "{}",
         files_only.stdout
     );
-    let run = revoke(&env, &s, &["--git", "."]);
+    let run = rv.run(&s, &["--git", "."]);
     assert_eq!(run.code, 1, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("in the git history of ."),
@@ -687,17 +543,17 @@ fn a_leak_in_git_history_is_planned_with_its_commit() {
 #[test]
 fn only_limits_the_plan_to_the_chosen_resources() {
     let s = shop(107);
-    let env = TestEnv::new();
+    let rv = Rv::new();
     let (db, vx) = {
         let w = s.emu.world();
         (w.databases[s.cache].clone(), w.vector[s.vector].clone())
     };
-    env.write(
+    rv.write(
         "a.env",
         format!("UPSTASH_REDIS_REST_TOKEN={}\n", db.rest_token),
     );
-    env.write("b.env", format!("UPSTASH_VECTOR_REST_TOKEN={}\n", vx.token));
-    let run = revoke(&env, &s, &["--yes", "--only", &vx.id, "."]);
+    rv.write("b.env", format!("UPSTASH_VECTOR_REST_TOKEN={}\n", vx.token));
+    let run = rv.run(&s, &["--yes", "--only", &vx.id, "."]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(
         run.stdout.contains("Left out by --only (1)"),
@@ -706,7 +562,7 @@ fn only_limits_the_plan_to_the_chosen_resources() {
     );
     assert_all_dead(&s, &[&vx.token]);
     assert_eq!(s.emu.world().databases[s.cache].rest_token, db.rest_token);
-    let typo = revoke(&env, &s, &["--yes", "--only", "no-such-id", "."]);
+    let typo = rv.run(&s, &["--yes", "--only", "no-such-id", "."]);
     assert_eq!(typo.code, 2);
     assert!(typo.stderr.contains("--only no-such-id"), "{}", typo.stderr);
 }
@@ -714,7 +570,7 @@ fn only_limits_the_plan_to_the_chosen_resources() {
 #[test]
 fn a_report_of_hashes_is_enough_to_plan_and_rotate() {
     let s = shop(108);
-    let env = TestEnv::new();
+    let rv = Rv::new();
     let (db, legacy, eu) = {
         let w = s.emu.world();
         (
@@ -723,16 +579,16 @@ fn a_report_of_hashes_is_enough_to_plan_and_rotate() {
             w.qstash[s.eu].clone(),
         )
     };
-    env.write(
+    rv.write(
         "src/a.env",
         format!("UPSTASH_REDIS_REST_TOKEN={}\n", db.rest_token),
     );
-    env.write("src/b.env", format!("LEGACY_TOKEN={}\n", legacy.rest_token));
-    env.write(
+    rv.write("src/b.env", format!("LEGACY_TOKEN={}\n", legacy.rest_token));
+    rv.write(
         "src/c.env",
         format!("QSTASH_CURRENT_SIGNING_KEY={}\n", eu.current_signing_key),
     );
-    let scan_run: Run = env
+    let scan_run: Run = rv
         .cmd()
         .args([
             "scan",
@@ -750,13 +606,13 @@ fn a_report_of_hashes_is_enough_to_plan_and_rotate() {
         .unwrap()
         .into();
     assert_eq!(scan_run.code, 1, "{}", scan_run.stderr);
-    let report = std::fs::read_to_string(env.path().join("scan.json")).unwrap();
+    let report = std::fs::read_to_string(rv.path().join("scan.json")).unwrap();
     assert!(
         !report.contains(&db.rest_token),
         "the report holds no secret"
     );
 
-    let dry = revoke(&env, &s, &["--report", "scan.json"]);
+    let dry = rv.run(&s, &["--report", "scan.json"]);
     assert_eq!(dry.code, 1, "{}\n{}", dry.stdout, dry.stderr);
     assert!(dry.stdout.contains("in report scan.json"), "{}", dry.stdout);
     assert!(
@@ -764,7 +620,7 @@ fn a_report_of_hashes_is_enough_to_plan_and_rotate() {
         "{}",
         dry.stdout
     );
-    let run = revoke(&env, &s, &["--report", "scan.json", "--yes"]);
+    let run = rv.run(&s, &["--report", "scan.json", "--yes"]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert_all_dead(
         &s,
@@ -776,7 +632,7 @@ fn a_report_of_hashes_is_enough_to_plan_and_rotate() {
         ],
     );
     // The same report later: everything shows as done.
-    let again = revoke(&env, &s, &["--report", "scan.json", "--yes"]);
+    let again = rv.run(&s, &["--report", "scan.json", "--yes"]);
     assert_eq!(again.code, 0, "{}\n{}", again.stdout, again.stderr);
     assert!(
         again.stdout.contains("No action needed (3)"),
@@ -795,17 +651,24 @@ fn a_leaked_developer_api_key_gets_console_steps_then_the_check_confirms_it_dead
     w.audit_entry(&me, "Create Database", "API_KEY - ci-deploy", "cache");
     w.audit_entry(&me, "Rename Database", "CONSOLE", "cache");
     let emu = Emulator::start(w);
-    let env = TestEnv::new();
-    env.write(
+    let rv = Rv::new();
+    rv.write(
         "k.env",
         format!("UPSTASH_EMAIL={OPS}\nUPSTASH_API_KEY={leaked}\n"),
     );
 
-    let plan = revoke_as(&env, &emu, &configured, &["--yes", "."]);
+    let plan = rv.run_as(&emu, &configured, &["--yes", "."]);
     assert_eq!(plan.code, 1, "{}\n{}", plan.stdout, plan.stderr);
     assert!(
-        plan.stdout.contains("no API can delete them"),
+        plan.stdout.contains(
+            "Developer API keys: need a person in the Upstash console (1): no API can delete one"
+        ),
         "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("not tried: treat it as working"),
+        "without --live a found key is sent nowhere: {}",
         plan.stdout
     );
     assert!(plan.stdout.contains("Account > Management API"));
@@ -822,20 +685,29 @@ fn a_leaked_developer_api_key_gets_console_steps_then_the_check_confirms_it_dead
     );
     assert!(posts(&emu).is_empty());
 
-    let still = revoke_as(&env, &emu, &configured, &["--check-api-key", "."]);
+    let still = rv.run_as(&emu, &configured, &["--check-api-key", "."]);
     assert_eq!(still.code, 1, "{}\n{}", still.stdout, still.stderr);
     assert!(
-        still.stdout.contains("STILL WORKS as ops@example.com"),
+        still
+            .stdout
+            .contains("STILL WORKS: delete it in the console"),
+        "{}",
+        still.stdout
+    );
+    assert!(
+        still
+            .stdout
+            .contains("whose:   a key of ops@example.com, a configured account: it WORKS"),
         "{}",
         still.stdout
     );
 
     // The user deletes it in the console.
     emu.world().keys.retain(|k| k.key != leaked);
-    let dead = revoke_as(&env, &emu, &configured, &["--check-api-key", "."]);
+    let dead = rv.run_as(&emu, &configured, &["--check-api-key", "."]);
     assert_eq!(dead.code, 0, "{}\n{}", dead.stdout, dead.stderr);
     assert!(
-        dead.stdout.contains("dead: it gets 401 now"),
+        dead.stdout.contains("deleted: it gets 401 now"),
         "{}",
         dead.stdout
     );
@@ -844,21 +716,26 @@ fn a_leaked_developer_api_key_gets_console_steps_then_the_check_confirms_it_dead
         assert_no_secret(&emu, "stdout", &r.stdout);
         assert!(!r.stdout.contains(&leaked) && !r.stderr.contains(&leaked));
     }
-    // And the plan now calls it done.
-    let after = revoke_as(&env, &emu, &configured, &["."]);
+    // And the plan, told to try it, now calls it done.
+    let after = rv.run_as(&emu, &configured, &["--live", "."]);
     assert_eq!(after.code, 0, "{}\n{}", after.stdout, after.stderr);
     assert!(after.stdout.contains("rejected (401)"), "{}", after.stdout);
+    assert!(
+        after.stdout.contains("deleted: it gets 401 now"),
+        "{}",
+        after.stdout
+    );
 }
 
 #[test]
 fn nothing_found_is_nothing_to_do_and_bad_usage_is_an_error() {
     let s = shop(110);
-    let env = TestEnv::new();
-    env.write("clean.txt", "nothing to see\n");
-    let run = revoke(&env, &s, &["."]);
+    let rv = Rv::new();
+    rv.write("clean.txt", "nothing to see\n");
+    let run = rv.run(&s, &["."]);
     assert_eq!(run.code, 0, "{}\n{}", run.stdout, run.stderr);
     assert!(run.stdout.contains("nothing to revoke"), "{}", run.stdout);
-    let no_account: Run = env
+    let no_account: Run = rv
         .cmd()
         .args(["revoke", "."])
         .env_remove("UPSTASH_EMAIL")
@@ -872,19 +749,19 @@ fn nothing_found_is_nothing_to_do_and_bad_usage_is_an_error() {
         "{}",
         no_account.stderr
     );
-    let both = revoke(&env, &s, &["--report", "r.json", "--git"]);
+    let both = rv.run(&s, &["--report", "r.json", "--git"]);
     assert_eq!(both.code, 2);
     // An existing --new-credentials file is refused before anything is rotated.
     let token = s.emu.world().databases[s.cache].rest_token.clone();
-    env.write("a.env", format!("UPSTASH_REDIS_REST_TOKEN={token}\n"));
-    env.write("taken.env", "keep me\n");
+    rv.write("a.env", format!("UPSTASH_REDIS_REST_TOKEN={token}\n"));
+    rv.write("taken.env", "keep me\n");
     s.emu.clear_log();
-    let taken = revoke(&env, &s, &["--yes", "--new-credentials", "taken.env", "."]);
+    let taken = rv.run(&s, &["--yes", "--new-credentials", "taken.env", "."]);
     assert_eq!(taken.code, 2, "{}\n{}", taken.stdout, taken.stderr);
     assert!(taken.stderr.contains("exists"), "{}", taken.stderr);
     assert!(posts(&s.emu).is_empty());
     assert_eq!(
-        std::fs::read_to_string(env.path().join("taken.env")).unwrap(),
+        std::fs::read_to_string(rv.path().join("taken.env")).unwrap(),
         "keep me\n"
     );
 }
@@ -902,19 +779,20 @@ fn on_a_terminal_it_asks_first() {
         return;
     }
     let s = shop(111);
-    let env = TestEnv::new();
+    let rv = Rv::new();
     let token = s.emu.world().databases[s.cache].rest_token.clone();
-    env.write("a.env", format!("UPSTASH_REDIS_REST_TOKEN={token}\n"));
+    rv.write("a.env", format!("UPSTASH_REDIS_REST_TOKEN={token}\n"));
     // Answer on the terminal; stdin stays open until the command ends (killed after 20 s).
     let ask = |answer: &str| -> (i32, String) {
         let cmd = format!("{} revoke .", env!("CARGO_BIN_EXE_upsweep"));
         let mut child = Command::new(script)
             .args(["-q", "-e", "-c", &cmd, "/dev/null"])
-            .current_dir(env.path())
+            .current_dir(rv.path())
             .env("NO_COLOR", "1")
             .env("UPSTASH_EMAIL", OPS)
             .env("UPSTASH_API_KEY", &s.key)
             .env("UPSWEEP_TEST_UPSTASH_ADDR", s.emu.addr.to_string())
+            .env("UPSWEEP_CACHE_DIR", rv.cache.path())
             .env_remove("UPSTASH_API_URL")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

@@ -1,10 +1,11 @@
-//! The work `bench/archive` times: walking an archive from disk as the file walker will (a
+//! The work `bench/archive` times (here, not in `input::archive`, because it scans and inputs
+//! never import the scanner): walking an archive from disk as the file walker will (a
 //! seekable file, default limits), with or without scanning each entry. Ignored tests, so a
 //! normal `cargo test` never runs them; they measure nothing themselves (the script times
 //! the process against `tar xzf -O` of the same file) and assert only that the walk was
 //! complete, so a fast figure cannot come from an archive half read.
 
-use super::{walk, ArchiveEvent, ArchiveLimits, Input};
+use crate::input::archive::{walk, ArchiveEvent, ArchiveLimits, Input};
 use crate::rules::Matcher;
 use crate::scan::Scanner;
 use std::fs::File;

@@ -1,0 +1,298 @@
+//! One report from many parts: the repositories of an audit, or the reports of its shards
+//! (`upsweep merge`). Both go through [`combine`], so merging the shards of an audit gives what
+//! the unsharded audit gives: one finding per secret (by SHA-256) with every location of every
+//! part, the most specific kind any part gave it, the oldest introduction, `in_head` if any
+//! repository still holds it; every repository entry once; errors, skips and counts summed.
+//!
+//! Order is fixed, so equal audits print equal reports: repositories by name; a finding's
+//! locations by repository, date, path, line, column and commit; findings by their first
+//! location, then hash.
+
+use crate::finding::{Details, Finding, History, Kind, Location};
+use crate::outcome::{InputError, Outcome, RepoEntry, Skip, Stats, Suppressed};
+use crate::scan::aggregate::Aggregator;
+use crate::upstash::{AccountReport, AccountVerdict, ApiKeyCheck, FindingVerdict, LiveVerdict};
+use anyhow::{bail, Context as _, Result};
+use serde::Deserialize;
+use std::collections::BTreeMap;
+
+/// A part of an audit: one repository's results, or one shard's report read back.
+#[derive(Debug, Default)]
+pub(crate) struct Part {
+    pub(crate) findings: Vec<Finding>,
+    pub(crate) suppressed: Vec<Suppressed>,
+    pub(crate) errors: Vec<InputError>,
+    pub(crate) stats: Stats,
+    pub(crate) skipped: Vec<Skip>,
+    pub(crate) notes: Vec<String>,
+    pub(crate) repositories: Vec<RepoEntry>,
+    /// The account check's verdicts a shard's report carried, by secret SHA-256.
+    pub(crate) verdicts: BTreeMap<String, FindingVerdict>,
+}
+
+impl Part {
+    /// The part an outcome makes (a repository's scan).
+    pub(crate) fn of(outcome: Outcome) -> Part {
+        Part {
+            findings: outcome.findings,
+            suppressed: outcome.suppressed,
+            errors: outcome.errors,
+            stats: outcome.stats,
+            skipped: outcome.skipped,
+            notes: outcome.notes,
+            repositories: outcome.repositories.unwrap_or_default(),
+            verdicts: BTreeMap::new(),
+        }
+    }
+}
+
+/// Merge `parts` into one outcome.
+pub(crate) fn combine(parts: Vec<Part>) -> Outcome {
+    let mut aggregator = Aggregator::default();
+    // Per secret: the histories the parts gave.
+    let mut histories: BTreeMap<String, Vec<History>> = BTreeMap::new();
+    let mut out = Outcome::default();
+    let mut verdicts = BTreeMap::new();
+    let mut duration = 0;
+    let mut repositories: Vec<RepoEntry> = Vec::new();
+    for part in parts {
+        for f in part.findings {
+            if let Some(h) = &f.history {
+                histories
+                    .entry(f.sha256.clone())
+                    .or_default()
+                    .push(h.clone());
+            }
+            aggregator.add_finding(f);
+        }
+        out.suppressed.extend(part.suppressed);
+        out.errors.extend(part.errors);
+        duration = duration.max(part.stats.duration_ms);
+        out.stats.add(&part.stats);
+        out.skipped.extend(part.skipped);
+        for n in part.notes {
+            if !out.notes.contains(&n) {
+                out.notes.push(n);
+            }
+        }
+        repositories.extend(part.repositories);
+        verdicts.extend(part.verdicts);
+    }
+    let mut findings = aggregator.finish();
+    for f in &mut findings {
+        f.history = histories.get(&f.sha256).map(|hs| history(f, hs));
+        order_locations(&mut f.locations);
+    }
+    order_findings(&mut findings);
+    out.findings = findings;
+    out.suppressed.sort();
+    out.errors
+        .sort_by(|a, b| (&a.path, &a.message).cmp(&(&b.path, &b.message)));
+    out.errors.dedup();
+    out.stats.errors = out.errors.len() as u64;
+    out.stats.duration_ms = duration;
+    repositories.sort_by(|a, b| {
+        a.name
+            .to_ascii_lowercase()
+            .cmp(&b.name.to_ascii_lowercase())
+    });
+    // A listing that failed is said by every shard: once is enough.
+    repositories.dedup();
+    out.repositories = Some(repositories);
+    if !verdicts.is_empty() {
+        out.account = Some(AccountReport {
+            verdicts,
+            accounts: Vec::new(),
+            problems: Vec::new(),
+            uncovered_teams: Vec::new(),
+            elapsed_ms: 0,
+        });
+    }
+    out
+}
+
+/// A secret's history across parts: still in some HEAD if any part says so; introduced by
+/// the candidate commit whose location is oldest (by date, then repository and commit).
+fn history(f: &Finding, parts: &[History]) -> History {
+    let in_head = parts.iter().any(|h| h.in_head);
+    let introduced_in = parts
+        .iter()
+        .filter_map(|h| h.introduced_in.as_deref())
+        .filter_map(|c| {
+            f.locations
+                .iter()
+                .filter(|l| l.commit.as_deref() == Some(c))
+                .map(|l| (l.date.clone(), l.repository.clone(), c.to_string()))
+                .min()
+        })
+        .min()
+        .map(|(_, _, c)| c);
+    History {
+        introduced_in,
+        in_head,
+        // The audit does not look for removals (see `attribute::Tip::removals`).
+        removed_in: None,
+    }
+}
+
+/// Locations by repository, then as a history scan orders them (date, path, line), then
+/// column and commit.
+pub(crate) fn order_locations(locations: &mut [Location]) {
+    locations.sort_by(|a, b| {
+        (&a.repository, &a.date, &a.path, a.line, a.column, &a.commit).cmp(&(
+            &b.repository,
+            &b.date,
+            &b.path,
+            b.line,
+            b.column,
+            &b.commit,
+        ))
+    });
+}
+
+/// Findings by their first location, then hash.
+pub(crate) fn order_findings(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        let key = |f: &Finding| {
+            let l = f.locations.first();
+            (
+                l.and_then(|l| l.repository.clone()),
+                l.map(|l| l.path.clone()),
+                l.map(|l| (l.line, l.column)),
+                f.sha256.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+/// A finding as a JSON report writes it.
+#[derive(Deserialize)]
+struct Written {
+    kind: Kind,
+    #[serde(default)]
+    rule_id: String,
+    secret_sha256: String,
+    #[serde(default)]
+    preview: Option<String>,
+    #[serde(default)]
+    details: Details,
+    #[serde(default)]
+    locations: Vec<Location>,
+    #[serde(default)]
+    introduced_in: Option<String>,
+    #[serde(default)]
+    in_head: Option<bool>,
+    #[serde(default)]
+    account: Option<AccountVerdict>,
+    #[serde(default)]
+    live: Option<LiveVerdict>,
+    #[serde(default)]
+    api_key: Option<ApiKeyCheck>,
+    #[serde(default)]
+    secret: Option<String>,
+}
+
+/// A JSON report as `--format json` writes it.
+#[derive(Deserialize)]
+struct Document {
+    version: u32,
+    findings: Vec<serde_json::Value>,
+    #[serde(default)]
+    errors: Vec<InputError>,
+    #[serde(default)]
+    stats: Stats,
+    #[serde(default)]
+    repositories: Vec<RepoEntry>,
+}
+
+/// Read a JSON report (`--format json`) back as a part; `name` labels errors, which name the
+/// finding and never quote a value.
+pub(crate) fn read_report(text: &str, name: &str) -> Result<Part> {
+    let doc: Document = serde_json::from_str(text).map_err(|e| {
+        anyhow::anyhow!(
+            "{name}: not an upsweep JSON report (make one with --format json): {}",
+            crate::upstash::http::json_error(&e)
+        )
+    })?;
+    if doc.version != crate::report::SCHEMA_VERSION {
+        bail!(
+            "{name}: report version {} (this upsweep reads version {})",
+            doc.version,
+            crate::report::SCHEMA_VERSION
+        );
+    }
+    let mut part = Part {
+        errors: doc.errors,
+        stats: doc.stats,
+        repositories: doc.repositories,
+        ..Part::default()
+    };
+    for (i, v) in doc.findings.into_iter().enumerate() {
+        let w: Written = serde_json::from_value(v).map_err(|e| {
+            anyhow::anyhow!(
+                "{name}: finding {}: {}",
+                i + 1,
+                crate::upstash::http::json_error(&e)
+            )
+        })?;
+        let sha256 = w.secret_sha256.to_ascii_lowercase();
+        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
+            bail!(
+                "{name}: finding {}: \"secret_sha256\" is not a SHA-256 in hex",
+                i + 1
+            );
+        }
+        let secret = match w.secret {
+            Some(s) if crate::finding::sha256_hex(&s) == sha256 => s,
+            Some(_) => bail!(
+                "{name}: finding {}: \"secret\" does not match \"secret_sha256\"",
+                i + 1
+            ),
+            None => String::new(),
+        };
+        if let Some(account) = w.account {
+            part.verdicts.insert(
+                sha256.clone(),
+                FindingVerdict {
+                    account,
+                    live: w.live,
+                    api_key: w.api_key,
+                },
+            );
+        }
+        let mut locations = w.locations;
+        for l in &mut locations {
+            l.restore_origin();
+        }
+        if locations.is_empty() {
+            bail!("{name}: finding {} has no locations", i + 1);
+        }
+        part.findings.push(Finding {
+            kind: w.kind,
+            rule_id: w.rule_id,
+            secret,
+            known_preview: w.preview,
+            sha256,
+            details: w.details,
+            locations,
+            history: w.in_head.map(|in_head| History {
+                introduced_in: w.introduced_in,
+                in_head,
+                removed_in: None,
+            }),
+        });
+    }
+    Ok(part)
+}
+
+/// Read and merge the reports at `paths`.
+pub(crate) fn read_reports(paths: &[std::path::PathBuf]) -> Result<Outcome> {
+    let mut parts = Vec::new();
+    for p in paths {
+        let text =
+            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+        parts.push(read_report(&text, &p.display().to_string())?);
+    }
+    Ok(combine(parts))
+}
