@@ -98,6 +98,35 @@ fn the_readme_shows_the_workflow_file_as_it_is() {
     );
 }
 
+/// The pinned versions people copy name a release that exists: the tag of this crate's
+/// version (`v` + Cargo.toml's version), created when that version is released. A version
+/// bump that forgets the snippets fails here.
+#[test]
+fn the_pre_commit_snippet_and_the_workflow_pin_this_version() {
+    let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
+    let readme = read("README.md");
+    let start = readme
+        .find("## Pre-commit hook")
+        .expect("the README has a pre-commit section");
+    let section = &readme[start..];
+    let revs: Vec<&str> = section
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("rev:"))
+        .map(str::trim)
+        .collect();
+    assert_eq!(revs.first(), Some(&tag.as_str()), "the pre-commit rev");
+    assert!(
+        section.contains("pre-commit autoupdate --freeze"),
+        "the README explains freezing the rev"
+    );
+    let workflow = read("docs/github-workflow.yml");
+    let uses: Vec<&str> = workflow
+        .lines()
+        .filter_map(|l| l.trim().strip_prefix("- uses: upsweep/upsweep@"))
+        .collect();
+    assert_eq!(uses, [tag.as_str()], "the workflow pins the action");
+}
+
 #[test]
 fn the_workflow_asks_for_each_permission_a_feature_needs() {
     let w = yaml("docs/github-workflow.yml");

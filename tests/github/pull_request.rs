@@ -228,6 +228,60 @@ fn one_comment_kept_current_across_pushes_and_cleared_when_the_pull_request_is_f
     assert_no_secret(&emu, &[&t1, &t2]);
 }
 
+/// With `--account`, the comment says which values are current credentials of the account
+/// (the resource, never the account's email), and `--show-secrets` does not reach it.
+#[test]
+fn the_comment_gives_the_account_verdict_and_never_the_secret() {
+    use crate::emulator::fixtures::{shop, OPS};
+    let shop = shop(62);
+    let (mut w, dir) = acme();
+    w.repo("acme", "web");
+    let pr = w.issue(REPO, "Wire the cache", "", true);
+    let emu = Emulator::start(w, dir);
+    let env = repo();
+    let actions = Actions::new(&emu, pr, &head(&env));
+    let owned = shop.emu.world().databases[shop.cache].rest_token.clone();
+    let stranger = token(305);
+    env.write(
+        "app/.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={owned}\nOTHER_REDIS_TOKEN={stranger}\n"),
+    );
+    let head = commit(&env, "wire the cache");
+    let summary = tempfile::NamedTempFile::new().unwrap().into_temp_path();
+    let r: Run = actions
+        .cmd(&env, &head)
+        .args(["git", "--ci", "--pr-comment", "--account", "--show-secrets"])
+        .env("UPSTASH_EMAIL", OPS)
+        .env("UPSTASH_API_KEY", &shop.key)
+        .env("UPSWEEP_TEST_UPSTASH_ADDR", shop.emu.addr.to_string())
+        .env_remove("UPSTASH_API_URL")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains(&owned),
+        "--show-secrets is honoured on the log"
+    );
+    let bodies = marked(&emu);
+    assert_eq!(bodies.len(), 1, "{bodies:#?}");
+    let body = &bodies[0];
+    assert!(body.contains("adds 2 Upstash credentials"), "{body}");
+    assert!(
+        body.contains("**yours, current**: Redis database 'prod-cache' (eu-west-1)"),
+        "the owned one is named: {body}"
+    );
+    assert!(body.contains("not your account's"), "{body}");
+    assert!(!body.contains(OPS), "no account email in a comment: {body}");
+    assert_no_secret(&emu, &[&owned, &stranger]);
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.contains("**yours, current**"), "{text}");
+    for s in [&owned, &stranger] {
+        assert!(!text.contains(s.as_str()), "a secret in the job summary");
+    }
+}
+
 #[test]
 fn a_clean_pull_request_gets_no_comment() {
     let (mut w, dir) = acme();
