@@ -695,6 +695,49 @@ fn a_blocked_commit_says_what_to_do() {
     assert!(!r.stderr.contains("commit stopped"), "{}", r.stderr);
 }
 
+/// A staged archive holding a credential: the hook names the place inside and unstages the
+/// archive file; a value HEAD already holds inside an archive is found there.
+#[test]
+fn a_blocked_commit_of_an_archive_names_its_file() {
+    use crate::archive::tgz;
+    let env = repo();
+    env.write("README.md", "x\n");
+    commit(&env, "readme");
+    let t = token(33);
+    let dotenv = format!("UPSTASH_REDIS_REST_TOKEN={t}\n");
+    env.write("dist/app.tgz", tgz(&[("package/.env", dotenv.as_bytes())]));
+    env.git(&["add", "-A"]);
+    let r = env.run(&["git", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("dist/app.tgz!package/.env:1:"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("git restore --staged dist/app.tgz\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("before the value entered the history"),
+        "{}",
+        r.stderr
+    );
+    // Committed inside the archive, then staged again in a plain file.
+    env.git(&["commit", "-q", "-m", "bundle"]);
+    env.write("web/.env", &dotenv);
+    env.git(&["add", "web/.env"]);
+    let r = env.run(&["git", "--staged"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("HEAD has it in dist/app.tgz"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(&t) && !r.stdout.contains(&t));
+}
+
 /// With `--account`, the hook says whether the staged value is a current credential of the
 /// account (and the account's own email goes nowhere near the message).
 #[test]

@@ -8,6 +8,7 @@ mod account_cli;
 mod accuracy;
 mod actions;
 mod architecture;
+mod archive;
 mod cli;
 mod first_use;
 mod git;

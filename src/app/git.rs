@@ -5,6 +5,7 @@
 
 use super::{actions, check_account, emit, hook, sweep};
 use crate::config::{GitSettings, Target};
+use crate::input::git::head::Reading;
 use crate::outcome::exit;
 use anyhow::Result;
 
@@ -19,7 +20,11 @@ pub(super) fn run(s: &GitSettings) -> Result<u8> {
     let code = outcome.exit_code();
     if s.staged && code == exit::FOUND && !s.output.quiet {
         if let Target::History(r) = &s.spec.target {
-            eprint!("{}", hook::advice(&outcome, &r.repo, r.max_file_size));
+            let how = Reading {
+                max_size: r.max_file_size,
+                archives: r.archives.as_ref(),
+            };
+            eprint!("{}", hook::advice(&outcome, &r.repo, how));
         }
     }
     if let Some(pr) = &s.pr_comment {

@@ -5,7 +5,7 @@
 //! credential of the account. Printed on standard error after the report.
 
 use crate::finding::Finding;
-use crate::input::git::head;
+use crate::input::git::head::{self, Reading};
 use crate::outcome::Outcome;
 use crate::upstash::Ownership;
 use git2::Repository;
@@ -13,10 +13,10 @@ use std::collections::BTreeSet;
 use std::fmt::Write as _;
 
 /// The advice for a blocked commit, for the findings of `outcome` (all staged).
-pub(super) fn advice(outcome: &Outcome, repo: &Repository, max_size: u64) -> String {
+pub(super) fn advice(outcome: &Outcome, repo: &Repository, how: Reading<'_>) -> String {
     let findings = &outcome.findings;
     let n = findings.len();
-    let committed = already_committed(findings, repo, max_size);
+    let committed = already_committed(findings, repo, how);
     let mut s = String::new();
     let them = if n == 1 { "it" } else { "them" };
     let what = if n == 1 {
@@ -89,9 +89,10 @@ pub(super) fn advice(outcome: &Outcome, repo: &Repository, max_size: u64) -> Str
         }
         let _ = writeln!(s, "{line}");
     }
+    // Inside an archive, the archive's file is what is staged.
     let files: BTreeSet<&str> = findings
         .iter()
-        .flat_map(|f| f.locations.iter().map(|l| l.path.as_str()))
+        .flat_map(|f| f.locations.iter().map(|l| l.file()))
         .collect();
     let files: Vec<&str> = files.into_iter().collect();
     let _ = writeln!(s, "What to do:");
@@ -115,11 +116,11 @@ pub(super) fn advice(outcome: &Outcome, repo: &Repository, max_size: u64) -> Str
 fn already_committed(
     findings: &[Finding],
     repo: &Repository,
-    max_size: u64,
+    how: Reading<'_>,
 ) -> Vec<Option<String>> {
     let Some(head) = repo.head().ok().and_then(|h| h.peel_to_commit().ok()) else {
         return vec![None; findings.len()];
     };
     let needles: Vec<&[u8]> = findings.iter().map(|f| f.secret.as_bytes()).collect();
-    head::find_in_tree(repo, head.id(), &needles, max_size)
+    head::find_in_tree(repo, head.id(), &needles, how)
 }

@@ -4,11 +4,12 @@
 
 use super::account::AccountSettings;
 use super::output::OutputSettings;
-use super::project::ProjectFiles;
+use super::project::{ArchiveFlags, ProjectFiles};
 use super::size::parse_size;
 use super::spec::{self, RepoScan, RuleSet, ScanSpec, Target, Walk};
 use crate::cli::{
-    BaselineCreateArgs, BaselinePruneArgs, BaselineScanArgs, GitArgs, RevokeArgs, ScanArgs,
+    BaselineCreateArgs, BaselinePruneArgs, BaselineScanArgs, EngineArgs, GitArgs, RevokeArgs,
+    ScanArgs,
 };
 use crate::input::git::{self as g, ci, Mode};
 use crate::report::ListFormat;
@@ -67,7 +68,7 @@ pub struct RevokeSettings {
 pub(crate) enum Source {
     /// A JSON report (`--report`, `--from`).
     Report(PathBuf),
-    Scan(ScanSpec),
+    Scan(Box<ScanSpec>),
 }
 
 /// `upsweep baseline create`.
@@ -119,6 +120,7 @@ impl ScanSettings {
             follow: a.walk.follow,
             max_file_size: a.engine.max_file_size.as_deref(),
             threads: a.engine.threads,
+            archives: archive_flags(&a.engine),
         }
         .settle(ProjectFiles {
             config: a.project.config.config.as_deref(),
@@ -176,6 +178,7 @@ impl GitSettings {
             },
         )?;
         let max_file_size = project.max_file_size(a.engine.max_file_size.as_deref())?;
+        let archives = project.archive_limits(archive_flags(&a.engine), max_file_size)?;
         let account = AccountSettings::new(&a.account, &project)?;
         Ok(GitSettings {
             spec: ScanSpec {
@@ -183,6 +186,7 @@ impl GitSettings {
                     repo,
                     mode,
                     max_file_size,
+                    archives,
                     threads,
                     progress: !output.quiet,
                 }),
@@ -308,12 +312,14 @@ impl RevokeSettings {
             let what = format!("the git history of {}", path.display());
             let project = spec::repo_project(&repo, files)?;
             let max_file_size = project.max_file_size(None)?;
+            let archives = project.archive_limits(ArchiveFlags::default(), max_file_size)?;
             (
-                Source::Scan(ScanSpec {
+                Source::Scan(Box::new(ScanSpec {
                     target: Target::History(RepoScan {
                         repo,
                         mode: Mode::History { unreachable: false },
                         max_file_size,
+                        archives,
                         threads: spec::threads(None)?,
                         progress: false,
                     }),
@@ -323,7 +329,7 @@ impl RevokeSettings {
                     },
                     filters: Filters::default(),
                     what,
-                }),
+                })),
                 Some(project),
             )
         } else {
@@ -334,6 +340,7 @@ impl RevokeSettings {
                 follow: false,
                 max_file_size: None,
                 threads: None,
+                archives: ArchiveFlags::default(),
             }
             .settle(files)?;
             // Everything is read; skip-paths is applied afterwards, and counted.
@@ -341,7 +348,7 @@ impl RevokeSettings {
                 w.exclude = None;
             }
             (
-                Source::Scan(ScanSpec {
+                Source::Scan(Box::new(ScanSpec {
                     target: Target::Files(scan),
                     rules: RuleSet {
                         dirs: project.rule_dirs(&a.rules.dirs),
@@ -349,7 +356,7 @@ impl RevokeSettings {
                     },
                     filters: Filters::default(),
                     what: spec::paths_what(&a.paths),
-                }),
+                })),
                 Some(project),
             )
         };
@@ -383,7 +390,7 @@ impl BaselineCreateSettings {
         let note = a.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
         let source = match &a.from {
             Some(report) => Source::Report(report.clone()),
-            None => Source::Scan(baseline_scan(&a.paths, &a.scan)?),
+            None => Source::Scan(Box::new(baseline_scan(&a.paths, &a.scan)?)),
         };
         Ok(BaselineCreateSettings {
             output: a.output.clone(),
@@ -423,6 +430,7 @@ fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
             follow: a.walk.follow,
             max_file_size: a.engine.max_file_size.as_deref(),
             threads: a.engine.threads,
+            archives: archive_flags(&a.engine),
         }
         .settle(files)?;
         return Ok(ScanSpec {
@@ -435,6 +443,7 @@ fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
     let (repo, path) = spec::one_repo(paths)?;
     let project = spec::repo_project(&repo, files)?;
     let max_file_size = project.max_file_size(a.engine.max_file_size.as_deref())?;
+    let archives = project.archive_limits(archive_flags(&a.engine), max_file_size)?;
     let threads = spec::threads(a.engine.threads)?;
     let what = format!("the git history of {}", path.display());
     Ok(ScanSpec {
@@ -442,6 +451,7 @@ fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
             repo,
             mode: Mode::History { unreachable: false },
             max_file_size,
+            archives,
             threads,
             progress: !a.quiet.quiet,
         }),
@@ -474,6 +484,14 @@ impl ConfigCheckSettings {
             }
         };
         Ok(ConfigCheckSettings { file })
+    }
+}
+
+/// `--no-archives` and `--archive-depth`.
+pub(super) fn archive_flags(e: &EngineArgs) -> ArchiveFlags {
+    ArchiveFlags {
+        off: e.no_archives,
+        depth: e.archive_depth,
     }
 }
 

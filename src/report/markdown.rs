@@ -23,7 +23,9 @@ pub(crate) struct Links {
 }
 
 impl Links {
-    fn file(&self, commit: &str, path: &str, line: u64) -> String {
+    /// The file at `commit`, at `line` when there is one (inside an archive there is not: the
+    /// lines are the entry's, and the link is to the archive file).
+    fn file(&self, commit: &str, path: &str, line: Option<u64>) -> String {
         crate::github::repos::permalink(&self.repository, commit, path, line)
     }
 }
@@ -205,23 +207,25 @@ fn places(f: &Finding, links: Option<&Links>) -> String {
     let unique: Vec<&Location> = f
         .locations
         .iter()
-        .filter(|l| seen.insert((l.path.as_str(), l.line)))
+        .filter(|l| seen.insert((l.repository.as_deref(), l.path.as_str(), l.line)))
         .collect();
     let mut parts: Vec<String> = unique
         .iter()
         .take(PLACES_SHOWN)
         .map(|l| {
+            // Inside an archive, the chain down to the entry (`dist/app.tgz!package/.env:3`).
             let label = match &l.repository {
                 Some(repo) => format!("{}: {}:{}", text(repo), text(&l.path), l.line),
                 None => format!("{}:{}", text(&l.path), l.line),
             };
             let in_head = f.history.as_ref().is_some_and(|h| h.in_head);
+            let line = Some(l.line).filter(|_| l.archive_path.is_none());
             // An audit's location carries its own permalink; a CI run's is built here.
             let mut p = match (l.url.as_deref().and_then(link_target), links, &l.commit) {
                 (Some(url), _, _) => format!("[{label}]({url})"),
                 (None, Some(k), Some(c)) if l.repository.is_none() => {
                     let at = if in_head { &k.commit } else { c };
-                    format!("[{label}]({})", k.file(at, &l.path, l.line))
+                    format!("[{label}]({})", k.file(at, l.file(), line))
                 }
                 _ => label,
             };
@@ -359,8 +363,12 @@ mod tests {
             commit: "0123456789abcdef".into(),
         };
         assert_eq!(
-            l.file(&l.commit, "docs/a b/#x.env", 7),
+            l.file(&l.commit, "docs/a b/#x.env", Some(7)),
             "https://github.com/acme/web/blob/0123456789abcdef/docs/a%20b/%23x.env#L7"
+        );
+        assert_eq!(
+            l.file(&l.commit, "dist/app.tgz", None),
+            "https://github.com/acme/web/blob/0123456789abcdef/dist/app.tgz"
         );
     }
 

@@ -282,6 +282,57 @@ fn the_comment_gives_the_account_verdict_and_never_the_secret() {
     }
 }
 
+/// A credential inside an archive: the comment and the job summary name the place inside
+/// (`dist/app.tgz!package/.env:1`) and link the archive file at the head (its lines are the
+/// entry's, so no line); an archive rebuilt around the same entry still holds it at the head.
+#[test]
+fn an_archive_is_named_by_its_chain_and_linked_at_its_file() {
+    use crate::archive::tgz;
+    let (mut w, dir) = acme();
+    w.repo("acme", "web");
+    let pr = w.issue(REPO, "Ship the bundle", "", true);
+    let emu = Emulator::start(w, dir);
+    let env = repo();
+    let actions = Actions::new(&emu, pr, &head(&env));
+    let t = token(306);
+    let dotenv = format!("UPSTASH_REDIS_REST_TOKEN={t}\n");
+    env.write("dist/app.tgz", tgz(&[("package/.env", dotenv.as_bytes())]));
+    commit(&env, "ship the bundle");
+    // Rebuilt with one more file: the archive's bytes change, the .env entry does not.
+    env.write(
+        "dist/app.tgz",
+        tgz(&[
+            ("package/.env", dotenv.as_bytes()),
+            ("package/index.js", b"module.exports = 1;\n"),
+        ]),
+    );
+    let head = commit(&env, "rebuild the bundle");
+    let summary = tempfile::NamedTempFile::new().unwrap().into_temp_path();
+    let r: Run = actions
+        .cmd(&env, &head)
+        .args(["git", "--ci", "--pr-comment", "--format", "github"])
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let bodies = marked(&emu);
+    assert_eq!(bodies.len(), 1, "{bodies:#?}");
+    let link = format!(
+        "[dist/app.tgz!package/.env:1](https://github.com/acme/web/blob/{head}/dist/app.tgz)"
+    );
+    assert!(bodies[0].contains(&link), "{link} missing:\n{}", bodies[0]);
+    assert!(
+        bodies[0].contains("still at the head"),
+        "the rebuilt archive still holds it: {}",
+        bodies[0]
+    );
+    let text = std::fs::read_to_string(&summary).unwrap();
+    assert!(text.contains(&link), "{link} missing:\n{text}");
+    assert_no_secret(&emu, &[&t]);
+    assert!(!text.contains(&t));
+}
+
 #[test]
 fn a_clean_pull_request_gets_no_comment() {
     let (mut w, dir) = acme();

@@ -3,8 +3,10 @@
 //! ([`super::removal`]: a binary search first, a walk for what it cannot place). Reads only the commits of findings and the trees on HEAD's side: no
 //! second pass over blob contents of the history.
 
+use super::head::Reading;
 use super::{commit_meta, head, history, removal};
 use crate::finding::{Finding, History};
+use crate::input::archive::ArchiveLimits;
 use git2::{Oid, Repository};
 use std::collections::{HashMap, HashSet};
 
@@ -15,7 +17,9 @@ pub(crate) struct Tip {
     pub(crate) head: Option<Oid>,
     pub(crate) base: Option<Oid>,
     pub(crate) partial: bool,
+    /// How the scan read blobs: literal searches read them the same way.
     pub(crate) max_size: u64,
+    pub(crate) archives: Option<ArchiveLimits>,
     /// Look for the commit that removed each finding HEAD no longer holds. The organisation
     /// audit leaves it out: its re-runs read only what changed, and the search can walk the
     /// whole history.
@@ -34,7 +38,15 @@ impl Tip {
             base: None,
             partial: false,
             max_size: u64::MAX,
+            archives: None,
             removals: false,
+        }
+    }
+
+    fn reading(&self) -> Reading<'_> {
+        Reading {
+            max_size: self.max_size,
+            archives: self.archives.as_ref(),
         }
     }
 }
@@ -87,10 +99,11 @@ pub(crate) fn attribute(repo: &Repository, findings: &mut [Finding], tip: &Tip) 
         if !in_head && tip.partial {
             // A later commit of the range may have edited the file around the secret.
             if let Some(h) = tip.head {
-                let paths: HashSet<&str> = f.locations.iter().map(|l| l.path.as_str()).collect();
+                // Inside an archive: the archive's file, searched entry by entry.
+                let paths: HashSet<&str> = f.locations.iter().map(|l| l.file()).collect();
                 in_head = paths
                     .into_iter()
-                    .any(|p| head::path_holds(repo, h, p, f.secret.as_bytes(), tip.max_size));
+                    .any(|p| head::path_holds(repo, h, p, f.secret.as_bytes(), tip.reading()));
             }
         }
         since.push(oldest.as_ref().map_or(i64::MIN, |(t, _)| *t));
@@ -135,7 +148,7 @@ fn place_removals(repo: &Repository, findings: &mut [Finding], since: &[i64], ti
                 let mut p: Vec<String> = findings[i]
                     .locations
                     .iter()
-                    .map(|l| l.path.clone())
+                    .map(|l| l.file().to_string())
                     .collect();
                 p.sort();
                 p.dedup();
@@ -152,7 +165,7 @@ fn place_removals(repo: &Repository, findings: &mut [Finding], since: &[i64], ti
         head,
         base: tip.base,
         search: tip.partial,
-        max_size: tip.max_size,
+        reading: tip.reading(),
     };
     // The quick search first; the walk for what it cannot place.
     let line = removal::first_parents(repo, &walk);

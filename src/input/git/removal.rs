@@ -23,7 +23,7 @@
 //! only on a branch HEAD never merged has no removal commit: it is "not in HEAD" and still in
 //! the history.
 
-use super::head::blob_holds;
+use super::head::{blob_holds, Reading};
 use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort};
 use std::collections::HashSet;
 
@@ -39,16 +39,20 @@ pub(crate) struct Wanted<'a> {
 }
 
 /// How the walk reads.
-pub(crate) struct Walk {
+pub(crate) struct Walk<'a> {
     pub(crate) head: Oid,
     pub(crate) base: Option<Oid>,
     /// Search blobs not in a finding's set for the secret as written (range scans).
     pub(crate) search: bool,
-    pub(crate) max_size: u64,
+    pub(crate) reading: Reading<'a>,
 }
 
 /// The removing commit of each of `wanted`, in order (`None`: not found on HEAD's side).
-pub(crate) fn removals(repo: &Repository, walk: &Walk, wanted: &[Wanted<'_>]) -> Vec<Option<Oid>> {
+pub(crate) fn removals(
+    repo: &Repository,
+    walk: &Walk<'_>,
+    wanted: &[Wanted<'_>],
+) -> Vec<Option<Oid>> {
     let mut found: Vec<Option<Oid>> = vec![None; wanted.len()];
     let mut open: Vec<usize> = (0..wanted.len()).collect();
     if open.is_empty() {
@@ -106,7 +110,7 @@ pub(crate) fn removals(repo: &Repository, walk: &Walk, wanted: &[Wanted<'_>]) ->
             let holds = |id: Oid| {
                 !id.is_zero()
                     && (w.blobs.contains(&id)
-                        || (walk.search && blob_holds(repo, id, w.secret, walk.max_size)))
+                        || (walk.search && blob_holds(repo, id, w.secret, walk.reading)))
             };
             let drops = sides.iter().any(|&(o, _)| holds(o));
             let removed = drops && !sides.iter().any(|&(_, n)| holds(n));
@@ -123,7 +127,7 @@ pub(crate) fn removals(repo: &Repository, walk: &Walk, wanted: &[Wanted<'_>]) ->
 }
 
 /// HEAD's first-parent line, newest first, down to (not including) `walk.base`.
-pub(crate) fn first_parents(repo: &Repository, walk: &Walk) -> Vec<Oid> {
+pub(crate) fn first_parents(repo: &Repository, walk: &Walk<'_>) -> Vec<Oid> {
     let mut line = Vec::new();
     let mut at = repo.find_commit(walk.head).ok();
     while let Some(c) = at {
@@ -142,7 +146,7 @@ pub(crate) fn first_parents(repo: &Repository, walk: &Walk) -> Vec<Oid> {
 pub(crate) fn bisect(
     repo: &Repository,
     line: &[Oid],
-    walk: &Walk,
+    walk: &Walk<'_>,
     w: &Wanted<'_>,
 ) -> Option<Option<Oid>> {
     let intro = w.introduced?;
@@ -165,7 +169,7 @@ pub(crate) fn bisect(
         }
     }
     let holds_blob = |id: Oid| {
-        w.blobs.contains(&id) || (walk.search && blob_holds(repo, id, w.secret, walk.max_size))
+        w.blobs.contains(&id) || (walk.search && blob_holds(repo, id, w.secret, walk.reading))
     };
     let holds = |i: usize| {
         let Ok(tree) = repo.find_commit(line[i]).and_then(|c| c.tree()) else {
