@@ -710,3 +710,57 @@ fn a_place_allowed_by_path_and_line_in_the_config_file() {
         r.stdout
     );
 }
+
+#[test]
+fn revoke_with_the_api_unreachable_ends_with_the_failure_and_what_is_not_planned() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let env = TestEnv::new();
+    env.write(
+        "a.env",
+        format!(
+            "UPSTASH_REDIS_REST_TOKEN={}\nOTHER_REDIS_TOKEN={}\n",
+            token(160),
+            token(161)
+        ),
+    );
+    for json in [false, true] {
+        let mut cmd = env.cmd();
+        cmd.arg("revoke");
+        if json {
+            cmd.args(["--format", "json"]);
+        }
+        let r: Run = cmd
+            .arg(".")
+            .env("UPSTASH_EMAIL", OPS)
+            .env("UPSTASH_API_KEY", "00000000-0000-4000-8000-000000000000")
+            .env("UPSWEEP_TEST_UPSTASH_ADDR", closed.to_string())
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+        let last = r.stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("upsweep: the account check failed (whole inventory: connection")
+                && last.ends_with(
+                    ": 2 leaked credentials could not be checked against your account, so they \
+                     are not in this plan"
+                ),
+            "json {json}: {}",
+            r.stderr
+        );
+        if !json {
+            assert!(!r.stdout.contains("Nothing to rotate."), "{}", r.stdout);
+            assert!(
+                r.stdout.trim_end().ends_with(
+                    "Nothing to rotate yet: the account check could not tell whether 2 leaked \
+                     credentials are the account's (above)."
+                ),
+                "{}",
+                r.stdout
+            );
+        }
+    }
+}

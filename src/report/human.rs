@@ -343,13 +343,22 @@ fn write_api_keys(
     use crate::upstash::apikey::{whose, CAN_DO};
     use crate::upstash::ApiKeyStatus;
     let emails: Vec<&str> = account.accounts.iter().map(|a| a.email.as_str()).collect();
-    let keys: Vec<(&Finding, &crate::upstash::ApiKeyCheck)> = r
+    let (deleted, keys): (Vec<_>, Vec<_>) = r
         .findings
         .iter()
         .filter(|f| f.kind == Kind::DeveloperApiKey)
         .filter_map(|f| Some((f, account.get(&f.sha256)?.api_key.as_ref()?)))
-        .filter(|(_, k)| k.status != ApiKeyStatus::Rejected)
-        .collect();
+        .partition(|(_, k)| k.status == ApiKeyStatus::Rejected);
+    // Confirmed deleted: told once, in the summary, with nothing to do.
+    if !deleted.is_empty() {
+        let n = deleted.len();
+        writeln!(
+            out,
+            "{n} leaked Developer API key{} no longer work{} (rejected with 401): nothing to do.",
+            plural(n as u64),
+            if n == 1 { "s" } else { "" }
+        )?;
+    }
     if keys.is_empty() {
         return Ok(());
     }
