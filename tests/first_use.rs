@@ -763,4 +763,26 @@ fn revoke_with_the_api_unreachable_ends_with_the_failure_and_what_is_not_planned
             );
         }
     }
+    // --check-api-key too: a key that could not be tried is named in the last line.
+    env.write(
+        "b.env",
+        format!("UPSTASH_API_KEY={}\n", Fake::new(162).api_key()),
+    );
+    let r: Run = env
+        .cmd()
+        .args(["revoke", "--check-api-key", "b.env"])
+        .env("UPSTASH_EMAIL", OPS)
+        .env("UPSTASH_API_KEY", "00000000-0000-4000-8000-000000000000")
+        .env("UPSWEEP_TEST_UPSTASH_ADDR", closed.to_string())
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("upsweep: the account check failed (whole inventory: connection")
+            && last.ends_with(": 1 leaked credential could not be checked against your account"),
+        "{}",
+        r.stderr
+    );
 }

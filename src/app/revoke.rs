@@ -40,6 +40,14 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
         } else {
             out(|w| print::key_report(w, &report, &source))?;
         }
+        let untried = report
+            .keys
+            .iter()
+            .filter(|k| k.status == crate::upstash::ApiKeyStatus::Unknown)
+            .count();
+        if let Some(line) = super::failure_line(&report.problems, untried, "") {
+            eprintln!("{line}");
+        }
         return Ok(code);
     }
 
