@@ -629,6 +629,14 @@ fn off_a_terminal_an_unreachable_api_ends_with_the_failure_and_nothing_animated(
         "{}",
         r.stderr
     );
+    // Every input was read: the summary blames the account check, not the files.
+    assert!(!r.stdout.contains("could not be read"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("; the account check failed (1 part of the inventory)"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
