@@ -3,6 +3,12 @@
 YAML, Markdown, lock files, minified bundles and source maps, CSS with base64 data URIs,
 notebooks, binary files) with a known set of planted FAKE Upstash credentials of every kind.
 
+Archives too, each with a plant inside: an npm package (.tgz) and a jar or wheel (zip) per
+project, and a `docker save`-like image (image tar -> layer tar -> package .tgz) every third
+project; bench/archive times one large archive. They draw from their own random generators, so
+each project's plain files are the same as without them. A plant inside an archive is recorded
+at the chain of names joined by `!` (`p/dist/a.tgz!package/.env`), as upsweep shows it.
+
 Deterministic: the same --seed and --size-mb give byte-identical trees. Writes
   OUT/tree/...          the files to scan
   OUT/manifest.json     every planted secret: kind and exact locations (path, line, column)
@@ -14,12 +20,16 @@ tests/common/fake.rs does); none is, or ever was, a real credential. Usage:
 
 import argparse
 import base64
+import gzip
+import io
 import json
 import os
 import random
 import shutil
 import string
 import sys
+import tarfile
+import zipfile
 
 # --------------------------------------------------------------------------------------------
 # Fake credentials (structurally valid; mirror src/fake.rs)
@@ -679,6 +689,12 @@ class Gen:
         self.pools = build_pools(self.r, self.neg)
         self.plant_cycle = 0
         self.last_env_plant = None
+        # Archives draw from their own generators, so the plain files are the same with or
+        # without them.
+        self.ar = random.Random(seed + 3)
+        self.archive_planter = Planter(self.ar, Fakes(random.Random(seed + 4)))
+        self.archive_cycle = 0
+        self.archive_found = []
         self.classes = {}  # secret -> the plant class that made it (PLANT_KINDS, "pyc", ...)
 
     def next_plant(self):
@@ -968,6 +984,107 @@ class Gen:
         lines, planted = self.text_from_pool("md", size, plants, head=["# %s" % camel(r), ""])
         self.emit_text("%s/docs/%s_%d.md" % (proj, ident(r), i), lines, planted)
 
+    # ----------------------------------------------------------------------------------------
+    # Archives: what gets shipped (an npm package, a jar or wheel, a docker-save image), each
+    # with one plant in an entry. A plant's location is the chain of names joined by `!` (as
+    # upsweep shows it), then its line and column in the entry.
+
+    def archive_plant(self):
+        what = PLANT_KINDS[self.archive_cycle % len(PLANT_KINDS)]
+        self.archive_cycle += 1
+        block, secrets = self.archive_planter.make(what)
+        for secret, *_ in secrets:
+            self.classes.setdefault(secret, "archive")
+        return block, secrets
+
+    def archive_text(self, pool, size):
+        """Lines from a pool, about `size` bytes, drawn with the archives' generator."""
+        lines, n = [], 0
+        while n < size:
+            b = self.ar.choice(self.pools[pool])
+            lines.extend(b)
+            n += sum(len(x) + 1 for x in b)
+        return ("\n".join(lines) + "\n").encode()
+
+    def planted_env(self, chain):
+        """An env file holding one plant; its secrets recorded at `chain` (a `!`-joined path)."""
+        block, secrets = self.archive_plant()
+        lines = ["# %s" % sentence(self.ar), "NODE_ENV=production", ""] + block
+        for secret, kind, li, col in secrets:
+            self.archive_found.append((secret, kind, chain, 3 + li + 1, len(block[li][:col]) + 1))
+        return ("\n".join(lines) + "\n").encode()
+
+    def record_archive(self, outer):
+        for secret, kind, chain, line, column in self.archive_found:
+            self.tree.record(secret, kind, outer + "!" + chain, line, column)
+        self.archive_found = []
+
+    @staticmethod
+    def tar_bytes(entries):
+        buf = io.BytesIO()
+        with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+            for name, data in entries:
+                info = tarfile.TarInfo(name)
+                info.size, info.mtime, info.mode = len(data), 1_700_000_000, 0o644
+                t.addfile(info, io.BytesIO(data))
+        return buf.getvalue()
+
+    @staticmethod
+    def zip_bytes(entries):
+        buf = io.BytesIO()
+        with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
+            for name, data in entries:
+                z.writestr(zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0)), data, zipfile.ZIP_DEFLATED)
+        return buf.getvalue()
+
+    def npm_package(self, name):
+        """An npm package tarball (`npm pack`): package/ with sources and a leaked .env."""
+        r = self.ar
+        entries = [("package/package.json", ('{"name": "%s", "version": "1.0.0"}\n' % name).encode())]
+        for i in range(r.randrange(3, 8)):
+            entries.append(("package/dist/%s_%d.js" % (ident(r), i), self.archive_text("js", int(r.lognormvariate(9.0, 0.7)))))
+        at = r.randrange(1, len(entries) + 1)
+        entries.insert(at, ("package/.env", self.planted_env("package/.env")))
+        return gzip.compress(self.tar_bytes(entries), mtime=0)
+
+    def archives(self, proj, p):
+        r = self.ar
+        name = "%s-%s" % (ident(r).lower().replace("_", "-"), r.choice(WORDS))
+        # An npm package in dist/.
+        rel = "%s/dist/%s-1.0.0.tgz" % (proj, name)
+        self.tree.write_bytes(rel, self.npm_package(name))
+        self.record_archive(rel)
+        # A jar (or a wheel): a zip with a properties (or settings) file holding a plant.
+        if r.random() < 0.5:
+            rel = "%s/build/libs/%s-1.0.jar" % (proj, name)
+            inner = "BOOT-INF/classes/application.properties"
+            entries = [("META-INF/MANIFEST.MF", b"Manifest-Version: 1.0\nMain-Class: app.Main\n")]
+        else:
+            rel = "%s/dist/%s-1.0-py3-none-any.whl" % (proj, name.replace("-", "_"))
+            inner = "%s/settings.env" % name.replace("-", "_")
+            entries = [("%s/__init__.py" % name.replace("-", "_"), self.archive_text("py", 4000))]
+        for i in range(r.randrange(2, 6)):
+            entries.append(("src/%s_%d.py" % (ident(r), i), self.archive_text("py", int(r.lognormvariate(9.0, 0.7)))))
+        entries.insert(r.randrange(1, len(entries) + 1), (inner, self.planted_env(inner)))
+        self.tree.write_bytes(rel, self.zip_bytes(entries))
+        self.record_archive(rel)
+        # Every third project: a `docker save` image whose layer holds an npm package.
+        if p % 3 == 0:
+            pkg = "%s-%s" % (r.choice(WORDS), r.choice(WORDS))
+            layer_id = self.neg.hex(64)
+            in_layer = "usr/src/app/node_modules/%s/%s-2.0.0.tgz" % (pkg, pkg)
+            tgz = self.npm_package(pkg)
+            chain_tail = "%s/layer.tar!%s!" % (layer_id, in_layer)
+            self.archive_found = [(s_, k, chain_tail + c, l, col) for s_, k, c, l, col in self.archive_found]
+            layer = self.tar_bytes([("usr/src/app/server.js", self.archive_text("js", 20000)), (in_layer, tgz),
+                                    ("etc/hostname", b"app\n")])
+            image = self.tar_bytes([("manifest.json", ('[{"Config": "config.json", "Layers": ["%s/layer.tar"]}]\n' % layer_id).encode()),
+                                    ("config.json", b'{"architecture": "amd64", "os": "linux"}\n'),
+                                    ("%s/layer.tar" % layer_id, layer), ("%s/VERSION" % layer_id, b"1.0")])
+            rel = "%s/images/%s.tar" % (proj, pkg)
+            self.tree.write_bytes(rel, image)
+            self.record_archive(rel)
+
     def project(self, p):
         r = self.r
         proj = "%s-%s-%03d" % (r.choice(WORDS), r.choice(WORDS), p)
@@ -990,6 +1107,7 @@ class Gen:
                 fn(proj, i)
         for i in range(r.randrange(1, 4)):
             self.bundle(proj, i)
+        self.archives(proj, p)
 
     def run(self):
         p = 0

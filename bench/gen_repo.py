@@ -3,7 +3,8 @@
 
 Deterministic: a project of source-like files evolving over many commits, so the history holds
 >= 50,000 distinct blobs. A few commits add fake Upstash tokens (structurally valid, random)
-and later commits delete some of them.
+and later commits delete some of them. Four commits add a release tarball (`dist/*.tgz`, one
+of them 20 MB of sources) with a token in `package/.env`, as build artefacts get committed.
 
 The history is written with `git fast-import`, which stores nearly every blob whole. By default
 the pack is then rebuilt with `git repack -adf` (a fresh delta search, git's default window and
@@ -13,7 +14,7 @@ its deltas, which are nearly all between trees).
 
 usage: gen_repo.py DIR [--files N] [--commits N] [--changes-per-commit N] [--whole-blobs]
 """
-import argparse, base64, os, random, subprocess, sys
+import argparse, base64, gzip, io, os, random, subprocess, sys, tarfile
 
 WORDS = ("const let var function return if else for while import export from class new this "
          "await async try catch throw null undefined true false string number boolean "
@@ -33,6 +34,22 @@ def redis_token(r):
     body = "".join(r.choice("0123456789abcdef") for _ in range(32)).encode()
     raw = bytes([1]) + num.to_bytes(2, "big") + bytes([0, 2, 32]) + b"p1" + body
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+def tarball(r, size, token):
+    """An npm-style release tarball: package/ sources (about `size` bytes) and a leaked .env."""
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w", format=tarfile.GNU_FORMAT) as t:
+        def add(name, data):
+            info = tarfile.TarInfo(name)
+            info.size, info.mtime = len(data), 1_600_000_000
+            t.addfile(info, io.BytesIO(data))
+        n = 0
+        while n < size:
+            data = text(r, r.randint(40, 400)).encode()
+            add(f"package/lib/part{n}.js", data)
+            n += len(data)
+        add("package/.env", f"NODE_ENV=production\nUPSTASH_REDIS_REST_TOKEN={token}\n".encode())
+    return gzip.compress(buf.getvalue(), mtime=0)
 
 def main():
     ap = argparse.ArgumentParser()
@@ -68,7 +85,7 @@ def main():
             if body is None:
                 out.write(f"D {path}\n".encode())
             else:
-                b = body.encode()
+                b = body if isinstance(body, bytes) else body.encode()
                 out.write(f"M 100644 inline {path}\ndata {len(b)}\n".encode() + b + b"\n")
     commit([(n, contents[n]) for n in names], "initial import", 0)
     for c in range(1, a.commits + 1):
@@ -87,6 +104,10 @@ def main():
             planted += 1
         if c % 400 == 0:
             changed.append((f"config/env{c - 200}.env", None))
+        if c % 500 == 250:
+            size = 20 << 20 if c == 750 else 200_000
+            changed.append((f"dist/release-{c}.tgz", tarball(r, size, redis_token(r))))
+            planted += 1
         commit(changed, f"change {c}", c)
     out.close()
     if fi.wait() != 0:

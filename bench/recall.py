@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Recall check: upsweep's JSON report (run with --show-secrets) against the corpus manifest.
-Every planted secret must be found with its kind at exactly its planted locations, and nothing
-else may be found. Usage: recall.py MANIFEST REPORT TREE_PREFIX"""
+Every planted secret must be found with its kind at exactly its planted locations (inside an
+archive: the chain of names joined by `!`, as upsweep shows it), and nothing else may be found.
+Usage: recall.py MANIFEST REPORT TREE_PREFIX"""
 
 import json
 import os
@@ -14,9 +15,14 @@ def main():
     report = json.load(open(report_path))
     prefix = prefix.rstrip("/") + "/"
     found = {}
+    def place(l):
+        path = l["path"]
+        path = os.path.relpath(path, prefix) if path.startswith(prefix) or os.path.isabs(path) else path
+        # Inside an archive: the outer file, then the names down to the entry, joined by `!`.
+        return "!".join([path] + l.get("archive_path", [path])[1:])
+
     for f in report["findings"]:
-        locs = sorted((os.path.relpath(l["path"], prefix) if l["path"].startswith(prefix) or os.path.isabs(l["path"]) else l["path"],
-                       l["line"], l["column"]) for l in f["locations"])
+        locs = sorted((place(l), l["line"], l["column"]) for l in f["locations"])
         found[f["secret"]] = (f["kind"], locs)
     want = {s: (e["kind"], sorted((l["path"], l["line"], l["column"]) for l in e["locations"])) for s, e in planted.items()}
     missed = [s for s in want if s not in found]

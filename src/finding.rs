@@ -260,6 +260,13 @@ pub enum Origin {
     /// Text on a web page: an issue, a pull request or a comment (`upsweep github --issues`),
     /// by its URL.
     Web { url: String },
+    /// An entry inside an archive: where the outermost archive came from (a file, standard
+    /// input, a git blob, never itself an entry), and the names from that archive down to
+    /// the entry, one per nesting level, made safe to print.
+    Archive {
+        outer: Box<Origin>,
+        entries: Vec<String>,
+    },
 }
 
 impl Origin {
@@ -268,6 +275,8 @@ impl Origin {
         Origin::Stdin
     }
 
+    /// The place as users read it; inside an archive, the chain joined by `!`
+    /// (`dist/app.tgz!package/.env`).
     pub fn display_path(&self) -> String {
         match self {
             Origin::File(p) => crate::util::paths::display(p),
@@ -277,6 +286,35 @@ impl Origin {
                 blob, path: None, ..
             } => format!("<unreachable blob {blob}>"),
             Origin::Web { url } => url.clone(),
+            Origin::Archive { outer, entries } => {
+                let mut s = outer.display_path();
+                for e in entries {
+                    s.push('!');
+                    s.push_str(e);
+                }
+                s
+            }
+        }
+    }
+
+    /// The file, blob or stream the bytes were read from: itself, or for an archive entry the
+    /// origin of the outermost archive.
+    pub fn outer(&self) -> &Origin {
+        match self {
+            Origin::Archive { outer, .. } => outer.outer(),
+            other => other,
+        }
+    }
+
+    /// Inside an archive: the outer file's place, then each name down to the entry.
+    pub fn archive_path(&self) -> Option<Vec<String>> {
+        match self {
+            Origin::Archive { outer, entries } => {
+                let mut chain = vec![outer.display_path()];
+                chain.extend(entries.iter().cloned());
+                Some(chain)
+            }
+            _ => None,
         }
     }
 }
@@ -319,49 +357,155 @@ pub struct Context {
     pub encoding: Option<&'static str>,
 }
 
-/// One place a secret was seen. Read back from a JSON report, its [`Origin`] is rebuilt from
-/// what the report says (a blob id: a git blob; else a file).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// One place a secret was seen. In a report `path` is the file (or git path) the bytes came
+/// from; inside an archive, `archive_path` adds the chain down to the entry, and `line` and
+/// `column` are the entry's. Read back from a JSON report, its [`Origin`] is rebuilt from what
+/// the report says ([`Location::restore_origin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Location {
     /// An organisation audit: the repository (`owner/name`).
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub repository: Option<String>,
+    /// The place as users read it ([`Origin::display_path`]): inside an archive, the chain
+    /// joined by `!`.
     pub path: String,
+    /// Inside an archive: the outer file's place, then each name down to the entry.
+    pub archive_path: Option<Vec<String>>,
     pub line: u64,
     pub column: u64,
     pub rule_id: String,
     /// Git history: the commit that introduced this blob at this path, its author and date.
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub commit: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub author: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
-    /// Git history: the blob holding the secret.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Git history: the blob holding the secret (inside an archive, the archive's blob).
     pub blob: Option<String>,
     /// An organisation audit: where a person sees it (the GitHub permalink of the line, or the
-    /// issue or comment).
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// issue or comment; inside an archive, the archive's file).
     pub url: Option<String>,
-    #[serde(flatten)]
     pub context: Context,
-    #[serde(skip, default = "Origin::unknown")]
     pub origin: Origin,
 }
 
 impl Location {
-    /// The origin a location read back from a report stands for.
+    /// The file the report's `path` names: the outer file of an archive entry.
+    pub fn file(&self) -> &str {
+        match &self.archive_path {
+            Some(chain) if !chain.is_empty() => &chain[0],
+            _ => &self.path,
+        }
+    }
+
+    /// The origin a location read back from a report stands for: a blob id is a git blob, a
+    /// URL standing for the path a web page, anything else a file; inside an archive, an
+    /// entry of that.
     pub fn restore_origin(&mut self) {
-        self.origin = match (&self.blob, &self.url) {
+        let file = self.file().to_string();
+        let outer = match (&self.blob, &self.url) {
             (Some(blob), _) => Origin::Git {
                 blob: blob.clone(),
                 commit: self.commit.clone(),
-                path: Some(self.path.clone()),
+                path: Some(file),
             },
-            (None, Some(url)) if *url == self.path => Origin::Web { url: url.clone() },
-            _ => Origin::File(PathBuf::from(&self.path)),
+            (None, Some(url)) if *url == file => Origin::Web { url: url.clone() },
+            _ => Origin::File(PathBuf::from(&file)),
         };
+        self.origin = match &self.archive_path {
+            Some(chain) if chain.len() > 1 => Origin::Archive {
+                outer: Box::new(outer),
+                entries: chain[1..].to_vec(),
+            },
+            _ => outer,
+        };
+    }
+}
+
+/// A location as reports write it: `path` is the outer file, `archive_path` the chain.
+#[derive(Serialize)]
+struct LocationOut<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    repository: Option<&'a str>,
+    path: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    archive_path: Option<&'a [String]>,
+    line: u64,
+    column: u64,
+    rule_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    commit: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    author: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    date: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    blob: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(flatten)]
+    context: &'a Context,
+}
+
+impl Serialize for Location {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        LocationOut {
+            repository: self.repository.as_deref(),
+            path: self.file(),
+            archive_path: self.archive_path.as_deref(),
+            line: self.line,
+            column: self.column,
+            rule_id: &self.rule_id,
+            commit: self.commit.as_deref(),
+            author: self.author.as_deref(),
+            date: self.date.as_deref(),
+            blob: self.blob.as_deref(),
+            url: self.url.as_deref(),
+            context: &self.context,
+        }
+        .serialize(s)
+    }
+}
+
+/// Read back as [`LocationOut`] writes it: inside an archive, `path` becomes the chain joined
+/// by `!` again. The origin is a placeholder until [`Location::restore_origin`].
+impl<'de> Deserialize<'de> for Location {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Location, D::Error> {
+        #[derive(Deserialize)]
+        struct Written {
+            repository: Option<String>,
+            path: String,
+            archive_path: Option<Vec<String>>,
+            line: u64,
+            column: u64,
+            rule_id: String,
+            commit: Option<String>,
+            author: Option<String>,
+            date: Option<String>,
+            blob: Option<String>,
+            url: Option<String>,
+            #[serde(flatten)]
+            context: Context,
+        }
+        let w = Written::deserialize(d)?;
+        // A chain of one is the file itself: not inside an archive.
+        let archive_path = w.archive_path.filter(|c| c.len() > 1);
+        let path = match &archive_path {
+            Some(chain) => chain.join("!"),
+            None => w.path,
+        };
+        Ok(Location {
+            repository: w.repository,
+            path,
+            archive_path,
+            line: w.line,
+            column: w.column,
+            rule_id: w.rule_id,
+            commit: w.commit,
+            author: w.author,
+            date: w.date,
+            blob: w.blob,
+            url: w.url,
+            context: w.context,
+            origin: Origin::unknown(),
+        })
     }
 }
 
@@ -503,6 +647,27 @@ mod tests {
         };
         assert!(!format!("{f:?}").contains(&secret));
         assert!(format!("{f:?}").contains(&f.sha256));
+    }
+
+    #[test]
+    fn a_place_inside_an_archive_reads_as_its_chain() {
+        let git = Origin::Git {
+            blob: "b".into(),
+            commit: Some("c".into()),
+            path: Some("dist/app.tgz".into()),
+        };
+        let inner = Origin::Archive {
+            outer: Box::new(git.clone()),
+            entries: vec!["layer.tar".into(), "package/.env".into()],
+        };
+        assert_eq!(inner.display_path(), "dist/app.tgz!layer.tar!package/.env");
+        assert_eq!(inner.outer(), &git);
+        assert_eq!(
+            inner.archive_path().unwrap(),
+            ["dist/app.tgz", "layer.tar", "package/.env"]
+        );
+        assert_eq!(git.archive_path(), None);
+        assert_eq!(git.outer(), &git);
     }
 
     #[test]

@@ -6,6 +6,7 @@
 use crate::finding::Finding;
 use crate::upstash::{AccountReport, Liveness, Ownership};
 use serde::{Deserialize, Serialize};
+use std::fmt;
 
 /// Exit codes (README, "Exit codes").
 pub mod exit {
@@ -190,6 +191,177 @@ pub(crate) enum Skip {
     Excluded {
         path: String,
     },
+    /// Part of an archive: an entry (or the rest of the archive) not scanned, named by its
+    /// place (`dist/app.tgz!package/big.bin`, or the archive alone).
+    InArchive {
+        path: String,
+        reason: ArchiveSkip,
+    },
+}
+
+/// Why part of an archive was not scanned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum ArchiveSkip {
+    /// A nested archive beyond `max_depth` layers: not opened (its bytes are handed over as
+    /// they are, like any file, when within the size limit).
+    TooDeep { limit: u32 },
+    /// An entry larger than `limit` (`max_entry_size`, or what `max_held` still allows).
+    /// `size` is the size its header declares, or at least the bytes read.
+    TooLarge { size: u64, limit: u64 },
+    /// A decompressor's output passed `limit` times its input (a compression bomb).
+    Ratio { limit: u64 },
+    /// The outer archive's decompressed bytes passed `limit`: the rest was not read.
+    TotalBytes { limit: u64 },
+    /// The outer archive's decompressed bytes passed `limit` times its own size: the rest was
+    /// not read.
+    OverallRatio { limit: u64 },
+    /// More than `limit` entries: the rest was not read.
+    TooManyEntries { limit: u64 },
+    /// An encrypted zip entry: there is no password to read it with.
+    Encrypted,
+    /// A compression method or archive feature not supported (bzip2, LZMA, multi-disk zip).
+    Unsupported { what: String },
+    /// Truncated or corrupt: what came before the damage was scanned.
+    Damaged { message: String },
+    /// Bytes after the end of a gzip stream that are not another gzip member.
+    TrailingData,
+}
+
+impl ArchiveSkip {
+    /// A short stable key (the archive tests compare skips by it).
+    #[cfg(test)]
+    pub(crate) fn key(&self) -> &'static str {
+        match self {
+            ArchiveSkip::TooDeep { .. } => "too-deep",
+            ArchiveSkip::TooLarge { .. } => "too-large",
+            ArchiveSkip::Ratio { .. } => "ratio",
+            ArchiveSkip::TotalBytes { .. } => "total-bytes",
+            ArchiveSkip::OverallRatio { .. } => "overall-ratio",
+            ArchiveSkip::TooManyEntries { .. } => "too-many-entries",
+            ArchiveSkip::Encrypted => "encrypted",
+            ArchiveSkip::Unsupported { .. } => "unsupported",
+            ArchiveSkip::Damaged { .. } => "damaged",
+            ArchiveSkip::TrailingData => "trailing-data",
+        }
+    }
+}
+
+impl fmt::Display for ArchiveSkip {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ArchiveSkip::TooDeep { limit } => write!(
+                f,
+                "archive nested more than {limit} deep: not opened (scanned as it is)"
+            ),
+            ArchiveSkip::TooLarge { size, limit } => write!(
+                f,
+                "entry of {size} bytes or more is larger than the {limit}-byte limit: not scanned"
+            ),
+            ArchiveSkip::Ratio { limit } => write!(
+                f,
+                "expands more than {limit} times its compressed size (a compression bomb?): not scanned past that"
+            ),
+            ArchiveSkip::TotalBytes { limit } => write!(
+                f,
+                "more than {limit} bytes decompressed from one archive: the rest was not scanned"
+            ),
+            ArchiveSkip::OverallRatio { limit } => write!(
+                f,
+                "archive expands more than {limit} times its size (a compression bomb?): the rest was not scanned"
+            ),
+            ArchiveSkip::TooManyEntries { limit } => write!(
+                f,
+                "more than {limit} entries in one archive: the rest was not scanned"
+            ),
+            ArchiveSkip::Encrypted => write!(f, "encrypted: not scanned"),
+            ArchiveSkip::Unsupported { what } => write!(f, "not supported ({what}): not scanned"),
+            ArchiveSkip::Damaged { message } => {
+                write!(f, "damaged ({message}): scanned what could be read")
+            }
+            ArchiveSkip::TrailingData => {
+                write!(f, "data after the end of the gzip stream: not scanned")
+            }
+        }
+    }
+}
+
+/// Parts of archives not scanned, by reason (the `archives.skipped` of a report's stats).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct ArchiveSkips {
+    pub(crate) too_deep: u64,
+    pub(crate) too_large: u64,
+    /// Per-decompressor and overall ratio.
+    pub(crate) ratio: u64,
+    pub(crate) total_bytes: u64,
+    pub(crate) too_many_entries: u64,
+    pub(crate) encrypted: u64,
+    pub(crate) unsupported: u64,
+    pub(crate) damaged: u64,
+    pub(crate) trailing_data: u64,
+}
+
+impl ArchiveSkips {
+    pub(crate) fn count(&mut self, r: &ArchiveSkip) {
+        let c = match r {
+            ArchiveSkip::TooDeep { .. } => &mut self.too_deep,
+            ArchiveSkip::TooLarge { .. } => &mut self.too_large,
+            ArchiveSkip::Ratio { .. } | ArchiveSkip::OverallRatio { .. } => &mut self.ratio,
+            ArchiveSkip::TotalBytes { .. } => &mut self.total_bytes,
+            ArchiveSkip::TooManyEntries { .. } => &mut self.too_many_entries,
+            ArchiveSkip::Encrypted => &mut self.encrypted,
+            ArchiveSkip::Unsupported { .. } => &mut self.unsupported,
+            ArchiveSkip::Damaged { .. } => &mut self.damaged,
+            ArchiveSkip::TrailingData => &mut self.trailing_data,
+        };
+        *c += 1;
+    }
+
+    fn add(&mut self, o: &ArchiveSkips) {
+        self.too_deep += o.too_deep;
+        self.too_large += o.too_large;
+        self.ratio += o.ratio;
+        self.total_bytes += o.total_bytes;
+        self.too_many_entries += o.too_many_entries;
+        self.encrypted += o.encrypted;
+        self.unsupported += o.unsupported;
+        self.damaged += o.damaged;
+        self.trailing_data += o.trailing_data;
+    }
+
+    /// The non-zero counts in words, most first: `2 encrypted, 1 too deep`.
+    pub(crate) fn summary(&self) -> String {
+        let mut parts = [
+            (self.too_deep, "nested too deep"),
+            (self.too_large, "too large"),
+            (self.ratio, "over the compression ratio"),
+            (self.total_bytes, "over the decompressed total"),
+            (self.too_many_entries, "over the entry count"),
+            (self.encrypted, "encrypted"),
+            (self.unsupported, "not supported"),
+            (self.damaged, "damaged"),
+            (self.trailing_data, "trailing data"),
+        ];
+        parts.sort_by_key(|p| std::cmp::Reverse(p.0));
+        parts
+            .iter()
+            .filter(|(n, _)| *n > 0)
+            .map(|(n, what)| format!("{n} {what}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    pub(crate) fn total(&self) -> u64 {
+        self.too_deep
+            + self.too_large
+            + self.ratio
+            + self.total_bytes
+            + self.too_many_entries
+            + self.encrypted
+            + self.unsupported
+            + self.damaged
+            + self.trailing_data
+    }
 }
 
 /// An input that could not be read.
@@ -226,6 +398,28 @@ pub(crate) struct Stats {
     /// Git scans: commits whose trees (or changes) were examined.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) git_commits: Option<u64>,
+    /// What was opened inside files and blobs that are archives.
+    pub(crate) archives: ArchiveCounts,
+}
+
+/// Archives opened, their entries scanned, and what was left out of them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub(crate) struct ArchiveCounts {
+    /// Archives opened, nested ones included (a file or blob that is an archive counts once
+    /// in `files_scanned`).
+    pub(crate) opened: u64,
+    /// Entries scanned (their bytes are in `bytes_scanned`).
+    pub(crate) entries_scanned: u64,
+    pub(crate) skipped: ArchiveSkips,
+}
+
+impl ArchiveCounts {
+    fn add(&mut self, o: &ArchiveCounts) {
+        self.opened += o.opened;
+        self.entries_scanned += o.entries_scanned;
+        self.skipped.add(&o.skipped);
+    }
 }
 
 impl Stats {
@@ -243,6 +437,7 @@ impl Stats {
         self.suppressed_allowed_places += o.suppressed_allowed_places;
         self.suppressed_baseline += o.suppressed_baseline;
         self.errors += o.errors;
+        self.archives.add(&o.archives);
         if let Some(c) = o.git_commits {
             self.git_commits = Some(self.git_commits.unwrap_or(0) + c);
         }

@@ -7,6 +7,7 @@ mod account;
 mod account_cli;
 mod accuracy;
 mod architecture;
+mod archive;
 mod cli;
 mod first_use;
 mod git;

@@ -24,7 +24,7 @@ fn validator() -> jsonschema::Validator {
 }
 
 /// Schema violations of `doc`, as readable lines.
-fn violations(doc: &Value) -> Vec<String> {
+pub(crate) fn violations(doc: &Value) -> Vec<String> {
     validator()
         .iter_errors(doc)
         .map(|e| format!("{}: {e}", e.instance_path))

@@ -72,6 +72,16 @@ fn summary(c: &FileConfig) -> String {
         c.baseline
             .as_ref()
             .map(|b| format!("baseline {}", b.display())),
+        c.archives
+            .enabled
+            .map(|on| format!("archives {}", if on { "on" } else { "off" })),
+        c.archives.depth.map(|d| format!("archive-depth {d}")),
+        c.archives
+            .max_bytes
+            .map(|m| format!("archive-max-bytes {m} bytes")),
+        c.archives
+            .max_entries
+            .map(|m| format!("archive-max-entries {m}")),
     ]
     .into_iter()
     .flatten()

@@ -45,7 +45,7 @@ pub fn run(settings: Settings) -> Result<u8> {
 fn sweep(spec: &ScanSpec, matcher: &Matcher) -> Result<Outcome> {
     let mut outcome = match &spec.target {
         Target::Files(files) => match &files.inputs {
-            Inputs::Stdin => pool::stdin(files.max_file_size, matcher),
+            Inputs::Stdin => pool::stdin(files.max_file_size, files.archives.as_ref(), matcher),
             Inputs::Paths(walk) => pool::walk(walk, matcher),
         },
         Target::History(r) => history::repository(
@@ -53,6 +53,7 @@ fn sweep(spec: &ScanSpec, matcher: &Matcher) -> Result<Outcome> {
             &RepoOptions {
                 mode: &r.mode,
                 max_file_size: r.max_file_size,
+                archives: r.archives.as_ref(),
                 threads: r.threads,
                 progress: r.progress,
             },
@@ -202,11 +203,17 @@ pub(crate) fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -
                 Skip::Excluded { path } if out.verbose => Some(format!(
                     "upsweep: skipped {path}: under skip-paths in the config file"
                 )),
+                Skip::InArchive { path, reason } if out.verbose => {
+                    Some(format!("upsweep: skipped {path}: {reason}"))
+                }
                 _ => None,
             };
             if let Some(l) = line {
                 let _ = writeln!(err, "{l}");
             }
+        }
+        if let Some(l) = archive_skips_line(outcome, out.verbose) {
+            let _ = writeln!(err, "{l}");
         }
     }
     drop(err);
@@ -229,6 +236,33 @@ pub(crate) fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -
         );
     }
     Ok(())
+}
+
+/// What was left out of archives, in one line: how many and why without `--verbose` (which
+/// names each); with it, how many went unnamed, when a hostile archive held too many to list.
+fn archive_skips_line(outcome: &Outcome, verbose: bool) -> Option<String> {
+    let skipped = &outcome.stats.archives.skipped;
+    let total = skipped.total();
+    let listed = outcome
+        .skipped
+        .iter()
+        .filter(|s| matches!(s, Skip::InArchive { .. }))
+        .count() as u64;
+    if total == 0 || (verbose && listed == total) {
+        return None;
+    }
+    if verbose {
+        return Some(format!(
+            "upsweep: ... and {} more parts of archives not scanned (the stats count them all)",
+            total - listed
+        ));
+    }
+    Some(format!(
+        "upsweep: note: {total} part{} of archives {} not scanned ({}); --verbose names them",
+        if total == 1 { "" } else { "s" },
+        if total == 1 { "was" } else { "were" },
+        skipped.summary()
+    ))
 }
 
 /// Write to a file or to stdout; a closed stdout (`| head`) is not an error.

@@ -20,6 +20,7 @@ pub(crate) mod shard;
 pub(crate) mod texts;
 
 use crate::github::{repos, Client, Filters, GithubConfig, StoreKey, Target};
+use crate::input::archive::ArchiveLimits;
 use crate::outcome::{InputError, Outcome, RepoEntry, RepoStatus};
 use crate::rules::Matcher;
 use anyhow::Result;
@@ -41,6 +42,8 @@ pub(crate) struct Options {
     pub(crate) pull_requests: bool,
     pub(crate) issues: bool,
     pub(crate) max_file_size: u64,
+    /// How archive blobs are opened; `None`: scanned as they are.
+    pub(crate) archives: Option<ArchiveLimits>,
     pub(crate) shard: Option<Shard>,
     /// How long to wait for another audit sharing the cache to release a repository.
     pub(crate) lock_wait: Duration,
@@ -102,7 +105,7 @@ pub(crate) fn run(
         None => format!("{total} repositories"),
     };
     say(&format!("auditing {listed}"));
-    let key = StoreKey::current(matcher);
+    let key = StoreKey::current(matcher).with_archives(archive_key(opts.archives.as_ref()));
     let jobs = opts.jobs.clamp(1, total.max(1));
     let cx = repo::Context {
         client,
@@ -145,4 +148,22 @@ pub(crate) fn run(
         ..Part::default()
     });
     Ok(merge::combine(parts))
+}
+
+/// How archives are opened, as the cache's key remembers it: what is found in an archive blob
+/// depends on every limit, so a state scanned under others is not used.
+fn archive_key(limits: Option<&ArchiveLimits>) -> String {
+    match limits {
+        None => "off".to_string(),
+        Some(l) => format!(
+            "depth {}, {} bytes, ratio {} (grace {}), {} entries, entry {} bytes, held {} bytes",
+            l.max_depth,
+            l.max_total_bytes,
+            l.max_ratio,
+            l.ratio_grace,
+            l.max_entries,
+            l.max_entry_size,
+            l.max_held
+        ),
+    }
 }

@@ -3,12 +3,17 @@
 //! with what the blob's own text sets aside) in the shared [`RepoState`], which is written to
 //! the cache every [`CHECKPOINT`] or [`CHECKPOINT_BLOBS`] blobs, whichever comes first, so a
 //! killed audit loses at most that much work.
+//!
+//! An archive blob is opened as `upsweep git` opens it: its entries come one by one, and their
+//! matches (each with the names down to its entry) are gathered by the reading thread and
+//! recorded together when the archive is done, so a checkpoint never holds half an archive.
 
 use crate::finding::Origin;
 use crate::github::{LargeBlob, RepoName, RepoState, Store, StoredMatch};
+use crate::input::archive::ArchiveLimits;
 use crate::input::git::{read, BlobJob};
 use crate::input::Event;
-use crate::outcome::{InputError, Skip};
+use crate::outcome::{ArchiveCounts, InputError, Skip};
 use crate::rules::Matcher;
 use crate::scan::pool::blob_matches;
 use crate::scan::Scanner;
@@ -28,6 +33,8 @@ pub(crate) struct Recorded {
     pub(crate) blobs: u64,
     pub(crate) bytes: u64,
     pub(crate) too_large: Vec<LargeBlob>,
+    /// Archives opened in the new blobs, their entries, and what was left out of them.
+    pub(crate) archives: ArchiveCounts,
     pub(crate) errors: Vec<InputError>,
     /// A checkpoint that could not be written (the scan went on).
     pub(crate) save_error: Option<String>,
@@ -40,13 +47,43 @@ struct Shared<'a> {
     since_save: u64,
 }
 
-/// Read and scan `jobs` (blobs not scanned before) with `threads` threads, recording each in
-/// `state` and checkpointing it to `store` as `name`.
+impl Shared<'_> {
+    /// Remember one blob (all of an archive's entries at once), checkpointing when due.
+    fn record(
+        &mut self,
+        origin: &Origin,
+        bytes: u64,
+        stored: Vec<StoredMatch>,
+        store: &Store,
+        name: &RepoName,
+    ) {
+        let Origin::Git { blob, commit, path } = origin else {
+            return;
+        };
+        self.state
+            .record(blob, commit.as_deref(), path.as_deref(), stored);
+        self.recorded.blobs += 1;
+        self.recorded.bytes += bytes;
+        self.since_save += 1;
+        if self.since_save >= CHECKPOINT_BLOBS || self.last_save.elapsed() >= CHECKPOINT {
+            if let Err(e) = store.save(name, self.state) {
+                self.recorded.save_error = Some(format!("{e:#}"));
+            }
+            self.last_save = Instant::now();
+            self.since_save = 0;
+        }
+    }
+}
+
+/// Read and scan `jobs` (blobs not scanned before) with `threads` threads, opening archive
+/// blobs as `archives` allows, recording each in `state` and checkpointing it to `store` as
+/// `name`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn scan_new(
     git: &Repository,
     jobs: &[BlobJob],
     max_file_size: u64,
+    archives: Option<&ArchiveLimits>,
     threads: usize,
     matcher: &Matcher,
     state: &mut RepoState,
@@ -63,32 +100,42 @@ pub(crate) fn scan_new(
         git,
         jobs,
         max_file_size,
+        archives,
         threads,
         || {
             let mut scanner = Scanner::new(matcher);
             let shared = &shared;
+            // The archive being read on this thread: its entries' matches and bytes so far.
+            let mut pending: Vec<StoredMatch> = Vec::new();
+            let mut pending_bytes = 0u64;
+            let mut entries = 0u64;
             move |e: Event<'_>| match e {
                 Event::Blob { origin, bytes } | Event::Change { origin, bytes, .. } => {
-                    let stored: Vec<StoredMatch> = blob_matches(&mut scanner, bytes)
+                    let stored = blob_matches(&mut scanner, bytes)
                         .into_iter()
-                        .map(|(m, allowed)| StoredMatch::from_raw(&m, matcher, allowed))
-                        .collect();
-                    let Origin::Git { blob, commit, path } = origin else {
-                        return;
-                    };
-                    let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
-                    s.state
-                        .record(&blob, commit.as_deref(), path.as_deref(), stored);
-                    s.recorded.blobs += 1;
-                    s.recorded.bytes += bytes.len() as u64;
-                    s.since_save += 1;
-                    if s.since_save >= CHECKPOINT_BLOBS || s.last_save.elapsed() >= CHECKPOINT {
-                        if let Err(e) = store.save(name, s.state) {
-                            s.recorded.save_error = Some(format!("{e:#}"));
+                        .map(|(m, allowed)| StoredMatch::from_raw(&m, matcher, allowed));
+                    match &origin {
+                        Origin::Archive { entries: chain, .. } => {
+                            pending.extend(stored.map(|m| m.inside(chain)));
+                            pending_bytes += bytes.len() as u64;
+                            entries += 1;
                         }
-                        s.last_save = Instant::now();
-                        s.since_save = 0;
+                        _ => {
+                            let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
+                            s.record(&origin, bytes.len() as u64, stored.collect(), store, name);
+                        }
                     }
+                }
+                Event::Opened { origin, archives } => {
+                    let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
+                    s.recorded.archives.opened += archives;
+                    s.recorded.archives.entries_scanned += std::mem::take(&mut entries);
+                    let bytes = std::mem::take(&mut pending_bytes);
+                    s.record(&origin, bytes, std::mem::take(&mut pending), store, name);
+                }
+                Event::Skipped(Skip::InArchive { reason, .. }) => {
+                    let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());
+                    s.recorded.archives.skipped.count(&reason);
                 }
                 Event::Error(e) => {
                     let mut s = shared.lock().unwrap_or_else(|p| p.into_inner());

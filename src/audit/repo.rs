@@ -8,9 +8,11 @@
 //!   killed run's checkpoint is such a state, not complete: the re-run scans only the rest.
 //!
 //! Findings are rebuilt from the stored matches for every blob, new or old, so a first run and
-//! a re-run print the same report. They carry the hash and preview, not the secret; when the
-//! secret is needed (`--show-secrets`, the account check) the few blobs holding findings are
-//! read from the mirror and scanned again.
+//! a re-run print the same report; a match inside an archive blob keeps the names down to its
+//! entry, so its location reads `dist/app.tgz!package/.env` as `upsweep git` shows it. They
+//! carry the hash and preview, not the secret; when the secret is needed (`--show-secrets`,
+//! the account check) the few blobs holding findings are read from the mirror and scanned
+//! again (an archive opened again).
 
 use super::texts;
 use super::Options;
@@ -19,8 +21,12 @@ use crate::github::{
     mirror, Client, GithubConfig, MirrorOptions, Repo, RepoState, SetAside, Store, StoreKey,
     StoredMatch,
 };
+use crate::input::archive::ArchiveLimits;
 use crate::input::git::{self as g, attribute::attribute, BlobJob, Mode};
-use crate::outcome::{InputError, Outcome, RepoEntry, RepoStatus, Skip, Suppressed, Why};
+use crate::input::{nested, Event};
+use crate::outcome::{
+    ArchiveCounts, InputError, Outcome, RepoEntry, RepoStatus, Skip, Suppressed, Why,
+};
 use crate::rules::Matcher;
 use crate::scan::pool::{blob_matches, finish, Collected};
 use crate::scan::Scanner;
@@ -92,6 +98,7 @@ pub(crate) fn audit(cx: &Context<'_>, repo: &Repo) -> Outcome {
     };
     let collected = Mutex::new(Collected::default());
     let mut errors: Vec<InputError> = Vec::new();
+    let mut archives = ArchiveCounts::default();
     let (new_blobs, new_bytes) = if state.unchanged(&tips, max) {
         entry.status = RepoStatus::Unchanged;
         (0, 0)
@@ -108,7 +115,15 @@ pub(crate) fn audit(cx: &Context<'_>, repo: &Repo) -> Outcome {
             .cloned()
             .collect();
         let recorded = super::record::scan_new(
-            &git, &new, max, cx.threads, cx.matcher, &mut state, &store, &name,
+            &git,
+            &new,
+            max,
+            cx.opts.archives.as_ref(),
+            cx.threads,
+            cx.matcher,
+            &mut state,
+            &store,
+            &name,
         );
         errors.extend(recorded.errors);
         if let Some(e) = recorded.save_error {
@@ -143,6 +158,7 @@ pub(crate) fn audit(cx: &Context<'_>, repo: &Repo) -> Outcome {
                 survey.submodules.join(", ")
             ));
         }
+        archives = recorded.archives;
         (recorded.blobs, recorded.bytes)
     };
     entry.commits = state.commits;
@@ -153,6 +169,7 @@ pub(crate) fn audit(cx: &Context<'_>, repo: &Repo) -> Outcome {
         rebuild(&state, repo, &mut c);
         c.stats.files_scanned = new_blobs;
         c.stats.bytes_scanned = new_bytes;
+        c.stats.archives = archives;
         c.stats.skipped_too_large = state.too_large.len() as u64;
         for l in &state.too_large {
             c.skipped.push(Skip::TooLarge {
@@ -169,7 +186,12 @@ pub(crate) fn audit(cx: &Context<'_>, repo: &Repo) -> Outcome {
     outcome.stats.git_commits = Some(state.commits);
     attribute(&git, &mut outcome.findings);
     if cx.opts.secrets {
-        recover_secrets(&git, cx.matcher, &mut outcome.findings);
+        recover_secrets(
+            &git,
+            cx.matcher,
+            cx.opts.archives.as_ref(),
+            &mut outcome.findings,
+        );
     }
     if cx.opts.issues {
         let t = texts::scan(cx.client, &name, repo, cx.matcher);
@@ -225,12 +247,19 @@ fn rebuild(state: &RepoState, repo: &Repo, c: &mut Collected) {
         if !found.reachable {
             continue;
         }
-        let origin = Origin::Git {
+        let blob_origin = Origin::Git {
             blob: blob.clone(),
             commit: found.commit.clone(),
             path: found.path.clone(),
         };
         for m in &found.matches {
+            let origin = match m.entries.as_slice() {
+                [] => blob_origin.clone(),
+                entries => Origin::Archive {
+                    outer: Box::new(blob_origin.clone()),
+                    entries: entries.to_vec(),
+                },
+            };
             let at = || format!("{}:{}:{}", origin.display_path(), m.line, m.column);
             match &m.set_aside {
                 Some(SetAside::Inline { reason }) => c.aggregator.suppressed.push(Suppressed {
@@ -253,13 +282,16 @@ fn rebuild(state: &RepoState, repo: &Repo, c: &mut Collected) {
     }
 }
 
-/// A finding from a stored match, at `origin` in `repository`.
+/// A finding from a stored match, at `origin` (a git blob, or an entry inside one) in
+/// `repository`.
 fn finding(m: &StoredMatch, origin: &Origin, repository: &str, repo: &Repo) -> Finding {
-    let Origin::Git { blob, commit, path } = origin else {
+    let Origin::Git { blob, commit, path } = origin.outer() else {
         unreachable!("stored matches are git blobs")
     };
+    // Inside an archive the line is the entry's: the link is to the archive file.
+    let line = Some(m.line).filter(|_| m.entries.is_empty());
     let url = match (commit, path) {
-        (Some(c), Some(p)) => Some(repo.permalink(c, p, m.line)),
+        (Some(c), Some(p)) => Some(repo.permalink(c, p, line)),
         _ => None,
     };
     Finding {
@@ -272,6 +304,7 @@ fn finding(m: &StoredMatch, origin: &Origin, repository: &str, repo: &Repo) -> F
         locations: vec![Location {
             repository: Some(repository.to_string()),
             path: origin.display_path(),
+            archive_path: origin.archive_path(),
             line: m.line,
             column: m.column,
             rule_id: m.rule_id.clone(),
@@ -288,8 +321,14 @@ fn finding(m: &StoredMatch, origin: &Origin, repository: &str, repo: &Repo) -> F
 }
 
 /// Put the secrets back into findings rebuilt without them, by scanning again the blobs that
-/// hold them (read from the mirror). A secret not found again stays empty.
-fn recover_secrets(git: &Repository, matcher: &Matcher, findings: &mut [Finding]) {
+/// hold them (read from the mirror; an archive opened again as `archives` allows). A secret
+/// not found again stays empty.
+fn recover_secrets(
+    git: &Repository,
+    matcher: &Matcher,
+    archives: Option<&ArchiveLimits>,
+    findings: &mut [Finding],
+) {
     let Ok(odb) = git.odb() else { return };
     let mut scanner = Scanner::new(matcher);
     let mut done: HashSet<String> = HashSet::new();
@@ -306,11 +345,20 @@ fn recover_secrets(git: &Repository, matcher: &Matcher, findings: &mut [Finding]
             let Ok(obj) = Oid::from_str(blob).and_then(|o| odb.read(o)) else {
                 continue;
             };
-            for (m, _) in blob_matches(&mut scanner, obj.data()) {
-                secrets
-                    .entry(crate::finding::sha256_hex(&m.secret))
-                    .or_insert(m.secret);
-            }
+            let origin = Origin::Git {
+                blob: blob.clone(),
+                commit: None,
+                path: None,
+            };
+            nested::blob(origin, obj.data(), archives, &mut |e| {
+                if let Event::Blob { bytes, .. } = e {
+                    for (m, _) in blob_matches(&mut scanner, bytes) {
+                        secrets
+                            .entry(crate::finding::sha256_hex(&m.secret))
+                            .or_insert(m.secret);
+                    }
+                }
+            });
             if secrets.contains_key(&f.sha256) {
                 break;
             }

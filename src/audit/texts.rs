@@ -65,6 +65,7 @@ pub(crate) fn scan(client: &Client, name: &RepoName, repo: &Repo, matcher: &Matc
                 locations: vec![Location {
                     repository: Some(repo.full_name.clone()),
                     path: t.url.clone(),
+                    archive_path: None,
                     line: m.line,
                     column: m.column,
                     rule_id,

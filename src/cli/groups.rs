@@ -60,7 +60,8 @@ pub(crate) struct WalkArgs {
 pub(crate) struct EngineArgs {
     /// Skip (and count) files or blobs over SIZE: bytes, or with K, M or G (default: 64M).
     ///
-    /// max-file-size in .upsweep.toml replaces the default.
+    /// Inside an archive it applies to each entry; a larger archive file is still opened,
+    /// streamed. max-file-size in .upsweep.toml replaces the default.
     #[arg(long, value_name = "SIZE")]
     pub(crate) max_file_size: Option<String>,
     #[command(flatten)]
@@ -68,6 +69,19 @@ pub(crate) struct EngineArgs {
     /// Scanning threads (default: one per core).
     #[arg(short = 'j', long)]
     pub(crate) threads: Option<usize>,
+    /// Scan archives as opaque bytes instead of opening them.
+    ///
+    /// By default zip (jar, war, whl, apk, nupkg), tar, gzip and tar.gz (tgz, crate) files
+    /// and blobs are opened, told by their content, and each entry is scanned.
+    /// `archives = false` in .upsweep.toml does the same.
+    #[arg(long)]
+    pub(crate) no_archives: bool,
+    /// Open archives nested up to N deep; 0 is --no-archives (default: 4).
+    ///
+    /// 1 opens an archive's own entries only; a `docker save` image needs 3 to reach a
+    /// package inside a layer. archive-depth in .upsweep.toml replaces the default.
+    #[arg(long, value_name = "N", conflicts_with = "no_archives")]
+    pub(crate) archive_depth: Option<u32>,
 }
 
 /// Extra rule directories: `scan`, `git`, `baseline` (in [`EngineArgs`]), `revoke` and

@@ -4,11 +4,12 @@
 
 use super::account::AccountSettings;
 use super::output::OutputSettings;
-use super::project::ProjectFiles;
+use super::project::{ArchiveFlags, ProjectFiles};
 use super::size::parse_size;
 use super::spec::{self, RepoScan, RuleSet, ScanSpec, Target, Walk};
 use crate::cli::{
-    BaselineCreateArgs, BaselinePruneArgs, BaselineScanArgs, GitArgs, RevokeArgs, ScanArgs,
+    BaselineCreateArgs, BaselinePruneArgs, BaselineScanArgs, EngineArgs, GitArgs, RevokeArgs,
+    ScanArgs,
 };
 use crate::input::git::{self as g, ci, Mode};
 use crate::report::ListFormat;
@@ -57,7 +58,7 @@ pub struct RevokeSettings {
 pub(crate) enum Source {
     /// A JSON report (`--report`, `--from`).
     Report(PathBuf),
-    Scan(ScanSpec),
+    Scan(Box<ScanSpec>),
 }
 
 /// `upsweep baseline create`.
@@ -109,6 +110,7 @@ impl ScanSettings {
             follow: a.walk.follow,
             max_file_size: a.engine.max_file_size.as_deref(),
             threads: a.engine.threads,
+            archives: archive_flags(&a.engine),
         }
         .settle(ProjectFiles {
             config: a.project.config.config.as_deref(),
@@ -159,6 +161,7 @@ impl GitSettings {
             },
         )?;
         let max_file_size = project.max_file_size(a.engine.max_file_size.as_deref())?;
+        let archives = project.archive_limits(archive_flags(&a.engine), max_file_size)?;
         let account = AccountSettings::new(&a.account, &project)?;
         Ok(GitSettings {
             spec: ScanSpec {
@@ -166,6 +169,7 @@ impl GitSettings {
                     repo,
                     mode,
                     max_file_size,
+                    archives,
                     threads,
                     progress: !output.quiet,
                 }),
@@ -289,12 +293,14 @@ impl RevokeSettings {
             let what = format!("the git history of {}", path.display());
             let project = spec::repo_project(&repo, files)?;
             let max_file_size = project.max_file_size(None)?;
+            let archives = project.archive_limits(ArchiveFlags::default(), max_file_size)?;
             (
-                Source::Scan(ScanSpec {
+                Source::Scan(Box::new(ScanSpec {
                     target: Target::History(RepoScan {
                         repo,
                         mode: Mode::History { unreachable: false },
                         max_file_size,
+                        archives,
                         threads: spec::threads(None)?,
                         progress: false,
                     }),
@@ -304,7 +310,7 @@ impl RevokeSettings {
                     },
                     filters: Filters::default(),
                     what,
-                }),
+                })),
                 Some(project),
             )
         } else {
@@ -315,6 +321,7 @@ impl RevokeSettings {
                 follow: false,
                 max_file_size: None,
                 threads: None,
+                archives: ArchiveFlags::default(),
             }
             .settle(files)?;
             // Everything is read; skip-paths is applied afterwards, and counted.
@@ -322,7 +329,7 @@ impl RevokeSettings {
                 w.exclude = None;
             }
             (
-                Source::Scan(ScanSpec {
+                Source::Scan(Box::new(ScanSpec {
                     target: Target::Files(scan),
                     rules: RuleSet {
                         dirs: project.rule_dirs(&a.rules.dirs),
@@ -330,7 +337,7 @@ impl RevokeSettings {
                     },
                     filters: Filters::default(),
                     what: spec::paths_what(&a.paths),
-                }),
+                })),
                 Some(project),
             )
         };
@@ -364,7 +371,7 @@ impl BaselineCreateSettings {
         let note = a.note.as_deref().map(str::trim).filter(|n| !n.is_empty());
         let source = match &a.from {
             Some(report) => Source::Report(report.clone()),
-            None => Source::Scan(baseline_scan(&a.paths, &a.scan)?),
+            None => Source::Scan(Box::new(baseline_scan(&a.paths, &a.scan)?)),
         };
         Ok(BaselineCreateSettings {
             output: a.output.clone(),
@@ -404,6 +411,7 @@ fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
             follow: a.walk.follow,
             max_file_size: a.engine.max_file_size.as_deref(),
             threads: a.engine.threads,
+            archives: archive_flags(&a.engine),
         }
         .settle(files)?;
         return Ok(ScanSpec {
@@ -416,6 +424,7 @@ fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
     let (repo, path) = spec::one_repo(paths)?;
     let project = spec::repo_project(&repo, files)?;
     let max_file_size = project.max_file_size(a.engine.max_file_size.as_deref())?;
+    let archives = project.archive_limits(archive_flags(&a.engine), max_file_size)?;
     let threads = spec::threads(a.engine.threads)?;
     let what = format!("the git history of {}", path.display());
     Ok(ScanSpec {
@@ -423,6 +432,7 @@ fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
             repo,
             mode: Mode::History { unreachable: false },
             max_file_size,
+            archives,
             threads,
             progress: !a.quiet.quiet,
         }),
@@ -455,6 +465,14 @@ impl ConfigCheckSettings {
             }
         };
         Ok(ConfigCheckSettings { file })
+    }
+}
+
+/// `--no-archives` and `--archive-depth`.
+pub(super) fn archive_flags(e: &EngineArgs) -> ArchiveFlags {
+    ArchiveFlags {
+        off: e.no_archives,
+        depth: e.archive_depth,
     }
 }
 

@@ -29,6 +29,15 @@
 //! # A baseline file of accepted secrets (like --baseline), relative to this file.
 //! baseline = ".upsweep-baseline.json"
 //!
+//! # Archives (zip, jar, whl, tar, tar.gz, ...) are opened and their entries scanned. Turn it
+//! # off (like --no-archives), or change how deep nested ones are opened (like
+//! # --archive-depth; default 4) and what one archive may cost: bytes decompressed (default
+//! # 1G) and entries (default 200000), nested archives counted in.
+//! archives = true
+//! archive-depth = 4
+//! archive-max-bytes = "1G"
+//! archive-max-entries = 200000
+//!
 //! # Secrets allowed everywhere, by the SHA-256 every report shows. `reason` is required.
 //! [[allow]]
 //! sha256 = "50258ea82b69e1294f4ec0724e62a2255e3016f1956f810cb9572903088a55d7"
@@ -44,7 +53,8 @@
 //! ```
 //!
 //! Precedence: `--max-file-size`, `--fail-on` and `--baseline` replace the file's values;
-//! `--rules` directories are loaded in addition to `rule-dirs`.
+//! `--rules` directories are loaded in addition to `rule-dirs`; `--no-archives` turns archives
+//! off, and `--archive-depth` replaces both `archive-depth` and `archives = false`.
 
 use super::size::parse_size;
 use crate::finding::Kind;
@@ -62,6 +72,10 @@ use toml::Spanned;
 /// The file looked for at the repository root.
 pub(crate) const FILE_NAME: &str = ".upsweep.toml";
 
+/// The deepest `archive-depth` (and `--archive-depth`) taken: real software nests a few
+/// layers; past this an archive is a bomb.
+pub(crate) const MAX_ARCHIVE_DEPTH: u32 = 16;
+
 /// A checked `.upsweep.toml`.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct FileConfig {
@@ -78,6 +92,20 @@ pub(crate) struct FileConfig {
     pub(crate) allow: Vec<AllowEntry>,
     /// `[[allow]]` entries by path and line.
     pub(crate) allow_places: Vec<AllowPlace>,
+    pub(crate) archives: ArchiveConfig,
+}
+
+/// What a config file says about archives; each key is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct ArchiveConfig {
+    /// `archives`: false scans them as opaque bytes.
+    pub(crate) enabled: Option<bool>,
+    /// `archive-depth` (0 is the same as `archives = false`).
+    pub(crate) depth: Option<u32>,
+    /// `archive-max-bytes`: bytes decompressed from one archive.
+    pub(crate) max_bytes: Option<u64>,
+    /// `archive-max-entries`: entries in one archive.
+    pub(crate) max_entries: Option<u64>,
 }
 
 /// One thing wrong with a config file, and where.
@@ -261,6 +289,7 @@ pub(crate) fn check(text: &str, path: &Path) -> (FileConfig, Vec<Problem>) {
         check.skip_paths(&raw, &mut cfg);
         check.rules(&raw, &mut cfg);
         check.settings(&raw, &mut cfg);
+        check.archives(&raw, &mut cfg);
         check.allow(&raw, &mut cfg);
     }
     let mut problems = check.problems;
@@ -432,21 +461,56 @@ impl Checker<'_> {
         }
     }
 
+    /// A size key: at least one byte.
+    fn size(&mut self, s: &Spanned<Size>, key: &str) -> Option<u64> {
+        match s.get_ref() {
+            Size::Bytes(0) => {
+                self.at(s.span(), key.into(), "must be at least 1 byte".into());
+                None
+            }
+            Size::Bytes(n) => Some(*n),
+            Size::Text(t) => match parse_size(t) {
+                Ok(n) => Some(n),
+                Err(e) => {
+                    self.at(s.span(), key.into(), e.to_string());
+                    None
+                }
+            },
+        }
+    }
+
+    /// `archives`, `archive-depth`, `archive-max-bytes` and `archive-max-entries`.
+    fn archives(&mut self, raw: &Raw, cfg: &mut FileConfig) {
+        cfg.archives.enabled = raw.archives.as_ref().map(|b| *b.get_ref());
+        if let Some(d) = &raw.archive_depth {
+            match u32::try_from(*d.get_ref()) {
+                Ok(n) if n <= MAX_ARCHIVE_DEPTH => cfg.archives.depth = Some(n),
+                _ => self.at(
+                    d.span(),
+                    "archive-depth".into(),
+                    format!("must be 0 (archives off) to {MAX_ARCHIVE_DEPTH}"),
+                ),
+            }
+        }
+        if let Some(s) = &raw.archive_max_bytes {
+            cfg.archives.max_bytes = self.size(s, "archive-max-bytes");
+        }
+        if let Some(n) = &raw.archive_max_entries {
+            match u64::try_from(*n.get_ref()) {
+                Ok(n) if n > 0 => cfg.archives.max_entries = Some(n),
+                _ => self.at(
+                    n.span(),
+                    "archive-max-entries".into(),
+                    "must be at least 1".into(),
+                ),
+            }
+        }
+    }
+
     /// `max-file-size`, `fail-on` and `baseline`.
     fn settings(&mut self, raw: &Raw, cfg: &mut FileConfig) {
         if let Some(s) = &raw.max_file_size {
-            match s.get_ref() {
-                Size::Bytes(0) => self.at(
-                    s.span(),
-                    "max-file-size".into(),
-                    "must be at least 1 byte".into(),
-                ),
-                Size::Bytes(n) => cfg.max_file_size = Some(*n),
-                Size::Text(t) => match parse_size(t) {
-                    Ok(n) => cfg.max_file_size = Some(n),
-                    Err(e) => self.at(s.span(), "max-file-size".into(), e.to_string()),
-                },
-            }
+            cfg.max_file_size = self.size(s, "max-file-size");
         }
         cfg.fail_on = raw.fail_on.as_ref().map(|f| *f.get_ref());
         if let Some(b) = &raw.baseline {
@@ -624,6 +688,10 @@ struct Raw {
     baseline: Option<Spanned<String>>,
     #[serde(default)]
     allow: Vec<RawAllow>,
+    archives: Option<Spanned<bool>>,
+    archive_depth: Option<Spanned<i64>>,
+    archive_max_bytes: Option<Spanned<Size>>,
+    archive_max_entries: Option<Spanned<i64>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -835,10 +903,49 @@ mod tests {
     }
 
     #[test]
+    fn archive_keys_parse_and_bad_values_are_named() {
+        let c = parse(
+            "archives = false\narchive-depth = 2\narchive-max-bytes = \"16M\"\narchive-max-entries = 500\n",
+            Path::new(".upsweep.toml"),
+        )
+        .unwrap();
+        assert_eq!(
+            c.archives,
+            ArchiveConfig {
+                enabled: Some(false),
+                depth: Some(2),
+                max_bytes: Some(16 << 20),
+                max_entries: Some(500),
+            }
+        );
+        assert_eq!(
+            parse("", Path::new("x")).unwrap().archives,
+            ArchiveConfig::default()
+        );
+        assert_eq!(
+            one("archive-depth = -1\n"),
+            "repo/.upsweep.toml:1:17: key `archive-depth`: must be 0 (archives off) to 16"
+        );
+        assert_eq!(
+            one("archive-depth = 40\n"),
+            "repo/.upsweep.toml:1:17: key `archive-depth`: must be 0 (archives off) to 16"
+        );
+        assert_eq!(
+            one("archive-max-entries = 0\n"),
+            "repo/.upsweep.toml:1:23: key `archive-max-entries`: must be at least 1"
+        );
+        assert_eq!(
+            one("archive-max-bytes = 0\n"),
+            "repo/.upsweep.toml:1:21: key `archive-max-bytes`: must be at least 1 byte"
+        );
+        assert!(one("archives = \"no\"\n").contains("key `archives`: invalid type"));
+    }
+
+    #[test]
     fn problems_name_file_line_and_key() {
         assert_eq!(
             one("skip-paths = []\n\nbogus = 1\n"),
-            "repo/.upsweep.toml:3:1: key `bogus`: unknown key `bogus`, expected one of `skip-paths`, `disable-rules`, `rule-dirs`, `max-file-size`, `fail-on`, `baseline`, `allow`"
+            "repo/.upsweep.toml:3:1: key `bogus`: unknown key `bogus`, expected one of `skip-paths`, `disable-rules`, `rule-dirs`, `max-file-size`, `fail-on`, `baseline`, `allow`, `archives`, `archive-depth`, `archive-max-bytes`, `archive-max-entries`"
         );
         let s = one("max-file-size = true\n");
         assert!(

@@ -92,6 +92,8 @@ impl GithubSettings {
             },
         )?;
         let max_file_size = project.max_file_size(a.engine.max_file_size.as_deref())?;
+        let archives =
+            project.archive_limits(super::commands::archive_flags(&a.engine), max_file_size)?;
         let account = AccountSettings::new(&a.account, &project)?;
         Ok(GithubSettings {
             targets,
@@ -105,6 +107,7 @@ impl GithubSettings {
                 pull_requests: !a.no_pull_requests,
                 issues: a.issues,
                 max_file_size,
+                archives,
                 shard,
                 lock_wait: Duration::from_secs(60 * 60),
                 fetch_deadline: Duration::from_secs(60 * 60),

@@ -2,8 +2,9 @@
 //! say, read once for a command. Command-line flags are combined with them where the command
 //! settles its flags.
 
-use super::file;
+use super::file::{self, ArchiveConfig, MAX_ARCHIVE_DEPTH};
 use super::size::parse_size;
+use crate::input::archive::ArchiveLimits;
 use crate::outcome::FailOn;
 use crate::suppress::baseline::Baseline;
 use crate::suppress::paths::PathGlobs;
@@ -26,7 +27,19 @@ pub(crate) struct Project {
     pub(crate) rule_dirs: Vec<PathBuf>,
     pub(crate) max_file_size: Option<u64>,
     pub(crate) fail_on: Option<FailOn>,
+    /// The file's archive settings.
+    pub(crate) archives: ArchiveConfig,
 }
+
+/// `--no-archives` and `--archive-depth` as typed.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct ArchiveFlags {
+    pub(crate) off: bool,
+    pub(crate) depth: Option<u32>,
+}
+
+/// `archive-depth` and `--archive-depth` when neither is given.
+const DEFAULT_ARCHIVE_DEPTH: u32 = 4;
 
 /// Which config file and baseline to read.
 #[derive(Debug, Clone, Copy, Default)]
@@ -88,6 +101,7 @@ impl Project {
             project.rule_dirs = c.rule_dirs;
             project.max_file_size = c.max_file_size;
             project.fail_on = c.fail_on;
+            project.archives = c.archives;
             if baseline.is_none() {
                 baseline = c.baseline;
             }
@@ -106,6 +120,40 @@ impl Project {
             Some(s) => parse_size(s),
             None => Ok(self.max_file_size.unwrap_or(DEFAULT_MAX_FILE_SIZE)),
         }
+    }
+
+    /// How archives are opened, from the flags and the file (`None`: not at all); each
+    /// entry may be as large as a file may (`max_file_size`).
+    pub(crate) fn archive_limits(
+        &self,
+        flags: ArchiveFlags,
+        max_file_size: u64,
+    ) -> Result<Option<ArchiveLimits>> {
+        if flags.off {
+            return Ok(None);
+        }
+        let file = &self.archives;
+        let depth = match flags.depth {
+            Some(d) if d > MAX_ARCHIVE_DEPTH => {
+                bail!("--archive-depth {d}: at most {MAX_ARCHIVE_DEPTH} (0 turns archives off)")
+            }
+            Some(d) => d,
+            None if file.enabled == Some(false) => 0,
+            None => file.depth.unwrap_or(DEFAULT_ARCHIVE_DEPTH),
+        };
+        if depth == 0 {
+            return Ok(None);
+        }
+        let d = ArchiveLimits::default();
+        Ok(Some(ArchiveLimits {
+            max_depth: depth,
+            max_total_bytes: file.max_bytes.unwrap_or(d.max_total_bytes),
+            max_entries: file.max_entries.unwrap_or(d.max_entries),
+            max_entry_size: max_file_size,
+            // A full-size entry inside a full-size nested zip.
+            max_held: d.max_held.max(max_file_size.saturating_mul(2)),
+            ..d
+        }))
     }
 
     /// The rule directories to load: the file's, then the command line's.

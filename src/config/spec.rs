@@ -2,7 +2,8 @@
 //! with which rules, less what the project accepts. `scan`, `git`, `baseline` and `revoke` all
 //! gather their findings through one of these.
 
-use super::project::{Project, ProjectFiles};
+use super::project::{ArchiveFlags, Project, ProjectFiles};
+use crate::input::archive::ArchiveLimits;
 use crate::input::fs::WalkOptions;
 use crate::input::git::{self as g, Mode};
 use crate::rules::Matcher;
@@ -32,6 +33,8 @@ pub(crate) enum Target {
 pub(crate) struct FileScan {
     pub(crate) inputs: Inputs,
     pub(crate) max_file_size: u64,
+    /// How archives are opened; `None`: scanned as they are.
+    pub(crate) archives: Option<ArchiveLimits>,
 }
 
 #[derive(Debug, Clone)]
@@ -45,6 +48,8 @@ pub(crate) struct RepoScan {
     pub(crate) repo: Repository,
     pub(crate) mode: Mode,
     pub(crate) max_file_size: u64,
+    /// How archive blobs are opened; `None`: scanned as they are.
+    pub(crate) archives: Option<ArchiveLimits>,
     pub(crate) threads: usize,
     /// Whether a progress bar may be drawn (on a terminal, for large histories).
     pub(crate) progress: bool,
@@ -79,6 +84,7 @@ pub(super) struct Walk<'a> {
     pub follow: bool,
     pub max_file_size: Option<&'a str>,
     pub threads: Option<usize>,
+    pub archives: ArchiveFlags,
 }
 
 impl Walk<'_> {
@@ -98,6 +104,7 @@ impl Walk<'_> {
         let root = super::file::find_root(&first);
         let project = Project::load(&root, self.paths, files)?;
         let max_file_size = project.max_file_size(self.max_file_size)?;
+        let archives = project.archive_limits(self.archives, max_file_size)?;
         let inputs = if stdin {
             Inputs::Stdin
         } else {
@@ -108,12 +115,14 @@ impl Walk<'_> {
                 max_file_size,
                 threads,
                 exclude: project.filters.skip_paths.clone(),
+                archives: archives.clone(),
             })
         };
         Ok((
             FileScan {
                 inputs,
                 max_file_size,
+                archives,
             },
             project,
         ))

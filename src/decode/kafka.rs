@@ -41,7 +41,7 @@ pub fn is_kafka_password(v: &[u8]) -> bool {
 /// `v` padded with `=` to a multiple of four.
 fn padded(v: &[u8]) -> Vec<u8> {
     let mut p = v.to_vec();
-    while p.len() % 4 != 0 {
+    while !p.len().is_multiple_of(4) {
         p.push(b'=');
     }
     p

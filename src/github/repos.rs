@@ -163,11 +163,13 @@ impl Repo {
     }
 
     /// The GitHub permalink of a line: `{html_url}/blob/{commit}/{path}#L{line}`, the path
-    /// percent-encoded segment by segment.
-    pub fn permalink(&self, commit: &str, path: &str, line: u64) -> String {
+    /// percent-encoded segment by segment; of the whole file when `line` is `None` (an
+    /// archive, whose lines are its entries').
+    pub fn permalink(&self, commit: &str, path: &str, line: Option<u64>) -> String {
         let encoded: Vec<String> = path.split('/').map(encode_segment).collect();
+        let anchor = line.map_or(String::new(), |l| format!("#L{l}"));
         format!(
-            "{}/blob/{commit}/{}#L{line}",
+            "{}/blob/{commit}/{}{anchor}",
             self.html_url.trim_end_matches('/'),
             encoded.join("/")
         )
@@ -436,8 +438,12 @@ mod tests {
             pushed_at: None,
         };
         assert_eq!(
-            r.permalink("abc123", "config/my env#1.txt", 7),
+            r.permalink("abc123", "config/my env#1.txt", Some(7)),
             "https://github.com/acme/web/blob/abc123/config/my%20env%231.txt#L7"
+        );
+        assert_eq!(
+            r.permalink("abc123", "dist/app.tgz", None),
+            "https://github.com/acme/web/blob/abc123/dist/app.tgz"
         );
     }
 }

@@ -5,7 +5,8 @@
 //! # What is stored, and what is not
 //!
 //! Per blob with findings, each match as the report needs it: rule, kind, the secret's SHA-256
-//! and redacted preview, line and column, and the structural details and context (variable,
+//! and redacted preview, line and column (in an archive blob: the names down to the entry, and
+//! the entry's line and column), and the structural details and context (variable,
 //! host, encoding) as the report prints them, and whether it was set aside by what the blob
 //! itself says (an `upsweep:allow` marker on its line, a value Upstash publishes): those depend
 //! on the text, which a later run does not read again. What the project decides (`skip-paths`,
@@ -23,9 +24,11 @@
 //!
 //! # Versioning
 //!
-//! Each state carries a [`StoreKey`]: the state format, upsweep's version and a fingerprint of
-//! the compiled rules ([`rules_fingerprint`]). A state written under another key is not used
-//! (its blobs are scanned again), so a new rule or a fixed decoder reaches old history.
+//! Each state carries a [`StoreKey`]: the state format, upsweep's version, a fingerprint of
+//! the compiled rules ([`rules_fingerprint`]) and how archives are opened (off, or their
+//! limits: an archive blob's matches depend on them). A state written under another key is not
+//! used (its blobs are scanned again), so a new rule, a fixed decoder or archives opened
+//! deeper reach old history.
 //!
 //! # Safety on disk
 //!
@@ -50,8 +53,8 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// Bumped whenever the state's layout changes.
-pub const FORMAT: u32 = 2;
+/// Bumped whenever the state's layout changes (3: matches inside archive blobs).
+pub const FORMAT: u32 = 3;
 
 /// What a state is valid for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -60,6 +63,9 @@ pub struct StoreKey {
     pub upsweep: String,
     /// [`rules_fingerprint`] of the rules that scanned.
     pub rules: String,
+    /// How archive blobs were opened (`off`, or the limits), as the audit describes it.
+    #[serde(default)]
+    pub archives: String,
 }
 
 impl StoreKey {
@@ -69,7 +75,13 @@ impl StoreKey {
             format: FORMAT,
             upsweep: env!("CARGO_PKG_VERSION").to_string(),
             rules: rules_fingerprint(matcher),
+            archives: String::new(),
         }
+    }
+
+    /// The same key for a scan that opens archives as `archives` describes.
+    pub fn with_archives(self, archives: String) -> StoreKey {
+        StoreKey { archives, ..self }
     }
 
     /// Why a state written under `self` cannot be used under `now`, if it cannot.
@@ -86,6 +98,8 @@ impl StoreKey {
             ))
         } else if self.rules != now.rules {
             Some("the rules changed".to_string())
+        } else if self.archives != now.archives {
+            Some("the archive settings changed".to_string())
         } else {
             None
         }
@@ -129,6 +143,10 @@ pub struct StoredMatch {
     /// Not reported, for what the blob says.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub set_aside: Option<SetAside>,
+    /// In an archive blob: the names from the blob down to the entry holding the match, one
+    /// per nesting level (`line` and `column` are the entry's); empty for the blob itself.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<String>,
 }
 
 /// Why a match is not reported, decided from the blob's own text.
@@ -166,6 +184,15 @@ impl StoredMatch {
             details: m.details.clone(),
             context: m.context.clone(),
             set_aside,
+            entries: Vec::new(),
+        }
+    }
+
+    /// The same match, inside the archive entry that `entries` names.
+    pub fn inside(self, entries: &[String]) -> StoredMatch {
+        StoredMatch {
+            entries: entries.to_vec(),
+            ..self
         }
     }
 }
@@ -445,6 +472,7 @@ mod tests {
             format: FORMAT,
             upsweep: "1.0.0".into(),
             rules: "abc".into(),
+            archives: "off".into(),
         }
     }
 
@@ -458,6 +486,11 @@ mod tests {
         let mut v = k.clone();
         v.upsweep = "1.1.0".into();
         assert!(k.mismatch(&v).unwrap().contains("1.0.0 -> 1.1.0"));
+        let a = k.clone().with_archives("depth 4".into());
+        assert_eq!(
+            k.mismatch(&a).as_deref(),
+            Some("the archive settings changed")
+        );
     }
 
     #[test]

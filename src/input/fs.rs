@@ -6,7 +6,8 @@
 //! the command line (`upsweep scan <(...)`) is read, at most `--max-file-size` of it. Symlinks
 //! are followed only on request, and a loop is reported once, not followed.
 
-use super::{Event, InputError, Skip};
+use super::archive::{ArchiveLimits, Input};
+use super::{nested, Event, InputError, Skip};
 use crate::finding::Origin;
 use crate::util::io::io_message;
 use crate::util::paths::display;
@@ -24,6 +25,8 @@ pub(crate) struct WalkOptions {
     /// Paths to skip (the config file's `skip-paths`): reported as [`Skip::Excluded`], and a
     /// skipped directory is not entered.
     pub(crate) exclude: Option<std::sync::Arc<crate::suppress::paths::PathGlobs>>,
+    /// How archives are opened; `None`: they are scanned as they are (`--no-archives`).
+    pub(crate) archives: Option<ArchiveLimits>,
 }
 
 /// Walk every path; each walking thread gets its own worker from `make_worker`, which is
@@ -78,6 +81,7 @@ where
         .filter_entry(|e| !(e.file_name() == ".git" && e.file_type().is_some_and(|t| t.is_dir())));
     let max = opts.max_file_size;
     let exclude = opts.exclude.as_deref();
+    let archives = opts.archives.as_ref();
     builder.build_parallel().run(|| {
         let mut worker = make_worker();
         let mut buf = Vec::new();
@@ -89,7 +93,7 @@ where
                     return WalkState::Skip;
                 }
             }
-            visit(entry, max, &mut buf, &mut worker);
+            visit(entry, max, archives, &mut buf, &mut worker);
             WalkState::Continue
         })
     });
@@ -98,6 +102,7 @@ where
 fn visit<W: FnMut(Event<'_>)>(
     entry: Result<DirEntry, ignore::Error>,
     max: u64,
+    archives: Option<&ArchiveLimits>,
     buf: &mut Vec<u8>,
     worker: &mut W,
 ) {
@@ -140,8 +145,18 @@ fn visit<W: FnMut(Event<'_>)>(
             return;
         }
     };
+    let origin = || Origin::File(entry.path().to_path_buf());
     if size > max {
-        worker(Event::Skipped(Skip::TooLarge { path, size }));
+        // Too large to read whole, but an archive (a `docker save` image) is streamed from
+        // the file, each entry within the limit.
+        let streamed = archives.is_some_and(|limits| {
+            std::fs::File::open(entry.path()).is_ok_and(|mut f| {
+                nested::stream(&origin(), Input::Seekable(&mut f), limits, &mut *worker)
+            })
+        });
+        if !streamed {
+            worker(Event::Skipped(Skip::TooLarge { path, size }));
+        }
         return;
     }
     buf.clear();
@@ -156,10 +171,7 @@ fn visit<W: FnMut(Event<'_>)>(
             path,
             size: buf.len() as u64,
         })),
-        Ok(_) => worker(Event::Blob {
-            origin: Origin::File(entry.path().to_path_buf()),
-            bytes: buf,
-        }),
+        Ok(_) => nested::blob(origin(), buf, archives, worker),
     }
 }
 

@@ -6,6 +6,7 @@
 pub(crate) mod archive;
 pub(crate) mod fs;
 pub(crate) mod git;
+pub(crate) mod nested;
 
 use crate::finding::Origin;
 pub(crate) use crate::outcome::{InputError, Skip};
@@ -27,6 +28,13 @@ pub(crate) enum Event<'a> {
     },
     Error(InputError),
     Skipped(Skip),
+    /// A file or blob was opened as an archive: its entries came (before this event) as blobs
+    /// with an [`Origin::Archive`], what was left out of it as [`Skip::InArchive`]; `origin` is
+    /// the file or blob itself, and `archives` counts it and every archive nested in it.
+    Opened {
+        origin: Origin,
+        archives: u64,
+    },
 }
 
 /// What a change adds to a blob.
@@ -47,7 +55,7 @@ pub(crate) fn text_view(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<&'static str>) {
     }
     let le = bytes.starts_with(&[0xFF, 0xFE]);
     let be = bytes.starts_with(&[0xFE, 0xFF]);
-    if !(le || be) || bytes.len() % 2 != 0 {
+    if !(le || be) || !bytes.len().is_multiple_of(2) {
         return (Cow::Borrowed(bytes), None);
     }
     let units = bytes[2..].chunks_exact(2).map(|c| {
@@ -63,26 +71,43 @@ pub(crate) fn text_view(bytes: &[u8]) -> (Cow<'_, [u8]>, Option<&'static str>) {
     (Cow::Owned(text.into_bytes()), Some("utf-16"))
 }
 
-/// Read standard input, at most `limit` bytes.
-pub(crate) fn stdin(limit: u64, emit: &mut dyn FnMut(Event<'_>)) {
+/// Read standard input, at most `limit` bytes. When `archives` allows, an archive is opened
+/// (each entry at most `limit` bytes), and one larger than `limit` is read as it streams in.
+pub(crate) fn stdin(
+    limit: u64,
+    archives: Option<&archive::ArchiveLimits>,
+    emit: &mut dyn FnMut(Event<'_>),
+) {
+    let mut stdin = std::io::stdin().lock();
     let mut buf = Vec::new();
-    let read = std::io::stdin()
-        .lock()
+    let read = (&mut stdin)
         .take(limit.saturating_add(1))
         .read_to_end(&mut buf);
+    let too_large = || {
+        Event::Error(InputError {
+            path: "<stdin>".into(),
+            message: format!("standard input is larger than --max-file-size ({limit} bytes); raise it to scan this input"),
+        })
+    };
     match read {
         Err(e) => emit(Event::Error(InputError {
             path: "<stdin>".into(),
-            message: format!("cannot read standard input: {}", crate::util::io::io_message(&e)),
+            message: format!(
+                "cannot read standard input: {}",
+                crate::util::io::io_message(&e)
+            ),
         })),
-        Ok(_) if buf.len() as u64 > limit => emit(Event::Error(InputError {
-            path: "<stdin>".into(),
-            message: format!("standard input is larger than --max-file-size ({limit} bytes); raise it to scan this input"),
-        })),
-        Ok(_) => emit(Event::Blob {
-            origin: Origin::Stdin,
-            bytes: &buf,
-        }),
+        Ok(_) if buf.len() as u64 > limit => match archives {
+            Some(limits) if archive::detect(&buf).is_some() => {
+                let mut joined = (&buf[..]).chain(&mut stdin);
+                let input = archive::Input::Reader(&mut joined);
+                if !nested::stream(&Origin::Stdin, input, limits, emit) {
+                    emit(too_large());
+                }
+            }
+            _ => emit(too_large()),
+        },
+        Ok(_) => nested::blob(Origin::Stdin, &buf, archives, emit),
     }
 }
 

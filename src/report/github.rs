@@ -5,7 +5,8 @@
 //! ::error file=web/.env.local,line=3,col=19,title=Upstash Redis REST token (read-write)::Upstash Redis REST token (read-write) leaked here (sha256 5025…55d7). Rotate it ...
 //! ```
 //!
-//! One annotation per place a secret was seen (a place repeated across commits once). Paths
+//! One annotation per place a secret was seen (a place repeated across commits once); one
+//! inside an archive is on the archive's file, the place inside in its message. Paths
 //! are relative to the repository root (a file's nearest parent directory holding `.git`), as
 //! GitHub resolves them. An annotation never carries the secret, not even with
 //! `--show-secrets`: workflow logs are often public. Values are escaped as the runner expects:
@@ -30,15 +31,18 @@ pub(super) fn write(r: &Report<'_>, _opts: Options, out: &mut dyn Write) -> std:
         let mut seen = HashSet::new();
         for l in &f.locations {
             let file = roots.file_of(l);
-            if !seen.insert((file.clone(), l.line, l.column)) {
+            if !seen.insert((file.clone(), l.path.clone(), l.line, l.column)) {
                 continue;
             }
             places += 1;
             let mut props = Vec::new();
             if let Some(file) = &file {
                 props.push(format!("file={}", property(file)));
-                props.push(format!("line={}", l.line));
-                props.push(format!("col={}", l.column));
+                // Inside an archive the line is the entry's: the annotation is on the file.
+                if l.archive_path.is_none() {
+                    props.push(format!("line={}", l.line));
+                    props.push(format!("col={}", l.column));
+                }
             }
             props.push(format!("title={}", property(f.title())));
             writeln!(
@@ -87,7 +91,12 @@ fn level(r: &Report<'_>, f: &Finding) -> &'static str {
 
 fn message(r: &Report<'_>, f: &Finding, l: &Location, no_file: bool) -> String {
     let mut m = format!("{} leaked", f.title());
-    if no_file {
+    if l.archive_path.is_some() {
+        m.push_str(&format!(
+            " inside an archive, at {}:{}:{}",
+            l.path, l.line, l.column
+        ));
+    } else if no_file {
         m.push_str(&format!(" in {}", l.path));
     } else {
         m.push_str(" here");
@@ -166,7 +175,8 @@ impl Roots {
     /// The path GitHub should annotate: relative to the repository root with `/` separators;
     /// `None` for standard input and objects no commit reaches.
     fn file_of(&mut self, l: &Location) -> Option<String> {
-        match &l.origin {
+        // Inside an archive: the archive's file.
+        match l.origin.outer() {
             Origin::File(p) => Some(self.relative(p)),
             Origin::Git { path: Some(p), .. } => Some(p.clone()),
             _ => None,

@@ -550,6 +550,24 @@ fn summary(r: &Report<'_>, paint: &Paint) -> String {
         crate::util::size::human_bytes(s.bytes_scanned),
         s.duration_ms as f64 / 1000.0
     ));
+    let a = &s.archives;
+    if a.opened > 0 {
+        parts.push(format!(
+            "{} archive{} opened ({} entr{} scanned)",
+            a.opened,
+            plural(a.opened),
+            a.entries_scanned,
+            if a.entries_scanned == 1 { "y" } else { "ies" }
+        ));
+    }
+    let left_out = a.skipped.total();
+    if left_out > 0 {
+        parts.push(format!(
+            "{left_out} part{} of archives not scanned ({})",
+            plural(left_out),
+            a.skipped.summary()
+        ));
+    }
     // The account check's failures are errors too, but no input went unread for them.
     let account_failed = r.account.map_or(0, |a| a.problems.len() as u64);
     let unread = s.errors.saturating_sub(account_failed);

@@ -4,6 +4,9 @@
 //! five); `partialFingerprints` carry the secret's hash, so an alert follows the secret when
 //! lines move. Artifact URIs are relative to the current directory with forward slashes (what
 //! GitHub resolves against the repository root); a path outside it becomes a `file://` URI.
+//! A secret inside an archive is a result on the archive file (region: its first line), with
+//! the chain down to the entry as a logical location (`dist/app.tgz!package/.env:3:27`), in
+//! the message and in `properties.archive_path`, `archive_line` and `archive_column`.
 //!
 //! Built with `serde_json` rather than a typed SARIF crate: the document is small, and
 //! `tests/sarif.rs` validates it against the published OASIS schema.
@@ -53,16 +56,18 @@ pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::
             f.locations
                 .iter()
                 .filter_map(|l| {
-                    let file = match &l.origin {
+                    // Inside an archive the artifact is the outer file: the one thing a
+                    // code-scanning UI can open.
+                    let file = match l.origin.outer() {
                         Origin::File(p) => Some(p.as_path()),
                         _ => None,
                     };
                     let uri = match (&l.repository, &l.url) {
                         // An audit's location: the file at its commit on GitHub.
                         (Some(_), Some(url)) => url.split('#').next().unwrap_or(url).to_string(),
-                        _ => artifact_uri(&l.path, file, cwd.as_deref()),
+                        _ => artifact_uri(l.file(), file, cwd.as_deref()),
                     };
-                    seen.insert((uri.clone(), l.line, l.column))
+                    seen.insert((uri.clone(), l.path.clone(), l.line, l.column))
                         .then(|| result(f, l, uri, rule_index, opts))
                 })
                 .collect::<Vec<_>>()
@@ -109,6 +114,10 @@ fn result(
     opts: Options,
 ) -> Value {
     let mut message = format!("{} ({}) sha256:{}", f.title(), f.preview(), f.sha256);
+    let place = format!("{}:{}:{}", l.path, l.line, l.column);
+    if l.archive_path.is_some() {
+        message.push_str(&format!("; inside an archive at {place}"));
+    }
     if let Some(repo) = &l.repository {
         message.push_str(&format!("; in {repo}"));
     }
@@ -142,6 +151,19 @@ fn result(
             "details": f.details,
         },
     });
+    if let Some(chain) = &l.archive_path {
+        // The line and column are the entry's, not the archive's: the region is the archive
+        // as a whole, and the entry is named as a logical location.
+        let loc = &mut v["locations"][0];
+        loc["physicalLocation"]["region"] = json!({ "startLine": 1 });
+        loc["logicalLocations"] = json!([{
+            "name": chain.last(),
+            "fullyQualifiedName": place,
+        }]);
+        v["properties"]["archive_path"] = json!(chain);
+        v["properties"]["archive_line"] = json!(l.line);
+        v["properties"]["archive_column"] = json!(l.column);
+    }
     if let Some(repo) = &l.repository {
         v["properties"]["repository"] = json!(repo);
     }

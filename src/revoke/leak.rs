@@ -367,11 +367,35 @@ fn details(v: &Value) -> Details {
 }
 
 fn location(v: &Value, rule_id: &str) -> Option<Location> {
-    let path = v.get("path")?.as_str()?.to_string();
+    let file = v.get("path")?.as_str()?.to_string();
     let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
+    // Inside an archive: the outer file, then the names down to the entry.
+    let archive_path: Option<Vec<String>> = v
+        .get("archive_path")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .filter(|a: &Vec<String>| a.len() > 1);
+    let outer = Origin::File(PathBuf::from(&file));
+    let (origin, path) = match &archive_path {
+        Some(chain) => {
+            let o = Origin::Archive {
+                outer: Box::new(outer),
+                entries: chain[1..].to_vec(),
+            };
+            let p = o.display_path();
+            (o, p)
+        }
+        None => (outer, file),
+    };
     Some(Location {
         repository: s("repository"),
         url: s("url"),
+        archive_path,
         line: v.get("line").and_then(Value::as_u64).unwrap_or(0),
         column: v.get("column").and_then(Value::as_u64).unwrap_or(0),
         rule_id: s("rule_id").unwrap_or_else(|| rule_id.to_string()),
@@ -389,7 +413,7 @@ fn location(v: &Value, rule_id: &str) -> Option<Location> {
             host_agrees: v.get("host_agrees").and_then(Value::as_bool),
             ..Context::default()
         },
-        origin: Origin::File(PathBuf::from(&path)),
+        origin,
         path,
     })
 }
@@ -453,6 +477,7 @@ mod tests {
                     origin: Origin::File(PathBuf::from(path)),
                     repository: None,
                     url: None,
+                    archive_path: None,
                 })
                 .collect(),
             history: None,
@@ -516,6 +541,30 @@ mod tests {
         );
         assert_eq!(out[3].places, vec!["tests/t.env:3"]);
         assert!(out[2].why.words().contains("noisy"));
+    }
+
+    #[test]
+    fn a_place_inside_an_archive_keeps_its_chain() {
+        let doc = format!(
+            r#"{{"findings":[{{"kind":"redis-rest-token","secret_sha256":"{HASH}",
+               "locations":[{{"path":"dist/app.tgz","archive_path":["dist/app.tgz","package/.env"],"line":3,"column":26}}]}}]}}"#
+        );
+        let leaks = from_report(&doc, "r.json").unwrap();
+        let l = &leaks[0].finding.locations[0];
+        assert_eq!(l.path, "dist/app.tgz!package/.env");
+        assert_eq!(l.file(), "dist/app.tgz");
+        assert_eq!(leaks[0].places(), vec!["dist/app.tgz!package/.env:3"]);
+        assert_eq!(
+            l.origin.outer(),
+            &Origin::File(PathBuf::from("dist/app.tgz"))
+        );
+        // Written back, the location reads as it was read.
+        let v = serde_json::to_value(l).unwrap();
+        assert_eq!(v["path"], "dist/app.tgz");
+        assert_eq!(
+            v["archive_path"],
+            serde_json::json!(["dist/app.tgz", "package/.env"])
+        );
     }
 
     #[test]

@@ -27,13 +27,15 @@ impl Aggregator {
                 continue;
             }
             let rule_id = matcher.rule(m.rule).id.clone();
-            let (commit, blob) = match origin {
+            // Inside an archive, the commit and blob are the outer archive's.
+            let (commit, blob) = match origin.outer() {
                 Origin::Git { blob, commit, .. } => (commit.clone(), Some(blob.clone())),
                 _ => (None, None),
             };
             let location = Location {
                 repository: None,
                 path: origin.display_path(),
+                archive_path: origin.archive_path(),
                 line: m.line,
                 column: m.column,
                 rule_id: rule_id.clone(),

@@ -3,6 +3,7 @@
 //! (submodules, an empty history), then attach provenance to the findings.
 
 use super::pool::{finish, Collected, Worker};
+use crate::input::archive::ArchiveLimits;
 use crate::input::git::{self as g, attribute::attribute, read, Mode, Survey};
 use crate::outcome::Outcome;
 use crate::rules::Matcher;
@@ -18,6 +19,8 @@ pub(crate) struct RepoOptions<'a> {
     pub(crate) mode: &'a Mode,
     /// Blobs larger than this are skipped (and counted).
     pub(crate) max_file_size: u64,
+    /// How archive blobs are opened; `None`: scanned as they are.
+    pub(crate) archives: Option<&'a ArchiveLimits>,
     pub(crate) threads: usize,
     /// Whether a progress bar may be drawn (on a terminal, for large histories).
     pub(crate) progress: bool,
@@ -53,6 +56,7 @@ pub(crate) fn repository(
         repo,
         &survey.jobs,
         opts.max_file_size,
+        opts.archives,
         opts.threads,
         || {
             let mut w = Worker::new(matcher, &shared);

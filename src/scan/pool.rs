@@ -7,6 +7,7 @@
 use super::aggregate::Aggregator;
 use super::Scanner;
 use crate::finding::{Origin, RawMatch};
+use crate::input::archive::ArchiveLimits;
 use crate::input::fs::WalkOptions;
 use crate::input::{self, Added, Event};
 use crate::outcome::{InputError, Outcome, Skip, Stats, Why};
@@ -27,16 +28,19 @@ pub(crate) fn walk(opts: &WalkOptions, matcher: &Matcher) -> Outcome {
     finish(shared, started)
 }
 
-/// Scan standard input, at most `limit` bytes.
-pub(crate) fn stdin(limit: u64, matcher: &Matcher) -> Outcome {
+/// Scan standard input, at most `limit` bytes (an archive's entries each).
+pub(crate) fn stdin(limit: u64, archives: Option<&ArchiveLimits>, matcher: &Matcher) -> Outcome {
     let started = Instant::now();
     let shared = Mutex::new(Collected::default());
     {
         let mut w = Worker::new(matcher, &shared);
-        input::stdin(limit, &mut |e| w.handle(e));
+        input::stdin(limit, archives, &mut |e| w.handle(e));
     }
     finish(shared, started)
 }
+
+/// Archive skips kept for `--verbose` per scanning thread; the rest are only counted.
+const LISTED_ARCHIVE_SKIPS: u64 = 10_000;
 
 /// What the workers collected.
 #[derive(Default)]
@@ -135,7 +139,7 @@ impl<'a> Worker<'a> {
     pub(crate) fn handle(&mut self, event: Event<'_>) {
         match event {
             Event::Blob { origin, bytes } => {
-                self.count(bytes);
+                self.count(&origin, bytes);
                 let found = self.matches(bytes);
                 self.keep(&origin, found);
             }
@@ -144,7 +148,7 @@ impl<'a> Worker<'a> {
                 bytes,
                 added,
             } => {
-                self.count(bytes);
+                self.count(&origin, bytes);
                 let found = self.added(bytes, &added);
                 self.keep(&origin, found);
             }
@@ -157,15 +161,32 @@ impl<'a> Worker<'a> {
                     Skip::Special { .. } => s.skipped_special += 1,
                     Skip::Loop { .. } => s.symlink_loops += 1,
                     Skip::Excluded { .. } => s.skipped_by_config += 1,
+                    Skip::InArchive { reason, .. } => {
+                        s.archives.skipped.count(reason);
+                        // A hostile archive can hold many thousands: count them all, list some.
+                        if s.archives.skipped.total() > LISTED_ARCHIVE_SKIPS {
+                            return;
+                        }
+                    }
                 }
                 self.local.skipped.push(skip);
+            }
+            Event::Opened { archives, .. } => {
+                // The archive itself is a file scanned; its entries are counted apart.
+                self.local.stats.files_scanned += 1;
+                self.local.stats.archives.opened += archives;
             }
         }
     }
 
-    fn count(&mut self, bytes: &[u8]) {
-        self.local.stats.files_scanned += 1;
-        self.local.stats.bytes_scanned += bytes.len() as u64;
+    fn count(&mut self, origin: &Origin, bytes: &[u8]) {
+        let s = &mut self.local.stats;
+        if let Origin::Archive { .. } = origin {
+            s.archives.entries_scanned += 1;
+        } else {
+            s.files_scanned += 1;
+        }
+        s.bytes_scanned += bytes.len() as u64;
     }
 
     /// Every credential in a blob; those on lines marked `upsweep:allow` are noted for

@@ -264,11 +264,20 @@ impl Baseline {
                 continue;
             }
             let loc = &f["locations"][0];
+            // Inside an archive, the place is the chain joined by `!`, as scans show it.
+            let path = match loc["archive_path"].as_array() {
+                Some(chain) if !chain.is_empty() => chain
+                    .iter()
+                    .filter_map(serde_json::Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join("!"),
+                _ => loc["path"].as_str().unwrap_or("?").to_string(),
+            };
             b.insert(Entry {
                 kind,
                 sha256,
                 first_seen: FirstSeen {
-                    path: loc["path"].as_str().unwrap_or("?").to_string(),
+                    path,
                     line: loc["line"].as_u64().unwrap_or(0),
                     commit: loc["commit"].as_str().map(str::to_string),
                 },

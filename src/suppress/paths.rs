@@ -92,11 +92,23 @@ impl PathGlobs {
     }
 
     /// Whether the place a blob came from is skipped: a file by its path under the root, a git
-    /// blob by its path in the tree.
+    /// blob by its path in the tree, an archive entry by its outer file's path and the names
+    /// inside joined by `!` (`dist/app.tgz!package/test/x.env`, which `**/test/**` matches).
     pub(crate) fn matches_origin(&self, origin: &Origin) -> bool {
         match origin {
             Origin::File(p) => self.matches_file(p),
             Origin::Git { path: Some(p), .. } => self.matches_relative(p),
+            Origin::Archive { outer, entries } => {
+                let base = match &**outer {
+                    Origin::File(p) => self.relative(p),
+                    Origin::Git { path: Some(p), .. } => Some(p.clone()),
+                    _ => None,
+                };
+                base.is_some_and(|b| {
+                    self.matches_relative(&b)
+                        || self.matches_relative(&format!("{b}!{}", entries.join("!")))
+                })
+            }
             _ => false,
         }
     }
@@ -186,6 +198,27 @@ mod tests {
         assert_eq!(e.index, 1);
         assert!(PathGlobs::new(&["  ".to_string()], Path::new("/r")).is_err());
         assert!(PathGlobs::new(&["/".to_string()], Path::new("/r")).is_err());
+    }
+
+    #[test]
+    fn places_inside_archives_are_matched_by_their_chain() {
+        let g = globs(&["**/test/**", "vendor/*.tgz"]);
+        let inside = |path: &str, entries: &[&str]| Origin::Archive {
+            outer: Box::new(Origin::Git {
+                blob: "b".into(),
+                commit: None,
+                path: Some(path.into()),
+            }),
+            entries: entries.iter().map(|e| e.to_string()).collect(),
+        };
+        assert!(g.matches_origin(&inside("dist/app.tgz", &["package/test/x.env"])));
+        assert!(!g.matches_origin(&inside("dist/app.tgz", &["package/.env"])));
+        assert!(g.matches_origin(&inside("vendor/lib.tgz", &["package/.env"])));
+        let on_disk = Origin::Archive {
+            outer: Box::new(Origin::File(PathBuf::from("/repo/vendor/a.tgz"))),
+            entries: vec!["x".into()],
+        };
+        assert!(g.matches_origin(&on_disk));
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 pub mod emulator;
 
+mod archives;
 mod audit;
 mod bench;
 mod docs;

@@ -17,16 +17,6 @@ pub(crate) enum ArchiveKind {
     Gzip,
 }
 
-impl ArchiveKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ArchiveKind::Zip => "zip",
-            ArchiveKind::Tar => "tar",
-            ArchiveKind::Gzip => "gzip",
-        }
-    }
-}
-
 /// Bytes [`detect`] wants to see (fewer is fine: short blobs are simply not tars).
 pub(crate) const PREFIX: usize = 512;
 

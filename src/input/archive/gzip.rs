@@ -8,7 +8,7 @@ use super::detect::{detect, ArchiveKind, PREFIX};
 use super::limits::{Counted, InCount, Meter};
 use super::name;
 use super::walker::{read_full, Flow, Src, Walker};
-use super::SkipReason;
+use super::ArchiveSkip;
 use flate2::bufread::GzDecoder;
 use std::cell::Cell;
 use std::io::{self, BufRead, BufReader, Read};
@@ -47,7 +47,7 @@ impl Walker<'_> {
                 };
                 let flow = match flow {
                     Flow::Broken(message) => {
-                        self.skip(SkipReason::Damaged { message });
+                        self.skip(ArchiveSkip::Damaged { message });
                         Flow::Continue
                     }
                     other => other,
@@ -58,7 +58,7 @@ impl Walker<'_> {
         };
         let flow = match flow {
             Flow::Broken(message) => {
-                self.skip(SkipReason::Damaged { message });
+                self.skip(ArchiveSkip::Damaged { message });
                 Flow::Continue
             }
             Flow::Tripped => match budget.claim(unit) {
@@ -71,7 +71,7 @@ impl Walker<'_> {
             Flow::Continue => Flow::Continue,
         };
         if m.inner.trailing {
-            self.skip(SkipReason::TrailingData);
+            self.skip(ArchiveSkip::TrailingData);
         }
         flow
     }

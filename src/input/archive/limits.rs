@@ -7,7 +7,7 @@
 //! happened, so a limit is never mistaken for a damaged archive. Nothing here allocates in
 //! proportion to the input: the counters are the memory.
 
-use super::SkipReason;
+use super::ArchiveSkip;
 use std::cell::Cell;
 use std::io::{self, Read, Seek, SeekFrom};
 
@@ -96,17 +96,17 @@ impl TripKind {
         )
     }
 
-    pub fn reason(self, l: &ArchiveLimits) -> SkipReason {
+    pub fn reason(self, l: &ArchiveLimits) -> ArchiveSkip {
         match self {
-            TripKind::Ratio => SkipReason::Ratio { limit: l.max_ratio },
-            TripKind::TotalBytes => SkipReason::TotalBytes {
+            TripKind::Ratio => ArchiveSkip::Ratio { limit: l.max_ratio },
+            TripKind::TotalBytes => ArchiveSkip::TotalBytes {
                 limit: l.max_total_bytes,
             },
-            TripKind::OverallRatio => SkipReason::OverallRatio { limit: l.max_ratio },
-            TripKind::Entries => SkipReason::TooManyEntries {
+            TripKind::OverallRatio => ArchiveSkip::OverallRatio { limit: l.max_ratio },
+            TripKind::Entries => ArchiveSkip::TooManyEntries {
                 limit: l.max_entries,
             },
-            TripKind::TarHeader => SkipReason::Damaged {
+            TripKind::TarHeader => ArchiveSkip::Damaged {
                 message: format!(
                     "extended tar header over {} bytes (no tar tool writes one)",
                     MAX_TAR_HEADER_BYTES

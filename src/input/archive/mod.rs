@@ -10,7 +10,7 @@
 //!   [`ArchiveLimits::max_entry_size`]), and a nested zip (which needs random access), bounded
 //!   by the same size and by [`ArchiveLimits::max_held`] for all levels together.
 //! - **Bounded**: every limit in [`ArchiveLimits`] (decompressed bytes, compression ratio per
-//!   decompressor and overall, entries, depth, entry size) ends in a [`SkipReason`] the callback
+//!   decompressor and overall, entries, depth, entry size) ends in a [`ArchiveSkip`] the callback
 //!   sees and [`ArchiveStats`] counts; nothing is silently dropped, nothing grows without bound.
 //! - **Damage is local**: a truncated or corrupt archive yields what could be read (an entry
 //!   cut short is still handed over, with a `Damaged` skip naming it); a zip whose central
@@ -27,46 +27,19 @@
 //! ```
 //! `walk` returns with nothing done (`stats.kind == None`) when the input is not an archive.
 //!
-//! # Phase B: wiring it into the scan (not done here)
+//! # Where it is used
 //!
-//! - **Files** (`input/fs.rs`, `visit`): after reading a file whole (it is at most
-//!   `--max-file-size`), `detect(&buf)`; if it is an archive, call `walk(path, Input::Bytes(&buf),
-//!   ..)` and scan each entry instead of the raw bytes. When `walk` opened nothing (damaged at
-//!   the first byte: `stats.entries == 0` and a `Damaged` skip), scan the raw bytes as today, so
-//!   archives never lose what a plain scan found. A file larger than `--max-file-size` is today
-//!   skipped unread: read its first [`PREFIX`] bytes instead, and if they are an archive, seek
-//!   back and call `walk(path, Input::Seekable(&mut file), ..)`, so a 2 GB `docker save` tar is
-//!   streamed from disk (tar entries skipped with a seek, not a read); otherwise skip it as now.
-//! - **Git history** (`input/git`, where a worker reads a blob by id): `detect` on the blob's
-//!   bytes; an archive goes through `walk(path, Input::Bytes(blob.content()), ..)`. Blob dedup
-//!   is unchanged: an archive blob is opened once however many commits hold it, and its
-//!   entries inherit the blob's provenance (commit, path).
-//! - **Origin**: a variant (or a field on the existing ones) carrying the chain, e.g.
-//!   `Origin::Archive { outer: Box<Origin>, chain: Vec<String> }` whose `display_path` is the
-//!   chain joined by `!` (`dist/app.tgz!package/.env`, so a human line reads
-//!   `dist/app.tgz!package/.env:3:27`). JSON keeps `path` as the outer file and adds
-//!   `"archive_path": ["dist/app.tgz", "package/.env"]` (the whole chain, outer first); SARIF's
-//!   `artifactLocation.uri` is the outer file (the only thing a code-scanning UI can open),
-//!   with the chain in the result's `properties.archive_path` and in its message. Baselines
-//!   and allowlists are unchanged (they key on the secret's hash); a baseline's `first_seen.path`
-//!   and `skip-paths` globs see the joined chain, so `**/*.tgz!**/test/**` can exclude inside.
-//! - **Stats**: `archives_opened` ([`ArchiveStats::archives`]), `archive_entries_scanned`
-//!   ([`ArchiveStats::entries`]) and one counter per reason in [`SkipCounts`]
-//!   (`archive_skipped_too_deep`, `_too_large`, `_ratio`, `_total_bytes`, `_too_many_entries`,
-//!   `_encrypted`, `_unsupported`, `_damaged`, `_trailing_data`); each skip also becomes a note
-//!   naming its chain (with the count capped, as errors are). Skips are not errors: exit codes
-//!   do not change; an outer archive that cannot be opened at all is scanned raw, as above.
-//! - **Flags**: `--no-archives` (archives scanned as opaque bytes, as before) and
-//!   `--archive-depth N` (default 4; 0 is the same as `--no-archives`); the other limits as
-//!   `.upsweep.toml` keys (`archive-max-bytes`, `archive-max-ratio`, `archive-max-entries`)
-//!   rather than flags, since they are rarely changed; `max_entry_size` is `--max-file-size`.
+//! [`super::nested`] is the adapter every input calls: files read whole (`input/fs.rs`),
+//! standard input and git blobs go through `walk(.., Input::Bytes(..), ..)`; a file larger
+//! than `--max-file-size` whose first bytes are an archive's is streamed from disk with
+//! `Input::Seekable` (tar entries not needed are skipped with a seek), and standard input
+//! larger than that with `Input::Reader`. Each entry becomes a blob whose
+//! `finding::Origin::Archive` carries the chain; each skip a `Skip::InArchive` (the
+//! [`ArchiveSkip`] and [`ArchiveSkips`] types live in `outcome`, since reports count them).
+//! An archive from which nothing could be read is scanned as raw bytes, as without archives.
 //!
 //! Threads: `walk` is synchronous and single-threaded per outer archive (each worker thread of
 //! the walker or of the git reader opens its own archives); a budget is per outer archive.
-
-// Nothing calls this module yet: the scan and history inputs are wired to it (as above) after
-// the inputs' refactor lands. Its tests exercise all of it meanwhile.
-#![allow(dead_code)]
 
 mod detect;
 mod gzip;
@@ -79,11 +52,11 @@ mod zip;
 #[cfg(test)]
 mod tests;
 
+pub(crate) use crate::outcome::{ArchiveSkip, ArchiveSkips};
 pub(crate) use detect::{detect, ArchiveKind, PREFIX};
 pub(crate) use limits::ArchiveLimits;
 
 use limits::{Budget, OuterCounted};
-use std::fmt;
 use std::io::{self, Read, Seek, SeekFrom};
 use walker::{read_full, Src, Walker};
 
@@ -117,137 +90,8 @@ pub(crate) enum ArchiveEvent<'a> {
     /// archive's name alone when the whole archive is concerned).
     Skipped {
         chain: &'a [String],
-        reason: &'a SkipReason,
+        reason: &'a ArchiveSkip,
     },
-}
-
-/// Why part of an archive was not scanned.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SkipReason {
-    /// A nested archive beyond `max_depth` layers: not opened (its bytes are handed over as
-    /// they are, like any file, when within the size limit).
-    TooDeep { limit: u32 },
-    /// An entry larger than `limit` (`max_entry_size`, or what `max_held` still allows).
-    /// `size` is the size its header declares, or at least the bytes read.
-    TooLarge { size: u64, limit: u64 },
-    /// A decompressor's output passed `limit` times its input (a compression bomb).
-    Ratio { limit: u64 },
-    /// The outer archive's decompressed bytes passed `limit`: the rest was not read.
-    TotalBytes { limit: u64 },
-    /// The outer archive's decompressed bytes passed `limit` times its own size: the rest was
-    /// not read.
-    OverallRatio { limit: u64 },
-    /// More than `limit` entries: the rest was not read.
-    TooManyEntries { limit: u64 },
-    /// An encrypted zip entry: there is no password to read it with.
-    Encrypted,
-    /// A compression method or archive feature not supported (bzip2, LZMA, multi-disk zip).
-    Unsupported { what: String },
-    /// Truncated or corrupt: what came before the damage was scanned.
-    Damaged { message: String },
-    /// Bytes after the end of a gzip stream that are not another gzip member.
-    TrailingData,
-}
-
-impl SkipReason {
-    /// A short stable key for stats and JSON.
-    pub fn key(&self) -> &'static str {
-        match self {
-            SkipReason::TooDeep { .. } => "too-deep",
-            SkipReason::TooLarge { .. } => "too-large",
-            SkipReason::Ratio { .. } => "ratio",
-            SkipReason::TotalBytes { .. } => "total-bytes",
-            SkipReason::OverallRatio { .. } => "overall-ratio",
-            SkipReason::TooManyEntries { .. } => "too-many-entries",
-            SkipReason::Encrypted => "encrypted",
-            SkipReason::Unsupported { .. } => "unsupported",
-            SkipReason::Damaged { .. } => "damaged",
-            SkipReason::TrailingData => "trailing-data",
-        }
-    }
-}
-
-impl fmt::Display for SkipReason {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            SkipReason::TooDeep { limit } => write!(
-                f,
-                "archive nested more than {limit} deep: not opened (scanned as it is)"
-            ),
-            SkipReason::TooLarge { size, limit } => write!(
-                f,
-                "entry of {size} bytes or more is larger than the {limit}-byte limit: not scanned"
-            ),
-            SkipReason::Ratio { limit } => write!(
-                f,
-                "expands more than {limit} times its compressed size (a compression bomb?): not scanned past that"
-            ),
-            SkipReason::TotalBytes { limit } => write!(
-                f,
-                "more than {limit} bytes decompressed from one archive: the rest was not scanned"
-            ),
-            SkipReason::OverallRatio { limit } => write!(
-                f,
-                "archive expands more than {limit} times its size (a compression bomb?): the rest was not scanned"
-            ),
-            SkipReason::TooManyEntries { limit } => write!(
-                f,
-                "more than {limit} entries in one archive: the rest was not scanned"
-            ),
-            SkipReason::Encrypted => write!(f, "encrypted: not scanned"),
-            SkipReason::Unsupported { what } => write!(f, "not supported ({what}): not scanned"),
-            SkipReason::Damaged { message } => {
-                write!(f, "damaged ({message}): scanned what could be read")
-            }
-            SkipReason::TrailingData => {
-                write!(f, "data after the end of the gzip stream: not scanned")
-            }
-        }
-    }
-}
-
-/// Skips, by reason.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct SkipCounts {
-    pub too_deep: u64,
-    pub too_large: u64,
-    /// Per-decompressor and overall ratio.
-    pub ratio: u64,
-    pub total_bytes: u64,
-    pub too_many_entries: u64,
-    pub encrypted: u64,
-    pub unsupported: u64,
-    pub damaged: u64,
-    pub trailing_data: u64,
-}
-
-impl SkipCounts {
-    fn count(&mut self, r: &SkipReason) {
-        let c = match r {
-            SkipReason::TooDeep { .. } => &mut self.too_deep,
-            SkipReason::TooLarge { .. } => &mut self.too_large,
-            SkipReason::Ratio { .. } | SkipReason::OverallRatio { .. } => &mut self.ratio,
-            SkipReason::TotalBytes { .. } => &mut self.total_bytes,
-            SkipReason::TooManyEntries { .. } => &mut self.too_many_entries,
-            SkipReason::Encrypted => &mut self.encrypted,
-            SkipReason::Unsupported { .. } => &mut self.unsupported,
-            SkipReason::Damaged { .. } => &mut self.damaged,
-            SkipReason::TrailingData => &mut self.trailing_data,
-        };
-        *c += 1;
-    }
-
-    pub fn total(&self) -> u64 {
-        self.too_deep
-            + self.too_large
-            + self.ratio
-            + self.total_bytes
-            + self.too_many_entries
-            + self.encrypted
-            + self.unsupported
-            + self.damaged
-            + self.trailing_data
-    }
 }
 
 /// What one [`walk`] did. The byte counters are also how tests prove memory stayed bounded.
@@ -266,7 +110,7 @@ pub(crate) struct ArchiveStats {
     pub decompressed: u64,
     /// The most bytes buffered at once (entry buffers and nested zips, all levels).
     pub peak_held: u64,
-    pub skipped: SkipCounts,
+    pub skipped: ArchiveSkips,
 }
 
 /// Open the archive in `input`, named `name` (the outer file's path as shown to the user),
@@ -336,7 +180,7 @@ pub(crate) fn walk(
 
 /// An input that failed before its first bytes could be told apart.
 fn unreadable(name: &str, emit: &mut dyn FnMut(ArchiveEvent<'_>), e: &io::Error) -> ArchiveStats {
-    let reason = SkipReason::Damaged {
+    let reason = ArchiveSkip::Damaged {
         message: format!("cannot read: {e}"),
     };
     let mut stats = ArchiveStats::default();

@@ -11,7 +11,7 @@
 use super::limits::{HeaderGuard, MAX_TAR_HEADER_BYTES};
 use super::name;
 use super::walker::{Flow, Src, Walker};
-use super::SkipReason;
+use super::ArchiveSkip;
 use std::cell::Cell;
 
 impl Walker<'_> {
@@ -43,7 +43,7 @@ impl Walker<'_> {
         let mut entries = match entries {
             Ok(e) => e,
             Err(e) => {
-                self.skip(SkipReason::Damaged {
+                self.skip(ArchiveSkip::Damaged {
                     message: e.to_string(),
                 });
                 return Flow::Continue;
@@ -72,7 +72,7 @@ impl Walker<'_> {
                         self.note_stop();
                         return Flow::Tripped;
                     } else {
-                        self.skip(SkipReason::Damaged {
+                        self.skip(ArchiveSkip::Damaged {
                             message: err.to_string(),
                         });
                     }
@@ -102,7 +102,7 @@ impl Walker<'_> {
                 Flow::Continue => false,
                 Flow::Broken(message) => {
                     // The stream is broken: nothing after this entry can be found.
-                    self.skip(SkipReason::Damaged { message });
+                    self.skip(ArchiveSkip::Damaged { message });
                     true
                 }
                 Flow::Tripped => {

@@ -5,7 +5,7 @@
 
 use super::detect::{detect, ArchiveKind, PREFIX};
 use super::limits::{ArchiveLimits, Budget};
-use super::{ArchiveEvent, ArchiveStats, ReadSeek, SkipReason};
+use super::{ArchiveEvent, ArchiveSkip, ArchiveStats, ReadSeek};
 use std::io::{self, Read, Seek, SeekFrom};
 
 /// Where an archive's bytes come from, inside the walk: a stream (a tar entry, a gzip
@@ -98,13 +98,13 @@ impl<'w> Walker<'w> {
         self.stats
     }
 
-    pub fn skip(&mut self, reason: SkipReason) {
+    pub fn skip(&mut self, reason: ArchiveSkip) {
         let chain = std::mem::take(&mut self.chain);
         self.skip_at(&chain, reason);
         self.chain = chain;
     }
 
-    fn skip_at(&mut self, chain: &[String], reason: SkipReason) {
+    fn skip_at(&mut self, chain: &[String], reason: ArchiveSkip) {
         self.stats.skipped.count(&reason);
         (self.emit)(ArchiveEvent::Skipped {
             chain,
@@ -181,7 +181,7 @@ impl<'w> Walker<'w> {
                 };
                 return flow;
             }
-            self.skip(SkipReason::TooDeep { limit: max });
+            self.skip(ArchiveSkip::TooDeep { limit: max });
         }
         self.leaf(head, r, declared)
     }
@@ -190,7 +190,7 @@ impl<'w> Walker<'w> {
     fn leaf(&mut self, head: &[u8], r: &mut dyn Read, declared: Option<u64>) -> Flow {
         let cap = self.room();
         if let Some(size) = declared.filter(|&s| s > cap) {
-            self.skip(SkipReason::TooLarge { size, limit: cap });
+            self.skip(ArchiveSkip::TooLarge { size, limit: cap });
             return Flow::Continue;
         }
         let mut buf = self.pool.pop().unwrap_or_default();
@@ -214,7 +214,7 @@ impl<'w> Walker<'w> {
                 other => other,
             },
             Ok(_) if len > cap => {
-                self.skip(SkipReason::TooLarge {
+                self.skip(ArchiveSkip::TooLarge {
                     size: len,
                     limit: cap,
                 });
@@ -260,7 +260,7 @@ impl<'w> Walker<'w> {
     pub fn buffer(&mut self, r: &mut dyn Read, declared: Option<u64>) -> Result<Vec<u8>, Flow> {
         let cap = self.room();
         if let Some(size) = declared.filter(|&s| s > cap) {
-            self.skip(SkipReason::TooLarge { size, limit: cap });
+            self.skip(ArchiveSkip::TooLarge { size, limit: cap });
             return Err(Flow::Continue);
         }
         let mut buf = Vec::new();
@@ -273,7 +273,7 @@ impl<'w> Walker<'w> {
                 other => Err(other),
             },
             Ok(_) if buf.len() as u64 > cap => {
-                self.skip(SkipReason::TooLarge {
+                self.skip(ArchiveSkip::TooLarge {
                     size: buf.len() as u64,
                     limit: cap,
                 });

@@ -8,7 +8,7 @@
 use super::limits::{InCount, Meter, TripKind};
 use super::name;
 use super::walker::{Flow, Walker};
-use super::{ReadSeek, SkipReason};
+use super::{ArchiveSkip, ReadSeek};
 use std::io::{self, Cursor, Read, SeekFrom};
 use zip::result::ZipError;
 use zip::{CompressionMethod, ZipArchive};
@@ -41,7 +41,7 @@ impl Walker<'_> {
             }
         }
         if let Err(e) = r.seek(SeekFrom::Start(0)) {
-            self.skip(SkipReason::Damaged {
+            self.skip(ArchiveSkip::Damaged {
                 message: e.to_string(),
             });
             return Flow::Continue;
@@ -49,7 +49,7 @@ impl Walker<'_> {
         let mut archive = match ZipArchive::new(&mut *r) {
             Ok(a) => a,
             Err(ZipError::UnsupportedArchive(what)) => {
-                self.skip(SkipReason::Unsupported { what: what.into() });
+                self.skip(ArchiveSkip::Unsupported { what: what.into() });
                 return Flow::Continue;
             }
             Err(e) => return self.zip_local_headers(r, &e),
@@ -107,7 +107,7 @@ impl Walker<'_> {
         };
         match flow {
             Flow::Broken(message) => {
-                self.skip(SkipReason::Damaged { message });
+                self.skip(ArchiveSkip::Damaged { message });
                 Flow::Continue
             }
             Flow::Tripped => match budget.claim(unit) {
@@ -125,7 +125,7 @@ impl Walker<'_> {
     /// (An entry whose sizes are only in a data descriptor after its data ends the walk when
     /// it is stored rather than deflated: nothing says where its data ends.)
     fn zip_local_headers(&mut self, r: &mut dyn ReadSeek, why: &ZipError) -> Flow {
-        self.skip(SkipReason::Damaged {
+        self.skip(ArchiveSkip::Damaged {
             message: format!("{why}; entries read from their local headers"),
         });
         if r.seek(SeekFrom::Start(0)).is_err() {
@@ -161,14 +161,14 @@ impl Walker<'_> {
 }
 
 /// Why the zip reader would not open an entry.
-fn entry_error(e: ZipError) -> SkipReason {
+fn entry_error(e: ZipError) -> ArchiveSkip {
     match e {
-        ZipError::UnsupportedArchive(ZipError::PASSWORD_REQUIRED) => SkipReason::Encrypted,
-        ZipError::UnsupportedArchive(what) => SkipReason::Unsupported { what: what.into() },
-        ZipError::CompressionMethodNotSupported(m) => SkipReason::Unsupported {
+        ZipError::UnsupportedArchive(ZipError::PASSWORD_REQUIRED) => ArchiveSkip::Encrypted,
+        ZipError::UnsupportedArchive(what) => ArchiveSkip::Unsupported { what: what.into() },
+        ZipError::CompressionMethodNotSupported(m) => ArchiveSkip::Unsupported {
             what: format!("compression method {m}"),
         },
-        other => SkipReason::Damaged {
+        other => ArchiveSkip::Damaged {
             message: other.to_string(),
         },
     }

@@ -6,7 +6,8 @@
 
 use super::{error, handle_path, BlobJob};
 use crate::finding::Origin;
-use crate::input::{Added, Event, InputError, Skip};
+use crate::input::archive::ArchiveLimits;
+use crate::input::{nested, Added, Event, InputError, Skip};
 use git2::Repository;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -27,12 +28,14 @@ pub(crate) struct Progress {
     pub(crate) bytes: u64,
 }
 
-/// Read every job's blob (blobs over `max` bytes are skipped) and hand it to a worker; each
-/// reading thread gets its own worker from `make_worker`, dropped when the thread finishes.
+/// Read every job's blob (blobs over `max` bytes are skipped) and hand it to a worker, an
+/// archive entry by entry when `archives` allows; each reading thread gets its own worker
+/// from `make_worker`, dropped when the thread finishes.
 pub(crate) fn read<W, F>(
     repo: &Repository,
     jobs: &[BlobJob],
     max: u64,
+    archives: Option<&ArchiveLimits>,
     threads: usize,
     make_worker: F,
     progress: &(dyn Fn(Progress) + Sync),
@@ -69,7 +72,7 @@ pub(crate) fn read<W, F>(
                     };
                     let mut n = 0;
                     for job in &jobs[range.clone()] {
-                        n += read_job(&odb, job, max, &mut worker) as u64;
+                        n += read_job(&odb, job, max, archives, &mut worker) as u64;
                     }
                     let bytes = bytes_done.fetch_add(n, Ordering::Relaxed) + n;
                     progress(Progress {
@@ -113,6 +116,7 @@ fn read_job<W: FnMut(Event<'_>)>(
     odb: &git2::Odb<'_>,
     job: &BlobJob,
     max: u64,
+    archives: Option<&ArchiveLimits>,
     worker: &mut W,
 ) -> usize {
     let what = || format!("{} (blob {})", origin(job).display_path(), job.oid);
@@ -145,22 +149,16 @@ fn read_job<W: FnMut(Event<'_>)>(
     };
     let bytes = obj.data();
     if job.lines.is_none() && job.minus.is_none() {
-        worker(Event::Blob {
-            origin: origin(job),
-            bytes,
-        });
+        nested::blob(origin(job), bytes, archives, worker);
     } else {
         let before = job
             .minus
             .map(|minus| move || odb.read(minus).ok().map(|o| o.data().to_vec()));
-        worker(Event::Change {
-            origin: origin(job),
-            bytes,
-            added: Added {
-                lines: job.lines.as_deref().map(Vec::as_slice),
-                before: before.as_ref().map(|f| f as &dyn Fn() -> Option<Vec<u8>>),
-            },
-        });
+        let added = Added {
+            lines: job.lines.as_deref().map(Vec::as_slice),
+            before: before.as_ref().map(|f| f as &dyn Fn() -> Option<Vec<u8>>),
+        };
+        nested::change(origin(job), bytes, added, archives, worker);
     }
     bytes.len()
 }

@@ -406,6 +406,17 @@ impl Emulator {
         commit_files(&self.git_dir(full), refname, files, message)
     }
 
+    /// [`Emulator::commit`] with contents as bytes (an archive, a binary file).
+    pub fn commit_bytes(
+        &self,
+        full: &str,
+        refname: &str,
+        files: &[(&str, &[u8])],
+        message: &str,
+    ) -> Oid {
+        commit_blobs(&self.git_dir(full), refname, files, message)
+    }
+
     /// Point `refname` (`refs/pull/7/head`) at `commit` in `full`'s repository.
     pub fn set_ref(&self, full: &str, refname: &str, commit: Oid) {
         let repo = Repository::open_bare(self.git_dir(full)).expect("open bare");
@@ -425,6 +436,12 @@ impl Emulator {
 /// Commit `files` on top of `refname` in the bare repository at `dir`, with a fixed author and
 /// a clock that moves a minute per commit (ids are the same on every run).
 pub fn commit_files(dir: &Path, refname: &str, files: &[(&str, &str)], message: &str) -> Oid {
+    let bytes: Vec<(&str, &[u8])> = files.iter().map(|(p, c)| (*p, c.as_bytes())).collect();
+    commit_blobs(dir, refname, &bytes, message)
+}
+
+/// [`commit_files`] with contents as bytes.
+pub fn commit_blobs(dir: &Path, refname: &str, files: &[(&str, &[u8])], message: &str) -> Oid {
     let repo = Repository::open_bare(dir).expect("open bare");
     let parent = repo
         .find_reference(refname)
@@ -443,7 +460,7 @@ pub fn commit_files(dir: &Path, refname: &str, files: &[(&str, &str)], message: 
     };
     let mut up = TreeUpdateBuilder::new();
     for (path, contents) in files {
-        let blob = repo.blob(contents.as_bytes()).expect("blob");
+        let blob = repo.blob(contents).expect("blob");
         up.upsert(*path, blob, FileMode::Blob);
     }
     let tree_id = up.create_updated(&repo, &base).expect("tree");

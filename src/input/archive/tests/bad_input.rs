@@ -110,7 +110,7 @@ fn an_encrypted_zip_entry_is_skipped_counted_and_named() {
     );
     assert_eq!(
         seen.skips,
-        [("mixed.zip!private/.env".to_string(), SkipReason::Encrypted)]
+        [("mixed.zip!private/.env".to_string(), ArchiveSkip::Encrypted)]
     );
     assert_eq!(seen.stats.skipped.encrypted, 1);
 }
@@ -247,7 +247,7 @@ fn a_10_gb_sparse_tar_costs_nothing() {
         seen.skips,
         [(
             "sparse.tar!disk.img".to_string(),
-            SkipReason::TooLarge {
+            ArchiveSkip::TooLarge {
                 size: TEN_GB,
                 limit: 64 << 20
             }
@@ -295,7 +295,7 @@ fn a_gnu_sparse_entry_of_10_gb_is_not_expanded() {
         seen.skips,
         [(
             "sparse.tar!huge.sparse".to_string(),
-            SkipReason::TooLarge {
+            ArchiveSkip::TooLarge {
                 size: 10 << 30,
                 limit: 64 << 20
             }

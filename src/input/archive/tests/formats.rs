@@ -190,7 +190,7 @@ fn nesting_stops_at_the_configured_depth_and_says_so() {
     assert!(seen
         .names()
         .contains(&"image.tar!blobs/sha256/9f86d08!root/.npmrc"));
-    assert_eq!(seen.skips[0].1, SkipReason::TooDeep { limit: 2 });
+    assert_eq!(seen.skips[0].1, ArchiveSkip::TooDeep { limit: 2 });
 
     // Depth 1: the outer archive's own entries only.
     let limits = ArchiveLimits {

@@ -85,7 +85,7 @@ fn a_42_zip_style_nested_bomb_stops_early_whatever_the_depth() {
     );
     assert!(matches!(
         seen.skips.last().unwrap().1,
-        SkipReason::OverallRatio { limit: 100 }
+        ArchiveSkip::OverallRatio { limit: 100 }
     ));
     let overall = bomb.len() as u64 * 100 + limits.ratio_grace;
     assert!(seen.stats.decompressed <= overall + 1);
@@ -134,7 +134,7 @@ fn overlapping_zip_entries_are_stopped_by_the_overall_ratio() {
     let seen = run_all_ways("overlap.zip", &z, &limits);
     assert_eq!(seen.stats.skipped.ratio, 1);
     let (at, why) = seen.skips.last().unwrap();
-    assert_eq!(why, &SkipReason::OverallRatio { limit: 10 });
+    assert_eq!(why, &ArchiveSkip::OverallRatio { limit: 10 });
     assert!(at.starts_with("overlap.zip!copy-"), "{at}");
     let allowed = z.len() as u64 * 10 + limits.ratio_grace;
     assert_eq!(seen.stats.decompressed, allowed + 1);
@@ -178,7 +178,7 @@ fn too_many_entries_stop_the_archive() {
         seen.skips,
         [(
             "many.tar!f10".to_string(),
-            SkipReason::TooManyEntries { limit: 10 }
+            ArchiveSkip::TooManyEntries { limit: 10 }
         )]
     );
 
@@ -204,7 +204,7 @@ fn entries_over_the_size_limit_are_skipped_by_name() {
         seen.skips,
         [(
             "dump.tar!big.sql".to_string(),
-            SkipReason::TooLarge {
+            ArchiveSkip::TooLarge {
                 size: 512 << 10,
                 limit: 256 << 10
             }
@@ -266,7 +266,7 @@ fn nested_zips_and_the_entry_inside_share_one_held_budget() {
     let room = (2 << 20) - inner.len() as u64;
     assert_eq!(
         why,
-        &SkipReason::TooLarge {
+        &ArchiveSkip::TooLarge {
             size: 1 << 20,
             limit: room
         }

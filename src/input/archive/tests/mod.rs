@@ -6,7 +6,7 @@ mod bad_input;
 mod formats;
 mod limits;
 
-use super::{walk, ArchiveEvent, ArchiveLimits, ArchiveStats, Input, SkipReason};
+use super::{walk, ArchiveEvent, ArchiveLimits, ArchiveSkip, ArchiveStats, Input};
 use flate2::write::GzEncoder;
 use std::io::{Cursor, Write};
 use zip::write::SimpleFileOptions;
@@ -16,7 +16,7 @@ use zip::{CompressionMethod, ZipWriter};
 #[derive(Debug, Default)]
 pub(super) struct Seen {
     pub entries: Vec<(String, Vec<u8>)>,
-    pub skips: Vec<(String, SkipReason)>,
+    pub skips: Vec<(String, ArchiveSkip)>,
     pub stats: ArchiveStats,
 }
 
