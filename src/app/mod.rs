@@ -128,7 +128,6 @@ fn check_account(outcome: &mut Outcome, settings: &AccountSettings, quiet: bool)
 /// errors above may have scrolled away behind the report).
 fn account_failure(outcome: &Outcome) -> Option<String> {
     let account = outcome.account.as_ref()?;
-    let first = account.problems.first()?;
     let unchecked = outcome
         .findings
         .iter()
@@ -138,17 +137,32 @@ fn account_failure(outcome: &Outcome) -> Option<String> {
                 .is_some_and(|v| v.account.verdict == upstash::Ownership::Unknown)
         })
         .count();
-    let more = account.problems.len() - 1;
+    failure_line(&account.problems, unchecked, "")
+}
+
+/// `upsweep: the account check failed (<first problem>[; N more parts ...]): N leaked
+/// credentials could not be checked against your account<tail>` (`tail` only when N > 0),
+/// shared by `scan --account`, `git --account` and `revoke`; `None` when nothing failed.
+fn failure_line(problems: &[upstash::Problem], unchecked: usize, tail: &str) -> Option<String> {
+    let first = problems.first()?;
+    let more = problems.len() - 1;
+    let what = match unchecked {
+        0 => "every leaked credential was still checked against your account".to_string(),
+        1 => format!("1 leaked credential could not be checked against your account{tail}"),
+        n => format!("{n} leaked credentials could not be checked against your account{tail}"),
+    };
     Some(format!(
-        "upsweep: the account check failed ({}: {}{}): {unchecked} leaked credential{} could not be checked against your account",
+        "upsweep: the account check failed ({}: {}{}): {what}",
         first.section,
         first.message,
         if more > 0 {
-            format!("; {more} more part{} of the inventory failed too", if more == 1 { "" } else { "s" })
+            format!(
+                "; {more} more part{} of the inventory failed too",
+                if more == 1 { "" } else { "s" }
+            )
         } else {
             String::new()
         },
-        if unchecked == 1 { "" } else { "s" }
     ))
 }
 

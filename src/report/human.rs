@@ -276,10 +276,11 @@ fn write_account_summary(
             out,
             "{}",
             paint.bold_red(&format!(
-                "{n} leaked credential{} belong{} to your account and {} current:",
+                "{n} leaked credential{} belong{} to your account and {} current{}:",
                 plural(n as u64),
                 if n == 1 { "s" } else { "" },
-                if n == 1 { "is" } else { "are" }
+                if n == 1 { "is" } else { "are" },
+                live_tally(&owned, account)
             ))
         )?;
         for f in &owned {
@@ -301,11 +302,12 @@ fn write_account_summary(
     if !rotated.is_empty() {
         writeln!(
             out,
-            "{} leaked credential{} of your account {} already been replaced (a stale leak: nothing works with {}).",
+            "{} leaked credential{} of your account {} already been replaced (a stale leak: nothing works with {}){}.",
             rotated.len(),
             plural(rotated.len() as u64),
             if rotated.len() == 1 { "has" } else { "have" },
-            if rotated.len() == 1 { "it" } else { "them" }
+            if rotated.len() == 1 { "it" } else { "them" },
+            live_tally(&rotated, account)
         )?;
     }
     if !not_owned.is_empty() {
@@ -399,13 +401,22 @@ fn write_api_keys(
     use crate::upstash::apikey::{whose, CAN_DO};
     use crate::upstash::ApiKeyStatus;
     let emails: Vec<&str> = account.accounts.iter().map(|a| a.email.as_str()).collect();
-    let keys: Vec<(&Finding, &crate::upstash::ApiKeyCheck)> = r
+    let (deleted, keys): (Vec<_>, Vec<_>) = r
         .findings
         .iter()
         .filter(|f| f.kind == Kind::DeveloperApiKey)
         .filter_map(|f| Some((f, account.get(&f.sha256)?.api_key.as_ref()?)))
-        .filter(|(_, k)| k.status != ApiKeyStatus::Rejected)
-        .collect();
+        .partition(|(_, k)| k.status == ApiKeyStatus::Rejected);
+    // Confirmed deleted: told once, in the summary, with nothing to do.
+    if !deleted.is_empty() {
+        let n = deleted.len();
+        writeln!(
+            out,
+            "{n} leaked Developer API key{} no longer work{} (rejected with 401): nothing to do.",
+            plural(n as u64),
+            if n == 1 { "s" } else { "" }
+        )?;
+    }
     if keys.is_empty() {
         return Ok(());
     }
@@ -614,11 +625,19 @@ fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
             a.skipped.summary()
         ));
     }
-    if s.errors > 0 {
+    // The account check's failures are errors too, but no input went unread for them.
+    let account_failed = r.account.map_or(0, |a| a.problems.len() as u64);
+    let unread = s.errors.saturating_sub(account_failed);
+    if unread > 0 {
         parts.push(paint.bold_red(&format!(
-            "{} input{} could not be read",
-            s.errors,
-            plural(s.errors)
+            "{unread} input{} could not be read",
+            plural(unread)
+        )));
+    }
+    if account_failed > 0 {
+        parts.push(paint.bold_red(&format!(
+            "the account check failed ({account_failed} part{} of the inventory)",
+            plural(account_failed)
         )));
     }
     if s.skipped_too_large > 0 {
