@@ -127,6 +127,31 @@ fn the_pre_commit_snippet_and_the_workflow_pin_this_version() {
     assert_eq!(uses, [tag.as_str()], "the workflow pins the action");
 }
 
+/// The audit examples install upsweep from git: each install names this version's tag, so a
+/// nightly audit does not build whatever the default branch holds that night.
+#[test]
+fn the_audit_examples_install_this_version() {
+    let tag = format!("v{}", env!("CARGO_PKG_VERSION"));
+    for file in [
+        "README.md",
+        "docs/github-audit.yml",
+        "docs/kubernetes-audit.yaml",
+    ] {
+        let installs: Vec<String> = read(file)
+            .lines()
+            .filter(|l| l.contains("cargo install") && l.contains("--git"))
+            .map(str::to_owned)
+            .collect();
+        assert!(!installs.is_empty(), "{file} installs upsweep from git");
+        for line in installs {
+            assert!(
+                line.contains(&format!("--tag {tag}")),
+                "{file}: an unpinned install: {line}"
+            );
+        }
+    }
+}
+
 #[test]
 fn the_workflow_asks_for_each_permission_a_feature_needs() {
     let w = yaml("docs/github-workflow.yml");
