@@ -532,8 +532,11 @@ pub struct Finding {
 pub struct History {
     /// The oldest commit whose tree holds the secret; `None` when only unreachable objects do.
     pub introduced_in: Option<String>,
-    /// Whether HEAD's tree still holds it.
+    /// Whether HEAD's tree (a range's head, for a range scan) still holds it.
     pub in_head: bool,
+    /// When HEAD no longer holds it: the commit that took it out of the tree, when it is on
+    /// HEAD's side of the history. The secret is still in every commit before it.
+    pub removed_in: Option<String>,
 }
 
 impl Finding {

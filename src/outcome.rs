@@ -34,8 +34,20 @@ pub(crate) struct Outcome {
     pub(crate) account: Option<AccountReport>,
     /// What makes exit code 1.
     pub(crate) fail_on: FailOn,
+    /// Git scans: the repository and the commit scanned.
+    pub(crate) git: Option<Revision>,
     /// An organisation audit: what became of each repository.
     pub(crate) repositories: Option<Vec<RepoEntry>>,
+}
+
+/// Which repository and commit a git scan read: the commit is HEAD, or the head of a range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Revision {
+    pub(crate) commit: String,
+    /// The branch HEAD is on, when it is on one.
+    pub(crate) branch: Option<String>,
+    /// The `origin` remote's URL, without credentials, when it is a URL.
+    pub(crate) repository: Option<String>,
 }
 
 impl Outcome {

@@ -56,6 +56,15 @@ fn an_owned_current_credential_is_named_first_and_in_json() {
     assert_eq!(f["account"]["resource"]["product"], "redis");
     assert!(f.get("live").is_none(), "no live check unless asked");
     assert!(!r.stdout.contains(&token));
+    // The summary says what --live found, and the run's last line names no unread input.
+    let r = run(&env, &shop, &["scan", "--account", "--live"]);
+    assert_eq!(
+        r.stdout.lines().next().unwrap_or_default(),
+        "1 leaked credential belongs to your account and is current; it still works:",
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("could not be read"), "{}", r.stdout);
 }
 
 #[test]

@@ -629,6 +629,14 @@ fn off_a_terminal_an_unreachable_api_ends_with_the_failure_and_nothing_animated(
         "{}",
         r.stderr
     );
+    // Every input was read: the summary blames the account check, not the files.
+    assert!(!r.stdout.contains("could not be read"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("; the account check failed (1 part of the inventory)"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -708,5 +716,81 @@ fn a_place_allowed_by_path_and_line_in_the_config_file() {
             .contains("1 place allowed by path and line in the config file"),
         "{}",
         r.stdout
+    );
+}
+
+#[test]
+fn revoke_with_the_api_unreachable_ends_with_the_failure_and_what_is_not_planned() {
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap()
+    };
+    let env = TestEnv::new();
+    env.write(
+        "a.env",
+        format!(
+            "UPSTASH_REDIS_REST_TOKEN={}\nOTHER_REDIS_TOKEN={}\n",
+            token(160),
+            token(161)
+        ),
+    );
+    for json in [false, true] {
+        let mut cmd = env.cmd();
+        cmd.arg("revoke");
+        if json {
+            cmd.args(["--format", "json"]);
+        }
+        let r: Run = cmd
+            .arg(".")
+            .env("UPSTASH_EMAIL", OPS)
+            .env("UPSTASH_API_KEY", "00000000-0000-4000-8000-000000000000")
+            .env("UPSWEEP_TEST_UPSTASH_ADDR", closed.to_string())
+            .output()
+            .unwrap()
+            .into();
+        assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+        let last = r.stderr.lines().last().unwrap_or_default();
+        assert!(
+            last.starts_with("upsweep: the account check failed (whole inventory: connection")
+                && last.ends_with(
+                    ": 2 leaked credentials could not be checked against your account, so they \
+                     are not in this plan"
+                ),
+            "json {json}: {}",
+            r.stderr
+        );
+        if !json {
+            assert!(!r.stdout.contains("Nothing to rotate."), "{}", r.stdout);
+            assert!(
+                r.stdout.trim_end().ends_with(
+                    "Nothing to rotate yet: the account check could not tell whether 2 leaked \
+                     credentials are the account's (above)."
+                ),
+                "{}",
+                r.stdout
+            );
+        }
+    }
+    // --check-api-key too: a key that could not be tried is named in the last line.
+    env.write(
+        "b.env",
+        format!("UPSTASH_API_KEY={}\n", Fake::new(162).api_key()),
+    );
+    let r: Run = env
+        .cmd()
+        .args(["revoke", "--check-api-key", "b.env"])
+        .env("UPSTASH_EMAIL", OPS)
+        .env("UPSTASH_API_KEY", "00000000-0000-4000-8000-000000000000")
+        .env("UPSWEEP_TEST_UPSTASH_ADDR", closed.to_string())
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    let last = r.stderr.lines().last().unwrap_or_default();
+    assert!(
+        last.starts_with("upsweep: the account check failed (whole inventory: connection")
+            && last.ends_with(": 1 leaked credential could not be checked against your account"),
+        "{}",
+        r.stderr
     );
 }

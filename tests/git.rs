@@ -538,4 +538,282 @@ fn pre_commit_hook_blocks_a_commit_with_a_token() {
         !out.contains(&token(21)),
         "the hook output must not show the secret"
     );
+    assert!(
+        out.contains("commit stopped") && out.contains("SKIP=upsweep git commit"),
+        "says what to do: {out}"
+    );
+}
+
+/// A commit with a fixed author and date, so ids (and the snapshot) are the same on every run.
+fn commit_as(env: &TestEnv, msg: &str, who: &str, date: &str) -> String {
+    env.git(&["add", "-A"]);
+    let out = std::process::Command::new("git")
+        .current_dir(env.path())
+        .args(["commit", "-q", "--allow-empty", "-m", msg])
+        .env("GIT_AUTHOR_NAME", who)
+        .env(
+            "GIT_AUTHOR_EMAIL",
+            format!("{}@example.com", who.to_lowercase()),
+        )
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_NAME", who)
+        .env(
+            "GIT_COMMITTER_EMAIL",
+            format!("{}@example.com", who.to_lowercase()),
+        )
+        .env("GIT_COMMITTER_DATE", date)
+        .output()
+        .expect("git commit");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    env.git(&["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// The human report of a history: each place with its commit, author and date; each secret
+/// with where it came in and whether HEAD still holds it, was removed (and where), or lives on
+/// another branch only.
+#[test]
+fn snapshot_human_history() {
+    let env = repo();
+    let mut fake = Fake::new(2025);
+    let n = fake.database_number();
+    let redis = fake.redis_token(n, false, false);
+    let qstash = fake.qstash_token();
+    let endpoint = fake.index_endpoint();
+    let vector = fake.vector_token(&endpoint, false);
+    env.write("README.md", "shop\n");
+    commit_as(&env, "readme", "Alice", "2024-03-01T10:00:00Z");
+    env.write(
+        "app/.env",
+        format!("# cache\nUPSTASH_REDIS_REST_TOKEN={redis}\n"),
+    );
+    env.write("src/queue.ts", format!("const token = \"{qstash}\";\n"));
+    let added = commit_as(&env, "cache and queue", "Alice", "2024-03-02T10:00:00Z");
+    std::fs::remove_file(env.path().join("app/.env")).unwrap();
+    let removed = commit_as(&env, "no env file", "Bob", "2024-03-05T10:00:00Z");
+    env.write(
+        "src/queue.ts",
+        format!("// queue\nconst token = \"{qstash}\";\n"),
+    );
+    commit_as(&env, "comment", "Bob", "2024-03-06T10:00:00Z");
+    env.git(&["checkout", "-q", "-b", "experiment"]);
+    env.write(
+        "search.env",
+        format!("UPSTASH_VECTOR_REST_TOKEN={vector}\n"),
+    );
+    commit_as(&env, "try vector", "Carol", "2024-03-07T10:00:00Z");
+    env.git(&["checkout", "-q", "main"]);
+
+    let (code, v, _) = git_json(&env, &[]);
+    assert_eq!(code, 1);
+    let by_kind = |k: &str| {
+        findings(&v)
+            .iter()
+            .find(|f| f["kind"] == k)
+            .unwrap_or_else(|| panic!("no {k}"))
+            .clone()
+    };
+    let r = by_kind("redis-rest-token");
+    assert_eq!(r["introduced_in"], added.as_str());
+    assert_eq!(r["in_head"], false);
+    assert_eq!(r["removed_in"], removed.as_str());
+    let q = by_kind("qstash-token");
+    assert_eq!(
+        (q["in_head"].as_bool(), q.get("removed_in")),
+        (Some(true), None)
+    );
+    let x = by_kind("vector-token");
+    assert_eq!(
+        (x["in_head"].as_bool(), x.get("removed_in")),
+        (Some(false), None)
+    );
+
+    let run = env.run(&["git", "--color", "never", "-j", "1"]);
+    assert_eq!(run.code, 1);
+    let re = regex::Regex::new(r"in \d+\.\d\d s").unwrap();
+    let normalized = re.replace_all(&run.stdout, "in [duration] s");
+    for s in [&redis, &qstash, &vector] {
+        assert!(!normalized.contains(s.as_str()));
+    }
+    insta::assert_snapshot!("human_history", normalized.to_string());
+}
+
+/// The pre-commit hook's message when it blocks: stopped before the value entered history,
+/// and what to do; with a value already committed elsewhere, it says so.
+#[test]
+fn a_blocked_commit_says_what_to_do() {
+    let env = repo();
+    env.write("README.md", "x\n");
+    commit(&env, "readme");
+    let t = token(31);
+    env.write("web/.env", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
+    env.git(&["add", "-A"]);
+    let r = env.run(&["git", "--staged"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout.contains("1 staged credential in 1 place"),
+        "{}",
+        r.stdout
+    );
+    assert!(!r.stdout.contains("leaked"), "not leaked yet: {}", r.stdout);
+    for want in [
+        "commit stopped",
+        "staged, not committed",
+        "before the value entered the history",
+        "environment variable or a secret store",
+        "git restore --staged web/.env",
+        "upsweep:allow <reason>",
+        "SKIP=upsweep git commit",
+    ] {
+        assert!(r.stderr.contains(want), "{want:?} missing:\n{}", r.stderr);
+    }
+    assert!(!r.stderr.contains(&t) && !r.stdout.contains(&t));
+    // The same value committed before, in another file: not a value that is only staged.
+    env.git(&["reset", "-q"]);
+    env.write(
+        "old/config.js",
+        format!("module.exports = {{ token: \"{t}\" }};\n"),
+    );
+    env.git(&["add", "old/config.js"]);
+    env.git(&["commit", "-q", "-m", "old config"]);
+    env.git(&["add", "web/.env"]);
+    let r = env.run(&["git", "--staged"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("it is already committed")
+            && r.stderr.contains("HEAD has it in old/config.js")
+            && r.stderr.contains("upsweep revoke"),
+        "{}",
+        r.stderr
+    );
+    // --quiet: the report only.
+    let r = env.run(&["git", "--staged", "-q"]);
+    assert_eq!(r.code, 1);
+    assert!(!r.stderr.contains("commit stopped"), "{}", r.stderr);
+}
+
+/// A staged archive holding a credential: the hook names the place inside and unstages the
+/// archive file; a value HEAD already holds inside an archive is found there.
+#[test]
+fn a_blocked_commit_of_an_archive_names_its_file() {
+    use crate::archive::tgz;
+    let env = repo();
+    env.write("README.md", "x\n");
+    commit(&env, "readme");
+    let t = token(33);
+    let dotenv = format!("UPSTASH_REDIS_REST_TOKEN={t}\n");
+    env.write("dist/app.tgz", tgz(&[("package/.env", dotenv.as_bytes())]));
+    env.git(&["add", "-A"]);
+    let r = env.run(&["git", "--staged"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stdout.contains("dist/app.tgz!package/.env:1:"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("git restore --staged dist/app.tgz\n"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("before the value entered the history"),
+        "{}",
+        r.stderr
+    );
+    // Committed inside the archive, then staged again in a plain file.
+    env.git(&["commit", "-q", "-m", "bundle"]);
+    env.write("web/.env", &dotenv);
+    env.git(&["add", "web/.env"]);
+    let r = env.run(&["git", "--staged"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stderr.contains("HEAD has it in dist/app.tgz"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(&t) && !r.stdout.contains(&t));
+}
+
+/// With `--account`, the hook says whether the staged value is a current credential of the
+/// account (and the account's own email goes nowhere near the message).
+#[test]
+fn a_blocked_commit_with_the_account_names_a_current_credential() {
+    use crate::emulator::fixtures::{shop, OPS};
+    let shop = shop(61);
+    let env = repo();
+    env.write("README.md", "x\n");
+    commit(&env, "readme");
+    let t = shop.emu.world().databases[shop.cache].rest_token.clone();
+    env.write(".env.local", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
+    env.git(&["add", "-A"]);
+    let r: crate::common::Run = env
+        .cmd()
+        .args(["git", "--staged", "--account"])
+        .env("UPSTASH_EMAIL", OPS)
+        .env("UPSTASH_API_KEY", &shop.key)
+        .env("UPSWEEP_TEST_UPSTASH_ADDR", shop.emu.addr.to_string())
+        .env_remove("UPSTASH_API_URL")
+        .output()
+        .unwrap()
+        .into();
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "a current credential of your account (Redis database 'prod-cache' (eu-west-1)"
+        ) && r.stderr.contains("It is not in HEAD")
+            && r.stderr.contains("upsweep revoke"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(&t));
+}
+
+/// `removed_in` is the commit that took the secret out of HEAD's tree: through a merged
+/// branch, and past a rename (a move is not a removal).
+#[test]
+fn removed_in_follows_merges_and_renames() {
+    let env = repo();
+    env.write("README.md", "x\n");
+    commit(&env, "readme");
+    let (a, b) = (token(71), token(72));
+    env.git(&["checkout", "-q", "-b", "feature"]);
+    env.write("svc/.env", format!("UPSTASH_REDIS_REST_TOKEN={a}\n"));
+    commit(&env, "feature adds a token");
+    env.git(&["checkout", "-q", "main"]);
+    env.write("other.txt", "main moves on\n");
+    commit(&env, "main");
+    env.git(&["merge", "-q", "--no-ff", "--no-edit", "feature"]);
+    env.write("cfg/app.env", format!("UPSTASH_REDIS_REST_TOKEN={b}\n"));
+    commit(&env, "second token");
+    env.git(&["mv", "cfg/app.env", "cfg/renamed.env"]);
+    commit(&env, "rename");
+    for i in 0..5 {
+        env.write("other.txt", format!("step {i}\n"));
+        commit(&env, "noise");
+    }
+    std::fs::remove_file(env.path().join("svc/.env")).unwrap();
+    let gone_a = commit(&env, "drop the first");
+    env.write("other.txt", "more\n");
+    commit(&env, "noise");
+    std::fs::remove_file(env.path().join("cfg/renamed.env")).unwrap();
+    let gone_b = commit(&env, "drop the second");
+    let (code, v, _) = git_json(&env, &[]);
+    assert_eq!(code, 1);
+    let f = findings(&v);
+    assert_eq!(f.len(), 2);
+    let of = |path: &str| {
+        f.iter()
+            .find(|x| x["locations"][0]["path"] == path)
+            .unwrap_or_else(|| panic!("no finding at {path}: {v}"))
+    };
+    assert_eq!(of("svc/.env")["removed_in"], gone_a.as_str());
+    assert_eq!(
+        of("cfg/app.env")["removed_in"],
+        gone_b.as_str(),
+        "not the rename"
+    );
 }

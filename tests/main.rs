@@ -6,6 +6,7 @@ mod emulator;
 mod account;
 mod account_cli;
 mod accuracy;
+mod actions;
 mod architecture;
 mod archive;
 mod cli;

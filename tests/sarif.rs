@@ -294,3 +294,105 @@ fn percent_decode(s: &str) -> String {
     }
     String::from_utf8(out).unwrap()
 }
+
+/// A history scan's SARIF names the repository and commit scanned and, per result, the commit
+/// that added the secret, its author and date, and where the secret stands in history.
+#[test]
+fn git_results_carry_their_commit_and_the_run_its_revision() {
+    let env = TestEnv::new();
+    env.git(&["init", "-q", "-b", "main"]);
+    env.git(&["config", "commit.gpgsign", "false"]);
+    env.git(&[
+        "remote",
+        "add",
+        "origin",
+        "https://x-access-token:ghs_notARealToken000@github.com/acme/web.git",
+    ]);
+    let t = Tokens::new(77);
+    env.write(
+        "app/.env",
+        format!("UPSTASH_REDIS_REST_TOKEN={}\n", t.redis),
+    );
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "add"]);
+    let added = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    std::fs::remove_file(env.path().join("app/.env")).unwrap();
+    env.write("src/q.ts", format!("const q = \"{}\";\n", t.qstash));
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "-m", "swap"]);
+    let head = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+
+    let r = run(&env, &["git", "--format", "sarif"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    let doc = r.json();
+    assert_eq!(violations(&doc), Vec::<String>::new());
+    let vcs = &doc["runs"][0]["versionControlProvenance"][0];
+    assert_eq!(vcs["repositoryUri"], "https://github.com/acme/web.git");
+    assert_eq!(vcs["revisionId"], head.as_str());
+    assert_eq!(vcs["branch"], "main");
+    assert!(
+        !r.stdout.contains("ghs_notARealToken000"),
+        "no credential of the remote"
+    );
+    let by_uri = |u: &str| {
+        results(&doc)
+            .iter()
+            .find(|x| x["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == u)
+            .unwrap_or_else(|| panic!("no result for {u}"))
+            .clone()
+    };
+    let gone = by_uri("app/.env");
+    let p = &gone["properties"];
+    assert_eq!(p["commit"], added.as_str());
+    assert_eq!(p["introduced_in"], added.as_str());
+    assert_eq!(p["author"], "Test <test@example.com>");
+    assert!(p["date"].as_str().is_some_and(|d| d.ends_with('Z')), "{p}");
+    assert_eq!(p["in_head"], false);
+    assert_eq!(p["removed_in"], head.as_str());
+    let here = by_uri("src/q.ts");
+    assert_eq!(here["properties"]["commit"], head.as_str());
+    assert_eq!(here["properties"]["in_head"], true);
+    assert!(here["properties"].get("removed_in").is_none());
+    // No remote URL: no provenance (SARIF needs a repository URI), the results keep theirs.
+    env.git(&["remote", "remove", "origin"]);
+    let r = run(&env, &["git", "--format", "sarif"]);
+    let doc = r.json();
+    assert_eq!(violations(&doc), Vec::<String>::new());
+    assert!(doc["runs"][0].get("versionControlProvenance").is_none());
+    assert!(results(&doc)[0]["properties"]["introduced_in"].is_string());
+}
+
+/// `--sarif FILE` and `--json FILE` write the same scan beside the main report.
+#[test]
+fn one_scan_writes_sarif_and_json_files_beside_the_main_report() {
+    let (env, t) = planted();
+    let r = run(
+        &env,
+        &[
+            "scan", "--format", "github", "--sarif", "r.sarif", "--json", "r.json",
+        ],
+    );
+    assert_eq!(r.code, 1);
+    let sarif: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path().join("r.sarif")).unwrap())
+            .unwrap();
+    assert_eq!(violations(&sarif), Vec::<String>::new());
+    let json: Value =
+        serde_json::from_str(&std::fs::read_to_string(env.path().join("r.json")).unwrap()).unwrap();
+    let annotations = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("::error "))
+        .count();
+    assert_eq!(results(&sarif).len(), annotations, "the same places");
+    let (_, alone) = scan_json(&env, &[]);
+    assert_eq!(findings(&json).len(), findings(&alone).len());
+    assert!(!findings(&json).is_empty());
+    for s in t.all_secrets() {
+        assert!(!r.stdout.contains(s));
+        assert!(!serde_json::to_string(&sarif).unwrap().contains(s));
+    }
+    let r = run(&env, &["scan", "-o", "x.json", "--json", "x.json"]);
+    assert_eq!(r.code, 2, "one file for two reports: {}", r.stderr);
+    assert!(r.stderr.contains("different files"), "{}", r.stderr);
+}

@@ -2,10 +2,12 @@
 //! [`crate::config`] settings (inputs through the scanner, what the project accepts, the
 //! account check, the report) and decides the exit code. Nothing here reads flags.
 
+mod actions;
 mod baseline;
 mod config_check;
 mod git;
 mod github;
+mod hook;
 mod merge;
 mod revoke;
 mod rules;
@@ -126,7 +128,6 @@ fn check_account(outcome: &mut Outcome, settings: &AccountSettings, quiet: bool)
 /// errors above may have scrolled away behind the report).
 fn account_failure(outcome: &Outcome) -> Option<String> {
     let account = outcome.account.as_ref()?;
-    let first = account.problems.first()?;
     let unchecked = outcome
         .findings
         .iter()
@@ -136,17 +137,32 @@ fn account_failure(outcome: &Outcome) -> Option<String> {
                 .is_some_and(|v| v.account.verdict == upstash::Ownership::Unknown)
         })
         .count();
-    let more = account.problems.len() - 1;
+    failure_line(&account.problems, unchecked, "")
+}
+
+/// `upsweep: the account check failed (<first problem>[; N more parts ...]): N leaked
+/// credentials could not be checked against your account<tail>` (`tail` only when N > 0),
+/// shared by `scan --account`, `git --account` and `revoke`; `None` when nothing failed.
+fn failure_line(problems: &[upstash::Problem], unchecked: usize, tail: &str) -> Option<String> {
+    let first = problems.first()?;
+    let more = problems.len() - 1;
+    let what = match unchecked {
+        0 => "every leaked credential was still checked against your account".to_string(),
+        1 => format!("1 leaked credential could not be checked against your account{tail}"),
+        n => format!("{n} leaked credentials could not be checked against your account{tail}"),
+    };
     Some(format!(
-        "upsweep: the account check failed ({}: {}{}): {unchecked} leaked credential{} could not be checked against your account",
+        "upsweep: the account check failed ({}: {}{}): {what}",
         first.section,
         first.message,
         if more > 0 {
-            format!("; {more} more part{} of the inventory failed too", if more == 1 { "" } else { "s" })
+            format!(
+                "; {more} more part{} of the inventory failed too",
+                if more == 1 { "" } else { "s" }
+            )
         } else {
             String::new()
         },
-        if unchecked == 1 { "" } else { "s" }
     ))
 }
 
@@ -208,7 +224,26 @@ pub(crate) fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -
         show_secrets: out.show_secrets,
         color: out.color,
         verbose: out.verbose,
+        staged: out.staged,
     };
+    // The files first: a SARIF file for the upload exists even if standard output is closed.
+    let plain = report::Options {
+        color: false,
+        ..opts
+    };
+    for (format, path) in &out.also {
+        write_report(&Some(path.clone()), |w| {
+            report::write(&report, *format, plain, w)
+        })?;
+    }
+    if let Some(summary) = &out.job_summary {
+        let hidden = if out.format == report::Format::Github {
+            report::hidden_annotations(&report)
+        } else {
+            0
+        };
+        actions::append_job_summary(summary, &report, hidden);
+    }
     write_report(&out.path, |w| report::write(&report, out.format, opts, w))?;
     if let Some(line) = account_failure(outcome) {
         eprintln!("{line}");
@@ -217,7 +252,7 @@ pub(crate) fn emit(outcome: &Outcome, matcher: &Matcher, out: &OutputSettings) -
     if let (Some(path), false) = (&out.path, out.quiet) {
         eprintln!(
             "upsweep: {} (report written to {})",
-            report::summary_line(&report),
+            report::summary_line(&report, out.staged),
             path.display()
         );
     }

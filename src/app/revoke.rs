@@ -40,6 +40,14 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
         } else {
             out(|w| print::key_report(w, &report, &source))?;
         }
+        let untried = report
+            .keys
+            .iter()
+            .filter(|k| k.status == crate::upstash::ApiKeyStatus::Unknown)
+            .count();
+        if let Some(line) = super::failure_line(&report.problems, untried, "") {
+            eprintln!("{line}");
+        }
         return Ok(code);
     }
 
@@ -85,9 +93,24 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
                 &plan.actions,
                 code,
             ))?;
+        } else if !plan.not_actionable.is_empty() {
+            let n = plan.not_actionable.len();
+            out(|w| {
+                writeln!(
+                    w,
+                    "\nNothing to rotate yet: the account check could not tell whether {} the \
+                     account's (above).",
+                    if n == 1 {
+                        "1 leaked credential is".to_string()
+                    } else {
+                        format!("{n} leaked credentials are")
+                    }
+                )
+            })?;
         } else if !plan.is_empty() {
             out(|w| writeln!(w, "\nNothing to rotate."))?;
         }
+        account_failure(&plan);
         return Ok(code);
     }
     if !decide(args, &plan, &pending)? {
@@ -105,6 +128,7 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
         } else {
             out(|w| writeln!(w, "\n{}", dry_run_words(&plan, pending.len())))?;
         }
+        account_failure(&plan);
         return Ok(code);
     }
     let Some(journal_path) = journal_path.as_deref() else {
@@ -116,10 +140,25 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
         return Ok(exit::ERROR);
     };
     let rotated = rotate(&session, args, &mut plan, journal_path, &cx)?;
+    account_failure(&plan);
     Ok(match rotated {
         c @ (exit::SIGINT | exit::SIGTERM) => c,
         c => code.max(c),
     })
+}
+
+/// The last line when the inventory could not be fetched in full: what failed, and how many
+/// leaks that left out of the plan (the plan's own account of it may have scrolled away).
+fn account_failure(plan: &Plan) {
+    let unchecked = plan.not_actionable.len();
+    let tail = if unchecked == 1 {
+        ", so it is not in this plan"
+    } else {
+        ", so they are not in this plan"
+    };
+    if let Some(line) = super::failure_line(&plan.problems, unchecked, tail) {
+        eprintln!("{line}");
+    }
 }
 
 /// What a scan or a report gave.

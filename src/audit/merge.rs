@@ -130,6 +130,8 @@ fn history(f: &Finding, parts: &[History]) -> History {
     History {
         introduced_in,
         in_head,
+        // The audit does not look for removals (see `attribute::Tip::removals`).
+        removed_in: None,
     }
 }
 
@@ -277,6 +279,7 @@ pub(crate) fn read_report(text: &str, name: &str) -> Result<Part> {
             history: w.in_head.map(|in_head| History {
                 introduced_in: w.introduced_in,
                 in_head,
+                removed_in: None,
             }),
         });
     }

@@ -22,7 +22,8 @@ use crate::github::{
     StoredMatch,
 };
 use crate::input::archive::ArchiveLimits;
-use crate::input::git::{self as g, attribute::attribute, BlobJob, Mode};
+use crate::input::git::attribute::{attribute, Tip};
+use crate::input::git::{self as g, BlobJob, Mode};
 use crate::input::{nested, Event};
 use crate::outcome::{
     ArchiveCounts, InputError, Outcome, RepoEntry, RepoStatus, Skip, Suppressed, Why,
@@ -184,7 +185,7 @@ pub(crate) fn audit(cx: &Context<'_>, repo: &Repo) -> Outcome {
     }
     let mut outcome = finish(collected, started);
     outcome.stats.git_commits = Some(state.commits);
-    attribute(&git, &mut outcome.findings);
+    attribute(&git, &mut outcome.findings, &Tip::head_of(&git));
     if cx.opts.secrets {
         recover_secrets(
             &git,

@@ -17,6 +17,12 @@ pub(crate) struct OutputArgs {
     /// Write the report to FILE instead of standard output.
     #[arg(short = 'o', long, value_name = "FILE")]
     pub(crate) output: Option<PathBuf>,
+    /// Also write the report as SARIF to FILE, from the same scan (for code scanning).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) sarif: Option<PathBuf>,
+    /// Also write the report as JSON to FILE, from the same scan.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
     /// Put full secrets in the report (by default only a SHA-256 and a redacted preview).
     #[arg(long)]
     pub(crate) show_secrets: bool,

@@ -101,6 +101,18 @@ pub struct GitArgs {
     /// Also scan objects no ref reaches (left by resets, amends and rebases).
     #[arg(long)]
     pub(crate) unreachable: bool,
+    /// Keep one comment on the pull request current: what it adds and what to do, or that it
+    /// is clean now. With --ci (or --range and --pr).
+    ///
+    /// Needs GITHUB_TOKEN (with pull-requests: write) and GITHUB_REPOSITORY; GITHUB_API_URL for
+    /// GitHub Enterprise Server. The comment never holds a secret. If it cannot be written (a
+    /// pull request from a fork has a read-only token), a notice says so and the exit code is
+    /// still the findings'.
+    #[arg(long, conflicts_with_all = ["staged", "unreachable"])]
+    pub(crate) pr_comment: bool,
+    /// The pull request to comment on (default: the GitHub Actions event's).
+    #[arg(long, value_name = "NUMBER", requires = "pr_comment")]
+    pub(crate) pr: Option<u64>,
     #[command(flatten)]
     pub(crate) output: OutputArgs,
     #[command(flatten)]

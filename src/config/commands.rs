@@ -32,6 +32,16 @@ pub struct GitSettings {
     pub(crate) output: OutputSettings,
     /// `--ci`: where the range came from, said before scanning unless `--quiet`.
     pub(crate) ci_range: Option<String>,
+    /// `--staged`: a pre-commit hook; when it blocks, it says what to do.
+    pub(crate) staged: bool,
+    /// `--pr-comment`, with the pull request's number when `--pr` gave it.
+    pub(crate) pr_comment: Option<PrComment>,
+}
+
+/// `git --pr-comment`: which pull request (`--pr`; else the Actions event's).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PrComment {
+    pub(crate) number: Option<u64>,
 }
 
 /// `upsweep revoke`.
@@ -103,7 +113,7 @@ pub struct RulesCheckSettings {
 
 impl ScanSettings {
     pub(crate) fn new(a: &ScanArgs) -> Result<ScanSettings> {
-        let output = OutputSettings::new(&a.output);
+        let output = OutputSettings::new(&a.output, false)?;
         let (files, project) = Walk {
             paths: &a.paths,
             no_ignore: a.walk.no_ignore,
@@ -134,7 +144,14 @@ impl ScanSettings {
 
 impl GitSettings {
     pub(crate) fn new(a: &GitArgs) -> Result<GitSettings> {
-        let output = OutputSettings::new(&a.output);
+        if a.pr_comment && !(a.ci || a.range.is_some() || a.since_commit.is_some()) {
+            anyhow::bail!(
+                "--pr-comment comments on what a pull request adds: use it with --ci (in a \
+                 pull_request workflow) or with --range BASE..HEAD and --pr NUMBER"
+            );
+        }
+        let mut output = OutputSettings::new(&a.output, a.ci || a.pr_comment)?;
+        output.staged = a.staged;
         if let Some(s) = &a.engine.max_file_size {
             parse_size(s)?;
         }
@@ -180,6 +197,8 @@ impl GitSettings {
             account,
             output,
             ci_range,
+            staged: a.staged,
+            pr_comment: a.pr_comment.then_some(PrComment { number: a.pr }),
         })
     }
 }

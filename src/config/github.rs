@@ -42,7 +42,7 @@ pub struct MergeSettings {
 
 impl GithubSettings {
     pub(crate) fn new(a: &GithubArgs) -> Result<GithubSettings> {
-        let output = OutputSettings::new(&a.output);
+        let output = OutputSettings::new(&a.output, false)?;
         let mut targets = Vec::new();
         for o in &a.org {
             targets.push(Target::org(o).with_context(|| format!("--org {o}"))?);
@@ -126,7 +126,7 @@ impl MergeSettings {
         Ok(MergeSettings {
             reports: a.reports.clone(),
             fail_on: a.fail_on.unwrap_or_default(),
-            output: OutputSettings::new(&a.output),
+            output: OutputSettings::new(&a.output, false)?,
         })
     }
 }

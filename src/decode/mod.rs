@@ -6,6 +6,7 @@
 //! real files wrap values in (`%3D` in URLs, `\/` in JSON) so the secret they return is the
 //! credential itself, and report how much of the input it occupied as written.
 
+mod identifier;
 mod kafka;
 mod qstash;
 mod redis;

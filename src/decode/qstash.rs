@@ -3,6 +3,7 @@
 //! earlier are longer). The QStash development server's published credentials are recognised
 //! and marked as public values (docs/formats.md §1.4) so they can be suppressed.
 
+use super::identifier::{name_evidence, NAME_NATS};
 use super::text::{
     canonical, ends_cleanly, is_hex32, is_uuid_like, longest_run, looks_like_placeholder,
     starts_cleanly, Alphabet, Written, MASK_RUN,
@@ -105,10 +106,11 @@ fn is_base58(b: u8) -> bool {
 /// Decode a QStash signing key at `hay[start..]` (`sig_` + 28 base58 characters, or 44-52 for
 /// a key made in 2022 or earlier).
 ///
-/// The shape alone is weak (C code has `sig_` identifiers), so a key must also stand alone
-/// (no identifier characters either side, not called like a function) and either look random
-/// (keys mix upper case, lower case and digits and change character class often, where
-/// identifiers are words) or have QStash or signing named beside it.
+/// The shape alone is weak (C code has `sig_` identifiers, and CamelCase names are made of
+/// base58 characters), so a key must also stand alone (no identifier characters either side,
+/// not called like a function), must not read as a name (`identifier::name_evidence`), and
+/// must either look random (keys mix upper case, lower case and digits and change character
+/// class often, where names are words) or have QStash or signing named beside it.
 pub fn signing_key(hay: &[u8], start: usize) -> Option<Decoded> {
     let rest = hay.get(start..)?;
     if !rest.starts_with(b"sig_") {
@@ -139,7 +141,16 @@ pub fn signing_key(hay: &[u8], start: usize) -> Option<Decoded> {
     if distinct < 12 || longest_run(&v[4..]) >= MASK_RUN {
         return None;
     }
-    if !public && !looks_random(&v[4..]) && !qstash_nearby(hay, start) {
+    let name = name_evidence(&v[4..])?;
+    // Strong evidence of a name outweighs any context: signing code has both the word
+    // "signing" and `sig_` names. A random key is lost here at most once in 1.2 million.
+    if !public && name >= NAME_NATS {
+        return None;
+    }
+    // Likelier a name than random (a random key is, about once in 10,000 at 28 characters,
+    // far less often when longer): only with QStash or signing named beside it.
+    let random = name < 0.0 && looks_random(&v[4..]);
+    if !public && !random && !qstash_nearby(hay, start) {
         return None;
     }
     Some(Decoded {
@@ -154,25 +165,31 @@ pub fn signing_key(hay: &[u8], start: usize) -> Option<Decoded> {
     })
 }
 
-/// Whether the text just around a key names QStash or signing (`QSTASH_CURRENT_SIGNING_KEY=`,
-/// `currentSigningKey:`), which vouches for a key that happens to look less random.
+/// Whether the text just around a key names QStash or a signing key
+/// (`QSTASH_CURRENT_SIGNING_KEY=`, `currentSigningKey:`, "the signing key"), which vouches
+/// for a key that happens to look less random. "Signing" alone is not enough: code that
+/// signs things has names like `SigningCert` beside its `sig_` names.
 fn qstash_nearby(hay: &[u8], start: usize) -> bool {
     let lo = start.saturating_sub(256);
     let hi = (start + 32 + 256).min(hay.len());
     let near = hay[lo..hi].to_ascii_lowercase();
-    memchr::memmem::find(&near, b"qstash").is_some()
-        || memchr::memmem::find(&near, b"signing").is_some()
+    if memchr::memmem::find(&near, b"qstash").is_some() {
+        return true;
+    }
+    memchr::memmem::find_iter(&near, b"signing").any(|at| {
+        let after = &near[at + 7..];
+        let after = match after.first() {
+            Some(b'_' | b'-' | b' ') => &after[1..],
+            _ => after,
+        };
+        after.starts_with(b"key")
+    })
 }
 
 /// Random base58 of 28 characters has ~17 changes of character class (upper/lower/digit) on
-/// average and has 8 or fewer about once in 850 keys; camelCase words change class only at
-/// word starts. Five or more short words change class often enough to pass that test, so a
-/// value that reads as camelCase words (optionally with a number at the end) is also
-/// rejected: random base58 reads that way about once in 30,000 keys.
+/// average and has 8 or fewer about once in 850 keys; names change class only at word
+/// starts. Both cases must be present, as in any random key.
 fn looks_random(v: &[u8]) -> bool {
-    if is_camel_case_words(v) {
-        return false;
-    }
     let class = |b: u8| {
         if b.is_ascii_digit() {
             0
@@ -187,33 +204,6 @@ fn looks_random(v: &[u8]) -> bool {
     let lower = v.iter().filter(|b| b.is_ascii_lowercase()).count();
     // More than 8 changes in 28 characters, in proportion for longer keys.
     changes * 28 > 8 * v.len() && upper >= 2 && lower >= 2
-}
-
-/// `[a-z]*([A-Z][a-z]+)+[0-9]{0,2}`: an identifier made of words (`HandleTermRequestQueue`,
-/// `waitUserQuitHangStop2`).
-fn is_camel_case_words(v: &[u8]) -> bool {
-    let digits = v.iter().rev().take_while(|b| b.is_ascii_digit()).count();
-    if digits > 2 {
-        return false;
-    }
-    let body = &v[..v.len() - digits];
-    let mut i = body.iter().take_while(|b| b.is_ascii_lowercase()).count();
-    let mut words = 0;
-    while i < body.len() {
-        if !body[i].is_ascii_uppercase() {
-            return false;
-        }
-        let lower = body[i + 1..]
-            .iter()
-            .take_while(|b| b.is_ascii_lowercase())
-            .count();
-        if lower == 0 {
-            return false;
-        }
-        i += 1 + lower;
-        words += 1;
-    }
-    words > 0
 }
 
 #[cfg(test)]
@@ -301,7 +291,7 @@ mod tests {
         assert!(signing_key(q.as_bytes(), 4).is_none());
         let w = c("s->", "waitUserQuitHangStopDispatch", " = 1;");
         assert!(signing_key(w.as_bytes(), 3).is_none());
-        assert!(is_camel_case_words(b"RestoreHangTermGetCountRea12"));
-        assert!(!is_camel_case_words(b"yLimjHCvdjFE9crmWfucNyrah4LK"));
+        let r = c("int ", "RestoreHangTermGetCountRea12", ";");
+        assert!(signing_key(r.as_bytes(), 4).is_none());
     }
 }

@@ -137,8 +137,35 @@ pub fn upsert(
 ) -> Result<Upserted, GithubError> {
     let body = with_marker(marker, body);
     let existing = find(client, repo, number, marker)?;
+    write(client, repo, number, existing, &body)
+}
+
+/// Update the comment carrying `marker`, if there is one; create none (a pull request that
+/// never added a credential gets no comment saying it is clean).
+pub fn update_existing(
+    client: &Client,
+    repo: &RepoName,
+    number: u64,
+    marker: &str,
+    body: &str,
+) -> Result<Option<Upserted>, GithubError> {
+    let body = with_marker(marker, body);
+    match find(client, repo, number, marker)? {
+        Some(c) => write(client, repo, number, Some(c), &body).map(Some),
+        None => Ok(None),
+    }
+}
+
+/// Edit `existing` to say `body` (nothing is sent when it already does), or create it.
+fn write(
+    client: &Client,
+    repo: &RepoName,
+    number: u64,
+    existing: Option<Comment>,
+    body: &str,
+) -> Result<Upserted, GithubError> {
     match existing {
-        Some(c) if c.body.as_deref() == Some(body.as_str()) => Ok(Upserted::Unchanged {
+        Some(c) if c.body.as_deref() == Some(body) => Ok(Upserted::Unchanged {
             id: c.id,
             url: c.html_url,
         }),

@@ -161,6 +161,24 @@ impl GithubConfig {
         &self.api_url
     }
 
+    /// The web address people read (links in comments): `GITHUB_SERVER_URL` when Actions sets
+    /// it, else the API base less its `api.` label (`api.github.com` -> `github.com`) or its
+    /// `/api/v3` path (GitHub Enterprise Server).
+    pub fn web_url(&self, server_url: Option<&str>) -> String {
+        if let Some(s) = server_url.map(str::trim).filter(|s| !s.is_empty()) {
+            if let Ok(u) = check_api_url(s) {
+                return u.as_str().trim_end_matches('/').to_string();
+            }
+        }
+        let a = &self.api_url;
+        let host = a.host_str().unwrap_or("");
+        let host = host.strip_prefix("api.").unwrap_or(host);
+        match a.port() {
+            Some(p) => format!("{}://{host}:{p}", a.scheme()),
+            None => format!("{}://{host}", a.scheme()),
+        }
+    }
+
     /// The host git clones are expected on: the API host itself (GitHub Enterprise Server,
     /// tests) or the API host without its `api.` label (`api.github.com` -> `github.com`).
     pub fn allows_git_host(&self, url: &Url) -> bool {
@@ -290,6 +308,24 @@ mod tests {
             format!("{:?}", Token::new("ghp_x").unwrap()),
             "Token([redacted])"
         );
+    }
+
+    #[test]
+    fn web_links_follow_the_server_or_the_api_host() {
+        let gh = GithubConfig::new(DEFAULT_API_URL, None).unwrap();
+        assert_eq!(gh.web_url(None), "https://github.com");
+        assert_eq!(
+            gh.web_url(Some("https://github.example.com/")),
+            "https://github.example.com"
+        );
+        assert_eq!(
+            gh.web_url(Some("http://evil.example")),
+            "https://github.com"
+        );
+        let ghe = GithubConfig::new("https://ghe.corp.example/api/v3", None).unwrap();
+        assert_eq!(ghe.web_url(None), "https://ghe.corp.example");
+        let local = GithubConfig::new("http://127.0.0.1:5000", None).unwrap();
+        assert_eq!(local.web_url(None), "http://127.0.0.1:5000");
     }
 
     #[test]

@@ -166,14 +166,21 @@ impl Repo {
     /// percent-encoded segment by segment; of the whole file when `line` is `None` (an
     /// archive, whose lines are its entries').
     pub fn permalink(&self, commit: &str, path: &str, line: Option<u64>) -> String {
-        let encoded: Vec<String> = path.split('/').map(encode_segment).collect();
-        let anchor = line.map_or(String::new(), |l| format!("#L{l}"));
-        format!(
-            "{}/blob/{commit}/{}{anchor}",
-            self.html_url.trim_end_matches('/'),
-            encoded.join("/")
-        )
+        permalink(&self.html_url, commit, path, line)
     }
+}
+
+/// The permalink of a line in the repository whose page is `html_url`:
+/// `{html_url}/blob/{commit}/{path}#L{line}`, the path percent-encoded segment by segment; of
+/// the whole file when `line` is `None`.
+pub fn permalink(html_url: &str, commit: &str, path: &str, line: Option<u64>) -> String {
+    let encoded: Vec<String> = path.split('/').map(encode_segment).collect();
+    let anchor = line.map_or(String::new(), |l| format!("#L{l}"));
+    format!(
+        "{}/blob/{commit}/{}{anchor}",
+        html_url.trim_end_matches('/'),
+        encoded.join("/")
+    )
 }
 
 fn encode_segment(s: &str) -> String {

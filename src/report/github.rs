@@ -14,7 +14,8 @@
 //! `:` and `,` also become `%3A` and `%2C`.
 //!
 //! GitHub shows at most 10 error annotations per step (50 per job); every finding is still in
-//! the log, and the summary line at the end counts them all.
+//! the log, the summary line at the end counts them all and says how many GitHub will not
+//! show, and the job summary (`GITHUB_STEP_SUMMARY`, see [`super::markdown`]) lists them.
 
 use super::{Options, Report};
 use crate::finding::{Finding, Location, Origin};
@@ -23,9 +24,21 @@ use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-pub(super) fn write(r: &Report<'_>, _opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
+/// GitHub shows at most this many error annotations of a step, and as many warnings.
+pub(super) const SHOWN_PER_STEP: usize = 10;
+
+/// One workflow command.
+struct Annotation {
+    level: &'static str,
+    props: Vec<String>,
+    message: String,
+}
+
+/// Every annotation of a report, in order: each place a secret was seen, then each input
+/// that could not be read.
+fn annotations(r: &Report<'_>) -> Vec<Annotation> {
     let mut roots = Roots::new();
-    let mut places = 0usize;
+    let mut out = Vec::new();
     for f in r.findings {
         let level = level(r, f);
         let mut seen = HashSet::new();
@@ -34,7 +47,6 @@ pub(super) fn write(r: &Report<'_>, _opts: Options, out: &mut dyn Write) -> std:
             if !seen.insert((file.clone(), l.path.clone(), l.line, l.column)) {
                 continue;
             }
-            places += 1;
             let mut props = Vec::new();
             if let Some(file) = &file {
                 props.push(format!("file={}", property(file)));
@@ -45,20 +57,41 @@ pub(super) fn write(r: &Report<'_>, _opts: Options, out: &mut dyn Write) -> std:
                 }
             }
             props.push(format!("title={}", property(f.title())));
-            writeln!(
-                out,
-                "::{level} {}::{}",
-                props.join(","),
-                data(&message(r, f, l, file.is_none()))
-            )?;
+            out.push(Annotation {
+                level,
+                props,
+                message: message(r, f, l, file.is_none()),
+            });
         }
     }
     for e in r.errors {
+        out.push(Annotation {
+            level: "error",
+            props: vec![format!("title={}", property("upsweep: input not scanned"))],
+            message: format!("{}: {}", e.path, e.message),
+        });
+    }
+    out
+}
+
+/// How many annotations GitHub will not show (past [`SHOWN_PER_STEP`] of each level).
+pub(super) fn hidden(r: &Report<'_>) -> usize {
+    let all = annotations(r);
+    let errors = all.iter().filter(|a| a.level == "error").count();
+    let warnings = all.len() - errors;
+    errors.saturating_sub(SHOWN_PER_STEP) + warnings.saturating_sub(SHOWN_PER_STEP)
+}
+
+pub(super) fn write(r: &Report<'_>, _opts: Options, out: &mut dyn Write) -> std::io::Result<()> {
+    let all = annotations(r);
+    let places = all.len() - r.errors.len();
+    for a in &all {
         writeln!(
             out,
-            "::error title={}::{}",
-            property("upsweep: input not scanned"),
-            data(&format!("{}: {}", e.path, e.message))
+            "::{} {}::{}",
+            a.level,
+            a.props.join(","),
+            data(&a.message)
         )?;
     }
     let n = r.findings.len();
@@ -70,6 +103,19 @@ pub(super) fn write(r: &Report<'_>, _opts: Options, out: &mut dyn Write) -> std:
             "upsweep: {n} leaked credential{} in {places} place{}",
             if n == 1 { "" } else { "s" },
             if places == 1 { "" } else { "s" }
+        )?;
+    }
+    let hidden = hidden(r);
+    if hidden > 0 {
+        writeln!(
+            out,
+            "upsweep: GitHub shows at most {SHOWN_PER_STEP} error annotations (and {SHOWN_PER_STEP} warnings) of a step: {hidden} of these {} annotations are not shown on the pull request; every one is in this log{}",
+            all.len(),
+            if std::env::var_os("GITHUB_STEP_SUMMARY").is_some() {
+                " and in the job summary"
+            } else {
+                ""
+            }
         )?;
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! asked for or on a terminal without `NO_COLOR`.
 
 use super::{Options, Report};
-use crate::finding::{Details, Finding, Kind};
+use crate::finding::{Details, Finding, History, Kind, Location};
 use crate::outcome::{RepoEntry, RepoStatus, Why};
 use crate::upstash::{AccountReport, FindingVerdict, Liveness, Ownership};
 use std::collections::BTreeSet;
@@ -73,7 +73,7 @@ pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::
     if let Some(repos) = r.repositories {
         write_repositories(repos, opts, &paint, out)?;
     }
-    writeln!(out, "{}", summary(r, &paint))
+    writeln!(out, "{}", summary(r, &paint, opts.staged))
 }
 
 /// An audit's repositories: those that failed, with why (and with `--verbose` the skipped
@@ -175,10 +175,21 @@ fn write_finding(
         if let Some(e) = l.context.encoding {
             line.push_str(&paint.dim(&format!("  [{e}-encoded]")));
         }
+        if let Some(c) = &l.commit {
+            line.push_str(&paint.dim(&format!("  {}", commit_line(c, l))));
+        }
         writeln!(out, "{line}")?;
         if let Some(url) = &l.url {
             writeln!(out, "    {}", paint.dim(url))?;
         }
+    }
+    if let Some(h) = &f.history {
+        writeln!(
+            out,
+            "  {} {}",
+            paint.dim("history"),
+            history_line(f, h, paint)
+        )?;
     }
     if f.browser_exposed() {
         writeln!(
@@ -188,6 +199,51 @@ fn write_finding(
         )?;
     }
     Ok(())
+}
+
+/// `commit e698953 by A <a@example.com> on 2026-11-29`.
+fn commit_line(commit: &str, l: &Location) -> String {
+    let mut s = format!("commit {}", short(commit));
+    if let Some(a) = l.author.as_deref().filter(|a| !a.is_empty()) {
+        s.push_str(&format!(" by {a}"));
+    }
+    if let Some(d) = &l.date {
+        s.push_str(&format!(" on {}", d.get(..10).unwrap_or(d)));
+    }
+    s
+}
+
+/// Where the secret entered history and whether it is still there.
+fn history_line(f: &Finding, h: &History, paint: &Paint) -> String {
+    let Some(first) = &h.introduced_in else {
+        return "only in objects no commit reaches (left by a reset, an amend or a rebase); a clone does not get them, this repository's copies do".into();
+    };
+    let when = f
+        .locations
+        .iter()
+        .find(|l| l.commit.as_deref() == Some(first.as_str()))
+        .and_then(|l| l.date.as_deref())
+        .map(|d| format!(" ({})", d.get(..10).unwrap_or(d)))
+        .unwrap_or_default();
+    let now = if h.in_head {
+        paint.bold_red("still in HEAD")
+    } else {
+        match &h.removed_in {
+            Some(c) => paint.yellow(&format!(
+                "removed in {}, still in history: every clone has it",
+                short(c)
+            )),
+            None => {
+                paint.yellow("not in HEAD, still in history (on another branch, a tag or a stash)")
+            }
+        }
+    };
+    format!("introduced in {}{when}; {now}", short(first))
+}
+
+/// A commit id as people write it.
+fn short(commit: &str) -> &str {
+    commit.get(..7).unwrap_or(commit)
 }
 
 /// What matters first: which leaked credentials are the account's own and current.
@@ -220,10 +276,11 @@ fn write_account_summary(
             out,
             "{}",
             paint.bold_red(&format!(
-                "{n} leaked credential{} belong{} to your account and {} current:",
+                "{n} leaked credential{} belong{} to your account and {} current{}:",
                 plural(n as u64),
                 if n == 1 { "s" } else { "" },
-                if n == 1 { "is" } else { "are" }
+                if n == 1 { "is" } else { "are" },
+                live_tally(&owned, account)
             ))
         )?;
         for f in &owned {
@@ -245,11 +302,12 @@ fn write_account_summary(
     if !rotated.is_empty() {
         writeln!(
             out,
-            "{} leaked credential{} of your account {} already been replaced (a stale leak: nothing works with {}).",
+            "{} leaked credential{} of your account {} already been replaced (a stale leak: nothing works with {}){}.",
             rotated.len(),
             plural(rotated.len() as u64),
             if rotated.len() == 1 { "has" } else { "have" },
-            if rotated.len() == 1 { "it" } else { "them" }
+            if rotated.len() == 1 { "it" } else { "them" },
+            live_tally(&rotated, account)
         )?;
     }
     if !not_owned.is_empty() {
@@ -343,13 +401,22 @@ fn write_api_keys(
     use crate::upstash::apikey::{whose, CAN_DO};
     use crate::upstash::ApiKeyStatus;
     let emails: Vec<&str> = account.accounts.iter().map(|a| a.email.as_str()).collect();
-    let keys: Vec<(&Finding, &crate::upstash::ApiKeyCheck)> = r
+    let (deleted, keys): (Vec<_>, Vec<_>) = r
         .findings
         .iter()
         .filter(|f| f.kind == Kind::DeveloperApiKey)
         .filter_map(|f| Some((f, account.get(&f.sha256)?.api_key.as_ref()?)))
-        .filter(|(_, k)| k.status != ApiKeyStatus::Rejected)
-        .collect();
+        .partition(|(_, k)| k.status == ApiKeyStatus::Rejected);
+    // Confirmed deleted: told once, in the summary, with nothing to do.
+    if !deleted.is_empty() {
+        let n = deleted.len();
+        writeln!(
+            out,
+            "{n} leaked Developer API key{} no longer work{} (rejected with 401): nothing to do.",
+            plural(n as u64),
+            if n == 1 { "s" } else { "" }
+        )?;
+    }
     if keys.is_empty() {
         return Ok(());
     }
@@ -489,11 +556,11 @@ fn facts(kind: Kind, d: &Details) -> Vec<String> {
 }
 
 /// The one-line summary, uncoloured: what `-o FILE` still says on standard error.
-pub(super) fn summary_line(r: &Report<'_>) -> String {
-    summary(r, &Paint(false))
+pub(super) fn summary_line(r: &Report<'_>, staged: bool) -> String {
+    summary(r, &Paint(false), staged)
 }
 
-fn summary(r: &Report<'_>, paint: &Paint) -> String {
+fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
     let s = r.stats;
     let places: usize = r.findings.iter().map(|f| f.locations.len()).sum();
     let files: BTreeSet<&str> = r
@@ -511,8 +578,9 @@ fn summary(r: &Report<'_>, paint: &Paint) -> String {
         "no Upstash credentials found".to_string()
     } else {
         paint.bold_red(&format!(
-            "{} leaked credential{} in {} place{} ({} file{})",
+            "{} {}credential{} in {} place{} ({} file{})",
             r.findings.len(),
+            if staged { "staged " } else { "leaked " },
             plural(r.findings.len() as u64),
             places,
             plural(places as u64),
@@ -557,11 +625,19 @@ fn summary(r: &Report<'_>, paint: &Paint) -> String {
             a.skipped.summary()
         ));
     }
-    if s.errors > 0 {
+    // The account check's failures are errors too, but no input went unread for them.
+    let account_failed = r.account.map_or(0, |a| a.problems.len() as u64);
+    let unread = s.errors.saturating_sub(account_failed);
+    if unread > 0 {
         parts.push(paint.bold_red(&format!(
-            "{} input{} could not be read",
-            s.errors,
-            plural(s.errors)
+            "{unread} input{} could not be read",
+            plural(unread)
+        )));
+    }
+    if account_failed > 0 {
+        parts.push(paint.bold_red(&format!(
+            "the account check failed ({account_failed} part{} of the inventory)",
+            plural(account_failed)
         )));
     }
     if s.skipped_too_large > 0 {

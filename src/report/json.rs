@@ -20,6 +20,9 @@ pub(super) fn finding_value(f: &Finding, r: &Report<'_>, opts: Options) -> Value
     if let Some(h) = &f.history {
         v["introduced_in"] = serde_json::to_value(&h.introduced_in).unwrap_or_default();
         v["in_head"] = Value::Bool(h.in_head);
+        if let Some(c) = &h.removed_in {
+            v["removed_in"] = Value::String(c.clone());
+        }
     }
     if let Some(verdict) = r.account.and_then(|a| a.get(&f.sha256)) {
         v["account"] = json!(verdict.account);

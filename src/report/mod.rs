@@ -4,6 +4,7 @@
 mod github;
 mod human;
 mod json;
+pub(crate) mod markdown;
 mod rule_list;
 mod sarif;
 
@@ -11,7 +12,7 @@ pub(crate) use rule_list::write_rule_list;
 pub use rule_list::ListFormat;
 
 use crate::finding::Finding;
-use crate::outcome::{InputError, Outcome, RepoEntry, Stats, Suppressed};
+use crate::outcome::{InputError, Outcome, RepoEntry, Revision, Stats, Suppressed};
 use crate::rules::Rule;
 use crate::upstash::AccountReport;
 use std::io::Write;
@@ -54,6 +55,8 @@ pub(crate) struct Report<'a> {
     pub(crate) rules: &'a [Rule],
     /// The account check's verdicts, when one ran.
     pub(crate) account: Option<&'a AccountReport>,
+    /// Git scans: the repository and commit scanned.
+    pub(crate) git: Option<&'a Revision>,
     /// An organisation audit's repositories.
     pub(crate) repositories: Option<&'a [RepoEntry]>,
 }
@@ -67,6 +70,7 @@ impl<'a> Report<'a> {
             suppressed: &outcome.suppressed,
             rules,
             account: outcome.account.as_ref(),
+            git: outcome.git.as_ref(),
             repositories: outcome.repositories.as_deref(),
         }
     }
@@ -77,12 +81,14 @@ pub(crate) struct Options {
     pub(crate) show_secrets: bool,
     pub(crate) color: bool,
     pub(crate) verbose: bool,
+    /// What was found is staged, not committed (`git --staged`): nothing has leaked yet.
+    pub(crate) staged: bool,
 }
 
 /// The human report's one-line summary (`3 leaked credentials in 4 places (2 files); scanned
 /// ...`), without colour.
-pub(crate) fn summary_line(report: &Report<'_>) -> String {
-    human::summary_line(report)
+pub(crate) fn summary_line(report: &Report<'_>, staged: bool) -> String {
+    human::summary_line(report, staged)
 }
 
 pub(crate) fn write(
@@ -98,4 +104,10 @@ pub(crate) fn write(
         Format::Sarif => sarif::write(report, opts, out),
         Format::Github => github::write(report, opts, out),
     }
+}
+
+/// How many of `--format github`'s annotations GitHub will not show: it shows at most
+/// [`github::SHOWN_PER_STEP`] error and as many warning annotations per step.
+pub(crate) fn hidden_annotations(report: &Report<'_>) -> usize {
+    github::hidden(report)
 }

@@ -8,11 +8,16 @@
 //! the chain down to the entry as a logical location (`dist/app.tgz!package/.env:3:27`), in
 //! the message and in `properties.archive_path`, `archive_line` and `archive_column`.
 //!
+//! Git scans say which commit each result came from: the run's `versionControlProvenance`
+//! (the `origin` remote, without credentials, and the commit scanned) and, per result,
+//! `properties.commit`, `author`, `date`, `introduced_in`, `in_head` and `removed_in`.
+//!
 //! Built with `serde_json` rather than a typed SARIF crate: the document is small, and
 //! `tests/sarif.rs` validates it against the published OASIS schema.
 
 use super::{Options, Report};
 use crate::finding::{Finding, Location, Origin};
+use crate::outcome::Revision;
 use crate::util::paths::normalize;
 use serde_json::{json, Value};
 use std::io::Write;
@@ -83,7 +88,7 @@ pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::
             })
         })
         .collect();
-    let doc = json!({
+    let mut doc = json!({
         "$schema": SCHEMA,
         "version": "2.1.0",
         "runs": [{
@@ -101,8 +106,22 @@ pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::
             }],
         }],
     });
+    if let Some(vcs) = r.git.and_then(provenance) {
+        doc["runs"][0]["versionControlProvenance"] = json!([vcs]);
+    }
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// The repository and commit scanned, when the repository has a URL (`origin`); SARIF needs
+/// one to name a repository.
+fn provenance(g: &Revision) -> Option<Value> {
+    let uri = g.repository.as_deref()?;
+    let mut v = json!({ "repositoryUri": uri, "revisionId": g.commit });
+    if let Some(b) = &g.branch {
+        v["branch"] = json!(b);
+    }
+    Some(v)
 }
 
 /// One result: one place a secret was seen.
@@ -169,6 +188,23 @@ fn result(
     }
     if let Some(i) = rule_index {
         v["ruleIndex"] = json!(i);
+    }
+    let props = &mut v["properties"];
+    for (key, value) in [
+        ("commit", &l.commit),
+        ("author", &l.author),
+        ("date", &l.date),
+    ] {
+        if let Some(x) = value {
+            props[key] = json!(x);
+        }
+    }
+    if let Some(h) = &f.history {
+        props["introduced_in"] = json!(h.introduced_in);
+        props["in_head"] = json!(h.in_head);
+        if let Some(c) = &h.removed_in {
+            props["removed_in"] = json!(c);
+        }
     }
     v
 }

@@ -129,8 +129,8 @@ fn plan_headline(w: &mut dyn Write, p: &Plan, source: &str) -> io::Result<()> {
     let deleted = p.api_keys.len() - keys;
     if deleted > 0 {
         parts.push(format!(
-            "{} deleted",
-            plural(deleted, "Developer API key", "Developer API keys")
+            "{} (rejected with 401)",
+            no_longer_works(deleted, "")
         ));
     }
     if !p.no_action.is_empty() {
@@ -203,52 +203,78 @@ fn merged_audit(keys: &[ApiKeyLeak]) -> Vec<AuditEntry> {
     audit
 }
 
+/// "1 Developer API key no longer works" / "2 leaked Developer API keys no longer work".
+fn no_longer_works(n: usize, leaked: &str) -> String {
+    format!(
+        "{n} {leaked}Developer API key{} no longer work{}",
+        if n == 1 { "" } else { "s" },
+        if n == 1 { "s" } else { "" }
+    )
+}
+
 /// The one story of leaked Developer API keys, told the same by the plan and by
 /// `--check-api-key`: whose each is, what it can do, its status, the console steps, and what
-/// API keys did lately.
+/// API keys did lately. Keys confirmed deleted (401) are told apart, once: nothing to do.
 pub(crate) fn api_key_section(
     w: &mut dyn Write,
     keys: &[ApiKeyLeak],
     audit: &[AuditEntry],
 ) -> io::Result<()> {
-    let pending = keys.iter().filter(|k| k.pending()).count();
-    writeln!(
-        w,
-        "\nDeveloper API keys: need a person in the Upstash console ({}): no API can delete one",
-        if pending == keys.len() {
-            keys.len().to_string()
-        } else {
-            format!("{pending} of {}", keys.len())
-        }
-    )?;
-    for k in keys {
-        let status = match k.status {
-            ApiKeyStatus::Works => "STILL WORKS: delete it in the console",
-            ApiKeyStatus::Rejected => "deleted: it gets 401 now; nothing left to do",
-            ApiKeyStatus::NotTried => "not tried: treat it as working until it is deleted",
-            ApiKeyStatus::Unknown => "UNKNOWN: could not be tried; treat it as working",
-        };
+    let (pending, deleted): (Vec<&ApiKeyLeak>, Vec<&ApiKeyLeak>) =
+        keys.iter().partition(|k| k.pending());
+    if !pending.is_empty() {
         writeln!(
             w,
-            "  - API key {} in {}: {status}",
-            short(&k.sha256),
-            places(&k.places)
+            "\nDeveloper API keys: need a person in the Upstash console ({}): no API can delete one",
+            pending.len()
         )?;
-        writeln!(w, "      whose:   {}", k.whose)?;
-        if k.pending() {
-            writeln!(w, "      can do:  {CAN_DO}")?;
+        for k in &pending {
+            api_key(w, k)?;
         }
-        if k.reason != k.whose && k.status != ApiKeyStatus::NotTried {
-            writeln!(w, "      checked: {}", k.reason)?;
-        }
-    }
-    if pending > 0 {
         writeln!(w, "  Steps, in the Upstash console:")?;
         for (i, s) in CONSOLE_STEPS.iter().enumerate() {
             writeln!(w, "    {}. {s}", i + 1)?;
         }
+        audit_entries(w, audit)?;
     }
-    audit_entries(w, audit)
+    if !deleted.is_empty() {
+        writeln!(
+            w,
+            "\n{} (rejected with 401): nothing to do",
+            no_longer_works(deleted.len(), "leaked ")
+        )?;
+        for k in &deleted {
+            api_key(w, k)?;
+        }
+        if pending.is_empty() {
+            audit_entries(w, audit)?;
+        }
+    }
+    Ok(())
+}
+
+/// One leaked Developer API key: where, its status, whose, what it can do while it works.
+fn api_key(w: &mut dyn Write, k: &ApiKeyLeak) -> io::Result<()> {
+    let status = match k.status {
+        ApiKeyStatus::Works => "STILL WORKS: delete it in the console",
+        ApiKeyStatus::Rejected => "deleted: it gets 401 now; nothing left to do",
+        ApiKeyStatus::NotTried => "not tried: treat it as working until it is deleted",
+        ApiKeyStatus::Unknown => "UNKNOWN: could not be tried; treat it as working",
+    };
+    writeln!(
+        w,
+        "  - API key {} in {}: {status}",
+        short(&k.sha256),
+        places(&k.places)
+    )?;
+    writeln!(w, "      whose:   {}", k.whose)?;
+    if k.pending() {
+        writeln!(w, "      can do:  {CAN_DO}")?;
+    }
+    if k.reason != k.whose && k.status != ApiKeyStatus::NotTried {
+        writeln!(w, "      checked: {}", k.reason)?;
+    }
+    Ok(())
 }
 
 fn audit_entries(w: &mut dyn Write, entries: &[AuditEntry]) -> io::Result<()> {

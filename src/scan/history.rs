@@ -4,7 +4,7 @@
 
 use super::pool::{finish, Collected, Worker};
 use crate::input::archive::ArchiveLimits;
-use crate::input::git::{self as g, attribute::attribute, read, Mode, Survey};
+use crate::input::git::{self as g, attribute, read, Mode, Survey};
 use crate::outcome::Outcome;
 use crate::rules::Matcher;
 use crate::util::progress::Activity;
@@ -86,8 +86,17 @@ pub(crate) fn repository(
         outcome.notes.push(empty_history_note(repo));
     }
     if !matches!(mode, Mode::Staged { .. }) {
-        attribute(repo, &mut outcome.findings);
+        let tip = attribute::Tip {
+            head: survey.head,
+            base: survey.base,
+            partial: matches!(mode, Mode::Range { .. }),
+            max_size: opts.max_file_size,
+            archives: opts.archives.cloned(),
+            removals: true,
+        };
+        attribute::attribute(repo, &mut outcome.findings, &tip);
     }
+    outcome.git = g::revision(repo, survey.head);
     Ok(outcome)
 }
 

@@ -9,6 +9,22 @@ use std::process::{Command, Output, Stdio};
 mod fake;
 pub use fake::Fake;
 
+/// What GitHub Actions sets that upsweep reads.
+pub const GITHUB_VARIABLES: [&str; 12] = [
+    "GITHUB_ACTIONS",
+    "GITHUB_STEP_SUMMARY",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "GITHUB_API_URL",
+    "GITHUB_SERVER_URL",
+    "GITHUB_REPOSITORY",
+    "GITHUB_EVENT_NAME",
+    "GITHUB_EVENT_PATH",
+    "GITHUB_SHA",
+    "GITHUB_REF",
+    "GITLAB_CI",
+];
+
 /// A temporary directory to plant files in and scan.
 pub struct TestEnv {
     pub dir: tempfile::TempDir,
@@ -64,12 +80,17 @@ impl TestEnv {
         p
     }
 
-    /// The upsweep binary, run in this directory with a clean environment for colour.
+    /// The upsweep binary, run in this directory with a clean environment for colour and
+    /// none of GitHub Actions' variables (a test run inside Actions must not write the job's
+    /// summary or comment anywhere; tests that want them set them).
     pub fn cmd(&self) -> Command {
         let mut c = Command::new(env!("CARGO_BIN_EXE_upsweep"));
         c.current_dir(self.dir.path())
             .env("NO_COLOR", "1")
             .stdin(Stdio::null());
+        for v in GITHUB_VARIABLES {
+            c.env_remove(v);
+        }
         c
     }
 

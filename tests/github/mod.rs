@@ -12,6 +12,7 @@ mod resume;
 mod comment;
 mod listing;
 mod mirror;
+mod pull_request;
 mod rate;
 mod store;
 mod texts;

@@ -360,6 +360,62 @@ fn a_leaked_developer_api_key_tells_one_story_everywhere_until_it_is_deleted() {
     }
 }
 
+/// A leaked Developer API key already deleted (401 when tried) is told once, with nothing to
+/// do, by the scan's summary and by the plan; it is in no "needs a person" section or count.
+#[test]
+fn a_deleted_developer_api_key_is_told_once_with_nothing_to_do() {
+    let mut w = World::new(306);
+    let me = w.user(OPS);
+    let configured = w.api_key(OPS, &me, false);
+    let leaked = w.api_key(OPS, &me, false);
+    let emu = Emulator::start(w);
+    emu.world().keys.retain(|k| k.key != leaked);
+    let rv = Rv::new();
+    rv.write(
+        "old/k.env",
+        format!(
+            "UPSTASH_API_KEY={leaked}
+"
+        ),
+    );
+    let told = "1 leaked Developer API key no longer works (rejected with 401): nothing to do";
+    let scan: Run = rv
+        .cmd()
+        .args(["scan", "--account", "--live", "old"])
+        .env("UPSTASH_EMAIL", OPS)
+        .env("UPSTASH_API_KEY", &configured)
+        .env("UPSWEEP_TEST_UPSTASH_ADDR", emu.addr.to_string())
+        .output()
+        .unwrap()
+        .into();
+    let plan = rv.run_as(&emu, &configured, &["--live", "old"]);
+    assert_eq!(plan.code, 0, "{}\n{}", plan.stdout, plan.stderr);
+    for (what, r) in [("scan --account --live", &scan), ("revoke --live", &plan)] {
+        assert_eq!(
+            r.stdout.matches(told).count(),
+            1,
+            "{what}: told once:\n{}",
+            r.stdout
+        );
+        assert!(!r.stdout.contains("need a person"), "{what}: {}", r.stdout);
+        assert!(!r.stdout.contains("needs a person"), "{what}: {}", r.stdout);
+        assert_no_secret(&emu, what, &r.stdout);
+    }
+    assert!(
+        plan.stdout.starts_with(
+            "upsweep revoke: 1 leaked credential in old (1 Developer API key no longer works \
+             (rejected with 401))"
+        ),
+        "{}",
+        plan.stdout
+    );
+    assert!(
+        plan.stdout.contains("deleted: it gets 401 now"),
+        "{}",
+        plan.stdout
+    );
+}
+
 #[test]
 fn a_signing_key_rotated_away_is_owned_rotated_for_the_scan_too() {
     let s = shop(305);

@@ -412,10 +412,10 @@ impl<'a> Iterator for Entries<'a> {
     }
 }
 
-/// Every blob in HEAD's tree (to say whether a secret is still there).
-pub(crate) fn head_blobs(repo: &Repository) -> HashSet<Oid> {
+/// Every blob in a commit's tree (to say whether a secret is still there).
+pub(crate) fn commit_blobs(repo: &Repository, commit: Oid) -> HashSet<Oid> {
     let mut set = HashSet::new();
-    if let Ok(tree) = repo.head().and_then(|h| h.peel_to_tree()) {
+    if let Ok(tree) = repo.find_commit(commit).and_then(|c| c.tree()) {
         let _ = tree.walk(TreeWalkMode::PreOrder, |_, e| {
             if e.kind() == Some(ObjectType::Blob) {
                 set.insert(e.id());

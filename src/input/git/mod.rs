@@ -9,10 +9,13 @@
 pub(crate) mod attribute;
 pub(crate) mod changes;
 pub(crate) mod ci;
+pub(crate) mod head;
 pub(crate) mod history;
 pub(crate) mod read;
+pub(crate) mod removal;
 
 use super::InputError;
+pub(crate) use crate::outcome::Revision;
 use crate::util::time::rfc3339;
 use anyhow::{anyhow, Result};
 use git2::{Oid, Repository, RepositoryOpenFlags};
@@ -74,14 +77,30 @@ pub(crate) struct Survey {
     pub(crate) submodules: Vec<String>,
     pub(crate) notes: Vec<String>,
     pub(crate) errors: Vec<InputError>,
+    /// The commit the scan stands at: HEAD, or the head of a range.
+    pub(crate) head: Option<Oid>,
+    /// A range's base: what is behind it was not scanned.
+    pub(crate) base: Option<Oid>,
 }
 
 /// Enumerate what `mode` asks for: the blobs to read, with their provenance.
 pub(crate) fn survey(repo: &Repository, mode: &Mode) -> Result<Survey> {
     history::configure_libgit2();
+    let head = || {
+        repo.head()
+            .and_then(|h| h.peel_to_commit())
+            .ok()
+            .map(|c| c.id())
+    };
     Ok(match mode {
-        Mode::History { unreachable } => history::survey(repo, *unreachable),
-        Mode::Staged { all_content } => changes::staged(repo, *all_content)?,
+        Mode::History { unreachable } => Survey {
+            head: head(),
+            ..history::survey(repo, *unreachable)
+        },
+        Mode::Staged { all_content } => Survey {
+            head: head(),
+            ..changes::staged(repo, *all_content)?
+        },
         Mode::Range {
             base,
             head,
@@ -98,8 +117,76 @@ pub(crate) fn survey(repo: &Repository, mode: &Mode) -> Result<Survey> {
                     )
                 })?;
             }
-            changes::range(repo, b, h)?
+            Survey {
+                head: Some(h),
+                base: Some(b),
+                ..changes::range(repo, b, h)?
+            }
         }
+    })
+}
+
+/// Which repository and commit a scan read, for reports: SARIF's `versionControlProvenance`,
+/// links to files at that commit.
+pub(crate) fn revision(repo: &Repository, head: Option<Oid>) -> Option<Revision> {
+    let commit = head?.to_string();
+    let branch = repo
+        .head()
+        .ok()
+        .filter(|h| h.is_branch())
+        .and_then(|h| h.shorthand().map(str::to_string));
+    let repository = repo
+        .find_remote("origin")
+        .ok()
+        .and_then(|r| r.url().and_then(remote_uri));
+    Some(Revision {
+        commit,
+        branch,
+        repository,
+    })
+}
+
+/// A remote's URL as a URI without credentials: `https://user:token@host/o/n.git` loses its
+/// user and password, scp-like `git@host:o/n.git` becomes `ssh://git@host/o/n.git`; anything
+/// else (a local path) is `None`.
+pub(crate) fn remote_uri(url: &str) -> Option<String> {
+    let url = url.trim();
+    if let Some((scheme, rest)) = url.split_once("://") {
+        let scheme = scheme.to_ascii_lowercase();
+        if !matches!(scheme.as_str(), "https" | "http" | "ssh" | "git") {
+            return None;
+        }
+        let (authority, path) = match rest.find('/') {
+            Some(i) => (&rest[..i], &rest[i..]),
+            None => (rest, ""),
+        };
+        let host = match authority.rsplit_once('@') {
+            // The user of an ssh URL names no secret; an http one may be a token.
+            Some((user, host)) if scheme == "ssh" && !user.contains(':') => {
+                format!("{user}@{host}")
+            }
+            Some((_, host)) => host.to_string(),
+            None => authority.to_string(),
+        };
+        if host.is_empty() || host.contains(char::is_whitespace) {
+            return None;
+        }
+        return Some(format!("{scheme}://{host}{path}"));
+    }
+    // scp-like: [user@]host:path, never with a slash before the colon.
+    let (left, path) = url.split_once(':')?;
+    if left.contains('/') || path.is_empty() || left.is_empty() {
+        return None;
+    }
+    let (user, host) = match left.rsplit_once('@') {
+        Some((u, h)) if !u.contains(':') => (Some(u), h),
+        Some(_) => return None,
+        None => (None, left),
+    };
+    let path = path.trim_start_matches('/');
+    Some(match user {
+        Some(u) => format!("ssh://{u}@{host}/{path}"),
+        None => format!("ssh://{host}/{path}"),
     })
 }
 
@@ -146,4 +233,32 @@ pub(crate) fn commit_meta(repo: &Repository, oid: Oid) -> Option<(String, String
         (None, None) => String::new(),
     };
     Some((who, rfc3339(author.when().seconds())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::remote_uri;
+
+    #[test]
+    fn remote_urls_lose_their_credentials() {
+        assert_eq!(
+            remote_uri("https://x-access-token:ghs_abc@github.com/acme/web.git").as_deref(),
+            Some("https://github.com/acme/web.git")
+        );
+        assert_eq!(
+            remote_uri("git@github.com:acme/web.git").as_deref(),
+            Some("ssh://git@github.com/acme/web.git")
+        );
+        assert_eq!(
+            remote_uri("ssh://git@host:22/o/n").as_deref(),
+            Some("ssh://git@host:22/o/n")
+        );
+        assert_eq!(
+            remote_uri("ssh://user:pw@host/o/n").as_deref(),
+            Some("ssh://host/o/n")
+        );
+        assert_eq!(remote_uri("/srv/git/web.git"), None);
+        assert_eq!(remote_uri("file:///srv/git/web.git"), None);
+        assert_eq!(remote_uri("../web"), None);
+    }
 }
