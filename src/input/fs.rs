@@ -113,7 +113,8 @@ fn visit<W: FnMut(Event<'_>)>(
             return;
         }
     };
-    let path = display(entry.path());
+    // The path as reports show it: made only when something is reported about the file.
+    let path = || display(entry.path());
     let Some(ft) = entry.file_type() else {
         // stdin is never produced by the walker; nothing else lacks a type.
         return;
@@ -123,25 +124,42 @@ fn visit<W: FnMut(Event<'_>)>(
     }
     if ft.is_symlink() {
         // Only reached when not following symlinks.
-        worker(Event::Skipped(Skip::Symlink { path }));
+        worker(Event::Skipped(Skip::Symlink { path: path() }));
         return;
     }
     let named_special = entry.depth() == 0 && readable_special(ft);
     if !(ft.is_file() || named_special) {
         // A FIFO or device met in a tree could block or never end: skipped. One named on the
-        // command line (`upsweep scan <(git show HEAD:.env)`) is read, as the user asked.
-        worker(Event::Skipped(Skip::Special { path }));
+        // command line (`upsweep scan <(...)`) is read, as the user asked.
+        worker(Event::Skipped(Skip::Special { path: path() }));
         return;
     }
-    let size = match entry.metadata() {
-        Ok(m) if m.is_file() => m.len(),
-        // A pipe or device has no size: its read is bounded below instead.
-        Ok(_) => 0,
+    // Opened first and sized from the open file: one lookup of the path, not two.
+    let (mut file, size) = match std::fs::File::open(entry.path()) {
+        Ok(f) => match f.metadata() {
+            Ok(m) if m.is_file() => (f, m.len()),
+            // A pipe or device has no size: its read is bounded below instead.
+            Ok(_) => (f, 0),
+            Err(e) => {
+                worker(Event::Error(InputError {
+                    path: path(),
+                    message: format!("cannot read metadata: {e}"),
+                }));
+                return;
+            }
+        },
         Err(e) => {
-            worker(Event::Error(InputError {
-                path,
-                message: format!("cannot read metadata: {e}"),
-            }));
+            // A file too large to scan is reported as such even when it cannot be opened.
+            match entry.metadata() {
+                Ok(m) if m.is_file() && m.len() > max => {
+                    let size = m.len();
+                    worker(Event::Skipped(Skip::TooLarge { path: path(), size }));
+                }
+                _ => worker(Event::Error(InputError {
+                    path: path(),
+                    message: format!("cannot read: {}", io_message(&e)),
+                })),
+            }
             return;
         }
     };
@@ -150,28 +168,59 @@ fn visit<W: FnMut(Event<'_>)>(
         // Too large to read whole, but an archive (a `docker save` image) is streamed from
         // the file, each entry within the limit.
         let streamed = archives.is_some_and(|limits| {
-            std::fs::File::open(entry.path()).is_ok_and(|mut f| {
-                nested::stream(&origin(), Input::Seekable(&mut f), limits, &mut *worker)
-            })
+            nested::stream(&origin(), Input::Seekable(&mut file), limits, &mut *worker)
         });
         if !streamed {
-            worker(Event::Skipped(Skip::TooLarge { path, size }));
+            worker(Event::Skipped(Skip::TooLarge { path: path(), size }));
         }
         return;
     }
-    buf.clear();
-    let read = std::fs::File::open(entry.path())
-        .and_then(|f| f.take(max.saturating_add(1)).read_to_end(buf));
-    match read {
+    match read_whole(&mut file, size, max, buf) {
         Err(e) => worker(Event::Error(InputError {
-            path,
+            path: path(),
             message: format!("cannot read: {}", io_message(&e)),
         })),
-        Ok(_) if buf.len() as u64 > max => worker(Event::Skipped(Skip::TooLarge {
-            path,
-            size: buf.len() as u64,
+        Ok(n) if n as u64 > max => worker(Event::Skipped(Skip::TooLarge {
+            path: path(),
+            size: n as u64,
         })),
-        Ok(_) => nested::blob(origin(), buf, archives, worker),
+        Ok(n) => nested::blob(origin(), &buf[..n], archives, worker),
+    }
+}
+
+/// Read `file` to its end into `buf[..n]` and return `n`: at most `max` bytes, or one more
+/// when the file holds more. `size` (the file's size when it was opened; 0 when unknown)
+/// sizes the first read, so a regular file takes one read and one more that finds its end.
+/// `buf` is a worker's, reused from file to file: it keeps its length (bytes already
+/// zeroed once), so a file costs no allocation and no clearing.
+fn read_whole(
+    file: &mut std::fs::File,
+    size: u64,
+    max: u64,
+    buf: &mut Vec<u8>,
+) -> std::io::Result<usize> {
+    const MIN_READ: u64 = 8 * 1024;
+    let cap = max.saturating_add(1);
+    let mut want = size.saturating_add(1).max(MIN_READ).min(cap) as usize;
+    let mut filled = 0;
+    loop {
+        if buf.len() < want {
+            buf.resize(want, 0);
+        }
+        match file.read(&mut buf[filled..want]) {
+            Ok(0) => return Ok(filled),
+            Ok(n) => {
+                filled += n;
+                if filled == want {
+                    if filled as u64 >= cap {
+                        return Ok(filled);
+                    }
+                    want = (want as u64).saturating_mul(2).min(cap) as usize;
+                }
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
     }
 }
 
