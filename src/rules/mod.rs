@@ -10,6 +10,7 @@ use crate::decode::DecoderKind;
 use crate::finding::Kind;
 use anyhow::{anyhow, bail, Context as _, Result};
 use regex_automata::meta;
+use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
 use regex_automata::util::syntax as re_syntax;
 use std::collections::HashSet;
 use std::path::Path;
@@ -95,6 +96,9 @@ pub fn syntax_config() -> re_syntax::Config {
     re_syntax::Config::new().unicode(false).utf8(false)
 }
 
+/// The largest NFA a rule's pattern may compile to: the limit the matcher's regex has.
+const NFA_SIZE_LIMIT: usize = 10 << 20;
+
 impl Rule {
     /// Check one rule as written. Patterns are compiled here too, so an error names the rule.
     pub fn check(s: &Sourced) -> Result<Rule> {
@@ -120,14 +124,19 @@ impl Rule {
                 names.join(", ")
             )
         })?;
-        let single = meta::Regex::builder()
+        // Only the pattern's NFA, not a whole regex: enough to check it and read its groups
+        // (the matcher compiles every rule's pattern together afterwards).
+        let nfa = thompson::Compiler::new()
             .syntax(syntax_config())
+            .configure(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
             .build(&r.pattern)
             .with_context(|| format!("{}: pattern does not compile", at()))?;
-        if single.is_match(b"".as_slice()) {
+        let single = PikeVM::new_from_nfa(nfa)
+            .with_context(|| format!("{}: pattern does not compile", at()))?;
+        if single.is_match(&mut single.create_cache(), b"".as_slice()) {
             bail!("{}: pattern matches the empty string", at());
         }
-        let groups = single.group_info();
+        let groups = single.get_nfa().group_info();
         let has = |name: &str| {
             groups
                 .to_index(regex_automata::PatternID::ZERO, name)
