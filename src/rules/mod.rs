@@ -194,6 +194,37 @@ impl Rule {
     }
 }
 
+/// The binary-only rules' patterns compiled together, with the rule of each pattern.
+fn binary_regex(rules: &[Rule]) -> Option<(meta::Regex, Vec<usize>)> {
+    let binary_rules: Vec<usize> = (0..rules.len())
+        .filter(|&i| rules[i].decoder.binary_only())
+        .collect();
+    if binary_rules.is_empty() {
+        return None;
+    }
+    let patterns: Vec<&str> = binary_rules
+        .iter()
+        .map(|&i| rules[i].pattern.as_str())
+        .collect();
+    let re = meta::Regex::builder()
+        .syntax(syntax_config())
+        .configure(meta::Config::new().utf8_empty(false))
+        .build_many(&patterns)
+        .ok()?;
+    Some((re, binary_rules))
+}
+
+/// The shortest match any rule's pattern can make (at least 1).
+fn shortest_match(rules: &[Rule]) -> usize {
+    rules
+        .iter()
+        .filter_map(|r| re_syntax::parse_with(&r.pattern, &syntax_config()).ok())
+        .map(|hir| hir.properties().minimum_len().unwrap_or(usize::MAX))
+        .min()
+        .unwrap_or(1)
+        .max(1)
+}
+
 fn known_kinds() -> String {
     Kind::ALL.map(Kind::as_str).join(", ")
 }
@@ -226,6 +257,12 @@ pub struct Matcher {
     /// Where a text rule can start, found without the regex; `None` when that cannot be told
     /// cheaply (then the regex runs over every byte).
     pub(crate) filter: Option<filter::Filter>,
+    /// The rules searched for only in binary data, compiled apart (pattern N is rule
+    /// `binary[N]`); `None` when there are none. Built once: every scanner shares it.
+    pub(crate) binary: Option<(meta::Regex, Vec<usize>)>,
+    /// The shortest match any rule's pattern can make (at least 1): the scanner skips
+    /// shorter runs of text in binary data.
+    pub(crate) shortest: usize,
 }
 
 impl Matcher {
@@ -279,12 +316,16 @@ impl Matcher {
                 }
             })
             .collect();
+        let binary = binary_regex(&rules);
+        let shortest = shortest_match(&rules);
         Ok(Matcher {
             rules,
             regex,
             groups,
             first,
             filter,
+            binary,
+            shortest,
         })
     }
 

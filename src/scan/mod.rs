@@ -70,31 +70,16 @@ pub struct Scanner<'m> {
 
 impl<'m> Scanner<'m> {
     pub fn new(matcher: &'m Matcher) -> Scanner<'m> {
-        let binary_rules: Vec<usize> = (0..matcher.rules.len())
-            .filter(|&i| matcher.rules[i].decoder.binary_only())
-            .collect();
-        let binary = (!binary_rules.is_empty())
-            .then(|| {
-                let patterns: Vec<&str> = binary_rules
-                    .iter()
-                    .map(|&i| matcher.rules[i].pattern.as_str())
-                    .collect();
-                meta::Regex::builder()
-                    .syntax(crate::rules::syntax_config())
-                    .configure(meta::Config::new().utf8_empty(false))
-                    .build_many(&patterns)
-                    .ok()
-            })
-            .flatten()
-            .map(|re| {
-                let cache = re.create_cache();
-                (re, cache, binary_rules)
-            });
+        // The regex is shared (a clone is a reference); the cache is this scanner's.
+        let binary = matcher
+            .binary
+            .as_ref()
+            .map(|(re, rules)| (re.clone(), re.create_cache(), rules.clone()));
         Scanner {
             matcher,
             cache: matcher.regex.create_cache(),
             caps: matcher.regex.create_captures(),
-            min_run: shortest_match(matcher),
+            min_run: matcher.shortest,
             binary,
             in_binary: false,
             candidates: Vec::new(),
@@ -554,21 +539,6 @@ struct Parts {
     user: Option<std::ops::Range<usize>>,
     host: Option<std::ops::Range<usize>>,
     port: Option<std::ops::Range<usize>>,
-}
-
-/// The shortest match any rule's pattern can make (at least 1).
-fn shortest_match(matcher: &Matcher) -> usize {
-    matcher
-        .rules
-        .iter()
-        .filter_map(|r| {
-            regex_automata::util::syntax::parse_with(&r.pattern, &crate::rules::syntax_config())
-                .ok()
-        })
-        .map(|hir| hir.properties().minimum_len().unwrap_or(usize::MAX))
-        .min()
-        .unwrap_or(1)
-        .max(1)
 }
 
 /// The maximal run of text bytes around `hay[at]` (a text byte), as `(start, end)`.
