@@ -5,7 +5,7 @@
 //! here, at test time, with the crates that read them (or patched byte by byte).
 
 use crate::cli::{finding_for, run, run_within, scan_json, sha256_hex, Tokens, DEADLINE};
-use crate::common::{findings, TestEnv};
+use crate::common::{commit, findings, repo, TestEnv};
 use flate2::write::GzEncoder;
 use serde_json::{json, Value};
 use std::io::{Seek, SeekFrom, Write};
@@ -768,19 +768,6 @@ fn baselines_and_allowlists_treat_a_secret_inside_as_the_same_secret() {
 // ---------------------------------------------------------------------------------------------
 // Git history
 // ---------------------------------------------------------------------------------------------
-
-fn repo() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
-    env.git(&["config", "commit.gpgsign", "false"]);
-    env
-}
-
-fn commit(env: &TestEnv, msg: &str) -> String {
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "-m", msg]);
-    env.git(&["rev-parse", "HEAD"]).trim().to_string()
-}
 
 #[test]
 fn an_archive_in_history_is_opened_and_attributed_to_its_commit() {

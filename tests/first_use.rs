@@ -4,29 +4,9 @@
 //! what to do instead.
 
 use crate::cli::run;
-use crate::common::{findings, Fake, Run, TestEnv};
+use crate::common::{commit, findings, repo, rest_token as token, Fake, Run, TestEnv};
 use crate::emulator::fixtures::OPS;
 use crate::emulator::{Emulator, World};
-
-/// A read-write Redis REST token, different for each seed.
-fn token(seed: u64) -> String {
-    let mut f = Fake::new(seed);
-    let n = f.database_number();
-    f.redis_token(n, false, false)
-}
-
-fn repo() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
-    env.git(&["config", "commit.gpgsign", "false"]);
-    env
-}
-
-fn commit(env: &TestEnv, msg: &str) -> String {
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "--allow-empty", "-m", msg]);
-    env.git(&["rev-parse", "HEAD"]).trim().to_string()
-}
 
 // ---------------------------------------------------------------------------------------------
 // Summaries

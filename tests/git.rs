@@ -1,21 +1,7 @@
 //! `upsweep git`: whole history, staged changes, ranges, CI ranges, and broken repositories.
 
-use crate::common::{findings, Fake, TestEnv};
+use crate::common::{commit, findings, repo, rest_token as token, Fake, TestEnv};
 use serde_json::Value;
-
-/// A repository with a committed file history, built with the real git.
-fn repo() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
-    env.git(&["config", "commit.gpgsign", "false"]);
-    env
-}
-
-fn commit(env: &TestEnv, msg: &str) -> String {
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "--allow-empty", "-m", msg]);
-    env.git(&["rev-parse", "HEAD"]).trim().to_string()
-}
 
 fn git_json(env: &TestEnv, args: &[&str]) -> (i32, Value, String) {
     let mut all = vec!["git", "--format", "json"];
@@ -23,12 +9,6 @@ fn git_json(env: &TestEnv, args: &[&str]) -> (i32, Value, String) {
     let run = env.run(&all);
     let v = run.json();
     (run.code, v, run.stderr)
-}
-
-fn token(seed: u64) -> String {
-    let mut f = Fake::new(seed);
-    let n = f.database_number();
-    f.redis_token(n, false, false)
 }
 
 #[test]

@@ -4,30 +4,10 @@
 //! workflow.
 
 use crate::cli::{run, scan_json, sha256_hex};
-use crate::common::{findings, Fake, Run, TestEnv};
+use crate::common::{commit, findings, repo, rest_token as token, Fake, Run, TestEnv};
 use serde_json::Value;
 use std::collections::BTreeSet;
 use yaml_rust2::{Yaml, YamlLoader};
-
-/// A read-write Redis REST token, different for each seed.
-fn token(seed: u64) -> String {
-    let mut f = Fake::new(seed);
-    let n = f.database_number();
-    f.redis_token(n, false, false)
-}
-
-/// A repository (so the config file's root is its top directory).
-fn repo() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
-    env.git(&["config", "commit.gpgsign", "false"]);
-    env
-}
-
-fn commit(env: &TestEnv, msg: &str) {
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "--allow-empty", "-m", msg]);
-}
 
 /// The hashes of a report's findings.
 fn hashes(report: &Value) -> BTreeSet<String> {

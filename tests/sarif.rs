@@ -299,9 +299,7 @@ fn percent_decode(s: &str) -> String {
 /// that added the secret, its author and date, and where the secret stands in history.
 #[test]
 fn git_results_carry_their_commit_and_the_run_its_revision() {
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
-    env.git(&["config", "commit.gpgsign", "false"]);
+    let env = crate::common::repo();
     env.git(&[
         "remote",
         "add",

@@ -366,9 +366,7 @@ fn older_formats_are_found_in_files() {
 fn older_formats_are_found_in_git_history() {
     let mut f = Fake::new(0x5eed_0011);
     let corpus = older_formats(&mut f);
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
-    env.git(&["config", "commit.gpgsign", "false"]);
+    let env = crate::common::repo();
     env.write("README.md", "shop\n");
     env.git(&["add", "-A"]);
     env.git(&["commit", "-q", "-m", "readme"]);

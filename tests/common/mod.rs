@@ -131,3 +131,31 @@ impl TestEnv {
 pub fn findings(report: &Value) -> &Vec<Value> {
     report["findings"].as_array().expect("findings array")
 }
+
+/// An empty git repository on branch `main`, its commits unsigned whatever the user's git
+/// configuration says.
+pub fn repo() -> TestEnv {
+    let env = TestEnv::new();
+    env.git(&["init", "-q", "-b", "main"]);
+    env.git(&["config", "commit.gpgsign", "false"]);
+    env
+}
+
+/// Stage everything and commit it (an empty commit when nothing changed); the new HEAD.
+pub fn commit(env: &TestEnv, msg: &str) -> String {
+    env.git(&["add", "-A"]);
+    env.git(&["commit", "-q", "--allow-empty", "-m", msg]);
+    head(env)
+}
+
+/// The commit HEAD names.
+pub fn head(env: &TestEnv) -> String {
+    env.git(&["rev-parse", "HEAD"]).trim().to_string()
+}
+
+/// A read-write Redis REST token of the current layout, different for each seed.
+pub fn rest_token(seed: u64) -> String {
+    let mut f = Fake::new(seed);
+    let n = f.database_number();
+    f.redis_token(n, false, false)
+}

@@ -6,36 +6,19 @@
 
 use super::emulator::{Emulator, Fault, FaultKind};
 use super::{acme, TOKEN};
-use crate::common::{Fake, Run, TestEnv};
+use crate::common::{self, commit, head, rest_token as token, Run, TestEnv};
 use std::process::Command;
 use upsweep::finding::redact;
 use upsweep::github::PR_COMMENT_MARKER;
 
 const REPO: &str = "acme/web";
 
+/// A repository with one commit (a README), the base a pull request starts from.
 fn repo() -> TestEnv {
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
-    env.git(&["config", "commit.gpgsign", "false"]);
+    let env = common::repo();
     env.write("README.md", "web\n");
     commit(&env, "base");
     env
-}
-
-fn commit(env: &TestEnv, msg: &str) -> String {
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "--allow-empty", "-m", msg]);
-    head(env)
-}
-
-fn head(env: &TestEnv) -> String {
-    env.git(&["rev-parse", "HEAD"]).trim().to_string()
-}
-
-fn token(seed: u64) -> String {
-    let mut f = Fake::new(seed);
-    let n = f.database_number();
-    f.redis_token(n, false, false)
 }
 
 /// A pull_request run of GitHub Actions: its event file and environment, against `emu`.
