@@ -8,8 +8,8 @@ use super::project::{ArchiveFlags, ProjectFiles};
 use super::size::parse_size;
 use super::spec::{self, RepoScan, RuleSet, ScanSpec, Target, Walk};
 use crate::cli::{
-    BaselineCreateArgs, BaselinePruneArgs, BaselineScanArgs, EngineArgs, GitArgs, RevokeArgs,
-    ScanArgs,
+    BaselineCreateArgs, BaselinePruneArgs, BaselineScanArgs, ConfigFileArgs, EngineArgs, GitArgs,
+    ProjectArgs, RevokeArgs, ScanArgs,
 };
 use crate::input::git::{self as g, ci, Mode};
 use crate::report::ListFormat;
@@ -122,12 +122,7 @@ impl ScanSettings {
             threads: a.engine.threads,
             archives: archive_flags(&a.engine),
         }
-        .settle(ProjectFiles {
-            config: a.project.config.config.as_deref(),
-            no_config: a.project.config.no_config,
-            baseline: a.project.baseline.as_deref(),
-            use_baseline: true,
-        })?;
+        .settle(project_files(&a.project))?;
         let account = AccountSettings::new(&a.account, &project)?;
         Ok(ScanSettings {
             spec: ScanSpec {
@@ -168,15 +163,7 @@ impl GitSettings {
                 e
             }
         })?;
-        let project = spec::repo_project(
-            &repo,
-            ProjectFiles {
-                config: a.project.config.config.as_deref(),
-                no_config: a.project.config.no_config,
-                baseline: a.project.baseline.as_deref(),
-                use_baseline: true,
-            },
-        )?;
+        let project = spec::repo_project(&repo, project_files(&a.project))?;
         let max_file_size = project.max_file_size(a.engine.max_file_size.as_deref())?;
         let archives = project.archive_limits(archive_flags(&a.engine), max_file_size)?;
         let account = AccountSettings::new(&a.account, &project)?;
@@ -294,12 +281,7 @@ impl RevokeSettings {
     /// can say what they left out; the baseline is not applied (a baselined secret is still
     /// leaked).
     pub(crate) fn new(a: &RevokeArgs) -> Result<RevokeSettings> {
-        let files = ProjectFiles {
-            config: a.config.config.as_deref(),
-            no_config: a.config.no_config,
-            baseline: None,
-            use_baseline: false,
-        };
+        let files = config_files(&a.config);
         let (source, project) = if let Some(report) = &a.report {
             (Source::Report(report.clone()), None)
         } else if a.paths.iter().any(|p| p.as_os_str() == "-") {
@@ -416,12 +398,7 @@ impl BaselinePruneSettings {
 /// The scan `baseline create` and `prune` make: files, or with `--git` the whole history of
 /// one repository, as `scan` and `git` would (config file applied) but without a baseline.
 fn baseline_scan(paths: &[PathBuf], a: &BaselineScanArgs) -> Result<ScanSpec> {
-    let files = ProjectFiles {
-        config: a.config.config.as_deref(),
-        no_config: a.config.no_config,
-        baseline: None,
-        use_baseline: false,
-    };
+    let files = config_files(&a.config);
     if !a.git {
         let all = or_current_dir(paths);
         let (scan, project) = Walk {
@@ -488,6 +465,26 @@ impl ConfigCheckSettings {
 }
 
 /// `--no-archives` and `--archive-depth`.
+/// The project files a command that takes `--config`, `--no-config` and `--baseline` names.
+pub(super) fn project_files(p: &ProjectArgs) -> ProjectFiles<'_> {
+    ProjectFiles {
+        baseline: p.baseline.as_deref(),
+        use_baseline: true,
+        ..config_files(&p.config)
+    }
+}
+
+/// The project files of a command that must see every finding (`revoke`, `baseline create`
+/// and `prune`): the config file, never a baseline.
+pub(super) fn config_files(c: &ConfigFileArgs) -> ProjectFiles<'_> {
+    ProjectFiles {
+        config: c.config.as_deref(),
+        no_config: c.no_config,
+        baseline: None,
+        use_baseline: false,
+    }
+}
+
 pub(super) fn archive_flags(e: &EngineArgs) -> ArchiveFlags {
     ArchiveFlags {
         off: e.no_archives,

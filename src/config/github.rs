@@ -6,7 +6,7 @@
 
 use super::account::AccountSettings;
 use super::output::OutputSettings;
-use super::project::{Project, ProjectFiles};
+use super::project::Project;
 use super::spec::{self, RuleSet};
 use crate::audit::shard::Shard;
 use crate::audit::Options;
@@ -81,16 +81,7 @@ impl GithubSettings {
         };
         let threads = spec::threads(a.engine.threads)?;
         let root = super::file::find_root(Path::new("."));
-        let project = Project::load(
-            &root,
-            &[],
-            ProjectFiles {
-                config: a.project.config.config.as_deref(),
-                no_config: a.project.config.no_config,
-                baseline: a.project.baseline.as_deref(),
-                use_baseline: true,
-            },
-        )?;
+        let project = Project::load(&root, &[], super::commands::project_files(&a.project))?;
         let max_file_size = project.max_file_size(a.engine.max_file_size.as_deref())?;
         let archives =
             project.archive_limits(super::commands::archive_flags(&a.engine), max_file_size)?;
