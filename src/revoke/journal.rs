@@ -31,7 +31,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::io::{Read as _, Seek as _, SeekFrom};
 use std::path::{Path, PathBuf};
 
 /// `new_values` of an outcome whose values a file was asked for and did not get.
@@ -180,17 +180,7 @@ impl Journal {
     /// One line, in one `write`, then fsync.
     fn write_line(&mut self, mut text: String) -> std::io::Result<()> {
         text.push('\n');
-        let n = self.file.write(text.as_bytes())?;
-        if n != text.len() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::WriteZero,
-                format!(
-                    "only {n} of {} bytes were written (is the disk full?)",
-                    text.len()
-                ),
-            ));
-        }
-        self.file.sync_data()
+        crate::util::io::write_once_synced(&mut self.file, text.as_bytes())
     }
 
     /// A run refused before any rotation leaves no journal it created behind.
@@ -543,6 +533,7 @@ fn action_of(l: &Line) -> Option<Action> {
 mod tests {
     use super::*;
     use crate::upstash::{Product, Secret};
+    use std::io::Write as _;
 
     fn action() -> Action {
         Action {

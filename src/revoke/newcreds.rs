@@ -7,7 +7,7 @@ use crate::upstash::{qstash_host, Credential, Product, Secret};
 use anyhow::{bail, Context as _, Result};
 use std::collections::HashMap;
 use std::fs::File;
-use std::io::{Read as _, Write as _};
+use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
 /// A resource's current credentials, as the API gave them (`None`: not shown).
@@ -327,17 +327,7 @@ impl EnvFile {
     /// One `write`, all of it or an error (a short write on a full disk is an error), then
     /// fsync.
     fn write_synced(&mut self, text: &str) -> std::io::Result<()> {
-        let n = self.file.write(text.as_bytes())?;
-        if n != text.len() {
-            return Err(std::io::Error::new(
-                std::io::ErrorKind::WriteZero,
-                format!(
-                    "only {n} of {} bytes were written (is the disk full?)",
-                    text.len()
-                ),
-            ));
-        }
-        self.file.sync_data()
+        crate::util::io::write_once_synced(&mut self.file, text.as_bytes())
     }
 
     /// A run refused before any rotation leaves no file it created behind.
