@@ -230,7 +230,7 @@ pub fn tips(path: &Path) -> Result<BTreeMap<String, String>, FetchError> {
 }
 
 /// A URL as it may be shown (no credentials, no query).
-fn redact_url(u: &Url) -> String {
+pub(super) fn redact_url(u: &Url) -> String {
     let mut u = u.clone();
     let _ = u.set_username("");
     let _ = u.set_password(None);

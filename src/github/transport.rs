@@ -259,11 +259,7 @@ impl Stream {
 
     /// The URL as it may be shown.
     fn shown(&self) -> String {
-        let mut u = self.url.clone();
-        let _ = u.set_username("");
-        let _ = u.set_password(None);
-        u.set_query(None);
-        u.to_string()
+        super::mirror::redact_url(&self.url)
     }
 
     fn request(&self, with_token: bool) -> io::Result<reqwest::Response> {
