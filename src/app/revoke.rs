@@ -100,11 +100,7 @@ pub(super) fn run(args: &RevokeSettings) -> Result<u8> {
                     w,
                     "\nNothing to rotate yet: the account check could not tell whether {} the \
                      account's (above).",
-                    if n == 1 {
-                        "1 leaked credential is".to_string()
-                    } else {
-                        format!("{n} leaked credentials are")
-                    }
+                    print::plural(n, "leaked credential is", "leaked credentials are")
                 )
             })?;
         } else if !plan.is_empty() {

@@ -544,20 +544,15 @@ pub(crate) fn summary(w: &mut dyn Write, e: &Ending<'_>) -> io::Result<()> {
             e.journal.display()
         )?;
     }
-    let saved = e
-        .results
-        .iter()
-        .map(|(_, r)| r)
-        .chain(e.settled.iter().map(|s| &s.result))
-        .filter(|r| r.saved == NewValues::Saved)
-        .count();
-    let unsaved = e
-        .results
-        .iter()
-        .map(|(_, r)| r)
-        .chain(e.settled.iter().map(|s| &s.result))
-        .filter(|r| r.saved == NewValues::NotSaved)
-        .count();
+    let count = |saved: NewValues| {
+        e.results
+            .iter()
+            .map(|(_, r)| r)
+            .chain(e.settled.iter().map(|s| &s.result))
+            .filter(|r| r.saved == saved)
+            .count()
+    };
+    let (saved, unsaved) = (count(NewValues::Saved), count(NewValues::NotSaved));
     let changed = e
         .results
         .iter()
