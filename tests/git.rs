@@ -797,3 +797,34 @@ fn removed_in_follows_merges_and_renames() {
         "not the rename"
     );
 }
+
+/// A range scan knows only the blobs whose added lines held a secret: after an edit beside it
+/// and a rename (blobs it never scanned), the commit that takes the line out is still the one
+/// named, not the rename.
+#[test]
+fn a_range_finds_the_removal_in_blobs_it_never_scanned() {
+    let env = repo();
+    env.write("README.md", "x\n");
+    let base = commit(&env, "readme");
+    let t = token(73);
+    env.write("cfg/app.env", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
+    commit(&env, "adds a token");
+    env.write(
+        "cfg/app.env",
+        format!("REGION=eu\nUPSTASH_REDIS_REST_TOKEN={t}\n"),
+    );
+    commit(&env, "an edit beside it");
+    env.git(&["mv", "cfg/app.env", "cfg/renamed.env"]);
+    commit(&env, "rename");
+    env.write("cfg/renamed.env", "REGION=eu\n");
+    let gone = commit(&env, "takes the token out");
+    env.write("other.txt", "later\n");
+    commit(&env, "noise");
+    let range = format!("{base}..HEAD");
+    let (code, v, err) = git_json(&env, &["--range", &range]);
+    assert_eq!(code, 1, "{err}");
+    let f = findings(&v);
+    assert_eq!(f.len(), 1, "{v}");
+    assert_eq!(f[0]["in_head"], false, "{v}");
+    assert_eq!(f[0]["removed_in"], gone.as_str(), "not the rename: {v}");
+}
