@@ -51,7 +51,7 @@ pub(crate) struct Walk<'a> {
 pub(crate) fn removals(
     repo: &Repository,
     walk: &Walk<'_>,
-    wanted: &[Wanted<'_>],
+    wanted: &[&Wanted<'_>],
 ) -> Vec<Option<Oid>> {
     let mut found: Vec<Option<Oid>> = vec![None; wanted.len()];
     let mut open: Vec<usize> = (0..wanted.len()).collect();
@@ -106,7 +106,7 @@ pub(crate) fn removals(
             })
             .collect();
         open.retain(|&i| {
-            let w = &wanted[i];
+            let w = wanted[i];
             let holds = |id: Oid| {
                 !id.is_zero()
                     && (w.blobs.contains(&id)
