@@ -12,6 +12,7 @@ use anyhow::{anyhow, bail, Context as _, Result};
 use regex_automata::meta;
 use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
 use regex_automata::util::syntax as re_syntax;
+use regex_syntax::hir::Hir;
 use std::collections::HashSet;
 use std::path::Path;
 
@@ -60,12 +61,13 @@ fn first_bytes(patterns: &[&str]) -> Vec<[bool; 256]> {
 }
 
 /// The heads of every rule searched in text (see [`heads`]), or `None` if a pattern does not
-/// parse here (it compiled, so this does not happen).
-fn text_heads(rules: &[Rule]) -> Option<Vec<heads::Head>> {
+/// parse here (it compiled, so this does not happen). `hirs[i]` is rule `i`'s parsed pattern.
+fn text_heads(rules: &[Rule], hirs: &[Option<Hir>]) -> Option<Vec<heads::Head>> {
     let mut all = Vec::new();
-    for r in rules.iter().filter(|r| !r.decoder.binary_only()) {
-        let hir = re_syntax::parse_with(&r.pattern, &syntax_config()).ok()?;
-        all.extend(heads::heads(&hir));
+    for (r, hir) in rules.iter().zip(hirs) {
+        if !r.decoder.binary_only() {
+            all.extend(heads::heads(hir.as_ref()?));
+        }
     }
     Some(all)
 }
@@ -214,11 +216,10 @@ fn binary_regex(rules: &[Rule]) -> Option<(meta::Regex, Vec<usize>)> {
     Some((re, binary_rules))
 }
 
-/// The shortest match any rule's pattern can make (at least 1).
-fn shortest_match(rules: &[Rule]) -> usize {
-    rules
-        .iter()
-        .filter_map(|r| re_syntax::parse_with(&r.pattern, &syntax_config()).ok())
+/// The shortest match any rule's pattern can make (at least 1), from the parsed patterns.
+fn shortest_match(hirs: &[Option<Hir>]) -> usize {
+    hirs.iter()
+        .flatten()
         .map(|hir| hir.properties().minimum_len().unwrap_or(usize::MAX))
         .min()
         .unwrap_or(1)
@@ -303,7 +304,12 @@ impl Matcher {
             .build_many(&patterns)
             .context("compiling the rule set")?;
         let first = first_bytes(&patterns);
-        let filter = text_heads(&rules).and_then(|h| filter::Filter::new(&h));
+        // Each pattern parsed once, for the candidate filter and the shortest match.
+        let hirs: Vec<Option<Hir>> = rules
+            .iter()
+            .map(|r| re_syntax::parse_with(&r.pattern, &syntax_config()).ok())
+            .collect();
+        let filter = text_heads(&rules, &hirs).and_then(|h| filter::Filter::new(&h));
         let info = regex.group_info().clone();
         let groups = (0..rules.len())
             .map(|i| {
@@ -317,7 +323,7 @@ impl Matcher {
             })
             .collect();
         let binary = binary_regex(&rules);
-        let shortest = shortest_match(&rules);
+        let shortest = shortest_match(&hirs);
         Ok(Matcher {
             rules,
             regex,

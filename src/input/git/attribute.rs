@@ -178,16 +178,7 @@ fn place_removals(repo: &Repository, findings: &mut [Finding], since: &[i64], ti
         .collect();
     let mut placed: Vec<Option<Oid>> = decided.into_iter().map(Option::flatten).collect();
     if !rest.is_empty() {
-        let rest_wanted: Vec<removal::Wanted<'_>> = rest
-            .iter()
-            .map(|&k| removal::Wanted {
-                blobs: wanted[k].blobs.clone(),
-                secret: wanted[k].secret,
-                since: wanted[k].since,
-                paths: Vec::new(),
-                introduced: None,
-            })
-            .collect();
+        let rest_wanted: Vec<&removal::Wanted<'_>> = rest.iter().map(|&k| &wanted[k]).collect();
         for (k, c) in rest
             .iter()
             .zip(removal::removals(repo, &walk, &rest_wanted))

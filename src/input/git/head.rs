@@ -5,7 +5,7 @@
 //! but yes or no and a path. An archive is searched entry by entry, as the scan read it.
 
 use crate::input::archive::{self, ArchiveEvent, ArchiveLimits, Input};
-use git2::{ObjectType, Oid, Repository, TreeWalkMode, TreeWalkResult};
+use git2::{ObjectType, Odb, OdbObject, Oid, Repository, TreeWalkMode, TreeWalkResult};
 use memchr::memmem;
 
 /// How blobs are read for a search: as the scan read them.
@@ -37,17 +37,28 @@ fn holds(data: &[u8], finder: &memmem::Finder<'_>, how: Reading<'_>) -> bool {
 
 /// Whether the blob `oid` holds `needle` as written (a blob over the size limit is not read).
 pub(crate) fn blob_holds(repo: &Repository, oid: Oid, needle: &[u8], how: Reading<'_>) -> bool {
-    if oid.is_zero() || needle.is_empty() {
+    if needle.is_empty() {
         return false;
     }
     let Ok(odb) = repo.odb() else { return false };
-    match odb.read_header(oid) {
-        Ok((size, ObjectType::Blob)) if size as u64 <= how.max_size => {}
-        _ => return false,
+    read_blob(&odb, oid, how).is_some_and(|o| bytes_hold(o.data(), needle, how))
+}
+
+/// The blob `oid` as a search reads it: `None` when it is not a blob, is over the size limit
+/// or cannot be read.
+pub(crate) fn read_blob<'o>(odb: &'o Odb<'_>, oid: Oid, how: Reading<'_>) -> Option<OdbObject<'o>> {
+    if oid.is_zero() {
+        return None;
     }
-    odb.read(oid)
-        .map(|o| holds(o.data(), &memmem::Finder::new(needle), how))
-        .unwrap_or(false)
+    match odb.read_header(oid) {
+        Ok((size, ObjectType::Blob)) if size as u64 <= how.max_size => odb.read(oid).ok(),
+        _ => None,
+    }
+}
+
+/// Whether a blob's bytes hold `needle` as written (an archive's, in one of its entries).
+pub(crate) fn bytes_hold(data: &[u8], needle: &[u8], how: Reading<'_>) -> bool {
+    !needle.is_empty() && holds(data, &memmem::Finder::new(needle), how)
 }
 
 /// Whether `commit`'s tree has a file at `path` holding `needle` as written.

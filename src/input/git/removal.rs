@@ -23,8 +23,8 @@
 //! only on a branch HEAD never merged has no removal commit: it is "not in HEAD" and still in
 //! the history.
 
-use super::head::{blob_holds, Reading};
-use git2::{Delta, DiffOptions, ObjectType, Oid, Repository, Sort};
+use super::head::{blob_holds, bytes_hold, read_blob, Reading};
+use git2::{Delta, DiffOptions, ObjectType, Odb, OdbObject, Oid, Repository, Sort};
 use std::collections::HashSet;
 
 /// A finding to place: the blobs known to hold it, the secret as written, and when its
@@ -51,7 +51,7 @@ pub(crate) struct Walk<'a> {
 pub(crate) fn removals(
     repo: &Repository,
     walk: &Walk<'_>,
-    wanted: &[Wanted<'_>],
+    wanted: &[&Wanted<'_>],
 ) -> Vec<Option<Oid>> {
     let mut found: Vec<Option<Oid>> = vec![None; wanted.len()];
     let mut open: Vec<usize> = (0..wanted.len()).collect();
@@ -61,6 +61,7 @@ pub(crate) fn removals(
     let Ok(mut revs) = repo.revwalk() else {
         return found;
     };
+    let odb = repo.odb().ok();
     let _ = revs.set_sorting(Sort::TOPOLOGICAL | Sort::TIME);
     if revs.push(walk.head).is_err() {
         return found;
@@ -105,25 +106,62 @@ pub(crate) fn removals(
                 (old, new)
             })
             .collect();
-        open.retain(|&i| {
-            let w = &wanted[i];
-            let holds = |id: Oid| {
-                !id.is_zero()
-                    && (w.blobs.contains(&id)
-                        || (walk.search && blob_holds(repo, id, w.secret, walk.reading)))
-            };
-            let drops = sides.iter().any(|&(o, _)| holds(o));
-            let removed = drops && !sides.iter().any(|&(_, n)| holds(n));
-            if removed {
+        // Which findings the commit drops a blob of, then which of those it adds one of again.
+        let drops = any_holds(&odb, walk, wanted, &open, sides.iter().map(|s| s.0), None);
+        let adds = any_holds(
+            &odb,
+            walk,
+            wanted,
+            &open,
+            sides.iter().map(|s| s.1),
+            Some(&drops),
+        );
+        let mut still = Vec::with_capacity(open.len());
+        for (k, &i) in open.iter().enumerate() {
+            if drops[k] && !adds[k] {
                 found[i] = Some(oid);
+            } else {
+                still.push(i);
             }
-            !removed
-        });
+        }
+        open = still;
         if open.is_empty() {
             break;
         }
     }
     found
+}
+
+/// For each of `open` (those `only` marks, when given), whether one of `ids` holds it: a blob
+/// of its set, or, when the walk searches, a blob whose bytes hold its secret. Each blob is
+/// read at most once, and only when a finding still needs it searched.
+fn any_holds(
+    odb: &Option<Odb<'_>>,
+    walk: &Walk<'_>,
+    wanted: &[&Wanted<'_>],
+    open: &[usize],
+    ids: impl Iterator<Item = Oid>,
+    only: Option<&[bool]>,
+) -> Vec<bool> {
+    let mut held = vec![false; open.len()];
+    for id in ids.filter(|id| !id.is_zero()) {
+        let mut data: Option<Option<OdbObject<'_>>> = None;
+        for (k, &i) in open.iter().enumerate() {
+            if held[k] || only.is_some_and(|o| !o[k]) {
+                continue;
+            }
+            let w = wanted[i];
+            held[k] = w.blobs.contains(&id)
+                || (walk.search
+                    && data
+                        .get_or_insert_with(|| {
+                            odb.as_ref().and_then(|o| read_blob(o, id, walk.reading))
+                        })
+                        .as_ref()
+                        .is_some_and(|o| bytes_hold(o.data(), w.secret, walk.reading)));
+        }
+    }
+    held
 }
 
 /// HEAD's first-parent line, newest first, down to (not including) `walk.base`.
