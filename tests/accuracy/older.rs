@@ -6,7 +6,7 @@
 //! must report exactly what was planted, where it was planted.
 
 use super::corpus::*;
-use crate::common::{findings, Fake, TestEnv};
+use crate::common::{commit, findings, repo, Fake, TestEnv};
 use serde_json::{json, Value};
 
 /// A compiled Python module (`.pyc`, 3.11) whose constants are a Redis host, its port and its
@@ -366,19 +366,15 @@ fn older_formats_are_found_in_files() {
 fn older_formats_are_found_in_git_history() {
     let mut f = Fake::new(0x5eed_0011);
     let corpus = older_formats(&mut f);
-    let env = crate::common::repo();
+    let env = repo();
     env.write("README.md", "shop\n");
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "-m", "readme"]);
+    commit(&env, "readme");
     let rendered = corpus.write(&env);
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "-m", "add config"]);
-    let introduced = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let introduced = commit(&env, "add config");
     for r in &rendered {
         std::fs::remove_file(env.path().join(&r.path)).expect("remove");
     }
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "-m", "remove config"]);
+    commit(&env, "remove config");
     let run = env.run(&["git", "--format", "json"]);
     assert_eq!(run.code, 1, "findings exit 1; stderr:\n{}", run.stderr);
     let report = run.json();
