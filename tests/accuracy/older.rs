@@ -344,20 +344,8 @@ fn older_formats_are_found_in_files() {
     let (run, report) = env.scan_json(&["."]);
     assert_eq!(run.code, 1, "findings exit 1; stderr:\n{}", run.stderr);
     assert_eq!(report["errors"], json!([]));
-    let problems = corpus.problems(&rendered, &report);
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n  {}\n",
-        problems.len(),
-        problems.join("\n  ")
-    );
-    for p in &corpus.plants {
-        assert!(
-            !run.stdout.contains(&p.secret),
-            "the report holds a full {} secret",
-            p.kind
-        );
-    }
+    corpus.assert_reported(&rendered, &report);
+    corpus.assert_no_full_secret(&run.stdout);
 }
 
 /// The same files, added in one commit and deleted in the next: `upsweep git` finds each at
@@ -378,13 +366,7 @@ fn older_formats_are_found_in_git_history() {
     let run = env.run(&["git", "--format", "json"]);
     assert_eq!(run.code, 1, "findings exit 1; stderr:\n{}", run.stderr);
     let report = run.json();
-    let problems = corpus.problems(&rendered, &report);
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n  {}\n",
-        problems.len(),
-        problems.join("\n  ")
-    );
+    corpus.assert_reported(&rendered, &report);
     for finding in findings(&report) {
         assert_eq!(finding["introduced_in"], introduced.as_str(), "{finding:#}");
         assert_eq!(finding["in_head"], false);
