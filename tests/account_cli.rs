@@ -1,7 +1,7 @@
 //! `--account`, `--live` and `--fail-on` from the command line, against the emulator: what the
 //! user sees first, the JSON verdicts, and the exit codes.
 
-use crate::common::{findings, Run, TestEnv};
+use crate::common::{commit, findings, repo, Run, TestEnv};
 use crate::emulator::fixtures::{shop, Shop, OPS};
 use crate::emulator::{Fault, FaultKind};
 
@@ -167,11 +167,9 @@ fn credentials_come_only_from_the_environment_or_a_file() {
 #[test]
 fn git_history_with_the_account_file() {
     let shop = shop(45);
-    let env = TestEnv::new();
-    env.git(&["init", "-q", "-b", "main"]);
+    let env = repo();
     let token = plant(&env, &shop);
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "-m", "leak"]);
+    commit(&env, "leak");
     let file = env.write("../accounts.txt", format!("# ops\n{OPS} {}\n", shop.key));
     std::fs::set_permissions(&file, std::os::unix::fs::PermissionsExt::from_mode(0o600)).unwrap();
     let r: Run = env

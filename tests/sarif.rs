@@ -5,7 +5,7 @@
 //! the secret's hash, and no full secret unless `--show-secrets`.
 
 use crate::cli::{run, scan_json, sha256_hex, Tokens};
-use crate::common::{findings, TestEnv};
+use crate::common::{commit, findings, repo, TestEnv};
 use serde_json::Value;
 use std::collections::BTreeSet;
 
@@ -299,7 +299,7 @@ fn percent_decode(s: &str) -> String {
 /// that added the secret, its author and date, and where the secret stands in history.
 #[test]
 fn git_results_carry_their_commit_and_the_run_its_revision() {
-    let env = crate::common::repo();
+    let env = repo();
     env.git(&[
         "remote",
         "add",
@@ -311,14 +311,10 @@ fn git_results_carry_their_commit_and_the_run_its_revision() {
         "app/.env",
         format!("UPSTASH_REDIS_REST_TOKEN={}\n", t.redis),
     );
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "-m", "add"]);
-    let added = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let added = commit(&env, "add");
     std::fs::remove_file(env.path().join("app/.env")).unwrap();
     env.write("src/q.ts", format!("const q = \"{}\";\n", t.qstash));
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "-m", "swap"]);
-    let head = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let head = commit(&env, "swap");
 
     let r = run(&env, &["git", "--format", "sarif"]);
     assert_eq!(r.code, 1, "{}", r.stderr);

@@ -298,6 +298,28 @@ impl Corpus {
         }
         problems
     }
+
+    /// Fail, naming every problem, unless the report holds exactly the planted secrets.
+    pub fn assert_reported(&self, rendered: &[Rendered], report: &Value) {
+        let problems = self.problems(rendered, report);
+        assert!(
+            problems.is_empty(),
+            "{} problem(s):\n  {}\n",
+            problems.len(),
+            problems.join("\n  ")
+        );
+    }
+
+    /// Fail when `report` (a report's text) holds a planted secret in full.
+    pub fn assert_no_full_secret(&self, report: &str) {
+        for p in &self.plants {
+            assert!(
+                !report.contains(&p.secret),
+                "the report holds a full {} secret",
+                p.kind
+            );
+        }
+    }
 }
 
 /// 1-based line and character column of byte offset `at` in `text`.

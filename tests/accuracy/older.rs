@@ -6,7 +6,7 @@
 //! must report exactly what was planted, where it was planted.
 
 use super::corpus::*;
-use crate::common::{findings, Fake, TestEnv};
+use crate::common::{commit, findings, repo, Fake, TestEnv};
 use serde_json::{json, Value};
 
 /// A compiled Python module (`.pyc`, 3.11) whose constants are a Redis host, its port and its
@@ -344,20 +344,8 @@ fn older_formats_are_found_in_files() {
     let (run, report) = env.scan_json(&["."]);
     assert_eq!(run.code, 1, "findings exit 1; stderr:\n{}", run.stderr);
     assert_eq!(report["errors"], json!([]));
-    let problems = corpus.problems(&rendered, &report);
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n  {}\n",
-        problems.len(),
-        problems.join("\n  ")
-    );
-    for p in &corpus.plants {
-        assert!(
-            !run.stdout.contains(&p.secret),
-            "the report holds a full {} secret",
-            p.kind
-        );
-    }
+    corpus.assert_reported(&rendered, &report);
+    corpus.assert_no_full_secret(&run.stdout);
 }
 
 /// The same files, added in one commit and deleted in the next: `upsweep git` finds each at
@@ -366,29 +354,19 @@ fn older_formats_are_found_in_files() {
 fn older_formats_are_found_in_git_history() {
     let mut f = Fake::new(0x5eed_0011);
     let corpus = older_formats(&mut f);
-    let env = crate::common::repo();
+    let env = repo();
     env.write("README.md", "shop\n");
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "-m", "readme"]);
+    commit(&env, "readme");
     let rendered = corpus.write(&env);
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "-m", "add config"]);
-    let introduced = env.git(&["rev-parse", "HEAD"]).trim().to_string();
+    let introduced = commit(&env, "add config");
     for r in &rendered {
         std::fs::remove_file(env.path().join(&r.path)).expect("remove");
     }
-    env.git(&["add", "-A"]);
-    env.git(&["commit", "-q", "-m", "remove config"]);
+    commit(&env, "remove config");
     let run = env.run(&["git", "--format", "json"]);
     assert_eq!(run.code, 1, "findings exit 1; stderr:\n{}", run.stderr);
     let report = run.json();
-    let problems = corpus.problems(&rendered, &report);
-    assert!(
-        problems.is_empty(),
-        "{} problem(s):\n  {}\n",
-        problems.len(),
-        problems.join("\n  ")
-    );
+    corpus.assert_reported(&rendered, &report);
     for finding in findings(&report) {
         assert_eq!(finding["introduced_in"], introduced.as_str(), "{finding:#}");
         assert_eq!(finding["in_head"], false);
