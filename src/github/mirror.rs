@@ -136,7 +136,7 @@ pub fn fetch(
         return Err(FetchError::Refused(format!(
             "{name}: the clone URL {} is not HTTPS on the GitHub host of {} (the token goes \
              nowhere else)",
-            redact_url(&url),
+            super::transport::redact_url(&url),
             cfg.api_url()
         )));
     }
@@ -227,15 +227,6 @@ pub fn tips(path: &Path) -> Result<BTreeMap<String, String>, FetchError> {
         .flatten()
         .filter_map(|r| Some((r.name()?.to_string(), r.target()?.to_string())))
         .collect())
-}
-
-/// A URL as it may be shown (no credentials, no query).
-pub(super) fn redact_url(u: &Url) -> String {
-    let mut u = u.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
-    u.set_query(None);
-    u.to_string()
 }
 
 fn scrub(message: &str, token: Option<&str>) -> String {

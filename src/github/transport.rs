@@ -259,7 +259,7 @@ impl Stream {
 
     /// The URL as it may be shown.
     fn shown(&self) -> String {
-        super::mirror::redact_url(&self.url)
+        redact_url(&self.url)
     }
 
     fn request(&self, with_token: bool) -> io::Result<reqwest::Response> {
@@ -412,4 +412,14 @@ impl Write for Stream {
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
     }
+}
+
+/// A URL as it may be shown (no credentials, no query): what every fetch or transport error
+/// names.
+pub(super) fn redact_url(u: &Url) -> String {
+    let mut u = u.clone();
+    let _ = u.set_username("");
+    let _ = u.set_password(None);
+    u.set_query(None);
+    u.to_string()
 }
