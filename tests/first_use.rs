@@ -636,10 +636,7 @@ fn the_history_bar_counts_blobs_and_sizes_in_the_summary_s_units() {
     assert!(out.contains("/1,100 blobs ["), "{out:?}");
     assert!(out.contains(" B read"), "sizes with their unit: {out:?}");
     assert!(!out.contains("KiB") && !out.contains("MiB"), "{out:?}");
-    assert!(
-        out.contains("scanned 1,100 blobs") || out.contains("scanned 1100 blobs"),
-        "{out:?}"
-    );
+    assert!(out.contains("scanned 1,100 blobs"), "{out:?}");
 }
 
 #[test]

@@ -5,6 +5,7 @@ use super::{Options, Report};
 use crate::finding::{Details, Finding, History, Kind, Location};
 use crate::outcome::{RepoEntry, RepoStatus, Why};
 use crate::upstash::{AccountReport, FindingVerdict, Liveness, Ownership};
+use crate::util::size::human_count;
 use std::collections::BTreeSet;
 use std::io::Write;
 
@@ -591,14 +592,14 @@ fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
     let scanned = match s.git_commits {
         Some(c) => format!(
             "scanned {} blob{} of {} commit{}",
-            s.files_scanned,
+            human_count(s.files_scanned),
             plural(s.files_scanned),
-            c,
+            human_count(c),
             plural(c)
         ),
         None => format!(
             "scanned {} file{}",
-            s.files_scanned,
+            human_count(s.files_scanned),
             plural(s.files_scanned)
         ),
     };

@@ -17,6 +17,12 @@ pub(crate) fn human_bytes(n: u64) -> String {
     }
 }
 
+/// A count with thousands grouped (`1,100`), as the progress bar shows its counts, so the
+/// summary and the bar read alike.
+pub(crate) fn human_count(n: u64) -> String {
+    indicatif::HumanCount(n).to_string()
+}
+
 /// A rate in the same units: `45.2 MB/s`.
 pub(crate) fn human_rate(bytes: u64, seconds: f64) -> String {
     if seconds <= 0.0 {
