@@ -1,48 +1,124 @@
 //! The filter that finds where a rule could start, so that the regex runs only there.
 //!
-//! Built once with the [`super::Matcher`] from the rules' [`heads`](super::heads): a few
-//! offsets (at most 8, chosen where the heads' classes are rarest) and, for each offset, which
-//! bytes each of 8 buckets of heads accepts there. A position is a candidate when, for some
-//! bucket, the bytes at every offset after it are accepted. With AVX2 this tests 32 positions
-//! at a time: each byte is split into its two nibbles and each nibble looked up in a 16-entry
-//! table whose bits are the buckets (the "shufti" and Teddy technique of Hyperscan and
-//! aho-corasick), so a table says exactly which bytes a bucket accepts only for sets shaped as
-//! "these low nibbles with these high nibbles"; any other set is widened to the smallest such
-//! shape. Widening and merging heads into buckets only ever add candidates, never lose one:
-//! every place a rule can match is a candidate, and the regex decides.
+//! Built once with the [`super::Matcher`] from the rules' [`heads`](super::heads), in two
+//! stages. First a vector pass: a few offsets (5 or 6, chosen where the heads' classes are
+//! rarest) and, for each offset, which bytes each of 8 buckets of heads accepts there; a
+//! position passes when, for some bucket, the bytes at every offset after it are accepted.
+//! Then each position that passes is checked byte by byte against the whole of the heads (up
+//! to 16 bytes, 64 groups of heads, one table lookup a byte): only a position some group
+//! accepts throughout is a candidate. The check costs little because few positions reach it,
+//! and it lets the vector pass test fewer offsets than it would need alone.
 //!
-//! Whether the CPU has AVX2 is checked at run time. Without it (and on other architectures,
-//! where only the portable code is compiled) the filter's one-position-at-a-time path would
-//! cost more than the regex itself, so the scanner runs the regex over every byte instead (see
-//! [`Filter::simd`]), as it does when some rule can begin with anything; tests run all three
-//! ways over the same bytes and compare.
+//! With AVX2 the vector pass tests 32 positions at a time: each byte is split into its two
+//! nibbles and each nibble looked up in a 16-entry table whose bits are the buckets (the
+//! "shufti" and Teddy technique of Hyperscan and aho-corasick), so a table says exactly which
+//! bytes a bucket accepts only for sets shaped as "these low nibbles with these high nibbles";
+//! any other set is widened to the smallest such shape. Where the CPU has AVX-512 with its
+//! byte permutes (VBMI), it tests 64 positions at a time and needs no widening for ASCII: one
+//! `vpermi2b` looks each byte up in a 128-entry table of the buckets that accept it (bytes from
+//! 0x80 up share one entry per offset, the union of what the buckets accept there, and are
+//! looked up apart only in blocks that hold one). Widening and merging heads into buckets and
+//! groups only ever add candidates, never lose one: every place a rule can match is a
+//! candidate, and the regex decides.
+//!
+//! Which vector path runs is decided at run time ([`Path`]). Without either (and on other
+//! architectures, where only the portable code is compiled) the filter's one-position-at-a-time
+//! path would cost more than the regex itself, so the scanner runs the regex over every byte
+//! instead (see [`Filter::simd`]), as it does when some rule can begin with anything; tests run
+//! every way this CPU has over the same bytes and compare.
 
-use super::heads::{ByteSet, Head};
+use super::heads::{ByteSet, Head, MAX_LEN};
 
-/// At most this many offsets are tested per position.
+/// At most this many offsets are tested per position (the vector loops are compiled for each
+/// count up to it).
 const MAX_OFFSETS: usize = 8;
+
+impl Path {
+    /// How many offsets the vector pass tests: each costs a lookup per byte, and past these
+    /// counts the few positions they still rule out are cheaper to rule out in
+    /// [`Filter::checked`] (measured with `bench/run`; see bench/README.md).
+    fn offsets(self) -> usize {
+        match self {
+            Path::Avx512 => 5,
+            Path::Avx2 | Path::Scalar => 6,
+        }
+    }
+}
 /// Buckets of heads (bits of a table entry).
 const BUCKETS: usize = 8;
+/// Groups of heads in the check every candidate of the vector pass then passes (bits of a
+/// word).
+const GROUPS: usize = 64;
 /// A filter expected to pass more than this share of positions is not worth its cost.
 const MAX_DENSITY: f64 = 0.02;
+
+/// How the filter tests positions: the vector path a CPU has, chosen at run time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Path {
+    /// AVX-512 BW and VBMI: 64 positions at a time, ASCII bytes looked up exactly.
+    Avx512,
+    /// AVX2: 32 positions at a time, through nibble tables (sets widened to their shape).
+    Avx2,
+    /// No vector path: one position at a time, exact (too slow to be worth running; the
+    /// scanner then runs the regex over every byte, and tests compare against it).
+    Scalar,
+}
+
+impl Path {
+    /// The fastest path this CPU runs.
+    pub(crate) fn best() -> Path {
+        [Path::Avx512, Path::Avx2]
+            .into_iter()
+            .find(|p| p.available())
+            .unwrap_or(Path::Scalar)
+    }
+
+    /// Whether this CPU runs the path (checked at run time).
+    pub(crate) fn available(self) -> bool {
+        #[cfg(target_arch = "x86_64")]
+        {
+            match self {
+                Path::Avx512 => {
+                    std::arch::is_x86_feature_detected!("avx512f")
+                        && std::arch::is_x86_feature_detected!("avx512bw")
+                        && std::arch::is_x86_feature_detected!("avx512vbmi")
+                }
+                Path::Avx2 => std::arch::is_x86_feature_detected!("avx2"),
+                Path::Scalar => true,
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        {
+            self == Path::Scalar
+        }
+    }
+}
 
 pub(crate) struct Filter {
     /// Offsets after a position that are tested, in the order chosen (the most selective
     /// first).
     offsets: Vec<usize>,
-    /// Per offset, the buckets that accept a byte's low and high nibble.
+    /// Per offset, the buckets that accept a byte's low and high nibble (the AVX2 path).
     lo: Vec<[u8; 16]>,
     hi: Vec<[u8; 16]>,
-    /// Per offset, the buckets that accept each byte (`lo[b & 15] & hi[b >> 4]`).
+    /// Per offset, the buckets that accept each byte, exactly as the chosen path decides it:
+    /// the scalar path reads this, and the vector path must agree with it.
     table: Vec<[u8; 256]>,
-    /// Whether the CPU has AVX2 (checked at run time): then the vector path runs.
-    avx2: bool,
+    /// Per byte of a head (`MAX_LEN` of them), the groups of heads that accept each byte
+    /// there: a position the offsets let through is a candidate only if some group accepts
+    /// every byte of its head. The offsets test a few bytes of 8 buckets; this tests every
+    /// byte of 64 finer groups, one lookup a byte, so a cheap vector pass with few offsets
+    /// costs no more regex searches.
+    check: Vec<[u64; 256]>,
+    /// The path that runs; a vector path only when the CPU has it.
+    path: Path,
 }
 
 impl std::fmt::Debug for Filter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Filter")
             .field("offsets", &self.offsets)
+            .field("path", &self.path)
             .finish_non_exhaustive()
     }
 }
@@ -103,9 +179,16 @@ impl Weights {
     }
 
     fn set_share(&self, set: &ByteSet) -> f64 {
-        set.bytes()
-            .map(|b| self.cell[usize::from(b >> 4)][usize::from(b & 15)])
-            .sum()
+        let mut sum = 0.0;
+        for (i, word) in set.words().into_iter().enumerate() {
+            let mut bits = word;
+            while bits != 0 {
+                let b = i * 64 + bits.trailing_zeros() as usize;
+                sum += self.cell[b >> 4][b & 15];
+                bits &= bits - 1;
+            }
+        }
+        sum
     }
 }
 
@@ -116,40 +199,65 @@ fn shape(set: &ByteSet) -> (u16, u16) {
     })
 }
 
-const ANY: (u16, u16) = (0xFFFF, 0xFFFF);
+/// Whether `set`, as `path` tests it, accepts `b`: the AVX2 path accepts the set's shape, the
+/// AVX-512 path every byte from 0x80 up when the set holds one of them.
+fn accepts(path: Path, set: &ByteSet, b: u8) -> bool {
+    match path {
+        Path::Avx2 => {
+            let (lo, hi) = shape(set);
+            lo >> (b & 15) & 1 == 1 && hi >> (b >> 4) & 1 == 1
+        }
+        Path::Avx512 if b >= 0x80 => (0x80..=0xFF).any(|h| set.contains(h)),
+        _ => set.contains(b),
+    }
+}
 
-/// A bucket: its shape at each tested offset.
+/// A bucket: its set at each tested offset.
 #[derive(Clone, PartialEq)]
-struct Bucket(Vec<(u16, u16)>);
+struct Bucket(Vec<ByteSet>);
 
 impl Bucket {
-    fn share(&self, w: &Weights) -> f64 {
-        self.0.iter().map(|&s| w.share(s)).product()
-    }
-
-    /// The share of `self.merge(other)`, without building it.
-    fn merged_share(&self, other: &Bucket, w: &Weights) -> f64 {
-        self.0
-            .iter()
-            .zip(&other.0)
-            .map(|(a, b)| w.share((a.0 | b.0, a.1 | b.1)))
-            .product()
-    }
-
     fn merge(&self, other: &Bucket) -> Bucket {
         Bucket(
             self.0
                 .iter()
                 .zip(&other.0)
-                .map(|(a, b)| (a.0 | b.0, a.1 | b.1))
+                .map(|(a, b)| a.union(b))
                 .collect(),
         )
     }
 }
 
+/// What share of text a bucket lets through on a path.
+struct Costs {
+    w: Weights,
+    path: Path,
+}
+
+impl Costs {
+    fn set(&self, set: &ByteSet) -> f64 {
+        match self.path {
+            Path::Avx2 => self.w.share(shape(set)),
+            _ => self.w.set_share(set),
+        }
+    }
+
+    fn bucket(&self, b: &Bucket) -> f64 {
+        b.0.iter().map(|s| self.set(s)).product()
+    }
+
+    /// The share of `a.merge(b)`, without building it.
+    fn merged(&self, a: &Bucket, b: &Bucket) -> f64 {
+        a.0.iter()
+            .zip(&b.0)
+            .map(|(x, y)| self.set(&x.union(y)))
+            .product()
+    }
+}
+
 /// The offsets to test: greedily, the one that most lowers the heads' summed share, while
 /// that helps.
-fn choose_offsets(heads: &[Head], w: &Weights) -> Vec<usize> {
+fn choose_offsets(heads: &[Head], w: &Weights, limit: usize) -> Vec<usize> {
     let shares: Vec<Vec<f64>> = heads
         .iter()
         .map(|h| h.classes.iter().map(|c| w.set_share(c)).collect())
@@ -161,7 +269,7 @@ fn choose_offsets(heads: &[Head], w: &Weights) -> Vec<usize> {
             .sum()
     };
     let mut chosen = vec![0];
-    while chosen.len() < MAX_OFFSETS {
+    while chosen.len() < limit.min(MAX_OFFSETS) {
         let now = score(&chosen);
         let best = (1..super::heads::MAX_LEN)
             .filter(|o| !chosen.contains(o))
@@ -180,11 +288,10 @@ fn choose_offsets(heads: &[Head], w: &Weights) -> Vec<usize> {
 }
 
 /// Merge buckets pairwise, always the pair whose merge adds the least share, down to `n`.
-fn merge_down(mut buckets: Vec<Bucket>, n: usize, w: &Weights) -> Vec<Bucket> {
+fn merge_down(mut buckets: Vec<Bucket>, n: usize, c: &Costs) -> Vec<Bucket> {
     let len = buckets.len();
-    let mut share: Vec<f64> = buckets.iter().map(|b| b.share(w)).collect();
-    let cost =
-        |b: &[Bucket], s: &[f64], i: usize, j: usize| b[i].merged_share(&b[j], w) - s[i] - s[j];
+    let mut share: Vec<f64> = buckets.iter().map(|b| c.bucket(b)).collect();
+    let cost = |b: &[Bucket], s: &[f64], i: usize, j: usize| c.merged(&b[i], &b[j]) - s[i] - s[j];
     let mut costs: Vec<Vec<f64>> = (0..len)
         .map(|i| {
             (0..len)
@@ -211,7 +318,7 @@ fn merge_down(mut buckets: Vec<Bucket>, n: usize, w: &Weights) -> Vec<Bucket> {
         }
         let (_, i, j) = best;
         buckets[i] = buckets[i].merge(&buckets[j]);
-        share[i] = buckets[i].share(w);
+        share[i] = c.bucket(&buckets[i]);
         alive[j] = false;
         left -= 1;
         for k in (0..len).filter(|&k| alive[k] && k != i) {
@@ -226,40 +333,92 @@ fn merge_down(mut buckets: Vec<Bucket>, n: usize, w: &Weights) -> Vec<Bucket> {
         .collect()
 }
 
-impl Filter {
-    /// A filter for these heads (every rule's, together), or `None` when it would not help:
-    /// some head is empty (a rule can begin with anything) or too many positions would pass.
-    pub(crate) fn new(heads: &[Head]) -> Option<Filter> {
-        if heads.is_empty() || heads.iter().any(|h| h.classes.is_empty()) {
-            return None;
+/// The tables of [`Filter::check`]: the heads, each as its classes over `MAX_LEN` bytes
+/// (every byte past a head's end), grouped by their first bytes' classes (as many as keep the
+/// groups at most `GROUPS`; a group accepts what any of its heads does).
+fn check_tables(heads: &[Head]) -> Vec<[u64; 256]> {
+    let full = |h: &Head| -> Vec<ByteSet> {
+        (0..MAX_LEN)
+            .map(|i| h.classes.get(i).copied().unwrap_or(ByteSet::FULL))
+            .collect()
+    };
+    let grouped = |k: usize| -> Vec<Vec<ByteSet>> {
+        let mut keys: Vec<&[ByteSet]> = Vec::new();
+        let mut groups: Vec<Vec<ByteSet>> = Vec::new();
+        for h in heads {
+            let key = &h.classes[..k.min(h.classes.len())];
+            let classes = full(h);
+            match keys.iter().position(|&other| other == key) {
+                Some(g) => {
+                    for (a, b) in groups[g].iter_mut().zip(&classes) {
+                        *a = a.union(b);
+                    }
+                }
+                None => {
+                    keys.push(key);
+                    groups.push(classes);
+                }
+            }
         }
-        Filter::build(heads)
+        groups
+    };
+    let groups = (1..=MAX_LEN)
+        .rev()
+        .map(grouped)
+        .find(|g| g.len() <= GROUPS)
+        .unwrap_or_else(|| vec![vec![ByteSet::FULL; MAX_LEN]]);
+    let mut tables = vec![[0u64; 256]; MAX_LEN];
+    for (g, group) in groups.iter().enumerate() {
+        for (t, set) in tables.iter_mut().zip(group) {
+            for b in set.bytes() {
+                t[usize::from(b)] |= 1 << g;
+            }
+        }
+    }
+    tables
+}
+
+impl Filter {
+    /// A filter for these heads (every rule's, together) on the fastest path this CPU has, or
+    /// `None` when it would not help: some head is empty (a rule can begin with anything) or
+    /// too many positions would pass.
+    pub(crate) fn new(heads: &[Head]) -> Option<Filter> {
+        Filter::with_path(heads, Path::best())
     }
 
-    fn build(heads: &[Head]) -> Option<Filter> {
-        let w = Weights::new();
-        let offsets = choose_offsets(heads, &w);
+    /// The same on a given path (`None` also when this CPU does not run it).
+    pub(crate) fn with_path(heads: &[Head], path: Path) -> Option<Filter> {
+        if heads.is_empty() || heads.iter().any(|h| h.classes.is_empty()) || !path.available() {
+            return None;
+        }
+        let costs = Costs {
+            w: Weights::new(),
+            path,
+        };
+        let offsets = choose_offsets(heads, &costs.w, path.offsets());
         let mut buckets: Vec<Bucket> = Vec::new();
         for h in heads {
             let b = Bucket(
                 offsets
                     .iter()
-                    .map(|&o| h.classes.get(o).map_or(ANY, shape))
+                    .map(|&o| h.classes.get(o).copied().unwrap_or(ByteSet::FULL))
                     .collect(),
             );
             if !buckets.contains(&b) {
                 buckets.push(b);
             }
         }
-        let buckets = merge_down(buckets, BUCKETS, &w);
-        let density: f64 = buckets.iter().map(|b| b.share(&w)).sum();
+        let buckets = merge_down(buckets, BUCKETS, &costs);
+        let density: f64 = buckets.iter().map(|b| costs.bucket(b)).sum();
         if density > MAX_DENSITY {
             return None;
         }
         let mut lo = vec![[0u8; 16]; offsets.len()];
         let mut hi = vec![[0u8; 16]; offsets.len()];
+        let mut table = vec![[0u8; 256]; offsets.len()];
         for (k, bucket) in buckets.iter().enumerate() {
-            for (i, &(l, h)) in bucket.0.iter().enumerate() {
+            for (i, set) in bucket.0.iter().enumerate() {
+                let (l, h) = shape(set);
                 for n in 0..16 {
                     if l >> n & 1 == 1 {
                         lo[i][n] |= 1 << k;
@@ -268,36 +427,40 @@ impl Filter {
                         hi[i][n] |= 1 << k;
                     }
                 }
+                for b in 0..=255u8 {
+                    if accepts(path, set, b) {
+                        table[i][usize::from(b)] |= 1 << k;
+                    }
+                }
             }
         }
-        let table = (0..offsets.len())
-            .map(|i| {
-                let mut t = [0u8; 256];
-                for (b, entry) in t.iter_mut().enumerate() {
-                    *entry = lo[i][b & 15] & hi[i][b >> 4];
-                }
-                t
-            })
-            .collect();
         Some(Filter {
             offsets,
             lo,
             hi,
             table,
-            avx2: simd_available(),
+            check: check_tables(heads),
+            path,
         })
     }
 
-    /// Whether the vector path runs on this CPU: only then is the filter cheaper than the
-    /// regex.
-    pub(crate) fn simd(&self) -> bool {
-        self.avx2
+    /// Whether some group of heads accepts every byte from `i` on (past the end of `hay`,
+    /// every byte is).
+    #[inline]
+    fn checked(&self, hay: &[u8], i: usize) -> bool {
+        let mut acc = u64::MAX;
+        for (t, &b) in self.check.iter().zip(hay.get(i..).unwrap_or_default()) {
+            acc &= t[usize::from(b)];
+            if acc == 0 {
+                return false;
+            }
+        }
+        true
     }
 
-    /// Use only the one-position-at-a-time path (to compare it with the vector path).
-    #[cfg(test)]
-    pub(crate) fn scalar_only(&mut self) {
-        self.avx2 = false;
+    /// Whether a vector path runs on this CPU: only then is the filter cheaper than the regex.
+    pub(crate) fn simd(&self) -> bool {
+        self.path != Path::Scalar
     }
 
     /// Whether some bucket of `acc` (those that accept position `i` at the first `skip`
@@ -316,15 +479,25 @@ impl Filter {
     pub(crate) fn candidates(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<usize>) {
         let mut i = from;
         #[cfg(target_arch = "x86_64")]
-        if self.avx2 {
+        {
             let reach = self.offsets.iter().copied().max().unwrap_or(0);
+            let block = match self.path {
+                Path::Avx512 => 64,
+                Path::Avx2 => 32,
+                Path::Scalar => 0,
+            };
             // Blocks whose every load lies inside the haystack.
-            let end = hay.len().saturating_sub(reach + 32).min(to);
-            if i < end {
-                // SAFETY: `self.avx2` is set only when the CPU reports AVX2 (checked at run
-                // time in `Filter::new`), and `end + reach + 32 <= hay.len()` as that function
-                // requires.
-                unsafe { self.candidates_avx2(hay, i, end, out) };
+            let end = hay.len().saturating_sub(reach + block).min(to);
+            if block > 0 && i < end {
+                // SAFETY: `self.path` is a vector path only when the CPU reports it (checked
+                // at run time in `Filter::with_path`), and `end + reach + block <= hay.len()`
+                // as those functions require.
+                unsafe {
+                    match self.path {
+                        Path::Avx512 => self.candidates_avx512(hay, i, end, out),
+                        _ => self.candidates_avx2(hay, i, end, out),
+                    }
+                }
                 i = end;
             }
         }
@@ -342,7 +515,7 @@ impl Filter {
         let (first, o) = (&self.table[0], self.offsets[0]);
         for i in from..to {
             let acc = hay.get(i + o).map_or(0xFF, |&b| first[usize::from(b)]);
-            if acc != 0 && self.accepts_from(hay, i, 1, acc) {
+            if acc != 0 && self.accepts_from(hay, i, 1, acc) && self.checked(hay, i) {
                 out.push(i);
             }
         }
@@ -423,22 +596,110 @@ impl Filter {
                 if j >= end {
                     break;
                 }
-                out.push(j);
+                if self.checked(hay, j) {
+                    out.push(j);
+                }
                 bits &= bits - 1;
             }
             i += 32;
         }
     }
-}
-
-fn simd_available() -> bool {
+    /// Candidates in `from..end`, 64 positions at a time.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX-512 F, BW and VBMI, and `end + reach + 64 <= hay.len()` where
+    /// `reach` is the largest offset.
     #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx2")
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    unsafe fn candidates_avx512(&self, hay: &[u8], from: usize, end: usize, out: &mut Vec<usize>) {
+        // SAFETY (all arms): the caller's promise is passed on unchanged.
+        unsafe {
+            match self.offsets.len() {
+                1 => self.avx512_loop::<1>(hay, from, end, out),
+                2 => self.avx512_loop::<2>(hay, from, end, out),
+                3 => self.avx512_loop::<3>(hay, from, end, out),
+                4 => self.avx512_loop::<4>(hay, from, end, out),
+                5 => self.avx512_loop::<5>(hay, from, end, out),
+                6 => self.avx512_loop::<6>(hay, from, end, out),
+                7 => self.avx512_loop::<7>(hay, from, end, out),
+                _ => self.avx512_loop::<MAX_OFFSETS>(hay, from, end, out),
+            }
+        }
     }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+
+    /// [`Filter::candidates_avx512`] for a filter of `N` offsets.
+    ///
+    /// # Safety
+    ///
+    /// As for [`Filter::candidates_avx512`]; also `N == self.offsets.len()`.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    unsafe fn avx512_loop<const N: usize>(
+        &self,
+        hay: &[u8],
+        from: usize,
+        end: usize,
+        out: &mut Vec<usize>,
+    ) {
+        use std::arch::x86_64::*;
+        debug_assert_eq!(N, self.offsets.len());
+        debug_assert!(end + self.offsets.iter().copied().max().unwrap_or(0) + 64 <= hay.len());
+        let mut low = [_mm512_setzero_si512(); N];
+        let mut upper = [_mm512_setzero_si512(); N];
+        let mut high = [_mm512_setzero_si512(); N];
+        let mut offsets = [0usize; N];
+        for k in 0..N {
+            // SAFETY: each table is 256 bytes long; the loads read its bytes 0..64 and
+            // 64..128.
+            unsafe {
+                low[k] = _mm512_loadu_si512(self.table[k].as_ptr().cast());
+                upper[k] = _mm512_loadu_si512(self.table[k].as_ptr().add(64).cast());
+            }
+            // Every byte from 0x80 up has the same entry on this path.
+            high[k] = _mm512_set1_epi8(self.table[k][0x80] as i8);
+            offsets[k] = self.offsets[k];
+        }
+        let reach = offsets.iter().copied().max().unwrap_or(0);
+        let base = hay.as_ptr();
+        let mut i = from;
+        while i < end {
+            let mut acc = _mm512_set1_epi8(-1);
+            // SAFETY (every load below): i < end and end + reach + 64 <= hay.len() (the
+            // caller's promise), so the 64 bytes loaded from i + o, o <= reach, lie in `hay`.
+            // Whether the bytes this block reads, i..i + reach + 64, are all ASCII: then the
+            // 7-bit lookup alone is exact, else each byte from 0x80 up takes the shared entry.
+            let ascii = unsafe {
+                let a = _mm512_loadu_si512(base.add(i).cast());
+                let b = _mm512_loadu_si512(base.add(i + reach).cast());
+                _mm512_movepi8_mask(_mm512_or_si512(a, b)) == 0
+            };
+            if ascii {
+                for k in 0..N {
+                    let v = unsafe { _mm512_loadu_si512(base.add(i + offsets[k]).cast()) };
+                    acc = _mm512_and_si512(acc, _mm512_permutex2var_epi8(low[k], v, upper[k]));
+                }
+            } else {
+                for k in 0..N {
+                    let v = unsafe { _mm512_loadu_si512(base.add(i + offsets[k]).cast()) };
+                    let looked = _mm512_permutex2var_epi8(low[k], v, upper[k]);
+                    let looked = _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), looked, high[k]);
+                    acc = _mm512_and_si512(acc, looked);
+                }
+            }
+            let mut bits = _mm512_test_epi8_mask(acc, acc);
+            while bits != 0 {
+                let j = i + bits.trailing_zeros() as usize;
+                if j >= end {
+                    break;
+                }
+                if self.checked(hay, j) {
+                    out.push(j);
+                }
+                bits &= bits - 1;
+            }
+            i += 64;
+        }
     }
 }
 
@@ -448,6 +709,10 @@ mod tests {
     use crate::rules::heads::heads;
 
     fn filter_for(patterns: &[&str]) -> Option<Filter> {
+        filter_on(patterns, Path::best())
+    }
+
+    fn filter_on(patterns: &[&str], path: Path) -> Option<Filter> {
         let hs: Vec<Head> = patterns
             .iter()
             .flat_map(|p| {
@@ -457,7 +722,7 @@ mod tests {
                 )
             })
             .collect();
-        Filter::new(&hs)
+        Filter::with_path(&hs, path)
     }
 
     #[test]
@@ -468,30 +733,39 @@ mod tests {
         assert!(filter_for(&["abc", r"[a-z]*x"]).is_none());
     }
 
-    /// The AVX2 path and the one-position-at-a-time path find the same candidates, and every
-    /// place a pattern matches is one of them.
+    /// Each vector path this CPU has and the one-position-at-a-time path find the same
+    /// candidates, and every place a pattern matches is one of them.
     #[test]
     fn candidates_cover_every_match_and_agree_between_paths() {
+        for path in [Path::Avx512, Path::Avx2, Path::Scalar] {
+            if path.available() {
+                candidates_cover_every_match_on(path);
+            }
+        }
+    }
+
+    fn candidates_cover_every_match_on(path: Path) {
         let patterns = [
             r"(?i:upstash)[a-z_]*",
             r"\bA[A-D][0-9]{10}",
             r"sig_[a-z]{4}",
             r"-u\s+x",
+            // A class with bytes from 0x80 up (which the AVX-512 path looks up apart).
+            r"\x9e[\x80-\x90]q",
         ];
-        let Some(filter) = filter_for(&patterns) else {
-            return; // no AVX2 here: nothing to compare
-        };
+        let filter = filter_on(&patterns, path).expect("a filter on an available path");
         let re = regex_automata::meta::Regex::builder()
             .syntax(crate::rules::syntax_config())
             .build_many(&patterns)
             .expect("patterns");
         let mut rng = fastrand::Rng::with_seed(11);
-        let pieces: [&[u8]; 8] = [
+        let pieces: [&[u8]; 9] = [
             b"UpStash_x",
             b" AB0123456789",
             b"sig_abcd",
             b"-u  x",
             b"\0\xff",
+            b"\x9e\x85q",
             b"zz",
             b"\n",
             b"A",
@@ -510,7 +784,7 @@ mod tests {
             let to = rng.usize(from..=hay.len());
             filter.candidates(&hay, from, to, &mut fast);
             filter.candidates_scalar(&hay, from, to, &mut slow);
-            assert_eq!(fast, slow, "round {round}");
+            assert_eq!(fast, slow, "{path:?}, round {round}");
             for s in from..to {
                 let input = regex_automata::Input::new(&hay)
                     .range(s..to)
@@ -518,7 +792,7 @@ mod tests {
                 if re.search(&input).is_some() {
                     assert!(
                         fast.binary_search(&s).is_ok(),
-                        "round {round}: match at {s} missed"
+                        "{path:?}, round {round}: match at {s} missed"
                     );
                 }
             }

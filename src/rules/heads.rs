@@ -29,6 +29,19 @@ impl ByteSet {
         }
     }
 
+    pub(crate) fn union(&self, other: &ByteSet) -> ByteSet {
+        let mut out = *self;
+        for (w, o) in out.0.iter_mut().zip(other.0) {
+            *w |= o;
+        }
+        out
+    }
+
+    /// The set as four words of 64 bits (bit `b & 63` of word `b >> 6` is byte `b`).
+    pub(crate) fn words(&self) -> [u64; 4] {
+        self.0
+    }
+
     pub(crate) fn contains(&self, b: u8) -> bool {
         self.0[usize::from(b >> 6)] >> (b & 63) & 1 == 1
     }

@@ -61,6 +61,8 @@ pub struct Scanner<'m> {
     binary: Option<(meta::Regex, meta::Cache, Vec<usize>)>,
     /// Set while the binary-only rules are searched.
     in_binary: bool,
+    /// This scanner's cache for the matcher's lazy DFA.
+    dfa_cache: Option<regex_automata::hybrid::dfa::Cache>,
     /// Candidate positions from the rules' filter (kept to reuse the allocation).
     candidates: Vec<usize>,
     /// Whether candidates come from the rules' filter (when it has one and this CPU runs its
@@ -78,6 +80,7 @@ impl<'m> Scanner<'m> {
         Scanner {
             matcher,
             cache: matcher.regex.create_cache(),
+            dfa_cache: matcher.dfa.as_ref().map(|d| d.create_cache()),
             caps: matcher.regex.create_captures(),
             min_run: matcher.shortest,
             binary,
@@ -244,12 +247,23 @@ impl<'m> Scanner<'m> {
                 }
                 end = run.1;
             }
-            let input = Input::new(hay).range(at..end).anchored(Anchored::Yes);
-            if let Some(m) = self.matcher.regex.search_with(&mut self.cache, &input) {
+            if let Some(m) = self.anchored_at(hay, at, end) {
                 pos = self.at_match(hay, m, end, depth, lines, out);
             }
         }
         self.candidates = candidates;
+    }
+
+    /// The match the rule set's regex finds starting exactly at `at` (ending by `end`): through
+    /// the lazy DFA, or the meta regex where that gives up.
+    fn anchored_at(&mut self, hay: &[u8], at: usize, end: usize) -> Option<regex_automata::Match> {
+        let input = Input::new(hay).range(at..end).anchored(Anchored::Yes);
+        if let (Some(dfa), Some(cache)) = (&self.matcher.dfa, &mut self.dfa_cache) {
+            if let Ok(found) = dfa.try_search_fwd(cache, &input) {
+                return found.map(|h| regex_automata::Match::new(h.pattern(), at..h.offset()));
+            }
+        }
+        self.matcher.regex.search_with(&mut self.cache, &input)
     }
 
     /// Decode the match `m` (or, if rejected, another rule's at its start); returns where the
@@ -633,6 +647,7 @@ fn chars(b: &[u8]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::rules::filter::Path;
 
     /// Runs of at least `min` text bytes, the slow obvious way.
     fn runs_naive(hay: &[u8], min: usize) -> Vec<(usize, usize)> {
@@ -719,40 +734,37 @@ mod tests {
             .collect()
     }
 
-    /// Three scanners over the shipped rules: candidates from the filter's vector path (when
-    /// this CPU has AVX2), from its one-position-at-a-time path, and the regex over every
-    /// byte (the path without AVX2, and the only one on other architectures).
+    /// Scanners over the shipped rules: the regex over every byte (the path without a vector
+    /// unit, and the only one on other architectures), candidates from the filter's
+    /// one-position-at-a-time path, and from each vector path this CPU has (AVX-512, AVX2).
     struct Ways {
         every_byte: Scanner<'static>,
         scalar: Scanner<'static>,
-        simd: Option<Scanner<'static>>,
+        vector: Vec<(Path, Scanner<'static>)>,
     }
 
     impl Ways {
         fn new() -> Ways {
             // Leaked: a test's scanners live as long as the test.
-            let load = || -> &'static mut Matcher {
-                Box::leak(Box::new(
+            let on = |path: Path| -> Option<&'static Matcher> {
+                let m = Box::leak(Box::new(
                     Matcher::load(&[] as &[&str]).expect("shipped rules"),
-                ))
+                ));
+                m.filter_on(path).then_some(&*m)
             };
-            let simd_rules: &'static Matcher = load();
-            let scalar_rules = load();
-            scalar_rules
-                .filter
-                .as_mut()
-                .expect("the shipped rules have a filter")
-                .scalar_only();
-            let scalar_rules: &'static Matcher = scalar_rules;
+            let scalar_rules = on(Path::Scalar).expect("the shipped rules have a filter");
             let mut every_byte = Scanner::new(scalar_rules);
             every_byte.use_filter = false;
             let mut scalar = Scanner::new(scalar_rules);
             scalar.use_filter = true;
-            let simd = Scanner::new(simd_rules);
+            let vector = [Path::Avx512, Path::Avx2]
+                .into_iter()
+                .filter_map(|p| on(p).map(|m| (p, Scanner::new(m))))
+                .collect();
             Ways {
                 every_byte,
                 scalar,
-                simd: simd.use_filter.then_some(simd),
+                vector,
             }
         }
 
@@ -769,11 +781,12 @@ mod tests {
                 "scalar filter: {:?}",
                 String::from_utf8_lossy(hay)
             );
-            if let Some(simd) = &mut self.simd {
+            for (path, scanner) in &mut self.vector {
+                assert!(scanner.use_filter);
                 assert_eq!(
-                    simd.scan(hay),
+                    scanner.scan(hay),
                     expected,
-                    "AVX2 filter: {:?}",
+                    "{path:?} filter: {:?}",
                     String::from_utf8_lossy(hay)
                 );
             }
