@@ -164,8 +164,8 @@ pub struct GithubArgs {
     /// GitHub Enterprise Server: https://HOST/api/v3).
     #[arg(long, value_name = "URL")]
     pub(crate) github_api_url: Option<String>,
-    /// Where mirrors and what was scanned are kept (default: the platform cache directory,
-    /// upsweep/github inside it).
+    /// Where mirrors and what was scanned are kept (default: github in $UPSWEEP_CACHE_DIR,
+    /// else in the platform cache directory's upsweep, as revoke's journal).
     #[arg(long, value_name = "DIR")]
     pub(crate) cache: Option<PathBuf>,
     /// Do not fetch pull-request heads (refs/pull/*/head; GitHub keeps them readable forever).

@@ -122,12 +122,15 @@ impl MergeSettings {
     }
 }
 
-/// The platform's cache directory, `upsweep/github` inside it.
+/// `github` in upsweep's cache directory (`$UPSWEEP_CACHE_DIR`, else the platform's).
 fn default_cache() -> Result<PathBuf> {
-    dirs::cache_dir()
-        .map(|d| d.join("upsweep").join("github"))
+    crate::util::paths::cache_dir()
+        .map(|d| d.join("github"))
         .ok_or_else(|| {
-            anyhow!("no cache directory is known for this user: name one with --cache DIR")
+            anyhow!(
+                "no cache directory is known for this user: name one with --cache DIR or set {}",
+                crate::util::paths::ENV_CACHE_DIR
+            )
         })
 }
 

@@ -13,8 +13,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{Read as _, Seek as _, Write as _};
 use std::path::PathBuf;
 
-/// Environment variable replacing the platform's cache directory.
-pub(crate) const ENV_CACHE_DIR: &str = "UPSWEEP_CACHE_DIR";
+pub(crate) use crate::util::paths::{cache_dir, ENV_CACHE_DIR};
 
 /// The current time, UTC, as `2026-03-01T12:00:00Z`.
 pub(crate) fn now_rfc3339() -> String {
@@ -23,28 +22,6 @@ pub(crate) fn now_rfc3339() -> String {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0);
     crate::util::time::rfc3339(secs)
-}
-
-/// `<cache>/upsweep` for this platform, or `None` when no home is known.
-pub(crate) fn cache_dir() -> Option<PathBuf> {
-    let var = |k: &str| {
-        std::env::var_os(k)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    };
-    if let Some(dir) = var(ENV_CACHE_DIR) {
-        return Some(dir);
-    }
-    let base = if cfg!(windows) {
-        var("LOCALAPPDATA")
-    } else if cfg!(target_os = "macos") {
-        var("HOME").map(|h| h.join("Library").join("Caches"))
-    } else {
-        var("XDG_CACHE_HOME")
-            .filter(|p| p.is_absolute())
-            .or_else(|| var("HOME").map(|h| h.join(".cache")))
-    };
-    base.map(|b| b.join("upsweep"))
 }
 
 /// `<cache>/upsweep/revoke`, created (mode 0700 on Unix) if needed.

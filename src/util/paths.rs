@@ -1,5 +1,5 @@
-//! Paths as reports show them, and the lexical normalisation that places a path under a
-//! repository root.
+//! Paths as reports show them, the lexical normalisation that places a path under a
+//! repository root, and upsweep's cache directory.
 
 use std::path::{Component, Path, PathBuf};
 
@@ -25,6 +25,34 @@ pub(crate) fn normalize(p: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// Environment variable replacing the platform's cache directory (for every command that
+/// keeps something there: `revoke`'s journal and locks, `github`'s mirrors).
+pub(crate) const ENV_CACHE_DIR: &str = "UPSWEEP_CACHE_DIR";
+
+/// upsweep's cache directory: `$UPSWEEP_CACHE_DIR`, else the platform's cache directory plus
+/// `upsweep` (`$XDG_CACHE_HOME` or `~/.cache` on Linux and other Unixes, `~/Library/Caches`
+/// on macOS, `%LOCALAPPDATA%` on Windows); `None` when no home is known.
+pub(crate) fn cache_dir() -> Option<PathBuf> {
+    let var = |k: &str| {
+        std::env::var_os(k)
+            .filter(|v| !v.is_empty())
+            .map(PathBuf::from)
+    };
+    if let Some(dir) = var(ENV_CACHE_DIR) {
+        return Some(dir);
+    }
+    let base = if cfg!(windows) {
+        var("LOCALAPPDATA")
+    } else if cfg!(target_os = "macos") {
+        var("HOME").map(|h| h.join("Library").join("Caches"))
+    } else {
+        var("XDG_CACHE_HOME")
+            .filter(|p| p.is_absolute())
+            .or_else(|| var("HOME").map(|h| h.join(".cache")))
+    };
+    base.map(|b| b.join("upsweep"))
 }
 
 #[cfg(test)]

@@ -516,3 +516,44 @@ fn changed_rules_scan_the_history_again_and_the_projects_choices_need_no_scan() 
     assert_eq!(r["stats"]["suppressed_allowed"], 1);
     assert!(finding(&r, &planted.api_only).is_some());
 }
+
+/// Without --cache the mirrors go to `github` in UPSWEEP_CACHE_DIR (the cache directory
+/// `revoke` uses too), not to the platform's cache under HOME; a second run finds them there
+/// and scans nothing new.
+#[test]
+fn without_cache_the_audit_keeps_its_mirrors_in_upsweep_cache_dir() {
+    let (emu, _) = organisation();
+    let tmp = tempfile::tempdir().unwrap();
+    let (cache, home) = (tmp.path().join("cache"), tmp.path().join("home"));
+    std::fs::create_dir_all(&home).unwrap();
+    let run = || -> Run {
+        Command::new(env!("CARGO_BIN_EXE_upsweep"))
+            .current_dir(tmp.path())
+            .env("NO_COLOR", "1")
+            .stdin(std::process::Stdio::null())
+            .env("GITHUB_TOKEN", TOKEN)
+            .env_remove("GH_TOKEN")
+            .env_remove("GITHUB_API_URL")
+            .env_remove("XDG_CACHE_HOME")
+            .env("HOME", &home)
+            .env("UPSWEEP_CACHE_DIR", &cache)
+            .args(["github", "--github-api-url", &emu.url(), "--org", "acme"])
+            .args(["--jobs", "2", "--format", "json"])
+            .output()
+            .expect("run upsweep")
+            .into()
+    };
+    let first = run();
+    assert_eq!(first.code, 2, "acme/gone fails: {}", first.stderr);
+    let mirrors = std::fs::read_dir(cache.join("github"))
+        .expect("the cache under UPSWEEP_CACHE_DIR/github")
+        .count();
+    assert!(mirrors > 0, "something is kept in the cache");
+    assert!(
+        !home.join(".cache").exists(),
+        "nothing written under HOME's cache"
+    );
+    let second = run().json();
+    assert_eq!(second["stats"]["files_scanned"], 0, "{second}");
+    assert_eq!(comparable(&second), comparable(&first.json()));
+}
