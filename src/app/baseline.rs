@@ -160,7 +160,7 @@ fn not_looked_for(e: &Entry, spec: &ScanSpec, matcher: &Matcher) -> Option<Strin
 }
 
 fn secrets(n: usize) -> String {
-    format!("{n} secret{}", if n == 1 { "" } else { "s" })
+    format!("{n} secret{}", crate::util::text::plural_s(n))
 }
 
 /// Scan as `scan` or `git` would (the config file applied), without a baseline.

@@ -33,7 +33,7 @@ pub(super) fn run(s: &ConfigCheckSettings) -> Result<u8> {
         "{}: {} problem{}",
         path.display(),
         lines.len(),
-        if lines.len() == 1 { "" } else { "s" }
+        crate::util::text::plural_s(lines.len())
     );
     Ok(exit::FOUND)
 }
@@ -59,7 +59,7 @@ fn check_baseline(cfg: &FileConfig) -> Option<String> {
 
 fn summary(c: &FileConfig) -> String {
     let n = |count: usize, what: &str| -> Option<String> {
-        (count > 0).then(|| format!("{count} {what}{}", if count == 1 { "" } else { "s" }))
+        (count > 0).then(|| format!("{count} {what}{}", crate::util::text::plural_s(count)))
     };
     let parts: Vec<String> = [
         n(c.skip_paths.len(), "path pattern"),

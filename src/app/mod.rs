@@ -107,7 +107,7 @@ fn check_account(outcome: &mut Outcome, settings: &AccountSettings, quiet: bool)
     let waiting = Activity::spinner(
         format!(
             "checking your Upstash account: listing its credentials to match {n} finding{}{}",
-            if n == 1 { "" } else { "s" },
+            crate::util::text::plural_s(n),
             if check.live { ", then live checks" } else { "" }
         ),
         !quiet,
@@ -158,7 +158,7 @@ fn failure_line(problems: &[upstash::Problem], unchecked: usize, tail: &str) -> 
         if more > 0 {
             format!(
                 "; {more} more part{} of the inventory failed too",
-                if more == 1 { "" } else { "s" }
+                crate::util::text::plural_s(more)
             )
         } else {
             String::new()
@@ -280,7 +280,7 @@ fn archive_skips_line(outcome: &Outcome, verbose: bool) -> Option<String> {
     }
     Some(format!(
         "upsweep: note: {total} part{} of archives {} not scanned ({}); --verbose names them",
-        if total == 1 { "" } else { "s" },
+        crate::util::text::plural_s(total),
         if total == 1 { "was" } else { "were" },
         skipped.summary()
     ))

@@ -27,7 +27,7 @@ pub(super) fn check(s: &RulesCheckSettings) -> Result<u8> {
         .map_or("shipped rules".to_string(), |d| d.display().to_string());
     if problems.is_empty() {
         let n = own.len();
-        let plural = if n == 1 { "" } else { "s" };
+        let plural = crate::util::text::plural_s(n);
         write_report(&None, |w| {
             writeln!(w, "{what}: {n} rule{plural}, all checks pass")
         })?;
@@ -39,7 +39,7 @@ pub(super) fn check(s: &RulesCheckSettings) -> Result<u8> {
     eprintln!(
         "{what}: {} problem{}",
         problems.len(),
-        if problems.len() == 1 { "" } else { "s" }
+        crate::util::text::plural_s(problems.len())
     );
     Ok(exit::FOUND)
 }

@@ -101,8 +101,8 @@ pub(super) fn write(r: &Report<'_>, _opts: Options, out: &mut dyn Write) -> std:
         writeln!(
             out,
             "upsweep: {n} leaked credential{} in {places} place{}",
-            if n == 1 { "" } else { "s" },
-            if places == 1 { "" } else { "s" }
+            crate::util::text::plural_s(n),
+            crate::util::text::plural_s(places)
         )?;
     }
     let hidden = hidden(r);

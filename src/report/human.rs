@@ -6,6 +6,7 @@ use crate::finding::{Details, Finding, History, Kind, Location};
 use crate::outcome::{RepoEntry, RepoStatus, Why};
 use crate::upstash::{AccountReport, FindingVerdict, Liveness, Ownership};
 use crate::util::size::human_count;
+use crate::util::text::plural_s;
 use std::collections::BTreeSet;
 use std::io::Write;
 
@@ -113,7 +114,7 @@ fn write_repositories(
         if repos.len() == 1 { "y" } else { "ies" },
         count(RepoStatus::Scanned),
         blobs,
-        plural(blobs),
+        plural_s(blobs),
         count(RepoStatus::Unchanged),
         count(RepoStatus::Skipped),
         count(RepoStatus::Failed),
@@ -204,7 +205,7 @@ fn write_finding(
 
 /// `commit e698953 by A <a@example.com> on 2026-11-29`.
 fn commit_line(commit: &str, l: &Location) -> String {
-    let mut s = format!("commit {}", short(commit));
+    let mut s = format!("commit {}", super::short_commit(commit));
     if let Some(a) = l.author.as_deref().filter(|a| !a.is_empty()) {
         s.push_str(&format!(" by {a}"));
     }
@@ -232,19 +233,14 @@ fn history_line(f: &Finding, h: &History, paint: &Paint) -> String {
         match &h.removed_in {
             Some(c) => paint.yellow(&format!(
                 "removed in {}, still in history: every clone has it",
-                short(c)
+                super::short_commit(c)
             )),
             None => {
                 paint.yellow("not in HEAD, still in history (on another branch, a tag or a stash)")
             }
         }
     };
-    format!("introduced in {}{when}; {now}", short(first))
-}
-
-/// A commit id as people write it.
-fn short(commit: &str) -> &str {
-    commit.get(..7).unwrap_or(commit)
+    format!("introduced in {}{when}; {now}", super::short_commit(first))
 }
 
 /// What matters first: which leaked credentials are the account's own and current.
@@ -278,7 +274,7 @@ fn write_account_summary(
             "{}",
             paint.bold_red(&format!(
                 "{n} leaked credential{} belong{} to your account and {} current{}:",
-                plural(n as u64),
+                plural_s(n as u64),
                 if n == 1 { "s" } else { "" },
                 if n == 1 { "is" } else { "are" },
                 live_tally(&owned, account)
@@ -305,7 +301,7 @@ fn write_account_summary(
             out,
             "{} leaked credential{} of your account {} already been replaced (a stale leak: nothing works with {}){}.",
             rotated.len(),
-            plural(rotated.len() as u64),
+            plural_s(rotated.len() as u64),
             if rotated.len() == 1 { "has" } else { "have" },
             if rotated.len() == 1 { "it" } else { "them" },
             live_tally(&rotated, account)
@@ -340,7 +336,7 @@ fn write_account_summary(
             paint.yellow(&format!(
                 "{} leaked credential{} could not be checked: {}{}.",
                 group.len(),
-                plural(group.len() as u64),
+                plural_s(group.len() as u64),
                 why.trim_end_matches('.'),
                 live_tally(group, account)
             ))
@@ -414,7 +410,7 @@ fn write_api_keys(
         writeln!(
             out,
             "{n} leaked Developer API key{} no longer work{} (rejected with 401): nothing to do.",
-            plural(n as u64),
+            plural_s(n as u64),
             if n == 1 { "s" } else { "" }
         )?;
     }
@@ -427,7 +423,7 @@ fn write_api_keys(
         "{}",
         paint.bold_red(&format!(
             "{n} leaked Developer API key{} need{} a person in the Upstash console (no API can delete one):",
-            plural(n as u64),
+            plural_s(n as u64),
             if n == 1 { "s" } else { "" }
         ))
     )?;
@@ -461,10 +457,10 @@ fn places(f: &Finding) -> String {
         format!(
             "{head} ({} commit{})",
             commits.len(),
-            plural(commits.len() as u64)
+            plural_s(commits.len() as u64)
         )
     } else if others > 0 {
-        format!("{head} and {others} other place{}", plural(others as u64))
+        format!("{head} and {others} other place{}", plural_s(others as u64))
     } else {
         head
     }
@@ -582,25 +578,25 @@ fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
             "{} {}credential{} in {} place{} ({} file{})",
             r.findings.len(),
             if staged { "staged " } else { "leaked " },
-            plural(r.findings.len() as u64),
+            plural_s(r.findings.len() as u64),
             places,
-            plural(places as u64),
+            plural_s(places as u64),
             files.len(),
-            plural(files.len() as u64)
+            plural_s(files.len() as u64)
         ))
     }];
     let scanned = match s.git_commits {
         Some(c) => format!(
             "scanned {} blob{} of {} commit{}",
             human_count(s.files_scanned),
-            plural(s.files_scanned),
+            plural_s(s.files_scanned),
             human_count(c),
-            plural(c)
+            plural_s(c)
         ),
         None => format!(
             "scanned {} file{}",
             human_count(s.files_scanned),
-            plural(s.files_scanned)
+            plural_s(s.files_scanned)
         ),
     };
     parts.push(format!(
@@ -613,7 +609,7 @@ fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
         parts.push(format!(
             "{} archive{} opened ({} entr{} scanned)",
             a.opened,
-            plural(a.opened),
+            plural_s(a.opened),
             a.entries_scanned,
             if a.entries_scanned == 1 { "y" } else { "ies" }
         ));
@@ -622,7 +618,7 @@ fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
     if left_out > 0 {
         parts.push(format!(
             "{left_out} part{} of archives not scanned ({})",
-            plural(left_out),
+            plural_s(left_out),
             a.skipped.summary()
         ));
     }
@@ -632,27 +628,27 @@ fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
     if unread > 0 {
         parts.push(paint.bold_red(&format!(
             "{unread} input{} could not be read",
-            plural(unread)
+            plural_s(unread)
         )));
     }
     if account_failed > 0 {
         parts.push(paint.bold_red(&format!(
             "the account check failed ({account_failed} part{} of the inventory)",
-            plural(account_failed)
+            plural_s(account_failed)
         )));
     }
     if s.skipped_too_large > 0 {
         parts.push(format!(
             "{} file{} over --max-file-size skipped",
             s.skipped_too_large,
-            plural(s.skipped_too_large)
+            plural_s(s.skipped_too_large)
         ));
     }
     if s.suppressed_public > 0 {
         parts.push(format!(
             "{} published dev-server value{} ignored",
             s.suppressed_public,
-            plural(s.suppressed_public)
+            plural_s(s.suppressed_public)
         ));
     }
     let accepted = [
@@ -668,16 +664,8 @@ fn summary(r: &Report<'_>, paint: &Paint, staged: bool) -> String {
     ];
     for (n, noun, why) in accepted {
         if n > 0 && !(baselined_only && why == "in the baseline") {
-            parts.push(format!("{n} {noun}{} {why}", plural(n)));
+            parts.push(format!("{n} {noun}{} {why}", plural_s(n)));
         }
     }
     parts.join("; ")
-}
-
-fn plural(n: u64) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }

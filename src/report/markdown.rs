@@ -9,6 +9,7 @@
 use super::Report;
 use crate::finding::{Finding, Location};
 use crate::upstash::Ownership;
+use crate::util::text::plural_s;
 use std::collections::HashSet;
 use std::fmt::Write as _;
 
@@ -42,7 +43,7 @@ const COMMENT_BUDGET: usize = 60_000;
 pub(crate) fn pull_request_comment(r: &Report<'_>, links: Option<&Links>) -> String {
     let mut s = String::new();
     let at = links
-        .map(|l| format!(" (as of `{}`)", short(&l.commit)))
+        .map(|l| format!(" (as of `{}`)", super::short_commit(&l.commit)))
         .unwrap_or_default();
     if r.findings.is_empty() {
         let _ = writeln!(s, "### upsweep: no Upstash credentials added\n");
@@ -66,7 +67,7 @@ pub(crate) fn pull_request_comment(r: &Report<'_>, links: Option<&Links>) -> Str
     let _ = writeln!(
         s,
         "### upsweep: this pull request adds {n} Upstash credential{}{at}\n",
-        plural(n)
+        plural_s(n)
     );
     table(&mut s, r, links, COMMENT_BUDGET);
     if !r.errors.is_empty() {
@@ -74,7 +75,7 @@ pub(crate) fn pull_request_comment(r: &Report<'_>, links: Option<&Links>) -> Str
             s,
             "\n{} input{} could not be scanned: see the job's log.",
             r.errors.len(),
-            plural(r.errors.len())
+            plural_s(r.errors.len())
         );
     }
     let _ = writeln!(s, "\n**What to do**\n");
@@ -107,14 +108,14 @@ pub(crate) fn job_summary(r: &Report<'_>, links: Option<&Links>, hidden: usize) 
             s,
             "### upsweep: {n} {} credential{} in {places} place{}\n",
             if r.git.is_some() { "leaked" } else { "exposed" },
-            plural(n),
-            plural(places)
+            plural_s(n),
+            plural_s(places)
         );
         if hidden > 0 {
             let _ = writeln!(
                 s,
                 "GitHub shows at most 10 error annotations (and 10 warnings) of a step: **{hidden} annotation{} of this step {} not shown** on the pull request. Every finding is listed here.\n",
-                plural(hidden),
+                plural_s(hidden),
                 if hidden == 1 { "is" } else { "are" }
             );
         }
@@ -129,7 +130,7 @@ pub(crate) fn job_summary(r: &Report<'_>, links: Option<&Links>, hidden: usize) 
             s,
             "\n**{} input{} could not be scanned:**\n",
             r.errors.len(),
-            plural(r.errors.len())
+            plural_s(r.errors.len())
         );
         for e in r.errors.iter().take(50) {
             let _ = writeln!(s, "- {}: {}", text(&e.path), text(&e.message));
@@ -143,13 +144,13 @@ pub(crate) fn job_summary(r: &Report<'_>, links: Option<&Links>, hidden: usize) 
         Some(c) => format!(
             "{} blob{} of {c} commit{}",
             s_.files_scanned,
-            plural(s_.files_scanned as usize),
-            plural(c as usize)
+            plural_s(s_.files_scanned as usize),
+            plural_s(c as usize)
         ),
         None => format!(
             "{} file{}",
             s_.files_scanned,
-            plural(s_.files_scanned as usize)
+            plural_s(s_.files_scanned as usize)
         ),
     };
     let _ = writeln!(
@@ -193,7 +194,7 @@ fn table(s: &mut String, r: &Report<'_>, links: Option<&Links>, budget: usize) {
                 s,
                 "\n…and {} more finding{} (every one is in the job's log and the SARIF or JSON report).",
                 r.findings.len() - i,
-                plural(r.findings.len() - i)
+                plural_s(r.findings.len() - i)
             );
             return;
         }
@@ -233,7 +234,7 @@ fn places(f: &Finding, links: Option<&Links>) -> String {
                 p.push_str(&format!(" `{}`", code(v)));
             }
             if let Some(c) = &l.commit {
-                p.push_str(&format!(" in `{}`", short(c)));
+                p.push_str(&format!(" in `{}`", super::short_commit(c)));
             }
             p
         })
@@ -253,7 +254,10 @@ fn standing(f: &Finding) -> String {
         return "still at the head".into();
     }
     match &h.removed_in {
-        Some(c) => format!("removed in `{}`, still in the commits before it", short(c)),
+        Some(c) => format!(
+            "removed in `{}`, still in the commits before it",
+            super::short_commit(c)
+        ),
         None => "not at the head, still in history".into(),
     }
 }
@@ -329,18 +333,6 @@ fn link_target(url: &str) -> Option<String> {
         }
     }
     Some(out)
-}
-
-fn short(commit: &str) -> &str {
-    commit.get(..7).unwrap_or(commit)
-}
-
-fn plural(n: usize) -> &'static str {
-    if n == 1 {
-        ""
-    } else {
-        "s"
-    }
 }
 
 #[cfg(test)]

@@ -111,3 +111,8 @@ pub(crate) fn write(
 pub(crate) fn hidden_annotations(report: &Report<'_>) -> usize {
     github::hidden(report)
 }
+
+/// A commit id as people write it (its first 7 characters).
+pub(crate) fn short_commit(commit: &str) -> &str {
+    commit.get(..7).unwrap_or(commit)
+}

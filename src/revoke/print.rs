@@ -207,7 +207,7 @@ fn merged_audit(keys: &[ApiKeyLeak]) -> Vec<AuditEntry> {
 fn no_longer_works(n: usize, leaked: &str) -> String {
     format!(
         "{n} {leaked}Developer API key{} no longer work{}",
-        if n == 1 { "" } else { "s" },
+        crate::util::text::plural_s(n),
         if n == 1 { "s" } else { "" }
     )
 }

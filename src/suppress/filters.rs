@@ -76,7 +76,7 @@ impl Filters {
                 if more > 0 {
                     at.push_str(&format!(
                         " and {more} other place{}",
-                        if more == 1 { "" } else { "s" }
+                        crate::util::text::plural_s(more)
                     ));
                 }
                 at

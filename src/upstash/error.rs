@@ -141,7 +141,7 @@ impl ApiError {
 /// A wait in words: `45 seconds`, `2 minutes`, `1 hour 30 minutes`.
 pub fn wait_words(d: Duration) -> String {
     let s = d.as_secs();
-    let unit = |n: u64, one: &str| format!("{n} {one}{}", if n == 1 { "" } else { "s" });
+    let unit = |n: u64, one: &str| format!("{n} {one}{}", crate::util::text::plural_s(n));
     if s < 60 {
         unit(s, "second")
     } else if s < 3600 {

@@ -216,7 +216,7 @@ impl<'a> OwnershipIndex<'a> {
             verdict: Ownership::NotOwned,
             reason: format!(
                 "matches no credential or resource of the {n} configured account key{}",
-                if n == 1 { "" } else { "s" }
+                crate::util::text::plural_s(n)
             ),
             resource: None,
         }
