@@ -798,6 +798,56 @@ fn removed_in_follows_merges_and_renames() {
     );
 }
 
+/// A range scan never reads a blob whose added lines do not hold the secret: here the last
+/// version before the removal (an edit beside the token after a rename) was never scanned, so
+/// only searching the blobs a commit touches for the secret as written tells that the removing
+/// commit is the one that takes the line out, not the edit before it.
+#[test]
+fn a_range_names_the_removal_of_a_version_it_never_read() {
+    let env = repo();
+    env.write("README.md", "x\n");
+    let base = commit(&env, "readme");
+    let t = token(74);
+    env.write("cfg/app.env", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
+    commit(&env, "adds a token");
+    env.write(
+        "cfg/app.env",
+        format!("REGION=eu\nUPSTASH_REDIS_REST_TOKEN={t}\n"),
+    );
+    commit(&env, "an edit beside it");
+    env.git(&["mv", "cfg/app.env", "cfg/renamed.env"]);
+    commit(&env, "rename");
+    env.write(
+        "cfg/renamed.env",
+        format!("REGION=eu\nZONE=1\nUPSTASH_REDIS_REST_TOKEN={t}\n"),
+    );
+    let edit = commit(&env, "another edit beside it");
+    env.write("cfg/renamed.env", "REGION=eu\nZONE=1\n");
+    let gone = commit(&env, "takes the token out");
+    env.write("other.txt", "later\n");
+    commit(&env, "noise");
+    let range = format!("{base}..HEAD");
+    let (code, v, err) = git_json(&env, &["--range", &range]);
+    assert_eq!(code, 1, "{err}");
+    let f = findings(&v);
+    assert_eq!(f.len(), 1, "{v}");
+    // The version the removal dropped is none of the finding's locations.
+    let edit_blob = env.git(&["rev-parse", &format!("{edit}:cfg/renamed.env")]);
+    assert!(
+        f[0]["locations"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|l| l["blob"] != edit_blob.trim()),
+        "{v}"
+    );
+    assert_eq!(
+        f[0]["removed_in"],
+        gone.as_str(),
+        "not the edit before it: {v}"
+    );
+}
+
 /// A range scan knows only the blobs whose added lines held a secret: after an edit beside it
 /// and a rename (blobs it never scanned), the commit that takes the line out is still the one
 /// named, not the rename.
