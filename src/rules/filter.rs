@@ -199,16 +199,24 @@ fn shape(set: &ByteSet) -> (u16, u16) {
     })
 }
 
-/// Whether `set`, as `path` tests it, accepts `b`: the AVX2 path accepts the set's shape, the
+/// The bytes `set` lets through as `path` tests it: the AVX2 path accepts the set's shape, the
 /// AVX-512 path every byte from 0x80 up when the set holds one of them.
-fn accepts(path: Path, set: &ByteSet, b: u8) -> bool {
+fn accepted(path: Path, set: &ByteSet) -> ByteSet {
     match path {
         Path::Avx2 => {
             let (lo, hi) = shape(set);
-            lo >> (b & 15) & 1 == 1 && hi >> (b >> 4) & 1 == 1
+            let mut out = ByteSet::EMPTY;
+            for b in (0..=255u8).filter(|b| lo >> (b & 15) & 1 == 1 && hi >> (b >> 4) & 1 == 1) {
+                out.insert(b);
+            }
+            out
         }
-        Path::Avx512 if b >= 0x80 => (0x80..=0xFF).any(|h| set.contains(h)),
-        _ => set.contains(b),
+        Path::Avx512 if (0x80..=0xFF).any(|h| set.contains(h)) => {
+            let mut out = *set;
+            (0x80..=0xFF).for_each(|h| out.insert(h));
+            out
+        }
+        _ => *set,
     }
 }
 
@@ -427,10 +435,8 @@ impl Filter {
                         hi[i][n] |= 1 << k;
                     }
                 }
-                for b in 0..=255u8 {
-                    if accepts(path, set, b) {
-                        table[i][usize::from(b)] |= 1 << k;
-                    }
+                for b in accepted(path, set).bytes() {
+                    table[i][usize::from(b)] |= 1 << k;
                 }
             }
         }
@@ -442,6 +448,22 @@ impl Filter {
             check: check_tables(heads),
             path,
         })
+    }
+
+    /// The positions `i + n` for each bit `n` of `bits` (those the vector pass let through),
+    /// before `end`, that [`Filter::checked`] accepts, appended to `out`.
+    #[inline]
+    fn keep(&self, hay: &[u8], i: usize, mut bits: u64, end: usize, out: &mut Vec<usize>) {
+        while bits != 0 {
+            let j = i + bits.trailing_zeros() as usize;
+            if j >= end {
+                break;
+            }
+            if self.checked(hay, j) {
+                out.push(j);
+            }
+            bits &= bits - 1;
+        }
     }
 
     /// Whether some group of heads accepts every byte from `i` on (past the end of `hay`,
@@ -590,17 +612,8 @@ impl Filter {
                     _mm256_shuffle_epi8(hi[k], _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
                 acc = _mm256_and_si256(acc, _mm256_and_si256(l, h));
             }
-            let mut bits = !(_mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, zero)) as u32);
-            while bits != 0 {
-                let j = i + bits.trailing_zeros() as usize;
-                if j >= end {
-                    break;
-                }
-                if self.checked(hay, j) {
-                    out.push(j);
-                }
-                bits &= bits - 1;
-            }
+            let bits = u64::from(!(_mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, zero)) as u32));
+            self.keep(hay, i, bits, end, out);
             i += 32;
         }
     }
@@ -687,17 +700,8 @@ impl Filter {
                     acc = _mm512_and_si512(acc, looked);
                 }
             }
-            let mut bits = _mm512_test_epi8_mask(acc, acc);
-            while bits != 0 {
-                let j = i + bits.trailing_zeros() as usize;
-                if j >= end {
-                    break;
-                }
-                if self.checked(hay, j) {
-                    out.push(j);
-                }
-                bits &= bits - 1;
-            }
+            let bits = _mm512_test_epi8_mask(acc, acc);
+            self.keep(hay, i, bits, end, out);
             i += 64;
         }
     }

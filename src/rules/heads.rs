@@ -23,6 +23,10 @@ impl ByteSet {
     pub(crate) const EMPTY: ByteSet = ByteSet([0; 4]);
     pub(crate) const FULL: ByteSet = ByteSet([u64::MAX; 4]);
 
+    pub(crate) fn insert(&mut self, b: u8) {
+        self.insert_range(b, b);
+    }
+
     fn insert_range(&mut self, lo: u8, hi: u8) {
         for b in lo..=hi {
             self.0[usize::from(b >> 6)] |= 1 << (b & 63);
