@@ -798,6 +798,33 @@ fn removed_in_follows_merges_and_renames() {
     );
 }
 
+/// A history for the range tests: a readme (the range's base, returned with the token), then
+/// `cfg/app.env` gets a token, an edit beside it, and a rename to `cfg/renamed.env`.
+fn token_edited_then_renamed(env: &TestEnv, seed: u64) -> (String, String) {
+    env.write("README.md", "x\n");
+    let base = commit(env, "readme");
+    let t = token(seed);
+    env.write("cfg/app.env", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
+    commit(env, "adds a token");
+    env.write(
+        "cfg/app.env",
+        format!("REGION=eu\nUPSTASH_REDIS_REST_TOKEN={t}\n"),
+    );
+    commit(env, "an edit beside it");
+    env.git(&["mv", "cfg/app.env", "cfg/renamed.env"]);
+    commit(env, "rename");
+    (base, t)
+}
+
+/// `upsweep git --range BASE..HEAD --format json`: exit 1 and exactly one finding.
+fn one_finding_in_range(env: &TestEnv, base: &str) -> Value {
+    let range = format!("{base}..HEAD");
+    let (code, v, err) = git_json(env, &["--range", &range]);
+    assert_eq!(code, 1, "{err}");
+    assert_eq!(findings(&v).len(), 1, "{v}");
+    v
+}
+
 /// A range scan never reads a blob whose added lines do not hold the secret: here the last
 /// version before the removal (an edit beside the token after a rename) was never scanned, so
 /// only searching the blobs a commit touches for the secret as written tells that the removing
@@ -805,18 +832,7 @@ fn removed_in_follows_merges_and_renames() {
 #[test]
 fn a_range_names_the_removal_of_a_version_it_never_read() {
     let env = repo();
-    env.write("README.md", "x\n");
-    let base = commit(&env, "readme");
-    let t = token(74);
-    env.write("cfg/app.env", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
-    commit(&env, "adds a token");
-    env.write(
-        "cfg/app.env",
-        format!("REGION=eu\nUPSTASH_REDIS_REST_TOKEN={t}\n"),
-    );
-    commit(&env, "an edit beside it");
-    env.git(&["mv", "cfg/app.env", "cfg/renamed.env"]);
-    commit(&env, "rename");
+    let (base, t) = token_edited_then_renamed(&env, 74);
     env.write(
         "cfg/renamed.env",
         format!("REGION=eu\nZONE=1\nUPSTASH_REDIS_REST_TOKEN={t}\n"),
@@ -826,11 +842,8 @@ fn a_range_names_the_removal_of_a_version_it_never_read() {
     let gone = commit(&env, "takes the token out");
     env.write("other.txt", "later\n");
     commit(&env, "noise");
-    let range = format!("{base}..HEAD");
-    let (code, v, err) = git_json(&env, &["--range", &range]);
-    assert_eq!(code, 1, "{err}");
+    let v = one_finding_in_range(&env, &base);
     let f = findings(&v);
-    assert_eq!(f.len(), 1, "{v}");
     // The version the removal dropped is none of the finding's locations.
     let edit_blob = env.git(&["rev-parse", &format!("{edit}:cfg/renamed.env")]);
     assert!(
@@ -854,27 +867,13 @@ fn a_range_names_the_removal_of_a_version_it_never_read() {
 #[test]
 fn a_range_finds_the_removal_in_blobs_it_never_scanned() {
     let env = repo();
-    env.write("README.md", "x\n");
-    let base = commit(&env, "readme");
-    let t = token(73);
-    env.write("cfg/app.env", format!("UPSTASH_REDIS_REST_TOKEN={t}\n"));
-    commit(&env, "adds a token");
-    env.write(
-        "cfg/app.env",
-        format!("REGION=eu\nUPSTASH_REDIS_REST_TOKEN={t}\n"),
-    );
-    commit(&env, "an edit beside it");
-    env.git(&["mv", "cfg/app.env", "cfg/renamed.env"]);
-    commit(&env, "rename");
+    let (base, _) = token_edited_then_renamed(&env, 73);
     env.write("cfg/renamed.env", "REGION=eu\n");
     let gone = commit(&env, "takes the token out");
     env.write("other.txt", "later\n");
     commit(&env, "noise");
-    let range = format!("{base}..HEAD");
-    let (code, v, err) = git_json(&env, &["--range", &range]);
-    assert_eq!(code, 1, "{err}");
+    let v = one_finding_in_range(&env, &base);
     let f = findings(&v);
-    assert_eq!(f.len(), 1, "{v}");
     assert_eq!(f[0]["in_head"], false, "{v}");
     assert_eq!(f[0]["removed_in"], gone.as_str(), "not the rename: {v}");
 }
