@@ -711,20 +711,24 @@ fn revoke_with_the_api_unreachable_ends_with_the_failure_and_what_is_not_planned
             token(161)
         ),
     );
-    for json in [false, true] {
-        let mut cmd = env.cmd();
-        cmd.arg("revoke");
-        if json {
-            cmd.args(["--format", "json"]);
-        }
-        let r: Run = cmd
-            .arg(".")
+    // `upsweep revoke ARGS` with an account whose API is not there.
+    let revoke = |args: &[&str]| -> Run {
+        env.cmd()
+            .arg("revoke")
+            .args(args)
             .env("UPSTASH_EMAIL", OPS)
             .env("UPSTASH_API_KEY", "00000000-0000-4000-8000-000000000000")
             .env("UPSWEEP_TEST_UPSTASH_ADDR", closed.to_string())
             .output()
             .unwrap()
-            .into();
+            .into()
+    };
+    for json in [false, true] {
+        let r = revoke(if json {
+            &["--format", "json", "."]
+        } else {
+            &["."]
+        });
         assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
         let last = r.stderr.lines().last().unwrap_or_default();
         assert!(
@@ -753,15 +757,7 @@ fn revoke_with_the_api_unreachable_ends_with_the_failure_and_what_is_not_planned
         "b.env",
         format!("UPSTASH_API_KEY={}\n", Fake::new(162).api_key()),
     );
-    let r: Run = env
-        .cmd()
-        .args(["revoke", "--check-api-key", "b.env"])
-        .env("UPSTASH_EMAIL", OPS)
-        .env("UPSTASH_API_KEY", "00000000-0000-4000-8000-000000000000")
-        .env("UPSWEEP_TEST_UPSTASH_ADDR", closed.to_string())
-        .output()
-        .unwrap()
-        .into();
+    let r = revoke(&["--check-api-key", "b.env"]);
     assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
     let last = r.stderr.lines().last().unwrap_or_default();
     assert!(
