@@ -44,6 +44,12 @@ impl Path {
         }
     }
 }
+/// Blocks of 64 positions the AVX-512 loop tests before keeping any of their positions (at
+/// most 64: a bit each in a word).
+const CHUNK: usize = 64;
+// The AVX-512 loop's test for bytes from 0x80 up reads a chunk's last block `reach` bytes
+// further with one load: every offset is below `MAX_LEN`, so below 64.
+const _: () = assert!(MAX_LEN <= 64 && CHUNK <= 64);
 /// Buckets of heads (bits of a table entry).
 const BUCKETS: usize = 8;
 /// Groups of heads in the check every candidate of the vector pass then passes (bits of a
@@ -600,21 +606,36 @@ impl Filter {
         let nibble = _mm256_set1_epi8(0x0F);
         let zero = _mm256_setzero_si256();
         let base = hay.as_ptr();
-        let mut i = from;
-        while i < end {
-            let mut acc = _mm256_set1_epi8(-1);
-            for k in 0..N {
-                // SAFETY: i < end and end + reach + 32 <= hay.len() (the caller's promise),
-                // so the 32 bytes loaded from i + offsets[k] lie inside `hay`.
-                let v = unsafe { _mm256_loadu_si256(base.add(i + offsets[k]).cast()) };
-                let l = _mm256_shuffle_epi8(lo[k], _mm256_and_si256(v, nibble));
-                let h =
-                    _mm256_shuffle_epi8(hi[k], _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
-                acc = _mm256_and_si256(acc, _mm256_and_si256(l, h));
+        // As in the AVX-512 loop: a chunk's masks first, in a loop that calls nothing, then the
+        // positions of the blocks whose mask is not zero.
+        let mut masks = [0u64; CHUNK];
+        let mut start = from;
+        while start < end {
+            let blocks = (end - start).div_ceil(32).min(CHUNK);
+            let mut nonzero = 0u64;
+            for (n, mask) in masks.iter_mut().enumerate().take(blocks) {
+                let i = start + n * 32;
+                let mut acc = _mm256_set1_epi8(-1);
+                for k in 0..N {
+                    // SAFETY: i < end and end + reach + 32 <= hay.len() (the caller's
+                    // promise), so the 32 bytes loaded from i + offsets[k] lie inside `hay`.
+                    let v = unsafe { _mm256_loadu_si256(base.add(i + offsets[k]).cast()) };
+                    let l = _mm256_shuffle_epi8(lo[k], _mm256_and_si256(v, nibble));
+                    let h = _mm256_shuffle_epi8(
+                        hi[k],
+                        _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble),
+                    );
+                    acc = _mm256_and_si256(acc, _mm256_and_si256(l, h));
+                }
+                *mask = u64::from(!(_mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, zero)) as u32));
+                nonzero |= u64::from(*mask != 0) << n;
             }
-            let bits = u64::from(!(_mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, zero)) as u32));
-            self.keep(hay, i, bits, end, out);
-            i += 32;
+            while nonzero != 0 {
+                let n = nonzero.trailing_zeros() as usize;
+                nonzero &= nonzero - 1;
+                self.keep(hay, start + n * 32, masks[n], end, out);
+            }
+            start += blocks * 32;
         }
     }
     /// Candidates in `from..end`, 64 positions at a time.
@@ -675,34 +696,62 @@ impl Filter {
         }
         let reach = offsets.iter().copied().max().unwrap_or(0);
         let base = hay.as_ptr();
-        let mut i = from;
-        while i < end {
-            let mut acc = _mm512_set1_epi8(-1);
-            // SAFETY (every load below): i < end and end + reach + 64 <= hay.len() (the
-            // caller's promise), so the 64 bytes loaded from i + o, o <= reach, lie in `hay`.
-            // Whether the bytes this block reads, i..i + reach + 64, are all ASCII: then the
-            // 7-bit lookup alone is exact, else each byte from 0x80 up takes the shared entry.
+        // A chunk of blocks at a time: first whether all the bytes they read are ASCII, then
+        // each block's mask into `masks` (a loop that calls nothing and branches on nothing, so
+        // the tables stay at hand), and last the positions of the blocks whose mask is not zero
+        // (`nonzero`, a bit per block), the only ones that cost more.
+        let mut masks = [0u64; CHUNK];
+        let mut start = from;
+        while start < end {
+            let blocks = (end - start).div_ceil(64).min(CHUNK);
+            let last = start + (blocks - 1) * 64;
+            // SAFETY (every load in this loop): a block starts before `end`, the last at
+            // `last`, and reads 64 bytes from each offset up to `reach`; end + reach + 64 <=
+            // hay.len() (the caller's promise), so every load lies inside `hay`.
+            // Whether every byte the chunk reads, start..last + reach + 64, is ASCII (the
+            // blocks' own bytes, then the last block's reach past them: reach < 64): then the
+            // 7-bit lookup alone is exact, else each byte from 0x80 up takes its offset's
+            // shared entry.
             let ascii = unsafe {
-                let a = _mm512_loadu_si512(base.add(i).cast());
-                let b = _mm512_loadu_si512(base.add(i + reach).cast());
-                _mm512_movepi8_mask(_mm512_or_si512(a, b)) == 0
+                let mut or = _mm512_loadu_si512(base.add(last + reach).cast());
+                for n in 0..blocks {
+                    or = _mm512_or_si512(or, _mm512_loadu_si512(base.add(start + n * 64).cast()));
+                }
+                _mm512_movepi8_mask(or) == 0
             };
+            let mut nonzero = 0u64;
             if ascii {
-                for k in 0..N {
-                    let v = unsafe { _mm512_loadu_si512(base.add(i + offsets[k]).cast()) };
-                    acc = _mm512_and_si512(acc, _mm512_permutex2var_epi8(low[k], v, upper[k]));
+                for (n, mask) in masks.iter_mut().enumerate().take(blocks) {
+                    let i = start + n * 64;
+                    let mut acc = _mm512_set1_epi8(-1);
+                    for k in 0..N {
+                        let v = unsafe { _mm512_loadu_si512(base.add(i + offsets[k]).cast()) };
+                        acc = _mm512_and_si512(acc, _mm512_permutex2var_epi8(low[k], v, upper[k]));
+                    }
+                    *mask = _mm512_test_epi8_mask(acc, acc);
+                    nonzero |= u64::from(*mask != 0) << n;
                 }
             } else {
-                for k in 0..N {
-                    let v = unsafe { _mm512_loadu_si512(base.add(i + offsets[k]).cast()) };
-                    let looked = _mm512_permutex2var_epi8(low[k], v, upper[k]);
-                    let looked = _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), looked, high[k]);
-                    acc = _mm512_and_si512(acc, looked);
+                for (n, mask) in masks.iter_mut().enumerate().take(blocks) {
+                    let i = start + n * 64;
+                    let mut acc = _mm512_set1_epi8(-1);
+                    for k in 0..N {
+                        let v = unsafe { _mm512_loadu_si512(base.add(i + offsets[k]).cast()) };
+                        let looked = _mm512_permutex2var_epi8(low[k], v, upper[k]);
+                        let looked =
+                            _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), looked, high[k]);
+                        acc = _mm512_and_si512(acc, looked);
+                    }
+                    *mask = _mm512_test_epi8_mask(acc, acc);
+                    nonzero |= u64::from(*mask != 0) << n;
                 }
             }
-            let bits = _mm512_test_epi8_mask(acc, acc);
-            self.keep(hay, i, bits, end, out);
-            i += 64;
+            while nonzero != 0 {
+                let n = nonzero.trailing_zeros() as usize;
+                nonzero &= nonzero - 1;
+                self.keep(hay, start + n * 64, masks[n], end, out);
+            }
+            start += blocks * 64;
         }
     }
 }
