@@ -9,7 +9,7 @@ pub mod syntax;
 use crate::decode::DecoderKind;
 use crate::finding::Kind;
 use anyhow::{anyhow, bail, Context as _, Result};
-use regex_automata::nfa::thompson::{self, pikevm::PikeVM};
+use regex_automata::nfa::thompson::{self, backtrack::BoundedBacktracker, pikevm::PikeVM};
 use regex_automata::util::syntax as re_syntax;
 use regex_automata::{hybrid, meta};
 use regex_syntax::hir::Hir;
@@ -76,6 +76,11 @@ fn text_heads(rules: &[Rule], hirs: &[Option<Hir>]) -> Option<Vec<heads::Head>> 
     }
     Some(all)
 }
+
+/// The backtracker's memory for one search, in bytes (a bit per NFA state and byte of the
+/// span): enough for every span a rule's match makes in practice; a longer one goes to the
+/// meta regex.
+const CAPTURES_VISITED: usize = 1 << 20;
 
 /// A pattern that matches nothing (an empty byte class).
 const NEVER: &str = r"[^\x00-\xff]";
@@ -274,6 +279,11 @@ pub struct Matcher {
     /// The shortest match any rule's pattern can make (at least 1): the scanner skips
     /// shorter runs of text in binary data.
     pub(crate) shortest: usize,
+    /// The rule set for reading a match's groups (`secret`, `host`, ...) once the DFA has
+    /// found its span: a backtracker over the span alone, where the meta regex would first
+    /// search it again with its own lazy DFAs (forward and reverse) and build their states
+    /// in every thread.
+    pub(crate) captures: BoundedBacktracker,
 }
 
 impl Matcher {
@@ -335,7 +345,13 @@ impl Matcher {
             .collect();
         let binary = binary_regex(&rules);
         let shortest = shortest_match(&hirs);
+        let captures = BoundedBacktracker::builder()
+            .syntax(syntax_config())
+            .configure(BoundedBacktracker::config().visited_capacity(CAPTURES_VISITED))
+            .build_many(&patterns)
+            .context("compiling the rule set for captures")?;
         Ok(Matcher {
+            captures,
             rules,
             regex,
             groups,

@@ -42,6 +42,7 @@ use crate::rules::Matcher;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use context::Owner;
+use regex_automata::nfa::thompson::backtrack;
 use regex_automata::util::captures::Captures;
 use regex_automata::{meta, Anchored, Input, PatternID};
 
@@ -54,6 +55,8 @@ pub struct Scanner<'m> {
     matcher: &'m Matcher,
     cache: meta::Cache,
     caps: Captures,
+    /// This scanner's cache for the matcher's backtracker (group positions in a match).
+    captures_cache: backtrack::Cache,
     /// The shortest match any rule can make: shorter text runs in binary data are skipped.
     min_run: usize,
     /// The rules searched for only in binary data, compiled apart (pattern N is rule
@@ -82,6 +85,7 @@ impl<'m> Scanner<'m> {
             cache: matcher.regex.create_cache(),
             dfa_cache: matcher.dfa.as_ref().map(|d| d.create_cache()),
             caps: matcher.regex.create_captures(),
+            captures_cache: matcher.captures.create_cache(),
             min_run: matcher.shortest,
             binary,
             in_binary: false,
@@ -257,13 +261,19 @@ impl<'m> Scanner<'m> {
     /// The match the rule set's regex finds starting exactly at `at` (ending by `end`): through
     /// the lazy DFA, or the meta regex where that gives up.
     fn anchored_at(&mut self, hay: &[u8], at: usize, end: usize) -> Option<regex_automata::Match> {
-        let input = Input::new(hay).range(at..end).anchored(Anchored::Yes);
+        self.search_dfa(&Input::new(hay).range(at..end).anchored(Anchored::Yes))
+    }
+
+    /// An anchored search (`input` says how: any rule, or one) through the lazy DFA, or the
+    /// meta regex where that gives up.
+    fn search_dfa(&mut self, input: &Input<'_>) -> Option<regex_automata::Match> {
         if let (Some(dfa), Some(cache)) = (&self.matcher.dfa, &mut self.dfa_cache) {
-            if let Ok(found) = dfa.try_search_fwd(cache, &input) {
-                return found.map(|h| regex_automata::Match::new(h.pattern(), at..h.offset()));
+            if let Ok(found) = dfa.try_search_fwd(cache, input) {
+                let start = input.start();
+                return found.map(|h| regex_automata::Match::new(h.pattern(), start..h.offset()));
             }
         }
-        self.matcher.regex.search_with(&mut self.cache, &input)
+        self.matcher.regex.search_with(&mut self.cache, input)
     }
 
     /// Decode the match `m` (or, if rejected, another rule's at its start); returns where the
@@ -312,7 +322,7 @@ impl<'m> Scanner<'m> {
             let input = Input::new(hay)
                 .range(at..end)
                 .anchored(Anchored::Pattern(PatternID::new(rule).ok()?));
-            let Some(m) = self.matcher.regex.search_with(&mut self.cache, &input) else {
+            let Some(m) = self.search_dfa(&input) else {
                 continue;
             };
             if let Some(value_end) = self.candidate(hay, rule, m.range(), depth, lines, out) {
@@ -345,9 +355,20 @@ impl<'m> Scanner<'m> {
                 .anchored(Anchored::Pattern(
                     regex_automata::PatternID::new(rule_index).ok()?,
                 ));
-            matcher
-                .regex
-                .search_captures_with(&mut self.cache, &input, &mut self.caps);
+            let searched = matcher.captures.try_search_slots(
+                &mut self.captures_cache,
+                &input,
+                self.caps.slots_mut(),
+            );
+            match searched {
+                Ok(pid) => self.caps.set_pattern(pid),
+                // The span is too long for the backtracker's memory: the meta regex.
+                Err(_) => {
+                    matcher
+                        .regex
+                        .search_captures_with(&mut self.cache, &input, &mut self.caps)
+                }
+            }
             if !self.caps.is_match() {
                 return None;
             }
@@ -866,6 +887,33 @@ mod tests {
         assert!(
             found_at_end > 50,
             "credentials ending at the buffer's end were found: {found_at_end}"
+        );
+    }
+
+    /// A match's groups are read by a backtracker over its span; a span too long for the
+    /// backtracker's memory (a Terraform variable with a 40 KB description before its
+    /// default) is read by the meta regex instead, with the same result.
+    #[test]
+    fn a_value_at_the_end_of_a_very_long_match_is_still_found() {
+        let matcher = Matcher::load(&[] as &[&str]).expect("shipped rules");
+        let mut scanner = Scanner::new(&matcher);
+        let key = "7a905ceb-a5cf-44b8-b3ca-efc2b85758ea";
+        for words in [10, 8_000] {
+            let description = "a long text ".repeat(words);
+            let hay = format!(
+                "variable \"upstash_api_key\" {{\n  description = \"{description}\"\n  \
+                 default = \"{key}\"\n}}\nprovider \"upstash\" {{}}\n"
+            );
+            let found = scanner.scan(hay.as_bytes());
+            assert_eq!(found.len(), 1, "{words} words: {found:?}");
+            assert_eq!(found[0].secret, key);
+            assert_eq!((found[0].line, found[0].column), (3, 14));
+        }
+        let span = 8_000 * "a long text ".len();
+        let states = matcher.captures.get_nfa().states().len();
+        assert!(
+            span > matcher.captures.max_haystack_len(),
+            "the long span ({span} bytes, {states} NFA states) must exceed the backtracker's"
         );
     }
 
