@@ -17,11 +17,13 @@
 //! Layout: `CACHE/mirrors/HOST[_PORT]/owner/name.git`, lowercased (GitHub names are
 //! case-insensitive). Callers hold the repository's lock ([`super::store::RepoLock`]) while
 //! fetching: two audits sharing a cache never fetch into the same mirror at once, which is also
-//! what makes removing a killed fetch's leftover `*.lock` files safe.
+//! what makes removing a killed fetch's leftover `*.lock` files safe, and re-creating a mirror
+//! a run killed while creating it left without `HEAD`.
 
 use super::config::GithubConfig;
 use super::repos::{Repo, RepoName};
 use super::transport::{self, FetchContext};
+use crate::util::io::io_message;
 use git2::{AutotagOption, FetchOptions, FetchPrune, RemoteCallbacks, RemoteRedirect, Repository};
 use reqwest::Url;
 use std::cell::Cell;
@@ -141,17 +143,8 @@ pub fn fetch(
         )));
     }
     let path = mirror_path(cache, &url, &name);
-    let created = !path.join("HEAD").exists();
-    let cache_err = |what: &str, e: &dyn std::fmt::Display| {
-        FetchError::Cache(format!("{what} {}: {e}", path.display()))
-    };
-    let git = if created {
-        std::fs::create_dir_all(&path).map_err(|e| cache_err("cannot create", &e))?;
-        Repository::init_bare(&path).map_err(|e| cache_err("cannot create", &e.message()))?
-    } else {
-        clear_stale_locks(&path);
-        Repository::open_bare(&path).map_err(|e| cache_err("cannot open", &e.message()))?
-    };
+    let (git, created) = open_or_create(&path)
+        .map_err(|(what, e)| FetchError::Cache(format!("{what} {}: {e}", path.display())))?;
     if !opts.pull_requests {
         drop_pull_refs(&git);
     }
@@ -255,6 +248,27 @@ fn drop_pull_refs(git: &Repository) {
     }
 }
 
+/// The mirror at `path`, opened, or created when it has no `HEAD` yet (then `true`). A
+/// directory without `HEAD` is what a run killed while creating the mirror leaves (git writes
+/// `config`, through `config.lock`, before `HEAD`): it holds nothing of value and is created
+/// again from scratch. Lock files a killed fetch left in a whole mirror are removed first.
+/// Only called while holding the repository's lock.
+fn open_or_create(path: &Path) -> Result<(Repository, bool), (&'static str, String)> {
+    if path.join("HEAD").exists() {
+        clear_stale_locks(path);
+        let git =
+            Repository::open_bare(path).map_err(|e| ("cannot open", e.message().to_string()))?;
+        return Ok((git, false));
+    }
+    if path.exists() {
+        std::fs::remove_dir_all(path).map_err(|e| ("cannot clear", io_message(&e)))?;
+    }
+    std::fs::create_dir_all(path).map_err(|e| ("cannot create", io_message(&e)))?;
+    let git =
+        Repository::init_bare(path).map_err(|e| ("cannot create", e.message().to_string()))?;
+    Ok((git, true))
+}
+
 /// Lock files a killed fetch left (`packed-refs.lock`, `refs/heads/x.lock`, `shallow.lock`).
 /// Only called while holding the repository's lock, so no live fetch owns them.
 fn clear_stale_locks(path: &Path) {
@@ -287,6 +301,29 @@ fn clear_stale_locks(path: &Path) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A run killed while creating a mirror leaves a directory with `config.lock` and no
+    /// `HEAD`; the next run creates the mirror again instead of failing on the lock, and a
+    /// whole mirror's leftover locks are removed when it is opened.
+    #[test]
+    fn a_mirror_a_killed_run_left_half_made_is_made_again() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("acme").join("svc.git");
+        std::fs::create_dir_all(path.join("objects")).unwrap();
+        std::fs::write(path.join("config.lock"), "[core]\n").unwrap();
+        std::fs::write(path.join("description"), "half made\n").unwrap();
+        let (git, created) = open_or_create(&path).expect("made again");
+        assert!(created && git.is_bare());
+        assert!(path.join("HEAD").exists() && !path.join("config.lock").exists());
+        drop(git);
+        std::fs::write(path.join("config.lock"), "").unwrap();
+        std::fs::write(path.join("packed-refs.lock"), "").unwrap();
+        let (git, created) = open_or_create(&path).expect("opened");
+        assert!(!created && git.is_bare());
+        assert!(!path.join("config.lock").exists() && !path.join("packed-refs.lock").exists());
+        // The mirror's config can be written again (what the failed run could not do).
+        git.config().unwrap().set_str("upsweep.test", "1").unwrap();
+    }
 
     #[test]
     fn mirrors_live_under_host_owner_name() {
