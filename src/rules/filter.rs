@@ -44,8 +44,8 @@ impl Path {
         }
     }
 }
-/// Blocks of 64 positions the AVX-512 loop tests before keeping any of their positions (at
-/// most 64: a bit each in a word).
+/// Blocks (of 64 positions with AVX-512, 32 with AVX2) a vector loop tests before keeping any
+/// of their positions (at most 64: a bit each in a word).
 const CHUNK: usize = 64;
 // The AVX-512 loop's test for bytes from 0x80 up reads a chunk's last block `reach` bytes
 // further with one load: every offset is below `MAX_LEN`, so below 64.
@@ -98,6 +98,25 @@ impl Path {
             self == Path::Scalar
         }
     }
+}
+
+/// Calls the vector loop `$method::<N>` for `N` the filter's count of offsets: one loop per
+/// count, so that the count is known when compiling (the loop over offsets is unrolled and the
+/// tables kept in registers). Expands to an unsafe call: the caller's promise is the loop's.
+#[cfg(target_arch = "x86_64")]
+macro_rules! by_offsets {
+    ($filter:expr, $method:ident, $($arg:expr),*) => {
+        match $filter.offsets.len() {
+            1 => $filter.$method::<1>($($arg),*),
+            2 => $filter.$method::<2>($($arg),*),
+            3 => $filter.$method::<3>($($arg),*),
+            4 => $filter.$method::<4>($($arg),*),
+            5 => $filter.$method::<5>($($arg),*),
+            6 => $filter.$method::<6>($($arg),*),
+            7 => $filter.$method::<7>($($arg),*),
+            _ => $filter.$method::<MAX_OFFSETS>($($arg),*),
+        }
+    };
 }
 
 pub(crate) struct Filter {
@@ -456,19 +475,37 @@ impl Filter {
         })
     }
 
-    /// The positions `i + n` for each bit `n` of `bits` (those the vector pass let through),
-    /// before `end`, that [`Filter::checked`] accepts, appended to `out`.
+    /// The positions a vector loop's chunk let through that [`Filter::checked`] accepts, in
+    /// order, appended to `out` (those before `end`): for each bit `n` of `nonzero`, block `n`,
+    /// of `width` positions from `start + n * width`, whose mask `masks[n]` has a bit for each
+    /// position the vector pass let through.
+    #[cfg(target_arch = "x86_64")]
+    #[allow(clippy::too_many_arguments)]
     #[inline]
-    fn keep(&self, hay: &[u8], i: usize, mut bits: u64, end: usize, out: &mut Vec<usize>) {
-        while bits != 0 {
-            let j = i + bits.trailing_zeros() as usize;
-            if j >= end {
-                break;
+    fn keep(
+        &self,
+        hay: &[u8],
+        start: usize,
+        width: usize,
+        masks: &[u64; CHUNK],
+        mut nonzero: u64,
+        end: usize,
+        out: &mut Vec<usize>,
+    ) {
+        while nonzero != 0 {
+            let n = nonzero.trailing_zeros() as usize;
+            nonzero &= nonzero - 1;
+            let mut bits = masks[n];
+            while bits != 0 {
+                let j = start + n * width + bits.trailing_zeros() as usize;
+                if j >= end {
+                    return;
+                }
+                if self.checked(hay, j) {
+                    out.push(j);
+                }
+                bits &= bits - 1;
             }
-            if self.checked(hay, j) {
-                out.push(j);
-            }
-            bits &= bits - 1;
         }
     }
 
@@ -558,21 +595,8 @@ impl Filter {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn candidates_avx2(&self, hay: &[u8], from: usize, end: usize, out: &mut Vec<usize>) {
-        // One loop per count of offsets, so that the count is known when compiling: the
-        // tables stay in registers and the loop over offsets is unrolled.
-        // SAFETY (all arms): the caller's promise is passed on unchanged.
-        unsafe {
-            match self.offsets.len() {
-                1 => self.avx2_loop::<1>(hay, from, end, out),
-                2 => self.avx2_loop::<2>(hay, from, end, out),
-                3 => self.avx2_loop::<3>(hay, from, end, out),
-                4 => self.avx2_loop::<4>(hay, from, end, out),
-                5 => self.avx2_loop::<5>(hay, from, end, out),
-                6 => self.avx2_loop::<6>(hay, from, end, out),
-                7 => self.avx2_loop::<7>(hay, from, end, out),
-                _ => self.avx2_loop::<MAX_OFFSETS>(hay, from, end, out),
-            }
-        }
+        // SAFETY: the caller's promise is passed on unchanged.
+        unsafe { by_offsets!(self, avx2_loop, hay, from, end, out) }
     }
 
     /// [`Filter::candidates_avx2`] for a filter of `N` offsets.
@@ -630,11 +654,7 @@ impl Filter {
                 *mask = u64::from(!(_mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, zero)) as u32));
                 nonzero |= u64::from(*mask != 0) << n;
             }
-            while nonzero != 0 {
-                let n = nonzero.trailing_zeros() as usize;
-                nonzero &= nonzero - 1;
-                self.keep(hay, start + n * 32, masks[n], end, out);
-            }
+            self.keep(hay, start, 32, &masks, nonzero, end, out);
             start += blocks * 32;
         }
     }
@@ -647,19 +667,8 @@ impl Filter {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     unsafe fn candidates_avx512(&self, hay: &[u8], from: usize, end: usize, out: &mut Vec<usize>) {
-        // SAFETY (all arms): the caller's promise is passed on unchanged.
-        unsafe {
-            match self.offsets.len() {
-                1 => self.avx512_loop::<1>(hay, from, end, out),
-                2 => self.avx512_loop::<2>(hay, from, end, out),
-                3 => self.avx512_loop::<3>(hay, from, end, out),
-                4 => self.avx512_loop::<4>(hay, from, end, out),
-                5 => self.avx512_loop::<5>(hay, from, end, out),
-                6 => self.avx512_loop::<6>(hay, from, end, out),
-                7 => self.avx512_loop::<7>(hay, from, end, out),
-                _ => self.avx512_loop::<MAX_OFFSETS>(hay, from, end, out),
-            }
-        }
+        // SAFETY: the caller's promise is passed on unchanged.
+        unsafe { by_offsets!(self, avx512_loop, hay, from, end, out) }
     }
 
     /// [`Filter::candidates_avx512`] for a filter of `N` offsets.
@@ -746,11 +755,7 @@ impl Filter {
                     nonzero |= u64::from(*mask != 0) << n;
                 }
             }
-            while nonzero != 0 {
-                let n = nonzero.trailing_zeros() as usize;
-                nonzero &= nonzero - 1;
-                self.keep(hay, start + n * 64, masks[n], end, out);
-            }
+            self.keep(hay, start, 64, &masks, nonzero, end, out);
             start += blocks * 64;
         }
     }
