@@ -23,11 +23,10 @@ pub const DEFAULT_CONTEXT_LINES: usize = 3;
 
 /// The rule set as one lazy DFA with a start state for each pattern, or `None` if it cannot
 /// be built (then every search goes through the meta regex).
-fn lazy_dfa(patterns: &[&str]) -> Option<hybrid::dfa::DFA> {
+fn lazy_dfa(nfa: &thompson::NFA) -> Option<hybrid::dfa::DFA> {
     hybrid::dfa::DFA::builder()
-        .syntax(syntax_config())
         .configure(hybrid::dfa::DFA::config().starts_for_each_pattern(true))
-        .build_many(patterns)
+        .build_from_nfa(nfa.clone())
         .ok()
 }
 
@@ -323,7 +322,13 @@ impl Matcher {
             )
             .build_many(&patterns)
             .context("compiling the rule set")?;
-        let dfa = lazy_dfa(&patterns);
+        // One NFA of the rule set for the lazy DFA and the backtracker (the meta regex builds
+        // its own and does not lend it).
+        let nfa = thompson::Compiler::new()
+            .syntax(syntax_config())
+            .build_many(&patterns)
+            .context("compiling the rule set")?;
+        let dfa = lazy_dfa(&nfa);
         let first = first_bytes(dfa.as_ref(), patterns.len());
         // Each pattern parsed once, for the candidate filter and the shortest match.
         let hirs: Vec<Option<Hir>> = rules
@@ -346,9 +351,8 @@ impl Matcher {
         let binary = binary_regex(&rules);
         let shortest = shortest_match(&hirs);
         let captures = BoundedBacktracker::builder()
-            .syntax(syntax_config())
             .configure(BoundedBacktracker::config().visited_capacity(CAPTURES_VISITED))
-            .build_many(&patterns)
+            .build_from_nfa(nfa)
             .context("compiling the rule set for captures")?;
         Ok(Matcher {
             captures,

@@ -891,7 +891,7 @@ mod tests {
     }
 
     /// A match's groups are read by a backtracker over its span; a span too long for the
-    /// backtracker's memory (a Terraform variable with a 40 KB description before its
+    /// backtracker's memory (a Terraform variable with a 96 KB description before its
     /// default) is read by the meta regex instead, with the same result.
     #[test]
     fn a_value_at_the_end_of_a_very_long_match_is_still_found() {
