@@ -555,12 +555,12 @@ impl Filter {
             let end = hay.len().saturating_sub(reach + block).min(to);
             if block > 0 && i < end {
                 // SAFETY: `self.path` is a vector path only when the CPU reports it (checked
-                // at run time in `Filter::with_path`), and `end + reach + block <= hay.len()`
-                // as those functions require.
+                // at run time in `Filter::with_path`), `end + reach + block <= hay.len()` as
+                // the loops require, and `by_offsets!` calls the loop for the filter's count.
                 unsafe {
                     match self.path {
-                        Path::Avx512 => self.candidates_avx512(hay, i, end, out),
-                        _ => self.candidates_avx2(hay, i, end, out),
+                        Path::Avx512 => by_offsets!(self, avx512_loop, hay, i, end, out),
+                        _ => by_offsets!(self, avx2_loop, hay, i, end, out),
                     }
                 }
                 i = end;
@@ -586,24 +586,12 @@ impl Filter {
         }
     }
 
-    /// Candidates in `from..end`, 32 positions at a time.
+    /// Candidates in `from..end`, 32 positions at a time, for a filter of `N` offsets.
     ///
     /// # Safety
     ///
     /// The CPU must have AVX2, and `end + reach + 32 <= hay.len()` where `reach` is the
-    /// largest offset.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn candidates_avx2(&self, hay: &[u8], from: usize, end: usize, out: &mut Vec<usize>) {
-        // SAFETY: the caller's promise is passed on unchanged.
-        unsafe { by_offsets!(self, avx2_loop, hay, from, end, out) }
-    }
-
-    /// [`Filter::candidates_avx2`] for a filter of `N` offsets.
-    ///
-    /// # Safety
-    ///
-    /// As for [`Filter::candidates_avx2`]; also `N == self.offsets.len()`.
+    /// largest offset; also `N == self.offsets.len()`.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn avx2_loop<const N: usize>(
@@ -658,24 +646,12 @@ impl Filter {
             start += blocks * 32;
         }
     }
-    /// Candidates in `from..end`, 64 positions at a time.
+    /// Candidates in `from..end`, 64 positions at a time, for a filter of `N` offsets.
     ///
     /// # Safety
     ///
     /// The CPU must have AVX-512 F, BW and VBMI, and `end + reach + 64 <= hay.len()` where
-    /// `reach` is the largest offset.
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
-    unsafe fn candidates_avx512(&self, hay: &[u8], from: usize, end: usize, out: &mut Vec<usize>) {
-        // SAFETY: the caller's promise is passed on unchanged.
-        unsafe { by_offsets!(self, avx512_loop, hay, from, end, out) }
-    }
-
-    /// [`Filter::candidates_avx512`] for a filter of `N` offsets.
-    ///
-    /// # Safety
-    ///
-    /// As for [`Filter::candidates_avx512`]; also `N == self.offsets.len()`.
+    /// `reach` is the largest offset; also `N == self.offsets.len()`.
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
     unsafe fn avx512_loop<const N: usize>(
