@@ -666,11 +666,7 @@ pub(crate) fn load_matcher(
             );
         }
     }
-    let checked = sourced
-        .iter()
-        .filter(|s| !disabled.contains(&s.rule.id))
-        .map(rules::Rule::check)
-        .collect::<anyhow::Result<Vec<_>>>()?;
+    let checked = rules::check_all(sourced.iter().filter(|s| !disabled.contains(&s.rule.id)))?;
     rules::Matcher::new(checked)
 }
 

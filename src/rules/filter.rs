@@ -15,9 +15,10 @@
 //! bytes a bucket accepts only for sets shaped as "these low nibbles with these high nibbles";
 //! any other set is widened to the smallest such shape. Where the CPU has AVX-512 with its
 //! byte permutes (VBMI), it tests 64 positions at a time and needs no widening for ASCII: one
-//! `vpermi2b` looks each byte up in a 128-entry table of the buckets that accept it (bytes from
-//! 0x80 up share one entry per offset, the union of what the buckets accept there, and are
-//! looked up apart only in blocks that hold one). Widening and merging heads into buckets and
+//! `vpermi2b` looks each byte up in a 128-entry table of the buckets that accept it, by its low
+//! 7 bits, so a byte and the one that differs from it in bit 7 share an entry (the union of
+//! what the buckets accept for either: heads are ASCII, so that widens little, and no block
+//! needs a second look for its bytes from 0x80 up, which text in UTF-8 has). Widening and merging heads into buckets and
 //! groups only ever add candidates, never lose one: every place a rule can match is a
 //! candidate, and the regex decides.
 //!
@@ -47,9 +48,7 @@ impl Path {
 /// Blocks (of 64 positions with AVX-512, 32 with AVX2) a vector loop tests before keeping any
 /// of their positions (at most 64: a bit each in a word).
 const CHUNK: usize = 64;
-// The AVX-512 loop's test for bytes from 0x80 up reads a chunk's last block `reach` bytes
-// further with one load: every offset is below `MAX_LEN`, so below 64.
-const _: () = assert!(MAX_LEN <= 64 && CHUNK <= 64);
+const _: () = assert!(CHUNK <= 64);
 /// Buckets of heads (bits of a table entry).
 const BUCKETS: usize = 8;
 /// Groups of heads in the check every candidate of the vector pass then passes (bits of a
@@ -61,7 +60,7 @@ const MAX_DENSITY: f64 = 0.02;
 /// How the filter tests positions: the vector path a CPU has, chosen at run time.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Path {
-    /// AVX-512 BW and VBMI: 64 positions at a time, ASCII bytes looked up exactly.
+    /// AVX-512 BW and VBMI: 64 positions at a time, bytes looked up by their low 7 bits.
     Avx512,
     /// AVX2: 32 positions at a time, through nibble tables (sets widened to their shape).
     Avx2,
@@ -162,8 +161,6 @@ fn weight(b: u8) -> f64 {
 
 /// What share of text bytes a nibble table entry pair `(lo, hi)` (bit n: nibble n) accepts.
 struct Weights {
-    /// `cell[h][l]`: the weight of the byte `h << 4 | l`, over the total.
-    cell: [[f64; 16]; 16],
     /// `row[h][0][m]` (`row[h][1][m]`): the summed weight of the bytes with high nibble `h`
     /// and a low nibble in the set `m` of nibbles 0 to 7 (8 to 15). Filters are built from
     /// hundreds of heads; this keeps that quick.
@@ -188,7 +185,7 @@ impl Weights {
                 }
             }
         }
-        Weights { cell, row }
+        Weights { row }
     }
 
     fn share(&self, (lo, hi): (u16, u16)) -> f64 {
@@ -204,13 +201,12 @@ impl Weights {
     }
 
     fn set_share(&self, set: &ByteSet) -> f64 {
+        // Each byte of the set's words holds 8 bytes of one high nibble: a row sum each.
         let mut sum = 0.0;
         for (i, word) in set.words().into_iter().enumerate() {
-            let mut bits = word;
-            while bits != 0 {
-                let b = i * 64 + bits.trailing_zeros() as usize;
-                sum += self.cell[b >> 4][b & 15];
-                bits &= bits - 1;
+            for (j, m) in word.to_le_bytes().into_iter().enumerate() {
+                let chunk = i * 8 + j;
+                sum += self.row[chunk >> 1][chunk & 1][usize::from(m)];
             }
         }
         sum
@@ -225,7 +221,8 @@ fn shape(set: &ByteSet) -> (u16, u16) {
 }
 
 /// The bytes `set` lets through as `path` tests it: the AVX2 path accepts the set's shape, the
-/// AVX-512 path every byte from 0x80 up when the set holds one of them.
+/// AVX-512 path a byte when the set holds it or the byte that differs from it in bit 7 only
+/// (its lookup reads the low 7 bits).
 fn accepted(path: Path, set: &ByteSet) -> ByteSet {
     match path {
         Path::Avx2 => {
@@ -236,11 +233,7 @@ fn accepted(path: Path, set: &ByteSet) -> ByteSet {
             }
             out
         }
-        Path::Avx512 if (0x80..=0xFF).any(|h| set.contains(h)) => {
-            let mut out = *set;
-            (0x80..=0xFF).for_each(|h| out.insert(h));
-            out
-        }
+        Path::Avx512 => set.folded(),
         _ => *set,
     }
 }
@@ -271,7 +264,8 @@ impl Costs {
     fn set(&self, set: &ByteSet) -> f64 {
         match self.path {
             Path::Avx2 => self.w.share(shape(set)),
-            _ => self.w.set_share(set),
+            Path::Avx512 => self.w.set_share(&set.folded()),
+            Path::Scalar => self.w.set_share(set),
         }
     }
 
@@ -395,11 +389,14 @@ fn check_tables(heads: &[Head]) -> Vec<[u64; 256]> {
         }
         groups
     };
-    let groups = (1..=MAX_LEN)
-        .rev()
-        .map(grouped)
-        .find(|g| g.len() <= GROUPS)
-        .unwrap_or_else(|| vec![vec![ByteSet::FULL; MAX_LEN]]);
+    // The longest key that keeps the groups few enough: a longer key only splits groups, so
+    // the count grows with its length and a binary search finds it.
+    let keys: Vec<usize> = (1..=MAX_LEN).collect();
+    let fit = keys.partition_point(|&k| grouped(k).len() <= GROUPS);
+    let groups = match fit {
+        0 => vec![vec![ByteSet::FULL; MAX_LEN]],
+        n => grouped(keys[n - 1]),
+    };
     let mut tables = vec![[0u64; 256]; MAX_LEN];
     for (g, group) in groups.iter().enumerate() {
         for (t, set) in tables.iter_mut().zip(group) {
@@ -666,70 +663,39 @@ impl Filter {
         debug_assert!(end + self.offsets.iter().copied().max().unwrap_or(0) + 64 <= hay.len());
         let mut low = [_mm512_setzero_si512(); N];
         let mut upper = [_mm512_setzero_si512(); N];
-        let mut high = [_mm512_setzero_si512(); N];
         let mut offsets = [0usize; N];
         for k in 0..N {
             // SAFETY: each table is 256 bytes long; the loads read its bytes 0..64 and
-            // 64..128.
+            // 64..128 (a byte from 0x80 up has the entry of the byte 0x80 below it).
             unsafe {
                 low[k] = _mm512_loadu_si512(self.table[k].as_ptr().cast());
                 upper[k] = _mm512_loadu_si512(self.table[k].as_ptr().add(64).cast());
             }
-            // Every byte from 0x80 up has the same entry on this path.
-            high[k] = _mm512_set1_epi8(self.table[k][0x80] as i8);
             offsets[k] = self.offsets[k];
         }
-        let reach = offsets.iter().copied().max().unwrap_or(0);
         let base = hay.as_ptr();
-        // A chunk of blocks at a time: first whether all the bytes they read are ASCII, then
-        // each block's mask into `masks` (a loop that calls nothing and branches on nothing, so
-        // the tables stay at hand), and last the positions of the blocks whose mask is not zero
-        // (`nonzero`, a bit per block), the only ones that cost more.
+        // A chunk of blocks at a time: each block's mask into `masks` (a loop that calls
+        // nothing and branches on nothing, so the tables stay at hand), then the positions of
+        // the blocks whose mask is not zero (`nonzero`, a bit per block), the only ones that
+        // cost more.
         let mut masks = [0u64; CHUNK];
         let mut start = from;
         while start < end {
             let blocks = (end - start).div_ceil(64).min(CHUNK);
-            let last = start + (blocks - 1) * 64;
-            // SAFETY (every load in this loop): a block starts before `end`, the last at
-            // `last`, and reads 64 bytes from each offset up to `reach`; end + reach + 64 <=
-            // hay.len() (the caller's promise), so every load lies inside `hay`.
-            // Whether every byte the chunk reads, start..last + reach + 64, is ASCII (the
-            // blocks' own bytes, then the last block's reach past them: reach < 64): then the
-            // 7-bit lookup alone is exact, else each byte from 0x80 up takes its offset's
-            // shared entry.
-            let ascii = unsafe {
-                let mut or = _mm512_loadu_si512(base.add(last + reach).cast());
-                for n in 0..blocks {
-                    or = _mm512_or_si512(or, _mm512_loadu_si512(base.add(start + n * 64).cast()));
-                }
-                _mm512_movepi8_mask(or) == 0
-            };
             let mut nonzero = 0u64;
-            if ascii {
-                for (n, mask) in masks.iter_mut().enumerate().take(blocks) {
-                    let i = start + n * 64;
-                    let mut acc = _mm512_set1_epi8(-1);
-                    for k in 0..N {
-                        let v = unsafe { _mm512_loadu_si512(base.add(i + offsets[k]).cast()) };
-                        acc = _mm512_and_si512(acc, _mm512_permutex2var_epi8(low[k], v, upper[k]));
-                    }
-                    *mask = _mm512_test_epi8_mask(acc, acc);
-                    nonzero |= u64::from(*mask != 0) << n;
+            for (n, mask) in masks.iter_mut().enumerate().take(blocks) {
+                let i = start + n * 64;
+                let mut acc = _mm512_set1_epi8(-1);
+                for k in 0..N {
+                    // SAFETY: i < end, and end + reach + 64 <= hay.len() (the caller's
+                    // promise) for `reach` the largest offset, so the 64 bytes loaded from
+                    // i + offsets[k] lie inside `hay`.
+                    let v = unsafe { _mm512_loadu_si512(base.add(i + offsets[k]).cast()) };
+                    // `vpermi2b` reads the index's low 7 bits: the tables agree (`accepted`).
+                    acc = _mm512_and_si512(acc, _mm512_permutex2var_epi8(low[k], v, upper[k]));
                 }
-            } else {
-                for (n, mask) in masks.iter_mut().enumerate().take(blocks) {
-                    let i = start + n * 64;
-                    let mut acc = _mm512_set1_epi8(-1);
-                    for k in 0..N {
-                        let v = unsafe { _mm512_loadu_si512(base.add(i + offsets[k]).cast()) };
-                        let looked = _mm512_permutex2var_epi8(low[k], v, upper[k]);
-                        let looked =
-                            _mm512_mask_blend_epi8(_mm512_movepi8_mask(v), looked, high[k]);
-                        acc = _mm512_and_si512(acc, looked);
-                    }
-                    *mask = _mm512_test_epi8_mask(acc, acc);
-                    nonzero |= u64::from(*mask != 0) << n;
-                }
+                *mask = _mm512_test_epi8_mask(acc, acc);
+                nonzero |= u64::from(*mask != 0) << n;
             }
             self.keep(hay, start, 64, &masks, nonzero, end, out);
             start += blocks * 64;
@@ -784,7 +750,7 @@ mod tests {
             r"\bA[A-D][0-9]{10}",
             r"sig_[a-z]{4}",
             r"-u\s+x",
-            // A class with bytes from 0x80 up (which the AVX-512 path looks up apart).
+            // A class with bytes from 0x80 up (which the AVX-512 path folds onto ASCII).
             r"\x9e[\x80-\x90]q",
         ];
         let filter = filter_on(&patterns, path).expect("a filter on an available path");

@@ -46,6 +46,12 @@ impl ByteSet {
         self.0
     }
 
+    /// The set with every byte the set holds or differs from one it holds in bit 7 only.
+    pub(crate) fn folded(&self) -> ByteSet {
+        let [a, b, c, d] = self.0;
+        ByteSet([a | c, b | d, a | c, b | d])
+    }
+
     pub(crate) fn contains(&self, b: u8) -> bool {
         self.0[usize::from(b >> 6)] >> (b & 63) & 1 == 1
     }

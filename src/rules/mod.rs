@@ -15,6 +15,7 @@ use regex_automata::{hybrid, meta};
 use regex_syntax::hir::Hir;
 use std::collections::HashSet;
 use std::path::Path;
+use std::sync::OnceLock;
 
 pub use load::Sourced;
 
@@ -64,16 +65,13 @@ fn first_bytes(dfa: Option<&hybrid::dfa::DFA>, count: usize) -> Vec<[bool; 256]>
     out
 }
 
-/// The heads of every rule searched in text (see [`heads`]), or `None` if a pattern does not
-/// parse here (it compiled, so this does not happen). `hirs[i]` is rule `i`'s parsed pattern.
-fn text_heads(rules: &[Rule], hirs: &[Option<Hir>]) -> Option<Vec<heads::Head>> {
-    let mut all = Vec::new();
-    for (r, hir) in rules.iter().zip(hirs) {
-        if !r.decoder.binary_only() {
-            all.extend(heads::heads(hir.as_ref()?));
-        }
-    }
-    Some(all)
+/// The heads of every rule searched in text (see [`heads`]).
+fn text_heads(rules: &[Rule]) -> Vec<heads::Head> {
+    rules
+        .iter()
+        .filter(|r| !r.decoder.binary_only())
+        .flat_map(|r| heads::heads(&r.hir))
+        .collect()
 }
 
 /// The backtracker's memory for one search, in bytes (a bit per NFA state and byte of the
@@ -81,8 +79,27 @@ fn text_heads(rules: &[Rule], hirs: &[Option<Hir>]) -> Option<Vec<heads::Head>> 
 /// meta regex.
 const CAPTURES_VISITED: usize = 1 << 20;
 
-/// A pattern that matches nothing (an empty byte class).
-const NEVER: &str = r"[^\x00-\xff]";
+/// Every rule checked ([`Rule::check`]), half of them on a second thread; the first error in
+/// the order given is the one returned.
+pub fn check_all<'a>(sourced: impl IntoIterator<Item = &'a Sourced>) -> Result<Vec<Rule>> {
+    let sourced: Vec<&Sourced> = sourced.into_iter().collect();
+    let (a, b) = sourced.split_at(sourced.len() / 2);
+    let check =
+        |part: &[&Sourced]| -> Vec<Result<Rule>> { part.iter().map(|s| Rule::check(s)).collect() };
+    let (first, second) = std::thread::scope(|s| {
+        let first = s.spawn(|| check(a));
+        let second = check(b);
+        (joined(first), second)
+    });
+    first.into_iter().chain(second).collect()
+}
+
+/// What a scoped thread returned; its panic goes on in this thread.
+fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    handle
+        .join()
+        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+}
 
 /// A checked rule.
 #[derive(Debug, Clone)]
@@ -93,13 +110,16 @@ pub struct Rule {
     pub description: String,
     pub pattern: String,
     pub decoder: DecoderKind,
-    pub context: Option<regex::bytes::Regex>,
+    pub context: Option<Context>,
     pub context_lines: usize,
     pub references: Vec<String>,
     pub examples: Vec<(String, Kind)>,
     pub negative_examples: Vec<String>,
     /// The file the rule came from.
     pub source: String,
+    /// The pattern parsed, for the matcher (which compiles every rule's together and reads
+    /// where each can begin): parsed once, here.
+    pub(crate) hir: Hir,
 }
 
 /// The regex syntax rules are written in: bytes, ASCII classes (`\w`, `\b`, `(?i)`).
@@ -136,11 +156,12 @@ impl Rule {
             )
         })?;
         // Only the pattern's NFA, not a whole regex: enough to check it and read its groups
-        // (the matcher compiles every rule's pattern together afterwards).
+        // (the matcher compiles every rule's parsed pattern together afterwards).
+        let hir = re_syntax::parse_with(&r.pattern, &syntax_config())
+            .with_context(|| format!("{}: pattern does not compile", at()))?;
         let nfa = thompson::Compiler::new()
-            .syntax(syntax_config())
             .configure(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
-            .build(&r.pattern)
+            .build_from_hir(&hir)
             .with_context(|| format!("{}: pattern does not compile", at()))?;
         let single = PikeVM::new_from_nfa(nfa)
             .with_context(|| format!("{}: pattern does not compile", at()))?;
@@ -173,10 +194,7 @@ impl Rule {
         let context = match &r.context {
             None => None,
             Some(c) => Some(
-                regex::bytes::RegexBuilder::new(c)
-                    .unicode(false)
-                    .build()
-                    .with_context(|| format!("{}: context does not compile", at()))?,
+                Context::new(c).with_context(|| format!("{}: context does not compile", at()))?,
             ),
         };
         let mut examples = Vec::new();
@@ -201,7 +219,49 @@ impl Rule {
             examples,
             negative_examples: r.negative_examples.clone(),
             source: s.source.clone(),
+            hir,
         })
+    }
+}
+
+/// A rule's `context`: a regex that must match in the lines around a value.
+#[derive(Debug, Clone)]
+pub struct Context {
+    source: String,
+    regex: meta::Regex,
+}
+
+impl Context {
+    /// Compiled for what it does, a yes or no over a few kilobytes per accepted value: a lazy
+    /// DFA alone. The full DFA and the literal prefilter a general-purpose regex builds cost up
+    /// to half a millisecond each at start-up (a case-insensitive host name has many literal
+    /// forms) and save nothing on windows this small.
+    fn new(source: &str) -> Result<Context> {
+        let regex = meta::Regex::builder()
+            .syntax(syntax_config())
+            .configure(
+                meta::Config::new()
+                    .utf8_empty(false)
+                    .dfa(false)
+                    .auto_prefilter(false)
+                    .which_captures(thompson::WhichCaptures::None)
+                    .nfa_size_limit(Some(NFA_SIZE_LIMIT)),
+            )
+            .build(source)?;
+        Ok(Context {
+            source: source.to_string(),
+            regex,
+        })
+    }
+
+    /// The context as written.
+    pub fn as_str(&self) -> &str {
+        &self.source
+    }
+
+    /// Whether it matches somewhere in `hay`.
+    pub fn is_match(&self, hay: &[u8]) -> bool {
+        self.regex.is_match(hay)
     }
 }
 
@@ -213,23 +273,19 @@ fn binary_regex(rules: &[Rule]) -> Option<(meta::Regex, Vec<usize>)> {
     if binary_rules.is_empty() {
         return None;
     }
-    let patterns: Vec<&str> = binary_rules
-        .iter()
-        .map(|&i| rules[i].pattern.as_str())
-        .collect();
+    let hirs: Vec<&Hir> = binary_rules.iter().map(|&i| &rules[i].hir).collect();
     let re = meta::Regex::builder()
-        .syntax(syntax_config())
         .configure(meta::Config::new().utf8_empty(false))
-        .build_many(&patterns)
+        .build_many_from_hir(&hirs)
         .ok()?;
     Some((re, binary_rules))
 }
 
-/// The shortest match any rule's pattern can make (at least 1), from the parsed patterns.
-fn shortest_match(hirs: &[Option<Hir>]) -> usize {
-    hirs.iter()
-        .flatten()
-        .map(|hir| hir.properties().minimum_len().unwrap_or(usize::MAX))
+/// The shortest match any rule's pattern can make (at least 1).
+fn shortest_match(rules: &[Rule]) -> usize {
+    rules
+        .iter()
+        .map(|r| r.hir.properties().minimum_len().unwrap_or(usize::MAX))
         .min()
         .unwrap_or(1)
         .max(1)
@@ -259,15 +315,20 @@ impl Groups {
 #[derive(Debug)]
 pub struct Matcher {
     pub rules: Vec<Rule>,
-    pub(crate) regex: meta::Regex,
+    /// The rule set as a general-purpose regex (see [`Matcher::regex`]), made on first use.
+    regex: OnceLock<Option<meta::Regex>>,
+    /// Each rule's parsed pattern as the rule set holds it (binary-only rules' as one that
+    /// matches nothing), for [`Matcher::regex`].
+    hirs: Vec<Hir>,
+    /// The rule set's NFA run one state set at a time: slow, but needs nothing built. It
+    /// stands in for [`Matcher::regex`] when that cannot be built.
+    pub(crate) pikevm: PikeVM,
     pub(crate) groups: Vec<Groups>,
     /// `first[r][b]`: whether rule `r`'s pattern here can match starting with byte `b` (the
     /// scanner tries, at a place one rule rejected, only the rules that can start there).
     pub(crate) first: Vec<[bool; 256]>,
-    /// The same rule set as one lazy DFA (the one inside `regex`, built apart because the meta
-    /// regex does not lend its own): an anchored search at a candidate through it skips the
-    /// meta regex's dispatch, a third of the cost of a search that fails within a few bytes.
-    /// `None` if it could not be built.
+    /// The rule set as one lazy DFA with a start state per rule: the anchored search at each
+    /// candidate goes through it. `None` if it could not be built.
     pub(crate) dfa: Option<hybrid::dfa::DFA>,
     /// Where a text rule can start, found without the regex; `None` when that cannot be told
     /// cheaply (then the regex runs over every byte).
@@ -303,40 +364,24 @@ impl Matcher {
         // Rules for binary data only are not part of the one pass over text: they take a pattern
         // here that never matches (pattern N stays rule N), and the scanner searches for them
         // apart, in binary files that name Upstash.
-        let patterns: Vec<&str> = rules
+        let hirs: Vec<Hir> = rules
             .iter()
             .map(|r| {
                 if r.decoder.binary_only() {
-                    NEVER
+                    Hir::fail()
                 } else {
-                    r.pattern.as_str()
+                    r.hir.clone()
                 }
             })
             .collect();
-        let regex = meta::Regex::builder()
-            .syntax(syntax_config())
-            .configure(
-                // No automatic literal prefilter: the rule set's literal prefixes are single letters
-                // that would fire everywhere; the lazy DFA over the bytes is faster (bench/run).
-                meta::Config::new().utf8_empty(false).auto_prefilter(false),
-            )
-            .build_many(&patterns)
-            .context("compiling the rule set")?;
-        // One NFA of the rule set for the lazy DFA and the backtracker (the meta regex builds
-        // its own and does not lend it).
-        let nfa = thompson::Compiler::new()
-            .syntax(syntax_config())
-            .build_many(&patterns)
-            .context("compiling the rule set")?;
-        let dfa = lazy_dfa(&nfa);
-        let first = first_bytes(dfa.as_ref(), patterns.len());
-        // Each pattern parsed once, for the candidate filter and the shortest match.
-        let hirs: Vec<Option<Hir>> = rules
-            .iter()
-            .map(|r| re_syntax::parse_with(&r.pattern, &syntax_config()).ok())
-            .collect();
-        let filter = text_heads(&rules, &hirs).and_then(|h| filter::Filter::new(&h));
-        let info = regex.group_info().clone();
+        // The filter on a second thread while this one makes the rest (each about half).
+        let (filter, rest) = std::thread::scope(|s| {
+            let filter = s.spawn(|| filter::Filter::new(&text_heads(&rules)));
+            let rest = Matcher::automata(&rules, &hirs);
+            (joined(filter), rest)
+        });
+        let (nfa, dfa, first, binary, pikevm, captures) = rest?;
+        let info = nfa.group_info().clone();
         let groups = (0..rules.len())
             .map(|i| {
                 let pid = regex_automata::PatternID::new(i).expect("pattern id");
@@ -348,16 +393,13 @@ impl Matcher {
                 }
             })
             .collect();
-        let binary = binary_regex(&rules);
-        let shortest = shortest_match(&hirs);
-        let captures = BoundedBacktracker::builder()
-            .configure(BoundedBacktracker::config().visited_capacity(CAPTURES_VISITED))
-            .build_from_nfa(nfa)
-            .context("compiling the rule set for captures")?;
+        let shortest = shortest_match(&rules);
         Ok(Matcher {
             captures,
             rules,
-            regex,
+            regex: OnceLock::new(),
+            hirs,
+            pikevm,
             groups,
             first,
             dfa,
@@ -367,30 +409,74 @@ impl Matcher {
         })
     }
 
+    /// The rule set's automata: its NFA, the lazy DFA, where each rule can begin, the
+    /// binary-only rules' regex, the PikeVM and the backtracker.
+    #[allow(clippy::type_complexity)]
+    fn automata(
+        rules: &[Rule],
+        hirs: &[Hir],
+    ) -> Result<(
+        thompson::NFA,
+        Option<hybrid::dfa::DFA>,
+        Vec<[bool; 256]>,
+        Option<(meta::Regex, Vec<usize>)>,
+        PikeVM,
+        BoundedBacktracker,
+    )> {
+        // One NFA of the rule set for the lazy DFA, the backtracker and the PikeVM.
+        let nfa = thompson::Compiler::new()
+            .configure(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
+            .build_many_from_hir(hirs)
+            .context("compiling the rule set")?;
+        let dfa = lazy_dfa(&nfa);
+        let first = first_bytes(dfa.as_ref(), hirs.len());
+        let binary = binary_regex(rules);
+        let pikevm = PikeVM::new_from_nfa(nfa.clone()).context("compiling the rule set")?;
+        let captures = BoundedBacktracker::builder()
+            .configure(BoundedBacktracker::config().visited_capacity(CAPTURES_VISITED))
+            .build_from_nfa(nfa.clone())
+            .context("compiling the rule set for captures")?;
+        Ok((nfa, dfa, first, binary, pikevm, captures))
+    }
+
+    /// The rule set as a general-purpose regex: for the search over every byte (where there is
+    /// no filter), and the rare search the lazy DFA gives up on or span too long for the
+    /// backtracker. Built on first use, since a run with the filter needs it rarely or never
+    /// and its compile was a sixth of start-up; `None` if it cannot be built (the PikeVM
+    /// does its work then).
+    pub(crate) fn regex(&self) -> Option<&meta::Regex> {
+        self.regex
+            .get_or_init(|| {
+                meta::Regex::builder()
+                    .configure(
+                        // No automatic literal prefilter: the rule set's literal prefixes are
+                        // single letters that would fire everywhere; the lazy DFA over the
+                        // bytes is faster (bench/run).
+                        meta::Config::new()
+                            .utf8_empty(false)
+                            .auto_prefilter(false)
+                            .nfa_size_limit(Some(NFA_SIZE_LIMIT)),
+                    )
+                    .build_many_from_hir(&self.hirs)
+                    .ok()
+            })
+            .as_ref()
+    }
+
     /// The shipped rules plus any from `extra` directories.
     pub fn load(extra: &[impl AsRef<Path>]) -> Result<Matcher> {
         let mut sourced = load::embedded()?;
         for dir in extra {
             sourced.extend(load::directory(dir.as_ref())?);
         }
-        let rules = sourced
-            .iter()
-            .map(Rule::check)
-            .collect::<Result<Vec<_>>>()?;
-        Matcher::new(rules)
+        Matcher::new(check_all(&sourced)?)
     }
 
     /// The filter rebuilt for one path (tests compare every path's results); `false`, and no
     /// filter, when this CPU does not run it.
     #[cfg(test)]
     pub(crate) fn filter_on(&mut self, path: filter::Path) -> bool {
-        let hirs: Vec<Option<Hir>> = self
-            .rules
-            .iter()
-            .map(|r| re_syntax::parse_with(&r.pattern, &syntax_config()).ok())
-            .collect();
-        self.filter =
-            text_heads(&self.rules, &hirs).and_then(|h| filter::Filter::with_path(&h, path));
+        self.filter = filter::Filter::with_path(&text_heads(&self.rules), path);
         self.filter.is_some()
     }
 

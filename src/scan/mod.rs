@@ -42,7 +42,7 @@ use crate::rules::Matcher;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
 use context::Owner;
-use regex_automata::nfa::thompson::backtrack;
+use regex_automata::nfa::thompson::{backtrack, pikevm};
 use regex_automata::util::captures::Captures;
 use regex_automata::{meta, Anchored, Input, PatternID};
 
@@ -53,7 +53,9 @@ const MAX_DEPTH: u8 = 2;
 
 pub struct Scanner<'m> {
     matcher: &'m Matcher,
-    cache: meta::Cache,
+    /// This scanner's cache for the matcher's general regex (or its PikeVM), made on first
+    /// use: a run with the filter needs it rarely or never.
+    slow: Option<Slow>,
     caps: Captures,
     /// This scanner's cache for the matcher's backtracker (group positions in a match).
     captures_cache: backtrack::Cache,
@@ -73,6 +75,25 @@ pub struct Scanner<'m> {
     use_filter: bool,
 }
 
+/// A scanner's cache for the matcher's general regex, or for its PikeVM when that regex could
+/// not be built.
+enum Slow {
+    Meta(meta::Regex, Box<meta::Cache>),
+    Pike(pikevm::Cache),
+}
+
+impl Slow {
+    /// The scanner's, made (with the matcher's general regex, on the first call of the run)
+    /// if `slot` has none yet.
+    fn of<'s>(slot: &'s mut Option<Slow>, matcher: &Matcher) -> &'s mut Slow {
+        slot.get_or_insert_with(|| match matcher.regex() {
+            // A clone of the regex is a reference to it.
+            Some(re) => Slow::Meta(re.clone(), Box::new(re.create_cache())),
+            None => Slow::Pike(matcher.pikevm.create_cache()),
+        })
+    }
+}
+
 impl<'m> Scanner<'m> {
     pub fn new(matcher: &'m Matcher) -> Scanner<'m> {
         // The regex is shared (a clone is a reference); the cache is this scanner's.
@@ -82,9 +103,9 @@ impl<'m> Scanner<'m> {
             .map(|(re, rules)| (re.clone(), re.create_cache(), rules.clone()));
         Scanner {
             matcher,
-            cache: matcher.regex.create_cache(),
+            slow: None,
             dfa_cache: matcher.dfa.as_ref().map(|d| d.create_cache()),
-            caps: matcher.regex.create_captures(),
+            caps: matcher.captures.create_captures(),
             captures_cache: matcher.captures.create_cache(),
             min_run: matcher.shortest,
             binary,
@@ -205,7 +226,7 @@ impl<'m> Scanner<'m> {
         let mut pos = start;
         while pos < end {
             let input = Input::new(hay).range(pos..end);
-            let Some(m) = self.matcher.regex.search_with(&mut self.cache, &input) else {
+            let Some(m) = self.search_slow(&input) else {
                 break;
             };
             pos = self.at_match(hay, m, end, depth, lines, out);
@@ -273,7 +294,16 @@ impl<'m> Scanner<'m> {
                 return found.map(|h| regex_automata::Match::new(h.pattern(), start..h.offset()));
             }
         }
-        self.matcher.regex.search_with(&mut self.cache, input)
+        self.search_slow(input)
+    }
+
+    /// A search through the matcher's general regex (or its PikeVM).
+    fn search_slow(&mut self, input: &Input<'_>) -> Option<regex_automata::Match> {
+        let m = self.matcher;
+        match Slow::of(&mut self.slow, m) {
+            Slow::Meta(re, cache) => re.search_with(cache, input),
+            Slow::Pike(cache) => m.pikevm.find(cache, input.clone()),
+        }
     }
 
     /// Decode the match `m` (or, if rejected, another rule's at its start); returns where the
@@ -362,12 +392,11 @@ impl<'m> Scanner<'m> {
             );
             match searched {
                 Ok(pid) => self.caps.set_pattern(pid),
-                // The span is too long for the backtracker's memory: the meta regex.
-                Err(_) => {
-                    matcher
-                        .regex
-                        .search_captures_with(&mut self.cache, &input, &mut self.caps)
-                }
+                // The span is too long for the backtracker's memory: the general regex.
+                Err(_) => match Slow::of(&mut self.slow, matcher) {
+                    Slow::Meta(re, cache) => re.search_captures_with(cache, &input, &mut self.caps),
+                    Slow::Pike(cache) => matcher.pikevm.search(cache, &input, &mut self.caps),
+                },
             }
             if !self.caps.is_match() {
                 return None;
