@@ -536,10 +536,19 @@ impl Filter {
         acc != 0
     }
 
-    /// Every candidate position in `from..to`, in order, appended to `out`. Bytes after `to`
-    /// may be read (a head longer than the range simply cannot match there).
-    pub(crate) fn candidates(&self, hay: &[u8], from: usize, to: usize, out: &mut Vec<usize>) {
+    /// Every candidate position in `from..to`, in order, appended to `out`; returns whether a
+    /// byte of `hay[from..to]` is NUL (the scanner's test for binary data: the end of a
+    /// haystack is tested in the same pass as its candidates). Bytes after `to` may be read (a
+    /// head longer than the range simply cannot match there).
+    pub(crate) fn candidates(
+        &self,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        out: &mut Vec<usize>,
+    ) -> bool {
         let mut i = from;
+        let mut nul = false;
         #[cfg(target_arch = "x86_64")]
         {
             let reach = self.offsets.iter().copied().max().unwrap_or(0);
@@ -560,10 +569,30 @@ impl Filter {
                         _ => by_offsets!(self, avx2_loop, hay, i, end, out),
                     }
                 }
+                // memchr's own pass costs less than a test for NUL in the loops above.
+                nul = memchr::memchr(0, &hay[i..end]).is_some();
                 i = end;
             }
         }
+        #[cfg(target_arch = "x86_64")]
+        if self.path == Path::Avx512 && i < to {
+            // SAFETY: the path runs only where the CPU has it (see above), and `to` is
+            // within `hay`.
+            let tail = unsafe { by_offsets!(self, avx512_tail, hay, i, to.min(hay.len()), out) };
+            return nul || tail;
+        }
         self.candidates_scalar(hay, i, to, out);
+        nul || memchr::memchr(0, hay.get(i..to).unwrap_or_default()).is_some()
+    }
+
+    /// Of a block of positions from `i`, those before `end`, as bits.
+    #[cfg(target_arch = "x86_64")]
+    #[inline]
+    fn before(i: usize, end: usize) -> u64 {
+        match end - i {
+            n if n >= 64 => u64::MAX,
+            n => (1 << n) - 1,
+        }
     }
 
     /// The same, one position at a time: the path without AVX2 (and the only one on other
@@ -661,18 +690,7 @@ impl Filter {
         use std::arch::x86_64::*;
         debug_assert_eq!(N, self.offsets.len());
         debug_assert!(end + self.offsets.iter().copied().max().unwrap_or(0) + 64 <= hay.len());
-        let mut low = [_mm512_setzero_si512(); N];
-        let mut upper = [_mm512_setzero_si512(); N];
-        let mut offsets = [0usize; N];
-        for k in 0..N {
-            // SAFETY: each table is 256 bytes long; the loads read its bytes 0..64 and
-            // 64..128 (a byte from 0x80 up has the entry of the byte 0x80 below it).
-            unsafe {
-                low[k] = _mm512_loadu_si512(self.table[k].as_ptr().cast());
-                upper[k] = _mm512_loadu_si512(self.table[k].as_ptr().add(64).cast());
-            }
-            offsets[k] = self.offsets[k];
-        }
+        let (low, upper, offsets) = self.avx512_tables::<N>();
         let base = hay.as_ptr();
         // A chunk of blocks at a time: each block's mask into `masks` (a loop that calls
         // nothing and branches on nothing, so the tables stay at hand), then the positions of
@@ -700,6 +718,85 @@ impl Filter {
             self.keep(hay, start, 64, &masks, nonzero, end, out);
             start += blocks * 64;
         }
+    }
+
+    /// The AVX-512 loops' tables, one pair per offset (a byte from 0x80 up has the entry of
+    /// the byte 0x80 below it), and the offsets.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    #[allow(clippy::type_complexity)]
+    fn avx512_tables<const N: usize>(
+        &self,
+    ) -> (
+        [std::arch::x86_64::__m512i; N],
+        [std::arch::x86_64::__m512i; N],
+        [usize; N],
+    ) {
+        use std::arch::x86_64::*;
+        let mut low = [_mm512_setzero_si512(); N];
+        let mut upper = [_mm512_setzero_si512(); N];
+        let mut offsets = [0usize; N];
+        for k in 0..N {
+            // SAFETY: each table is 256 bytes long; the loads read its bytes 0..64 and
+            // 64..128.
+            unsafe {
+                low[k] = _mm512_loadu_si512(self.table[k].as_ptr().cast());
+                upper[k] = _mm512_loadu_si512(self.table[k].as_ptr().add(64).cast());
+            }
+            offsets[k] = self.offsets[k];
+        }
+        (low, upper, offsets)
+    }
+
+    /// The same as [`Filter::candidates_scalar`] over `from..to` (the end of a haystack, where
+    /// [`Filter::avx512_loop`]'s loads would run past it, or all of a short one), 64
+    /// positions at a time: loads are masked to the bytes inside `hay`, and a byte past its
+    /// end is accepted, as the scalar path does. Returns whether a byte of `hay[from..to]`
+    /// is NUL.
+    ///
+    /// # Safety
+    ///
+    /// The CPU must have AVX-512 F, BW and VBMI, `to <= hay.len()` and
+    /// `N == self.offsets.len()`.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx512f,avx512bw,avx512vbmi")]
+    unsafe fn avx512_tail<const N: usize>(
+        &self,
+        hay: &[u8],
+        from: usize,
+        to: usize,
+        out: &mut Vec<usize>,
+    ) -> bool {
+        use std::arch::x86_64::*;
+        debug_assert_eq!(N, self.offsets.len());
+        debug_assert!(to <= hay.len());
+        let (low, upper, offsets) = self.avx512_tables::<N>();
+        let base = hay.as_ptr();
+        let len = hay.len();
+        // Which of the 64 bytes from `at` lie inside `hay`.
+        let inside = |at: usize| if at < len { Filter::before(at, len) } else { 0 };
+        let all = _mm512_set1_epi8(-1);
+        let mut masks = [0u64; CHUNK];
+        let mut nul = false;
+        let mut i = from;
+        while i < to {
+            // SAFETY (both loads): a masked load reads only the bytes of its mask, here those
+            // inside `hay`; the pointer is only formed (wrapping) for the others.
+            let own = unsafe { _mm512_maskz_loadu_epi8(inside(i), base.wrapping_add(i).cast()) };
+            nul |= _mm512_mask_testn_epi8_mask(Filter::before(i, to), own, own) != 0;
+            let mut acc = all;
+            for k in 0..N {
+                let at = i + offsets[k];
+                let valid = inside(at);
+                let v = unsafe { _mm512_maskz_loadu_epi8(valid, base.wrapping_add(at).cast()) };
+                let looked = _mm512_permutex2var_epi8(low[k], v, upper[k]);
+                acc = _mm512_and_si512(acc, _mm512_mask_mov_epi8(all, valid, looked));
+            }
+            masks[0] = _mm512_test_epi8_mask(acc, acc);
+            self.keep(hay, i, 64, &masks, u64::from(masks[0] != 0), to, out);
+            i += 64;
+        }
+        nul
     }
 }
 
@@ -782,9 +879,14 @@ mod tests {
             let (mut fast, mut slow) = (Vec::new(), Vec::new());
             let from = rng.usize(..=hay.len());
             let to = rng.usize(from..=hay.len());
-            filter.candidates(&hay, from, to, &mut fast);
+            let nul = filter.candidates(&hay, from, to, &mut fast);
             filter.candidates_scalar(&hay, from, to, &mut slow);
             assert_eq!(fast, slow, "{path:?}, round {round}");
+            assert_eq!(
+                nul,
+                hay[from..to].contains(&0),
+                "{path:?}, round {round}: NUL in {from}..{to}"
+            );
             for s in from..to {
                 let input = regex_automata::Input::new(&hay)
                     .range(s..to)

@@ -128,21 +128,28 @@ impl<'m> Scanner<'m> {
 
     fn scan_into(&mut self, hay: &[u8], depth: u8, out: &mut Vec<RawMatch>) {
         let mut lines = LineCursor::default();
-        let binary = memchr::memchr(0, hay).is_some();
         let filter = self.matcher.filter.as_ref().filter(|_| self.use_filter);
+        // Binary data holds a NUL byte: the filter's pass over the bytes tells, else memchr's.
+        let binary = match filter {
+            Some(filter) => {
+                self.candidates.clear();
+                filter.candidates(hay, 0, hay.len(), &mut self.candidates)
+            }
+            None => memchr::memchr(0, hay).is_some(),
+        };
         // Whether a run of text names Upstash (a host is text): only then can a binary-only
         // rule's context be there.
         let names_upstash = match (binary, filter) {
-            (false, Some(filter)) => {
-                self.search_candidates(filter, hay, None, depth, &mut lines, out);
+            (false, Some(_)) => {
+                self.search_candidates(hay, None, depth, &mut lines, out);
                 false
             }
             (false, None) => {
                 self.search_every_byte(hay, 0, hay.len(), depth, &mut lines, out);
                 false
             }
-            (true, Some(filter)) => {
-                self.search_candidates(filter, hay, Some(self.min_run), depth, &mut lines, out);
+            (true, Some(_)) => {
+                self.search_candidates(hay, Some(self.min_run), depth, &mut lines, out);
                 memchr::memmem::find_iter(hay, b"upstash").any(|at| {
                     let (start, end) = text_run_around(hay, at);
                     end - start >= self.min_run
@@ -235,22 +242,20 @@ impl<'m> Scanner<'m> {
 
     /// The same matches as [`Scanner::search_every_byte`] over `hay` (or, with `min_run`,
     /// over each run of text at least that long, as binary data is scanned), with the regex
-    /// run only where the rules' filter says a rule can start: at each candidate, in order,
+    /// run only where the rules' filter said a rule can start (`self.candidates`, the
+    /// filter's for `hay`): at each candidate, in order,
     /// an anchored search finds the match the unanchored one would have found there (the
     /// leftmost start, then the first rule), and the next search starts where that one would
     /// have.
     fn search_candidates(
         &mut self,
-        filter: &Filter,
         hay: &[u8],
         min_run: Option<usize>,
         depth: u8,
         lines: &mut LineCursor,
         out: &mut Vec<RawMatch>,
     ) {
-        let mut candidates = std::mem::take(&mut self.candidates);
-        candidates.clear();
-        filter.candidates(hay, 0, hay.len(), &mut candidates);
+        let candidates = std::mem::take(&mut self.candidates);
         let mut pos = 0;
         // The run of text the last candidate was in (binary data only).
         let mut run = (0, 0);
