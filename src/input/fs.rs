@@ -12,7 +12,7 @@ use crate::finding::Origin;
 use crate::util::io::io_message;
 use crate::util::paths::display;
 use ignore::{DirEntry, WalkBuilder, WalkState};
-use std::io::Read;
+use std::io::{Read, Seek};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -134,20 +134,11 @@ fn visit<W: FnMut(Event<'_>)>(
         worker(Event::Skipped(Skip::Special { path: path() }));
         return;
     }
-    // Opened first and sized from the open file: one lookup of the path, not two.
-    let (mut file, size) = match std::fs::File::open(entry.path()) {
-        Ok(f) => match f.metadata() {
-            Ok(m) if m.is_file() => (f, m.len()),
-            // A pipe or device has no size: its read is bounded below instead.
-            Ok(_) => (f, 0),
-            Err(e) => {
-                worker(Event::Error(InputError {
-                    path: path(),
-                    message: format!("cannot read metadata: {e}"),
-                }));
-                return;
-            }
-        },
+    // Opened, then read: the size is asked of the open file only when it fills the worker's
+    // buffer (which grows to the largest file the worker has read), so most files cost an
+    // open, two reads and a close, and no stat.
+    let mut file = match std::fs::File::open(entry.path()) {
+        Ok(f) => f,
         Err(e) => {
             // A file too large to scan is reported as such even when it cannot be opened.
             match entry.metadata() {
@@ -164,59 +155,90 @@ fn visit<W: FnMut(Event<'_>)>(
         }
     };
     let origin = || Origin::File(entry.path().to_path_buf());
-    if size > max {
-        // Too large to read whole, but an archive (a `docker save` image) is streamed from
-        // the file, each entry within the limit.
-        let streamed = archives.is_some_and(|limits| {
-            nested::stream(&origin(), Input::Seekable(&mut file), limits, &mut *worker)
-        });
-        if !streamed {
-            worker(Event::Skipped(Skip::TooLarge { path: path(), size }));
-        }
-        return;
-    }
-    match read_whole(&mut file, size, max, buf) {
+    match read_whole(&mut file, max, buf) {
         Err(e) => worker(Event::Error(InputError {
             path: path(),
             message: format!("cannot read: {}", io_message(&e)),
         })),
-        Ok(n) if n as u64 > max => worker(Event::Skipped(Skip::TooLarge {
-            path: path(),
-            size: n as u64,
-        })),
-        Ok(n) => nested::blob(origin(), &buf[..n], archives, worker),
+        Ok(Whole::Read(n)) => nested::blob(origin(), &buf[..n], archives, worker),
+        // Too large to read whole, but an archive (a `docker save` image) is streamed from
+        // the file, from its start, each entry within the limit.
+        Ok(Whole::TooLarge { size, regular }) => {
+            let streamed = regular
+                && archives.is_some_and(|limits| {
+                    file.rewind().is_ok()
+                        && nested::stream(
+                            &origin(),
+                            Input::Seekable(&mut file),
+                            limits,
+                            &mut *worker,
+                        )
+                });
+            if !streamed {
+                worker(Event::Skipped(Skip::TooLarge { path: path(), size }));
+            }
+        }
     }
 }
 
-/// Read `file` to its end into `buf[..n]` and return `n`: at most `max` bytes, or one more
-/// when the file holds more. `size` (the file's size when it was opened; 0 when unknown)
-/// sizes the first read, so a regular file takes one read and one more that finds its end.
-/// `buf` is a worker's, reused from file to file: it keeps its length (bytes already
-/// zeroed once), so a file costs no allocation and no clearing.
-fn read_whole(
-    file: &mut std::fs::File,
-    size: u64,
-    max: u64,
-    buf: &mut Vec<u8>,
-) -> std::io::Result<usize> {
+/// What [`read_whole`] read.
+enum Whole {
+    /// The whole file, its `n` bytes at the start of the buffer.
+    Read(usize),
+    /// A file larger than the limit: `size` bytes (or, for a pipe or device, the limit and
+    /// one), `regular` when it is a regular file (which can be read again from its start).
+    TooLarge { size: u64, regular: bool },
+}
+
+/// Read `file` to its end into `buf`, at most `max` bytes. The first read asks for as much as
+/// `buf` holds already (at least `MIN_READ`, at most `FIRST_READ`: a file too large to scan
+/// costs no more than that); only a file that fills it is asked its size, which sizes the
+/// next read or shows it too large. `buf` is a worker's, reused from file to
+/// file: it keeps its length (bytes already zeroed once), so a file costs no allocation and
+/// no clearing.
+fn read_whole(file: &mut std::fs::File, max: u64, buf: &mut Vec<u8>) -> std::io::Result<Whole> {
     const MIN_READ: u64 = 8 * 1024;
+    const FIRST_READ: u64 = 1 << 20;
     let cap = max.saturating_add(1);
-    let mut want = size.saturating_add(1).max(MIN_READ).min(cap) as usize;
+    let mut want = (buf.len() as u64).clamp(MIN_READ, FIRST_READ).min(cap) as usize;
     let mut filled = 0;
+    let mut sized = false;
     loop {
         if buf.len() < want {
             buf.resize(want, 0);
         }
         match file.read(&mut buf[filled..want]) {
-            Ok(0) => return Ok(filled),
+            Ok(0) => return Ok(Whole::Read(filled)),
             Ok(n) => {
                 filled += n;
-                if filled == want {
-                    if filled as u64 >= cap {
-                        return Ok(filled);
-                    }
-                    want = (want as u64).saturating_mul(2).min(cap) as usize;
+                if filled < want {
+                    continue;
                 }
+                if !sized {
+                    sized = true;
+                    let meta = file.metadata()?;
+                    if meta.is_file() {
+                        // A regular file: its size, and one byte more to find its end.
+                        if meta.len() > max {
+                            return Ok(Whole::TooLarge {
+                                size: meta.len(),
+                                regular: true,
+                            });
+                        }
+                        want = want.max(meta.len().saturating_add(1).min(cap) as usize);
+                        if filled < want {
+                            continue;
+                        }
+                    }
+                }
+                if filled as u64 >= cap {
+                    // A pipe or device, or a file that grew while read.
+                    return Ok(Whole::TooLarge {
+                        size: filled as u64,
+                        regular: false,
+                    });
+                }
+                want = (want as u64).saturating_mul(2).min(cap) as usize;
             }
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
