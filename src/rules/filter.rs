@@ -672,6 +672,7 @@ impl Filter {
             start += blocks * 32;
         }
     }
+
     /// Candidates in `from..end`, 64 positions at a time, for a filter of `N` offsets.
     ///
     /// # Safety

@@ -849,6 +849,30 @@ mod tests {
         }
     }
 
+    /// Where the rule set's general regex cannot be built, its PikeVM stands in: over every
+    /// byte, it finds what the regex finds.
+    #[test]
+    fn the_pikevm_standing_in_for_the_regex_finds_the_same() {
+        let mut ways = Ways::new();
+        let rules = ways.rules();
+        let mut pike = Scanner::new(rules);
+        pike.use_filter = false;
+        pike.slow = Some(Slow::Pike(rules.pikevm.create_cache()));
+        let mut found = 0;
+        for hay in mixtures(rules, 300) {
+            let expected = ways.every_byte.scan(&hay);
+            found += expected.len();
+            assert_eq!(
+                pike.scan(&hay),
+                expected,
+                "{:?}",
+                String::from_utf8_lossy(&hay)
+            );
+        }
+        assert!(matches!(pike.slow, Some(Slow::Pike(_))));
+        assert!(found > 100, "{found} matches: the mixtures hold examples");
+    }
+
     /// The filter only says where to run the regex: scanning with it (either path) finds
     /// exactly what running the regex over every byte finds.
     #[test]
