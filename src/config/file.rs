@@ -655,10 +655,7 @@ pub(crate) fn load_matcher(
     if disabled.is_empty() {
         return rules::Matcher::load(rule_dirs);
     }
-    let mut sourced = load::embedded()?;
-    for dir in rule_dirs {
-        sourced.extend(load::directory(dir)?);
-    }
+    let sourced = load::all(rule_dirs)?;
     for id in disabled {
         if !sourced.iter().any(|s| &s.rule.id == id) {
             anyhow::bail!(

@@ -35,6 +35,15 @@ pub fn embedded() -> Result<Vec<Sourced>> {
     Ok(out)
 }
 
+/// The shipped rules, then those of each directory in `extra`.
+pub fn all(extra: &[impl AsRef<Path>]) -> Result<Vec<Sourced>> {
+    let mut sourced = embedded()?;
+    for dir in extra {
+        sourced.extend(directory(dir.as_ref())?);
+    }
+    Ok(sourced)
+}
+
 /// Every `*.toml` in a directory, in name order.
 pub fn directory(dir: &Path) -> Result<Vec<Sourced>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)

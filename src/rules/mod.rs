@@ -324,6 +324,17 @@ impl Groups {
     }
 }
 
+/// What [`Matcher::new`] builds from the rule set's NFA, on its own thread while the filter is
+/// built on another: the fields of the same names in [`Matcher`], and the NFA.
+struct Automata {
+    nfa: thompson::NFA,
+    dfa: Option<hybrid::dfa::DFA>,
+    first: Vec<[bool; 256]>,
+    binary: Option<(meta::Regex, Vec<usize>)>,
+    pikevm: PikeVM,
+    captures: BoundedBacktracker,
+}
+
 /// Every rule compiled into one multi-pattern regex (pattern N is rule N), built once per run
 /// and shared by every scanning thread.
 #[derive(Debug)]
@@ -394,7 +405,14 @@ impl Matcher {
             let rest = Matcher::automata(&rules, &hirs);
             (joined(filter), rest)
         });
-        let (nfa, dfa, first, binary, pikevm, captures) = rest?;
+        let Automata {
+            nfa,
+            dfa,
+            first,
+            binary,
+            pikevm,
+            captures,
+        } = rest?;
         let info = nfa.group_info().clone();
         let groups = (0..rules.len())
             .map(|i| {
@@ -423,20 +441,8 @@ impl Matcher {
         })
     }
 
-    /// The rule set's automata: its NFA, the lazy DFA, where each rule can begin, the
-    /// binary-only rules' regex, the PikeVM and the backtracker.
-    #[allow(clippy::type_complexity)]
-    fn automata(
-        rules: &[Rule],
-        hirs: &[Hir],
-    ) -> Result<(
-        thompson::NFA,
-        Option<hybrid::dfa::DFA>,
-        Vec<[bool; 256]>,
-        Option<(meta::Regex, Vec<usize>)>,
-        PikeVM,
-        BoundedBacktracker,
-    )> {
+    /// The rule set's automata (see [`Automata`]).
+    fn automata(rules: &[Rule], hirs: &[Hir]) -> Result<Automata> {
         // One NFA of the rule set for the lazy DFA, the backtracker and the PikeVM.
         let nfa = thompson::Compiler::new()
             .configure(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
@@ -444,13 +450,17 @@ impl Matcher {
             .context("compiling the rule set")?;
         let dfa = lazy_dfa(&nfa);
         let first = first_bytes(dfa.as_ref(), hirs.len());
-        let binary = binary_regex(rules);
-        let pikevm = PikeVM::new_from_nfa(nfa.clone()).context("compiling the rule set")?;
-        let captures = BoundedBacktracker::builder()
-            .configure(BoundedBacktracker::config().visited_capacity(CAPTURES_VISITED))
-            .build_from_nfa(nfa.clone())
-            .context("compiling the rule set for captures")?;
-        Ok((nfa, dfa, first, binary, pikevm, captures))
+        Ok(Automata {
+            binary: binary_regex(rules),
+            pikevm: PikeVM::new_from_nfa(nfa.clone()).context("compiling the rule set")?,
+            captures: BoundedBacktracker::builder()
+                .configure(BoundedBacktracker::config().visited_capacity(CAPTURES_VISITED))
+                .build_from_nfa(nfa.clone())
+                .context("compiling the rule set for captures")?,
+            nfa,
+            dfa,
+            first,
+        })
     }
 
     /// The rule set as a general-purpose regex: for the search over every byte (where there is
@@ -479,11 +489,7 @@ impl Matcher {
 
     /// The shipped rules plus any from `extra` directories.
     pub fn load(extra: &[impl AsRef<Path>]) -> Result<Matcher> {
-        let mut sourced = load::embedded()?;
-        for dir in extra {
-            sourced.extend(load::directory(dir.as_ref())?);
-        }
-        Matcher::new(check_all(&sourced)?)
+        Matcher::new(check_all(&load::all(extra)?)?)
     }
 
     /// The filter rebuilt for one path (tests compare every path's results); `false`, and no

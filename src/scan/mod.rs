@@ -92,6 +92,22 @@ impl Slow {
             None => Slow::Pike(matcher.pikevm.create_cache()),
         })
     }
+
+    /// The match for `input`.
+    fn find(&mut self, matcher: &Matcher, input: &Input<'_>) -> Option<regex_automata::Match> {
+        match self {
+            Slow::Meta(re, cache) => re.search_with(cache, input),
+            Slow::Pike(cache) => matcher.pikevm.find(cache, input.clone()),
+        }
+    }
+
+    /// The match for `input` with its groups, into `caps`.
+    fn captures(&mut self, matcher: &Matcher, input: &Input<'_>, caps: &mut Captures) {
+        match self {
+            Slow::Meta(re, cache) => re.search_captures_with(cache, input, caps),
+            Slow::Pike(cache) => matcher.pikevm.search(cache, input, caps),
+        }
+    }
 }
 
 impl<'m> Scanner<'m> {
@@ -129,7 +145,7 @@ impl<'m> Scanner<'m> {
     fn scan_into(&mut self, hay: &[u8], depth: u8, out: &mut Vec<RawMatch>) {
         let mut lines = LineCursor::default();
         let filter = self.matcher.filter.as_ref().filter(|_| self.use_filter);
-        // Binary data holds a NUL byte: the filter's pass over the bytes tells, else memchr's.
+        // Binary data holds a NUL byte: the filter says so with its candidates, else memchr.
         let binary = match filter {
             Some(filter) => {
                 self.candidates.clear();
@@ -305,10 +321,7 @@ impl<'m> Scanner<'m> {
     /// A search through the matcher's general regex (or its PikeVM).
     fn search_slow(&mut self, input: &Input<'_>) -> Option<regex_automata::Match> {
         let m = self.matcher;
-        match Slow::of(&mut self.slow, m) {
-            Slow::Meta(re, cache) => re.search_with(cache, input),
-            Slow::Pike(cache) => m.pikevm.find(cache, input.clone()),
-        }
+        Slow::of(&mut self.slow, m).find(m, input)
     }
 
     /// Decode the match `m` (or, if rejected, another rule's at its start); returns where the
@@ -398,10 +411,9 @@ impl<'m> Scanner<'m> {
             match searched {
                 Ok(pid) => self.caps.set_pattern(pid),
                 // The span is too long for the backtracker's memory: the general regex.
-                Err(_) => match Slow::of(&mut self.slow, matcher) {
-                    Slow::Meta(re, cache) => re.search_captures_with(cache, &input, &mut self.caps),
-                    Slow::Pike(cache) => matcher.pikevm.search(cache, &input, &mut self.caps),
-                },
+                Err(_) => {
+                    Slow::of(&mut self.slow, matcher).captures(matcher, &input, &mut self.caps)
+                }
             }
             if !self.caps.is_match() {
                 return None;
