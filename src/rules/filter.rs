@@ -133,7 +133,7 @@ pub(crate) struct Filter {
     /// every byte of its head. The offsets test a few bytes of 8 buckets; this tests every
     /// byte of 64 finer groups, one lookup a byte, so a cheap vector pass with few offsets
     /// costs no more regex searches.
-    check: Vec<[u64; 256]>,
+    check: Box<[[u64; 256]; MAX_LEN]>,
     /// The path that runs; a vector path only when the CPU has it.
     path: Path,
 }
@@ -363,7 +363,7 @@ fn merge_down(mut buckets: Vec<Bucket>, n: usize, c: &Costs) -> Vec<Bucket> {
 /// The tables of [`Filter::check`]: the heads, each as its classes over `MAX_LEN` bytes
 /// (every byte past a head's end), grouped by their first bytes' classes (as many as keep the
 /// groups at most `GROUPS`; a group accepts what any of its heads does).
-fn check_tables(heads: &[Head]) -> Vec<[u64; 256]> {
+fn check_tables(heads: &[Head]) -> Box<[[u64; 256]; MAX_LEN]> {
     let full = |h: &Head| -> Vec<ByteSet> {
         (0..MAX_LEN)
             .map(|i| h.classes.get(i).copied().unwrap_or(ByteSet::FULL))
@@ -397,7 +397,7 @@ fn check_tables(heads: &[Head]) -> Vec<[u64; 256]> {
         0 => vec![vec![ByteSet::FULL; MAX_LEN]],
         n => grouped(keys[n - 1]),
     };
-    let mut tables = vec![[0u64; 256]; MAX_LEN];
+    let mut tables = Box::new([[0u64; 256]; MAX_LEN]);
     for (g, group) in groups.iter().enumerate() {
         for (t, set) in tables.iter_mut().zip(group) {
             for b in set.bytes() {
@@ -489,21 +489,45 @@ impl Filter {
         end: usize,
         out: &mut Vec<usize>,
     ) {
+        // Every position here has MAX_LEN bytes after it inside `hay` (the loops' loads reach
+        // further), so the check reads them all, with no branch on how far a head matched, and
+        // keeps a position without a branch on whether it passed: both are unpredictable. Each
+        // position is written past the end of `out` and kept by counting it.
         while nonzero != 0 {
             let n = nonzero.trailing_zeros() as usize;
             nonzero &= nonzero - 1;
             let mut bits = masks[n];
-            while bits != 0 {
-                let j = start + n * width + bits.trailing_zeros() as usize;
-                if j >= end {
-                    return;
-                }
-                if self.checked(hay, j) {
-                    out.push(j);
-                }
-                bits &= bits - 1;
+            let block = start + n * width;
+            if block + width > end {
+                bits &= Self::before(block, end);
             }
+            out.reserve(width);
+            let len = out.len();
+            let spare = out.spare_capacity_mut();
+            let mut count = 0;
+            while bits != 0 {
+                let j = block + bits.trailing_zeros() as usize;
+                bits &= bits - 1;
+                spare[count].write(j);
+                count += usize::from(self.checked_all(hay, j));
+            }
+            // SAFETY: the first `count` places past the end were written just above (a block
+            // has at most `width` positions, and `width` places were reserved).
+            unsafe { out.set_len(len + count) };
         }
+    }
+
+    /// [`Filter::checked`] where `i + MAX_LEN <= hay.len()`: every byte looked up.
+    #[inline]
+    fn checked_all(&self, hay: &[u8], i: usize) -> bool {
+        let Some(bytes) = hay.get(i..i + MAX_LEN) else {
+            return self.checked(hay, i);
+        };
+        let mut acc = u64::MAX;
+        for (t, &b) in self.check.iter().zip(bytes) {
+            acc &= t[usize::from(b)];
+        }
+        acc != 0
     }
 
     /// Whether some group of heads accepts every byte from `i` on (past the end of `hay`,
@@ -713,8 +737,22 @@ impl Filter {
                     // `vpermi2b` reads the index's low 7 bits: the tables agree (`accepted`).
                     acc = _mm512_and_si512(acc, _mm512_permutex2var_epi8(low[k], v, upper[k]));
                 }
-                *mask = _mm512_test_epi8_mask(acc, acc);
-                nonzero |= u64::from(*mask != 0) << n;
+                let k = _mm512_test_epi8_mask(acc, acc);
+                *mask = k;
+                // Whether the mask is zero, by `kortest` on the mask: left to itself, the
+                // compiler tests `acc`'s lanes again, a uop more on the port the permutes need.
+                let zero: u8;
+                // SAFETY: reads a mask register, writes a byte register, touches no memory.
+                unsafe {
+                    std::arch::asm!(
+                        "kortestq {k}, {k}",
+                        "setz {z}",
+                        k = in(kreg) k,
+                        z = out(reg_byte) zero,
+                        options(pure, nomem, nostack),
+                    );
+                }
+                nonzero |= u64::from(zero ^ 1) << n;
             }
             self.keep(hay, start, 64, &masks, nonzero, end, out);
             start += blocks * 64;

@@ -33,6 +33,14 @@ impl ByteSet {
         }
     }
 
+    pub(crate) fn intersection(&self, other: &ByteSet) -> ByteSet {
+        let mut out = *self;
+        for (w, o) in out.0.iter_mut().zip(other.0) {
+            *w &= o;
+        }
+        out
+    }
+
     pub(crate) fn union(&self, other: &ByteSet) -> ByteSet {
         let mut out = *self;
         for (w, o) in out.0.iter_mut().zip(other.0) {
@@ -102,27 +110,17 @@ pub(crate) fn heads(hir: &Hir) -> Vec<Head> {
             classes.truncate(MAX_LEN);
             vec![Head { classes, complete }]
         }
-        HirKind::Class(class) => {
-            let mut set = ByteSet::EMPTY;
-            match class {
-                Class::Bytes(c) => c
-                    .ranges()
-                    .iter()
-                    .for_each(|r| set.insert_range(r.start(), r.end())),
-                // Rules are byte patterns; a Unicode class beyond ASCII may take any byte.
-                Class::Unicode(c) => match c.to_byte_class() {
-                    Some(c) => c
-                        .ranges()
-                        .iter()
-                        .for_each(|r| set.insert_range(r.start(), r.end())),
-                    None => set = ByteSet::FULL,
-                },
-            }
-            vec![Head {
+        HirKind::Class(class) => match class_set(class) {
+            Some(set) => vec![Head {
                 classes: vec![set],
                 complete: true,
-            }]
-        }
+            }],
+            // A character of more than one byte: it begins with any byte.
+            None => vec![Head {
+                classes: vec![ByteSet::FULL],
+                complete: false,
+            }],
+        },
         HirKind::Capture(c) => heads(&c.sub),
         HirKind::Repetition(r) => {
             let sub = heads(&r.sub);
@@ -159,6 +157,112 @@ pub(crate) fn heads(hir: &Hir) -> Vec<Head> {
             cur
         }
         HirKind::Alternation(alts) => shrink(alts.iter().flat_map(heads).collect()),
+    }
+}
+
+/// The bytes a class takes, when each of its characters is one byte (rules are byte
+/// patterns, but `(?u)` in a pattern makes its classes Unicode).
+fn class_set(class: &Class) -> Option<ByteSet> {
+    let mut set = ByteSet::EMPTY;
+    match class {
+        Class::Bytes(c) => c
+            .ranges()
+            .iter()
+            .for_each(|r| set.insert_range(r.start(), r.end())),
+        Class::Unicode(c) => c
+            .to_byte_class()?
+            .ranges()
+            .iter()
+            .for_each(|r| set.insert_range(r.start(), r.end())),
+    }
+    Some(set)
+}
+
+/// The heads of a rule's pattern, each made longer where the pattern allows: every match is
+/// at least as long as the pattern's shortest, so up to that length each byte of a match is
+/// one the pattern can put at its offset ([`reach`]), even past a part whose length is not
+/// fixed. A keyword followed by a name of any length, then `=`, is not a candidate where the
+/// keyword is followed by `;`.
+pub(crate) fn rule_heads(hir: &Hir) -> Vec<Head> {
+    let within = hir.properties().minimum_len().unwrap_or(0).min(MAX_LEN);
+    let sets = reach(hir);
+    let mut out = heads(hir);
+    for h in out.iter_mut().filter(|h| !h.classes.is_empty()) {
+        for (i, set) in sets.iter().enumerate().take(within) {
+            match h.classes.get_mut(i) {
+                Some(class) => *class = class.intersection(set),
+                None => h.classes.push(*set),
+            }
+        }
+        h.complete = false;
+    }
+    dedup(&mut out);
+    out
+}
+
+/// For each offset from the start of a match of `hir` (up to `MAX_LEN`), every byte the
+/// pattern can put there (a match shorter than the offset puts none).
+fn reach(hir: &Hir) -> [ByteSet; MAX_LEN] {
+    let mut out = [ByteSet::EMPTY; MAX_LEN];
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => {}
+        HirKind::Literal(lit) => {
+            for (set, &b) in out.iter_mut().zip(lit.0.iter()) {
+                set.insert(b);
+            }
+        }
+        HirKind::Class(class) => match class_set(class) {
+            Some(set) => out[0] = set,
+            // A character of up to 4 bytes.
+            None => out[..4].fill(ByteSet::FULL),
+        },
+        HirKind::Capture(c) => out = reach(&c.sub),
+        HirKind::Alternation(alts) => {
+            for alt in alts {
+                union_at(&mut out, &reach(alt), 0, Some(0));
+            }
+        }
+        HirKind::Concat(parts) => {
+            // The offsets the next part can start at: from `lo` to `hi` (no bound: `None`).
+            let (mut lo, mut hi) = (0, Some(0));
+            for part in parts {
+                if lo >= MAX_LEN {
+                    break;
+                }
+                union_at(&mut out, &reach(part), lo, hi);
+                let p = part.properties();
+                lo += p.minimum_len().unwrap_or(0);
+                hi = hi.zip(p.maximum_len()).map(|(a, b)| a + b);
+            }
+        }
+        HirKind::Repetition(r) => {
+            let sub = reach(&r.sub);
+            let p = r.sub.properties();
+            let (min, max) = (p.minimum_len().unwrap_or(0), p.maximum_len());
+            // Copy `n` starts from `n * min` to `n * max`; there are at most `r.max` copies.
+            let mut n = 0u32;
+            while r.max.is_none_or(|m| n < m) && (n as usize) * min < MAX_LEN {
+                let lo = n as usize * min;
+                union_at(&mut out, &sub, lo, max.map(|m| n as usize * m));
+                if min == 0 {
+                    // Copies that may take nothing start anywhere after the first.
+                    union_at(&mut out, &sub, 0, None);
+                    break;
+                }
+                n += 1;
+            }
+        }
+    }
+    out
+}
+
+/// Add `part`'s bytes to `out` as if it started at any offset from `lo` to `hi`.
+fn union_at(out: &mut [ByteSet; MAX_LEN], part: &[ByteSet; MAX_LEN], lo: usize, hi: Option<usize>) {
+    let hi = hi.map_or(MAX_LEN - 1, |h| h.min(MAX_LEN - 1));
+    for start in lo..=hi {
+        for (o, set) in out[start..].iter_mut().zip(part) {
+            *o = o.union(set);
+        }
     }
 }
 
@@ -257,6 +361,42 @@ mod tests {
         assert_eq!(of(r"(?:\\n|\b)A"), ["[\\][n][A]", "[A]"]);
     }
 
+    fn of_rule(pattern: &str) -> Vec<String> {
+        let hir = regex_automata::util::syntax::parse_with(pattern, &crate::rules::syntax_config())
+            .expect("pattern");
+        rule_heads(&hir)
+            .iter()
+            .map(|h| {
+                let s: Vec<String> = h.classes.iter().map(|c| format!("{c:?}")).collect();
+                s.join("")
+            })
+            .collect()
+    }
+
+    #[test]
+    fn rule_heads_reach_past_a_name_of_any_length() {
+        // After `pw`, a name of any length, spaces, `=` and 4 hex digits: 7 bytes at least,
+        // each of them one the pattern can put at its offset.
+        let ws = "\\x09\\x0a\\x0b\\x0c\\x0d\\x20";
+        let any = format!("[{ws}0123456789=abcdefghijklmnopqrstuvwxyz]");
+        let hex = "[0123456789abcdef]";
+        assert_eq!(
+            of_rule(r"pw[a-z]*\s*=[0-9a-f]{4}"),
+            [
+                format!("[p][w][=]{}", hex.repeat(4)),
+                format!("[p][w][{ws}]{}", any.repeat(4)),
+                format!("[p][w][abcdefghijklmnopqrstuvwxyz]{}", any.repeat(4)),
+            ]
+        );
+        // Heads of fixed parts stay as they were.
+        assert_eq!(
+            of_rule(r"ab(?:-c)?d[0-9]"),
+            ["[a][b][d][0123456789]", "[a][b][-][c][d][0123456789]"]
+        );
+        // The shortest match is one byte: no head gets longer.
+        assert_eq!(of_rule(r"x*y"), ["[y]", "[x]"]);
+    }
+
     /// Every match of every shipped rule begins with one of its heads.
     #[test]
     fn shipped_rules_examples_begin_with_a_head() {
@@ -267,7 +407,7 @@ mod tests {
                 &crate::rules::syntax_config(),
             )
             .expect("pattern");
-            let hs = heads(&hir);
+            let hs: Vec<Head> = heads(&hir).into_iter().chain(rule_heads(&hir)).collect();
             let re = regex_automata::meta::Regex::builder()
                 .syntax(crate::rules::syntax_config())
                 .build(&rule.pattern)

@@ -70,7 +70,7 @@ fn text_heads(rules: &[Rule]) -> Vec<heads::Head> {
     rules
         .iter()
         .filter(|r| !r.decoder.binary_only())
-        .flat_map(|r| heads::heads(&r.hir))
+        .flat_map(|r| heads::rule_heads(&r.hir))
         .collect()
 }
 
