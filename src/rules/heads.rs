@@ -232,7 +232,7 @@ fn reach(hir: &Hir) -> [ByteSet; MAX_LEN] {
                 union_at(&mut out, &reach(part), lo, hi);
                 let p = part.properties();
                 lo += p.minimum_len().unwrap_or(0);
-                hi = hi.zip(p.maximum_len()).map(|(a, b)| a + b);
+                hi = hi.zip(p.maximum_len()).and_then(|(a, b)| a.checked_add(b));
             }
         }
         HirKind::Repetition(r) => {
@@ -395,6 +395,90 @@ mod tests {
         );
         // The shortest match is one byte: no head gets longer.
         assert_eq!(of_rule(r"x*y"), ["[y]", "[x]"]);
+    }
+
+    /// Every match of a pattern begins with one of its rule heads, whatever the pattern is
+    /// made of (searched in text made of its own pieces, where it matches often).
+    #[test]
+    fn every_match_begins_with_a_rule_head() {
+        let patterns = [
+            r"(?i:pass|pwd)[a-z0-9_]*\s*(?:=|:=|=>)\s*[0-9a-f]{8}\b",
+            r"\bk(?:ey)?[-_]?(?:id)?=(?:\x22|')?[A-Z0-9]{3,5}(?:x|yy|zzz)?[0-9]",
+            r"(?:a|bb|)(?:c{2,3}|d*)e[0-9]{2}",
+            r"(?u:é+)[a-z]{3}!",
+            r"(?:ab)*c(?:de){2}f?[0-9]",
+        ];
+        let pieces: &[&[u8]] = &[
+            b"pass",
+            b"PWD",
+            b"word",
+            b"=",
+            b":=",
+            b"=>",
+            b" ",
+            b"\n",
+            b"0123abcd",
+            b"k",
+            b"ey",
+            b"_",
+            b"-",
+            b"id",
+            b"\x22",
+            b"'",
+            b"AB1",
+            b"C2D3",
+            b"x",
+            b"yy",
+            b"zzz",
+            b"7",
+            b"a",
+            b"bb",
+            b"cc",
+            b"ccc",
+            b"ddd",
+            b"e",
+            b"42",
+            "é".as_bytes(),
+            b"abc",
+            b"!",
+            b"ab",
+            b"dede",
+            b"f",
+            b"9",
+        ];
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut hay = Vec::new();
+        while hay.len() < 1_000_000 {
+            hay.extend_from_slice(pieces[next() as usize % pieces.len()]);
+        }
+        for pattern in patterns {
+            let hir =
+                regex_automata::util::syntax::parse_with(pattern, &crate::rules::syntax_config())
+                    .expect("pattern");
+            let hs = rule_heads(&hir);
+            let re = regex_automata::meta::Regex::builder()
+                .syntax(crate::rules::syntax_config())
+                .build(pattern)
+                .expect("pattern");
+            let mut count = 0;
+            for m in re.find_iter(&hay) {
+                count += 1;
+                let m = &hay[m.range()];
+                assert!(
+                    hs.iter().any(|h| h.classes.len() <= m.len()
+                        && h.classes.iter().zip(m).all(|(c, &b)| c.contains(b))),
+                    "{pattern}: {:?} begins with no head",
+                    String::from_utf8_lossy(m)
+                );
+            }
+            assert!(count >= 10, "{pattern}: {count} matches");
+        }
     }
 
     /// Every match of every shipped rule begins with one of its heads.
