@@ -339,16 +339,31 @@ fn shrink(mut heads: Vec<Head>) -> Vec<Head> {
 mod tests {
     use super::*;
 
-    fn of(pattern: &str) -> Vec<String> {
-        let hir = regex_automata::util::syntax::parse_with(pattern, &crate::rules::syntax_config())
-            .expect("pattern");
-        heads(&hir)
+    fn parse(pattern: &str) -> Hir {
+        regex_automata::util::syntax::parse_with(pattern, &crate::rules::syntax_config())
+            .expect("pattern")
+    }
+
+    /// Heads written out, each class in brackets (and `…` after one that is not complete).
+    fn shown(heads: &[Head]) -> Vec<String> {
+        heads
             .iter()
             .map(|h| {
                 let s: Vec<String> = h.classes.iter().map(|c| format!("{c:?}")).collect();
                 format!("{}{}", s.join(""), if h.complete { "" } else { "…" })
             })
             .collect()
+    }
+
+    fn of(pattern: &str) -> Vec<String> {
+        shown(&heads(&parse(pattern)))
+    }
+
+    /// Whether `m` (a match) begins with one of `hs`.
+    fn begins_with_one(hs: &[Head], m: &[u8]) -> bool {
+        hs.iter().any(|h| {
+            h.classes.len() <= m.len() && h.classes.iter().zip(m).all(|(c, &b)| c.contains(b))
+        })
     }
 
     #[test]
@@ -362,14 +377,10 @@ mod tests {
     }
 
     fn of_rule(pattern: &str) -> Vec<String> {
-        let hir = regex_automata::util::syntax::parse_with(pattern, &crate::rules::syntax_config())
-            .expect("pattern");
-        rule_heads(&hir)
-            .iter()
-            .map(|h| {
-                let s: Vec<String> = h.classes.iter().map(|c| format!("{c:?}")).collect();
-                s.join("")
-            })
+        // Rule heads are never complete: the mark says nothing.
+        shown(&rule_heads(&parse(pattern)))
+            .into_iter()
+            .map(|h| h.trim_end_matches('…').to_string())
             .collect()
     }
 
@@ -458,10 +469,7 @@ mod tests {
             hay.extend_from_slice(pieces[next() as usize % pieces.len()]);
         }
         for pattern in patterns {
-            let hir =
-                regex_automata::util::syntax::parse_with(pattern, &crate::rules::syntax_config())
-                    .expect("pattern");
-            let hs = rule_heads(&hir);
+            let hs = rule_heads(&parse(pattern));
             let re = regex_automata::meta::Regex::builder()
                 .syntax(crate::rules::syntax_config())
                 .build(pattern)
@@ -471,8 +479,7 @@ mod tests {
                 count += 1;
                 let m = &hay[m.range()];
                 assert!(
-                    hs.iter().any(|h| h.classes.len() <= m.len()
-                        && h.classes.iter().zip(m).all(|(c, &b)| c.contains(b))),
+                    begins_with_one(&hs, m),
                     "{pattern}: {:?} begins with no head",
                     String::from_utf8_lossy(m)
                 );
@@ -481,17 +488,13 @@ mod tests {
         }
     }
 
-    /// Every match of every shipped rule begins with one of its heads.
+    /// Every match of every shipped rule begins with one of its heads, and with one of its
+    /// rule heads.
     #[test]
     fn shipped_rules_examples_begin_with_a_head() {
         let matcher = crate::rules::Matcher::load(&[] as &[&str]).expect("rules");
         for rule in &matcher.rules {
-            let hir = regex_automata::util::syntax::parse_with(
-                &rule.pattern,
-                &crate::rules::syntax_config(),
-            )
-            .expect("pattern");
-            let hs: Vec<Head> = heads(&hir).into_iter().chain(rule_heads(&hir)).collect();
+            let hir = parse(&rule.pattern);
             let re = regex_automata::meta::Regex::builder()
                 .syntax(crate::rules::syntax_config())
                 .build(&rule.pattern)
@@ -499,13 +502,15 @@ mod tests {
             for (text, _) in &rule.examples {
                 for m in re.find_iter(text.as_bytes()) {
                     let m = &text.as_bytes()[m.range()];
-                    assert!(
-                        hs.iter().any(|h| h.classes.len() <= m.len()
-                            && h.classes.iter().zip(m).all(|(c, &b)| c.contains(b))),
-                        "{}: {:?} begins with no head",
-                        rule.id,
-                        String::from_utf8_lossy(m)
-                    );
+                    for hs in [heads(&hir), rule_heads(&hir)] {
+                        assert!(
+                            begins_with_one(&hs, m),
+                            "{}: {:?} begins with none of {:?}",
+                            rule.id,
+                            String::from_utf8_lossy(m),
+                            shown(&hs)
+                        );
+                    }
                 }
             }
         }
