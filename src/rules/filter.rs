@@ -472,6 +472,37 @@ impl Filter {
         })
     }
 
+    /// The loop both vector paths share: a chunk of blocks of `width` positions at a time,
+    /// each block's mask (a bit per position the vector pass lets through) and whether it is
+    /// not zero from `block(i)` for the block from `i`, into `masks` (a loop that calls
+    /// nothing and branches on nothing, so the tables stay at hand), then the positions of the
+    /// blocks whose mask is not zero, the only ones that cost more ([`Filter::keep`]).
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    fn chunks(
+        &self,
+        hay: &[u8],
+        from: usize,
+        end: usize,
+        width: usize,
+        out: &mut Vec<usize>,
+        mut block: impl FnMut(usize) -> (u64, bool),
+    ) {
+        let mut masks = [0u64; CHUNK];
+        let mut start = from;
+        while start < end {
+            let blocks = (end - start).div_ceil(width).min(CHUNK);
+            let mut nonzero = 0u64;
+            for (n, mask) in masks.iter_mut().enumerate().take(blocks) {
+                let (m, any) = block(start + n * width);
+                *mask = m;
+                nonzero |= u64::from(any) << n;
+            }
+            self.keep(hay, start, width, &masks, nonzero, end, out);
+            start += blocks * width;
+        }
+    }
+
     /// The positions a vector loop's chunk let through that [`Filter::checked`] accepts, in
     /// order, appended to `out` (those before `end`): for each bit `n` of `nonzero`, block `n`,
     /// of `width` positions from `start + n * width`, whose mask `masks[n]` has a bit for each
@@ -668,33 +699,20 @@ impl Filter {
         let nibble = _mm256_set1_epi8(0x0F);
         let zero = _mm256_setzero_si256();
         let base = hay.as_ptr();
-        // As in the AVX-512 loop: a chunk's masks first, in a loop that calls nothing, then the
-        // positions of the blocks whose mask is not zero.
-        let mut masks = [0u64; CHUNK];
-        let mut start = from;
-        while start < end {
-            let blocks = (end - start).div_ceil(32).min(CHUNK);
-            let mut nonzero = 0u64;
-            for (n, mask) in masks.iter_mut().enumerate().take(blocks) {
-                let i = start + n * 32;
-                let mut acc = _mm256_set1_epi8(-1);
-                for k in 0..N {
-                    // SAFETY: i < end and end + reach + 32 <= hay.len() (the caller's
-                    // promise), so the 32 bytes loaded from i + offsets[k] lie inside `hay`.
-                    let v = unsafe { _mm256_loadu_si256(base.add(i + offsets[k]).cast()) };
-                    let l = _mm256_shuffle_epi8(lo[k], _mm256_and_si256(v, nibble));
-                    let h = _mm256_shuffle_epi8(
-                        hi[k],
-                        _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble),
-                    );
-                    acc = _mm256_and_si256(acc, _mm256_and_si256(l, h));
-                }
-                *mask = u64::from(!(_mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, zero)) as u32));
-                nonzero |= u64::from(*mask != 0) << n;
+        self.chunks(hay, from, end, 32, out, |i| {
+            let mut acc = _mm256_set1_epi8(-1);
+            for k in 0..N {
+                // SAFETY: i < end and end + reach + 32 <= hay.len() (the caller's promise), so
+                // the 32 bytes loaded from i + offsets[k] lie inside `hay`.
+                let v = unsafe { _mm256_loadu_si256(base.add(i + offsets[k]).cast()) };
+                let l = _mm256_shuffle_epi8(lo[k], _mm256_and_si256(v, nibble));
+                let h =
+                    _mm256_shuffle_epi8(hi[k], _mm256_and_si256(_mm256_srli_epi16(v, 4), nibble));
+                acc = _mm256_and_si256(acc, _mm256_and_si256(l, h));
             }
-            self.keep(hay, start, 32, &masks, nonzero, end, out);
-            start += blocks * 32;
-        }
+            let mask = u64::from(!(_mm256_movemask_epi8(_mm256_cmpeq_epi8(acc, zero)) as u32));
+            (mask, mask != 0)
+        });
     }
 
     /// Candidates in `from..end`, 64 positions at a time, for a filter of `N` offsets.
@@ -717,46 +735,32 @@ impl Filter {
         debug_assert!(end + self.offsets.iter().copied().max().unwrap_or(0) + 64 <= hay.len());
         let (low, upper, offsets) = self.avx512_tables::<N>();
         let base = hay.as_ptr();
-        // A chunk of blocks at a time: each block's mask into `masks` (a loop that calls
-        // nothing and branches on nothing, so the tables stay at hand), then the positions of
-        // the blocks whose mask is not zero (`nonzero`, a bit per block), the only ones that
-        // cost more.
-        let mut masks = [0u64; CHUNK];
-        let mut start = from;
-        while start < end {
-            let blocks = (end - start).div_ceil(64).min(CHUNK);
-            let mut nonzero = 0u64;
-            for (n, mask) in masks.iter_mut().enumerate().take(blocks) {
-                let i = start + n * 64;
-                let mut acc = _mm512_set1_epi8(-1);
-                for k in 0..N {
-                    // SAFETY: i < end, and end + reach + 64 <= hay.len() (the caller's
-                    // promise) for `reach` the largest offset, so the 64 bytes loaded from
-                    // i + offsets[k] lie inside `hay`.
-                    let v = unsafe { _mm512_loadu_si512(base.add(i + offsets[k]).cast()) };
-                    // `vpermi2b` reads the index's low 7 bits: the tables agree (`accepted`).
-                    acc = _mm512_and_si512(acc, _mm512_permutex2var_epi8(low[k], v, upper[k]));
-                }
-                let k = _mm512_test_epi8_mask(acc, acc);
-                *mask = k;
-                // Whether the mask is zero, by `kortest` on the mask: left to itself, the
-                // compiler tests `acc`'s lanes again, a uop more on the port the permutes need.
-                let zero: u8;
-                // SAFETY: reads a mask register, writes a byte register, touches no memory.
-                unsafe {
-                    std::arch::asm!(
-                        "kortestq {k}, {k}",
-                        "setz {z}",
-                        k = in(kreg) k,
-                        z = out(reg_byte) zero,
-                        options(pure, nomem, nostack),
-                    );
-                }
-                nonzero |= u64::from(zero ^ 1) << n;
+        self.chunks(hay, from, end, 64, out, |i| {
+            let mut acc = _mm512_set1_epi8(-1);
+            for k in 0..N {
+                // SAFETY: i < end, and end + reach + 64 <= hay.len() (the caller's promise) for
+                // `reach` the largest offset, so the 64 bytes loaded from i + offsets[k] lie
+                // inside `hay`.
+                let v = unsafe { _mm512_loadu_si512(base.add(i + offsets[k]).cast()) };
+                // `vpermi2b` reads the index's low 7 bits: the tables agree (`accepted`).
+                acc = _mm512_and_si512(acc, _mm512_permutex2var_epi8(low[k], v, upper[k]));
             }
-            self.keep(hay, start, 64, &masks, nonzero, end, out);
-            start += blocks * 64;
-        }
+            let mask = _mm512_test_epi8_mask(acc, acc);
+            // Whether the mask is zero, by `kortest` on the mask: left to itself, the compiler
+            // tests `acc`'s lanes again, a uop more on the port the permutes need.
+            let zero: u8;
+            // SAFETY: reads a mask register, writes a byte register, touches no memory.
+            unsafe {
+                std::arch::asm!(
+                    "kortestq {k}, {k}",
+                    "setz {z}",
+                    k = in(kreg) mask,
+                    z = out(reg_byte) zero,
+                    options(pure, nomem, nostack),
+                );
+            }
+            (mask, zero == 0)
+        });
     }
 
     /// The AVX-512 loops' tables, one pair per offset (a byte from 0x80 up has the entry of
