@@ -314,33 +314,43 @@ fn choose_offsets(heads: &[Head], w: &Weights, limit: usize) -> Vec<usize> {
     chosen
 }
 
-/// Merge buckets pairwise, always the pair whose merge adds the least share, down to `n`.
+/// Merge buckets pairwise, always the pair whose merge adds the least share (the first such
+/// pair, by the first bucket then the second), down to `n`.
+///
+/// Each row of the pair costs keeps its least cost and where it is, so a merge looks at the
+/// rows' least costs rather than at every pair, and recomputes a row only when its least
+/// was in the pair merged.
 fn merge_down(mut buckets: Vec<Bucket>, n: usize, c: &Costs) -> Vec<Bucket> {
     let len = buckets.len();
     let mut share: Vec<f64> = buckets.iter().map(|b| c.bucket(b)).collect();
     let cost = |b: &[Bucket], s: &[f64], i: usize, j: usize| c.merged(&b[i], &b[j]) - s[i] - s[j];
-    let mut costs: Vec<Vec<f64>> = (0..len)
-        .map(|i| {
-            (0..len)
-                .map(|j| {
-                    if j > i {
-                        cost(&buckets, &share, i, j)
-                    } else {
-                        f64::INFINITY
-                    }
-                })
-                .collect()
-        })
-        .collect();
+    // `costs[i * len + j]` for `j > i`, the cost of merging buckets `i` and `j`.
+    let mut costs = vec![f64::INFINITY; len * len];
+    for i in 0..len {
+        for j in i + 1..len {
+            costs[i * len + j] = cost(&buckets, &share, i, j);
+        }
+    }
     let mut alive = vec![true; len];
+    // Per row `i`, the least cost of `(i, j)` for a live `j > i` and the first `j` with it
+    // (`(INFINITY, 0)` when no cost is below infinity), as a scan of the row finds them.
+    let row_least = |costs: &[f64], alive: &[bool], i: usize| {
+        let mut best = (f64::INFINITY, 0);
+        for j in (i + 1..len).filter(|&j| alive[j]) {
+            if costs[i * len + j] < best.0 {
+                best = (costs[i * len + j], j);
+            }
+        }
+        best
+    };
+    let mut least: Vec<(f64, usize)> = (0..len).map(|i| row_least(&costs, &alive, i)).collect();
     let mut left = len;
     while left > n {
+        // The first row with the least cost holds the first pair with it.
         let mut best = (f64::INFINITY, 0, 0);
         for i in (0..len).filter(|&i| alive[i]) {
-            for j in (i + 1..len).filter(|&j| alive[j]) {
-                if costs[i][j] < best.0 {
-                    best = (costs[i][j], i, j);
-                }
+            if least[i].0 < best.0 {
+                best = (least[i].0, i, least[i].1);
             }
         }
         let (_, i, j) = best;
@@ -350,7 +360,23 @@ fn merge_down(mut buckets: Vec<Bucket>, n: usize, c: &Costs) -> Vec<Bucket> {
         left -= 1;
         for k in (0..len).filter(|&k| alive[k] && k != i) {
             let (a, b) = (i.min(k), i.max(k));
-            costs[a][b] = cost(&buckets, &share, a, b);
+            costs[a * len + b] = cost(&buckets, &share, a, b);
+        }
+        least[i] = row_least(&costs, &alive, i);
+        for k in (0..i).filter(|&k| alive[k]) {
+            let (cost_ki, at) = least[k];
+            least[k] = if at == i || at == j {
+                row_least(&costs, &alive, k)
+            } else if costs[k * len + i] < cost_ki || (costs[k * len + i] == cost_ki && i < at) {
+                (costs[k * len + i], i)
+            } else {
+                (cost_ki, at)
+            };
+        }
+        for k in i + 1..j {
+            if alive[k] && least[k].1 == j {
+                least[k] = row_least(&costs, &alive, k);
+            }
         }
     }
     buckets
@@ -364,44 +390,73 @@ fn merge_down(mut buckets: Vec<Bucket>, n: usize, c: &Costs) -> Vec<Bucket> {
 /// (every byte past a head's end), grouped by their first bytes' classes (as many as keep the
 /// groups at most `GROUPS`; a group accepts what any of its heads does).
 fn check_tables(heads: &[Head]) -> Box<[[u64; 256]; MAX_LEN]> {
-    let full = |h: &Head| -> Vec<ByteSet> {
-        (0..MAX_LEN)
-            .map(|i| h.classes.get(i).copied().unwrap_or(ByteSet::FULL))
-            .collect()
-    };
-    let grouped = |k: usize| -> Vec<Vec<ByteSet>> {
-        let mut keys: Vec<&[ByteSet]> = Vec::new();
-        let mut groups: Vec<Vec<ByteSet>> = Vec::new();
+    fn key(h: &Head, k: usize) -> &[ByteSet] {
+        &h.classes[..k.min(h.classes.len())]
+    }
+    // Whether keys of `k` classes make at most `GROUPS` groups.
+    let fits = |k: usize| -> bool {
+        let mut keys: Vec<&[ByteSet]> = Vec::with_capacity(GROUPS + 1);
         for h in heads {
-            let key = &h.classes[..k.min(h.classes.len())];
-            let classes = full(h);
-            match keys.iter().position(|&other| other == key) {
-                Some(g) => {
-                    for (a, b) in groups[g].iter_mut().zip(&classes) {
-                        *a = a.union(b);
-                    }
-                }
-                None => {
-                    keys.push(key);
-                    groups.push(classes);
+            let key = key(h, k);
+            if !keys.contains(&key) {
+                keys.push(key);
+                if keys.len() > GROUPS {
+                    return false;
                 }
             }
         }
-        groups
+        true
     };
     // The longest key that keeps the groups few enough: a longer key only splits groups, so
     // the count grows with its length and a binary search finds it.
     let keys: Vec<usize> = (1..=MAX_LEN).collect();
-    let fit = keys.partition_point(|&k| grouped(k).len() <= GROUPS);
-    let groups = match fit {
-        0 => vec![vec![ByteSet::FULL; MAX_LEN]],
-        n => grouped(keys[n - 1]),
+    let fit = keys.partition_point(|&k| fits(k));
+    let groups: Vec<[ByteSet; MAX_LEN]> = match fit {
+        0 => vec![[ByteSet::FULL; MAX_LEN]],
+        n => {
+            let k = keys[n - 1];
+            let mut keys: Vec<&[ByteSet]> = Vec::new();
+            let mut groups: Vec<[ByteSet; MAX_LEN]> = Vec::new();
+            for h in heads {
+                // The head's classes over `MAX_LEN` bytes: every byte past its end.
+                let mut classes = [ByteSet::FULL; MAX_LEN];
+                classes[..h.classes.len()].copy_from_slice(&h.classes);
+                let key = key(h, k);
+                match keys.iter().position(|&other| other == key) {
+                    Some(g) => {
+                        for (a, b) in groups[g].iter_mut().zip(&classes) {
+                            *a = a.union(b);
+                        }
+                    }
+                    None => {
+                        keys.push(key);
+                        groups.push(classes);
+                    }
+                }
+            }
+            groups
+        }
     };
     let mut tables = Box::new([[0u64; 256]; MAX_LEN]);
-    for (g, group) in groups.iter().enumerate() {
-        for (t, set) in tables.iter_mut().zip(group) {
-            for b in set.bytes() {
-                t[usize::from(b)] |= 1 << g;
+    for (i, t) in tables.iter_mut().enumerate() {
+        // The groups that accept every byte here take one pass over the table; the others
+        // set a bit for each byte of their set.
+        let mut everything = 0u64;
+        for (g, group) in groups.iter().enumerate() {
+            if group[i] == ByteSet::FULL {
+                everything |= 1 << g;
+                continue;
+            }
+            for (w, mut word) in group[i].words().into_iter().enumerate() {
+                while word != 0 {
+                    t[w * 64 + word.trailing_zeros() as usize] |= 1 << g;
+                    word &= word - 1;
+                }
+            }
+        }
+        if everything != 0 {
+            for entry in t.iter_mut() {
+                *entry |= everything;
             }
         }
     }
@@ -863,6 +918,179 @@ mod tests {
             })
             .collect();
         Filter::with_path(&hs, path)
+    }
+
+    /// `merge_down` as first written, scanning every pair for each merge: what the faster one
+    /// must agree with.
+    fn merge_down_by_scan(mut buckets: Vec<Bucket>, n: usize, c: &Costs) -> Vec<Bucket> {
+        let len = buckets.len();
+        let mut share: Vec<f64> = buckets.iter().map(|b| c.bucket(b)).collect();
+        let cost =
+            |b: &[Bucket], s: &[f64], i: usize, j: usize| c.merged(&b[i], &b[j]) - s[i] - s[j];
+        let mut costs: Vec<Vec<f64>> = (0..len)
+            .map(|i| {
+                (0..len)
+                    .map(|j| {
+                        if j > i {
+                            cost(&buckets, &share, i, j)
+                        } else {
+                            f64::INFINITY
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let mut alive = vec![true; len];
+        let mut left = len;
+        while left > n {
+            let mut best = (f64::INFINITY, 0, 0);
+            for i in (0..len).filter(|&i| alive[i]) {
+                for j in (i + 1..len).filter(|&j| alive[j]) {
+                    if costs[i][j] < best.0 {
+                        best = (costs[i][j], i, j);
+                    }
+                }
+            }
+            let (_, i, j) = best;
+            buckets[i] = buckets[i].merge(&buckets[j]);
+            share[i] = c.bucket(&buckets[i]);
+            alive[j] = false;
+            left -= 1;
+            for k in (0..len).filter(|&k| alive[k] && k != i) {
+                let (a, b) = (i.min(k), i.max(k));
+                costs[a][b] = cost(&buckets, &share, a, b);
+            }
+        }
+        buckets
+            .into_iter()
+            .zip(alive)
+            .filter_map(|(b, a)| a.then_some(b))
+            .collect()
+    }
+
+    /// `check_tables` as first written, each head's classes and each set's bytes one by one.
+    fn check_tables_by_byte(heads: &[Head]) -> Box<[[u64; 256]; MAX_LEN]> {
+        let full = |h: &Head| -> Vec<ByteSet> {
+            (0..MAX_LEN)
+                .map(|i| h.classes.get(i).copied().unwrap_or(ByteSet::FULL))
+                .collect()
+        };
+        let grouped = |k: usize| -> Vec<Vec<ByteSet>> {
+            let mut keys: Vec<&[ByteSet]> = Vec::new();
+            let mut groups: Vec<Vec<ByteSet>> = Vec::new();
+            for h in heads {
+                let key = &h.classes[..k.min(h.classes.len())];
+                let classes = full(h);
+                match keys.iter().position(|&other| other == key) {
+                    Some(g) => {
+                        for (a, b) in groups[g].iter_mut().zip(&classes) {
+                            *a = a.union(b);
+                        }
+                    }
+                    None => {
+                        keys.push(key);
+                        groups.push(classes);
+                    }
+                }
+            }
+            groups
+        };
+        let keys: Vec<usize> = (1..=MAX_LEN).collect();
+        let fit = keys.partition_point(|&k| grouped(k).len() <= GROUPS);
+        let groups = match fit {
+            0 => vec![vec![ByteSet::FULL; MAX_LEN]],
+            n => grouped(keys[n - 1]),
+        };
+        let mut tables = Box::new([[0u64; 256]; MAX_LEN]);
+        for (g, group) in groups.iter().enumerate() {
+            for (t, set) in tables.iter_mut().zip(group) {
+                for b in set.bytes() {
+                    t[usize::from(b)] |= 1 << g;
+                }
+            }
+        }
+        tables
+    }
+
+    /// The merged buckets and the check tables are those of the first, slower ways of
+    /// making them, on every path, for the shipped rules' heads and for random sets of
+    /// patterns (many heads, few, sharing their first bytes or not).
+    #[test]
+    fn filter_build_agrees_with_the_first_way_of_making_it() {
+        let shipped = crate::rules::Matcher::load(&[] as &[&str]).expect("rules");
+        let mut sets = vec![crate::rules::text_heads(&shipped.rules)];
+        let pieces = [
+            "a",
+            "b",
+            "q",
+            "[a-c]",
+            "[0-9]",
+            "(?i:up)",
+            "x",
+            r"\s",
+            "[A-Z]",
+            "_",
+            "=",
+            "k[ey]",
+            "[^a]",
+            "(?:z|yy)",
+            "[0-9a-f]{4}",
+        ];
+        let mut rng = fastrand::Rng::with_seed(5);
+        for _ in 0..20 {
+            let patterns: Vec<String> = (0..rng.usize(1..24))
+                .map(|_| {
+                    (0..rng.usize(1..8))
+                        .map(|_| pieces[rng.usize(..pieces.len())])
+                        .collect()
+                })
+                .collect();
+            sets.push(
+                patterns
+                    .iter()
+                    .flat_map(|p| {
+                        crate::rules::heads::rule_heads(
+                            &regex_automata::util::syntax::parse_with(
+                                p,
+                                &crate::rules::syntax_config(),
+                            )
+                            .expect("pattern"),
+                        )
+                    })
+                    .collect(),
+            );
+        }
+        let every = [Path::Avx512, Path::Avx2, Path::Scalar].map(|path| Costs {
+            w: Weights::new(),
+            path,
+        });
+        for (n, hs) in sets.iter().enumerate() {
+            assert!(check_tables(hs) == check_tables_by_byte(hs), "set {n}");
+            for costs in &every {
+                let path = costs.path;
+                let offsets = choose_offsets(hs, &costs.w, path.offsets());
+                let mut buckets: Vec<Bucket> = Vec::new();
+                for h in hs {
+                    let b = Bucket(
+                        offsets
+                            .iter()
+                            .map(|&o| h.classes.get(o).copied().unwrap_or(ByteSet::FULL))
+                            .collect(),
+                    );
+                    if !buckets.contains(&b) {
+                        buckets.push(b);
+                    }
+                }
+                for to in [BUCKETS, 2] {
+                    assert!(
+                        merge_down(buckets.clone(), to, costs)
+                            == merge_down_by_scan(buckets.clone(), to, costs),
+                        "set {n}, {path:?}, down to {to} of {}",
+                        buckets.len()
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -8,7 +8,6 @@
 //! fixed ends a head (nothing after it has a known offset).
 
 use regex_syntax::hir::{Class, Hir, HirKind};
-use std::collections::HashSet;
 
 /// The longest head kept.
 pub(crate) const MAX_LEN: usize = 16;
@@ -85,10 +84,72 @@ impl std::fmt::Debug for ByteSet {
 
 /// One way a match can begin: its byte `i` is in `classes[i]`. When `complete`, the part of the
 /// pattern it describes takes exactly `classes.len()` bytes, so what follows can be appended.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Head {
-    pub(crate) classes: Vec<ByteSet>,
+    pub(crate) classes: Classes,
     complete: bool,
+}
+
+/// A head's classes, at most `MAX_LEN` of them, held in place: heads are made, copied and
+/// compared by the thousand while the rules compile, and a vector each cost an allocation.
+#[derive(Clone, Copy)]
+pub(crate) struct Classes {
+    sets: [ByteSet; MAX_LEN],
+    len: u8,
+}
+
+impl Classes {
+    const NONE: Classes = Classes {
+        sets: [ByteSet::EMPTY; MAX_LEN],
+        len: 0,
+    };
+
+    /// Append `set`; the caller keeps the classes at most `MAX_LEN`.
+    fn push(&mut self, set: ByteSet) {
+        self.sets[usize::from(self.len)] = set;
+        self.len += 1;
+    }
+
+    fn pop(&mut self) {
+        self.len = self.len.saturating_sub(1);
+    }
+
+    /// Append as many of `more` as fit; whether all did.
+    fn extend(&mut self, more: &[ByteSet]) -> bool {
+        let at = usize::from(self.len);
+        let n = more.len().min(MAX_LEN - at);
+        self.sets[at..at + n].copy_from_slice(&more[..n]);
+        self.len += n as u8;
+        n == more.len()
+    }
+}
+
+impl std::ops::Deref for Classes {
+    type Target = [ByteSet];
+
+    fn deref(&self) -> &[ByteSet] {
+        &self.sets[..usize::from(self.len)]
+    }
+}
+
+impl std::ops::DerefMut for Classes {
+    fn deref_mut(&mut self) -> &mut [ByteSet] {
+        &mut self.sets[..usize::from(self.len)]
+    }
+}
+
+impl PartialEq for Classes {
+    fn eq(&self, other: &Classes) -> bool {
+        **self == **other
+    }
+}
+
+impl Eq for Classes {}
+
+impl std::fmt::Debug for Classes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
 }
 
 /// The heads of a pattern: every match begins with at least one of them. A head with no
@@ -97,30 +158,27 @@ pub(crate) fn heads(hir: &Hir) -> Vec<Head> {
     match hir.kind() {
         HirKind::Empty | HirKind::Look(_) => nothing(),
         HirKind::Literal(lit) => {
-            let mut classes: Vec<ByteSet> = lit
-                .0
-                .iter()
-                .map(|&b| {
-                    let mut s = ByteSet::EMPTY;
-                    s.insert_range(b, b);
-                    s
-                })
-                .collect();
-            let complete = classes.len() <= MAX_LEN;
-            classes.truncate(MAX_LEN);
-            vec![Head { classes, complete }]
+            let mut classes = Classes::NONE;
+            for &b in lit.0.iter().take(MAX_LEN) {
+                let mut s = ByteSet::EMPTY;
+                s.insert(b);
+                classes.push(s);
+            }
+            vec![Head {
+                classes,
+                complete: lit.0.len() <= MAX_LEN,
+            }]
         }
-        HirKind::Class(class) => match class_set(class) {
-            Some(set) => vec![Head {
-                classes: vec![set],
-                complete: true,
-            }],
+        HirKind::Class(class) => {
+            let mut classes = Classes::NONE;
+            let set = class_set(class);
             // A character of more than one byte: it begins with any byte.
-            None => vec![Head {
-                classes: vec![ByteSet::FULL],
-                complete: false,
-            }],
-        },
+            classes.push(set.unwrap_or(ByteSet::FULL));
+            vec![Head {
+                classes,
+                complete: set.is_some(),
+            }]
+        }
         HirKind::Capture(c) => heads(&c.sub),
         HirKind::Repetition(r) => {
             let sub = heads(&r.sub);
@@ -275,50 +333,92 @@ impl Head {
 /// The empty head that takes no bytes (what follows starts at offset 0).
 fn nothing() -> Vec<Head> {
     vec![Head {
-        classes: Vec::new(),
+        classes: Classes::NONE,
         complete: true,
     }]
 }
 
-fn open(heads: Vec<Head>) -> Vec<Head> {
+fn open(mut heads: Vec<Head>) -> Vec<Head> {
+    for h in &mut heads {
+        h.complete = false;
+    }
     heads
-        .into_iter()
-        .map(|h| Head {
-            complete: false,
-            ..h
-        })
-        .collect()
 }
 
+/// Past this many heads, [`dedup`] sorts rather than compares each head with those kept.
+const DEDUP_BY_SCAN: usize = 32;
+
+/// Drop every head equal to one before it: the first of each stays, in order.
 fn dedup(heads: &mut Vec<Head>) {
-    let mut seen = HashSet::new();
-    heads.retain(|h| seen.insert(h.clone()));
+    if heads.len() <= DEDUP_BY_SCAN {
+        let mut kept = 0;
+        for i in 0..heads.len() {
+            if !heads[..kept].contains(&heads[i]) {
+                heads.swap(kept, i);
+                kept += 1;
+            }
+        }
+        heads.truncate(kept);
+        return;
+    }
+    // Equal heads end up side by side, the first of them (a stable sort) foremost.
+    let key = |h: &Head| (h.classes.len(), h.complete);
+    let mut order: Vec<usize> = (0..heads.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (x, y) = (&heads[a], &heads[b]);
+        key(x).cmp(&key(y)).then_with(|| {
+            x.classes
+                .iter()
+                .map(ByteSet::words)
+                .cmp(y.classes.iter().map(ByteSet::words))
+        })
+    });
+    let mut keep = vec![true; heads.len()];
+    for w in order.windows(2) {
+        if heads[w[0]] == heads[w[1]] {
+            keep[w[1]] = false;
+        }
+    }
+    let mut n = 0;
+    heads.retain(|_| {
+        n += 1;
+        keep[n - 1]
+    });
 }
 
 /// `a` followed by `b`; `None` when that makes too many alternatives.
 fn concat(a: &[Head], b: &[Head]) -> Option<Vec<Head>> {
-    let mut out = Vec::new();
+    // Each head kept unless one before it is equal (as [`dedup`] does), so that the count is
+    // known as it grows.
+    let mut out: Vec<Head> = Vec::new();
+    let mut add = |h: Head| {
+        if !out.contains(&h) {
+            out.push(h);
+        }
+        out.len() <= MAX_ALTS
+    };
     for h in a {
         if !h.extendable() {
-            out.push(Head {
-                classes: h.classes.clone(),
+            if !add(Head {
                 complete: false,
-            });
+                ..*h
+            }) {
+                return None;
+            }
             continue;
         }
         for t in b {
-            let mut classes = h.classes.clone();
-            classes.extend_from_slice(&t.classes);
-            let mut complete = t.complete;
-            if classes.len() > MAX_LEN {
-                classes.truncate(MAX_LEN);
-                complete = false;
+            let mut classes = h.classes;
+            let whole = classes.extend(&t.classes);
+            if !add(Head {
+                classes,
+                complete: t.complete && whole,
+            }) {
+                return None;
             }
-            out.push(Head { classes, complete });
         }
     }
-    dedup(&mut out);
-    (out.len() <= MAX_ALTS).then_some(out)
+    Some(out)
 }
 
 /// Shorten the longest alternatives until few enough remain (a head's prefix is a head).
@@ -374,6 +474,71 @@ mod tests {
         assert_eq!(of(r"a(?:-b)?c"), ["[a][c]", "[a][-][b][c]"]);
         assert_eq!(of(r"x*y"), ["[y]", "[x]…"]);
         assert_eq!(of(r"(?:\\n|\b)A"), ["[\\][n][A]", "[A]"]);
+    }
+
+    /// Heads kept the way a set of those seen keeps them: the first of equal heads, in order.
+    fn first_of_each(heads: &[Head]) -> Vec<Head> {
+        let mut seen = std::collections::HashSet::new();
+        heads
+            .iter()
+            .filter(|h| seen.insert((h.classes.to_vec(), h.complete)))
+            .copied()
+            .collect()
+    }
+
+    /// Both ways `dedup` works (comparing with those kept, and sorting, past
+    /// `DEDUP_BY_SCAN`) keep the first of equal heads, in order; heads that differ only in
+    /// being complete, or in length, are not equal.
+    #[test]
+    fn dedup_keeps_the_first_of_equal_heads_in_order() {
+        let set = |bytes: &[u8]| {
+            let mut s = ByteSet::EMPTY;
+            bytes.iter().for_each(|&b| s.insert(b));
+            s
+        };
+        let sets = [set(b"a"), set(b"b"), set(b"ab"), set(b"\xff")];
+        let head = |classes: &[ByteSet], complete: bool| {
+            let mut c = Classes::NONE;
+            assert!(c.extend(classes));
+            Head {
+                classes: c,
+                complete,
+            }
+        };
+        let (a, b, ab) = (sets[0], sets[1], sets[2]);
+        let mut hs = vec![
+            head(&[a, b], true),
+            head(&[a], true),
+            head(&[a, b], false),
+            head(&[a, b], true),
+            head(&[a, b, ab], true),
+            head(&[a], true),
+        ];
+        dedup(&mut hs);
+        assert_eq!(
+            hs,
+            [
+                head(&[a, b], true),
+                head(&[a], true),
+                head(&[a, b], false),
+                head(&[a, b, ab], true),
+            ]
+        );
+        let mut rng = fastrand::Rng::with_seed(7);
+        for round in 0..400 {
+            let n = rng.usize(0..=3 * DEDUP_BY_SCAN);
+            let hs: Vec<Head> = (0..n)
+                .map(|_| {
+                    let classes: Vec<ByteSet> = (0..rng.usize(0..=3))
+                        .map(|_| sets[rng.usize(..sets.len())])
+                        .collect();
+                    head(&classes, rng.bool())
+                })
+                .collect();
+            let mut got = hs.clone();
+            dedup(&mut got);
+            assert_eq!(got, first_of_each(&hs), "round {round}, {n} heads");
+        }
     }
 
     fn of_rule(pattern: &str) -> Vec<String> {

@@ -169,25 +169,23 @@ impl Rule {
                 names.join(", ")
             )
         })?;
-        // Only the pattern's NFA, not a whole regex: enough to check it and read its groups
-        // (the matcher compiles every rule's parsed pattern together afterwards).
+        // The pattern parsed, and compiled alone only when that could fail or tell something
+        // the parsed pattern does not: the matcher compiles every rule's together afterwards.
         let hir = re_syntax::parse_with(&r.pattern, &syntax_config())
             .with_context(|| format!("{}: pattern does not compile", at()))?;
-        let nfa = thompson::Compiler::new()
-            .configure(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
-            .build_from_hir(&hir)
-            .with_context(|| format!("{}: pattern does not compile", at()))?;
-        let single = PikeVM::new_from_nfa(nfa)
-            .with_context(|| format!("{}: pattern does not compile", at()))?;
-        if single.is_match(&mut single.create_cache(), b"".as_slice()) {
-            bail!("{}: pattern matches the empty string", at());
+        let props = hir.properties();
+        if !surely_compiles(&hir) || props.minimum_len() == Some(0) {
+            let nfa = thompson::Compiler::new()
+                .configure(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
+                .build_from_hir(&hir)
+                .with_context(|| format!("{}: pattern does not compile", at()))?;
+            let single = PikeVM::new_from_nfa(nfa)
+                .with_context(|| format!("{}: pattern does not compile", at()))?;
+            if single.is_match(&mut single.create_cache(), b"".as_slice()) {
+                bail!("{}: pattern matches the empty string", at());
+            }
         }
-        let groups = single.get_nfa().group_info();
-        let has = |name: &str| {
-            groups
-                .to_index(regex_automata::PatternID::ZERO, name)
-                .is_some()
-        };
+        let has = |name: &str| has_group(&hir, name);
         if decoder == DecoderKind::RedisUrl && !(has("secret") && has("host")) {
             bail!(
                 "{}: a redis-url rule needs groups named `secret` and `host`",
@@ -235,6 +233,56 @@ impl Rule {
             source: s.source.clone(),
             hir,
         })
+    }
+}
+
+/// Most units [`nfa_units`] counts in a pattern that is not compiled when checked: each
+/// costs the NFA compiler at most [`BYTES_PER_UNIT`] (a test holds it to that), so the
+/// pattern fits [`NFA_SIZE_LIMIT`] with room to spare.
+const MAX_UNITS: usize = 20_000;
+const BYTES_PER_UNIT: usize = 128;
+const _: () = assert!(MAX_UNITS * BYTES_PER_UNIT * 2 <= NFA_SIZE_LIMIT);
+
+/// Whether the pattern surely compiles to an NFA within the size limit: few units, and no
+/// Unicode word boundary (the one look-around whose compile can fail).
+fn surely_compiles(hir: &Hir) -> bool {
+    !hir.properties().look_set().contains_word_unicode() && nfa_units(hir) <= MAX_UNITS
+}
+
+/// A bound on what the pattern's NFA holds: a unit for each byte of a literal, range of a
+/// byte class, state of a group, look-around or branch, 32 for each range of a Unicode
+/// class (its UTF-8 sequences), and as many copies of a repeated part as the compiler makes.
+fn nfa_units(hir: &Hir) -> usize {
+    use regex_syntax::hir::{Class, HirKind};
+    match hir.kind() {
+        HirKind::Empty | HirKind::Look(_) => 1,
+        HirKind::Literal(lit) => lit.0.len().max(1),
+        HirKind::Class(Class::Bytes(c)) => c.ranges().len() + 1,
+        HirKind::Class(Class::Unicode(c)) => c.ranges().len().saturating_mul(32) + 1,
+        HirKind::Capture(c) => nfa_units(&c.sub).saturating_add(2),
+        HirKind::Repetition(r) => {
+            let copies = usize::try_from(r.max.unwrap_or(r.min).max(r.min))
+                .unwrap_or(usize::MAX)
+                .saturating_add(1);
+            copies.saturating_mul(nfa_units(&r.sub).saturating_add(2))
+        }
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => parts
+            .iter()
+            .fold(parts.len(), |sum, p| sum.saturating_add(nfa_units(p))),
+    }
+}
+
+/// Whether the pattern has a group of this name (what its NFA's groups would say: a group
+/// the parser dropped, in a part repeated no times, is in neither).
+fn has_group(hir: &Hir, name: &str) -> bool {
+    use regex_syntax::hir::HirKind;
+    match hir.kind() {
+        HirKind::Capture(c) => c.name.as_deref() == Some(name) || has_group(&c.sub, name),
+        HirKind::Repetition(r) => has_group(&r.sub, name),
+        HirKind::Concat(parts) | HirKind::Alternation(parts) => {
+            parts.iter().any(|p| has_group(p, name))
+        }
+        HirKind::Empty | HirKind::Look(_) | HirKind::Literal(_) | HirKind::Class(_) => false,
     }
 }
 
@@ -502,5 +550,133 @@ impl Matcher {
 
     pub fn rule(&self, index: usize) -> &Rule {
         &self.rules[index]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A rule of this pattern and decoder checked, or its error as shown.
+    fn check(pattern: &str, decoder: &str) -> std::result::Result<Rule, String> {
+        let text = format!(
+            "[[rule]]\nid = \"t.rule\"\nname = \"t\"\nkind = \"redis-password\"\n\
+             description = \"t\"\npattern = '''{pattern}'''\ndecoder = \"{decoder}\"\n"
+        );
+        let sourced = load::parse("t.toml", &text).expect("rule file");
+        Rule::check(&sourced[0]).map_err(|e| format!("{e:#}"))
+    }
+
+    #[test]
+    fn a_bad_pattern_is_named_for_what_is_wrong() {
+        let err = |p: &str, d: &str| check(p, d).expect_err(p);
+        for p in [r"(?:a)?", r"\Bx*", r"a|", r"(?:(?P<secret>x){0})"] {
+            let e = err(p, "hex32");
+            assert!(
+                e.contains("rule \"t.rule\" in t.toml: pattern matches the empty string"),
+                "{p}: {e}"
+            );
+        }
+        // Matches nothing, or nothing empty: accepted (a look-around alone takes no bytes but
+        // an empty text has no word boundary).
+        for p in [
+            r"(?P<secret>[0-9a-f]{32})",
+            r"(?P<secret>\b)",
+            r"(?P<secret>[^\x00-\xff])",
+        ] {
+            check(p, "hex32").unwrap_or_else(|e| panic!("{p}: {e}"));
+        }
+        let e = err(r"(?P<secret>x", "hex32");
+        assert!(e.contains("t.toml: pattern does not compile"), "{e}");
+        // Too large for the NFA size limit: compiled when checked, and named.
+        let e = err(r"(?P<secret>(?u:\w){2000}){20}", "hex32");
+        assert!(e.contains("t.toml: pattern does not compile"), "{e}");
+        assert!(e.contains("exceeded limit"), "{e}");
+        // A group the parser drops (repeated no times) is no group.
+        let e = err(r"x(?P<secret>y){0}z", "hex32");
+        assert!(
+            e.contains("a `hex32` rule needs a group named `secret`"),
+            "{e}"
+        );
+        let e = err(r"(?P<secret>x)(?P<hosts>y)", "redis-url");
+        assert!(e.contains("needs groups named `secret` and `host`"), "{e}");
+        check(r"(?P<secret>x)(?:(?P<host>y)|z)+", "redis-url").expect("redis-url rule");
+    }
+
+    /// Every pattern [`surely_compiles`] passes compiles within [`BYTES_PER_UNIT`] a unit (and
+    /// room for the few states every NFA has): shipped ones, random ones and large ones.
+    #[test]
+    fn patterns_with_few_units_compile_within_their_bound() {
+        let mut patterns: Vec<String> = load::embedded()
+            .expect("rules")
+            .iter()
+            .map(|s| s.rule.pattern.clone())
+            .collect();
+        patterns.extend(
+            [
+                r"(?u:\w){100}",
+                r"(?u:\w+)[a-z]{3,}",
+                r"(?i:upstash){50}",
+                r"[a-z0-9]{1000}",
+                r"(?:[\x00-\xff]|(?u:.)){200,300}",
+                r"(?:a|bc|(?P<g>d{3,9})){40}",
+                r"\B(?:\b\B){500}",
+            ]
+            .map(String::from),
+        );
+        let atoms = [
+            "a",
+            "[a-c]",
+            "[0-9]",
+            r"\b",
+            "(?i:up)",
+            "é",
+            r"\s",
+            ".",
+            "(?u:é)",
+            "[^a]",
+            "(?u:[a-zé])",
+            "(?u:\\d)",
+            "xyz",
+        ];
+        fn gen(rng: &mut fastrand::Rng, atoms: &[&str], depth: u32) -> String {
+            match if depth > 3 { 0 } else { rng.u32(0..6) } {
+                0 | 1 => atoms[rng.usize(..atoms.len())].to_string(),
+                2 => (0..rng.usize(1..6))
+                    .map(|_| gen(rng, atoms, depth + 1))
+                    .collect(),
+                3 => format!(
+                    "(?:{})",
+                    (0..rng.usize(1..5))
+                        .map(|_| gen(rng, atoms, depth + 1))
+                        .collect::<Vec<_>>()
+                        .join("|")
+                ),
+                4 => format!(
+                    "(?:{}){}",
+                    gen(rng, atoms, depth + 1),
+                    ["*", "+", "?", "{2}", "{3,}", "{0,2}", "{1,40}", "{20}", "{0}"]
+                        [rng.usize(..9)]
+                ),
+                _ => format!("(?P<g{}>{})", rng.u32(..), gen(rng, atoms, depth + 1)),
+            }
+        }
+        let mut rng = fastrand::Rng::with_seed(9);
+        patterns.extend((0..2000).map(|_| gen(&mut rng, &atoms, 0)));
+        let mut most = 0.0f64;
+        for p in &patterns {
+            let hir = re_syntax::parse_with(p, &syntax_config()).expect(p);
+            if !surely_compiles(&hir) {
+                continue;
+            }
+            let units = nfa_units(&hir);
+            let limit = (units + 64) * BYTES_PER_UNIT;
+            let nfa = thompson::Compiler::new()
+                .configure(thompson::Config::new().nfa_size_limit(Some(limit)))
+                .build_from_hir(&hir)
+                .unwrap_or_else(|e| panic!("{p}: {units} units: {e}"));
+            most = most.max(nfa.memory_usage() as f64 / (units + 64) as f64);
+        }
+        eprintln!("most bytes a unit: {most:.1}");
     }
 }
