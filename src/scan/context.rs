@@ -127,8 +127,8 @@ pub fn variable_before(hay: &[u8], at: usize) -> Option<String> {
     let floor = at.saturating_sub(256);
     let line_start = memchr::memrchr(b'\n', &hay[floor..at]).map_or(floor, |i| floor + i + 1);
     let mut prefix = &hay[line_start..at];
-    if let Some(m) = URL_USERINFO.find(prefix) {
-        prefix = &prefix[..m.start()];
+    if let Some(m) = url_userinfo(prefix) {
+        prefix = &prefix[..m];
     }
     let caps = VARIABLE
         .captures(prefix)
@@ -152,6 +152,13 @@ pub fn variable_before(hay: &[u8], at: usize) -> Option<String> {
     }
     let name = environment_name(name);
     (!name.is_empty()).then(|| name.to_string())
+}
+
+/// Where [`URL_USERINFO`] matches in `prefix`. Every match holds `://`: without it, the regex
+/// (which a case-insensitive scheme leaves without a prefilter) need not run.
+fn url_userinfo(prefix: &[u8]) -> Option<usize> {
+    memchr::memmem::find(prefix, b"://")?;
+    URL_USERINFO.find(prefix).map(|m| m.start())
 }
 
 /// Whether a dotted name is a host name: its last label a top-level domain.
@@ -715,6 +722,37 @@ mod tests {
             }
         }
         assert!(found.iter().all(|&n| n > 500), "matches found: {found:?}");
+    }
+
+    #[test]
+    fn url_userinfo_without_its_regex_where_there_is_no_scheme() {
+        let mut rng = fastrand::Rng::with_seed(29);
+        let pieces: [&[u8]; 9] = [
+            b"REDIS",
+            b"s://",
+            b":/",
+            b"//",
+            b"default:",
+            b"@",
+            b" ",
+            b"=",
+            b"x",
+        ];
+        let mut found = 0;
+        for _ in 0..3000 {
+            let prefix: Vec<u8> = (0..rng.usize(..8))
+                .flat_map(|_| pieces[rng.usize(..pieces.len())].iter().copied())
+                .collect();
+            let want = URL_USERINFO.find(&prefix).map(|m| m.start());
+            assert_eq!(
+                url_userinfo(&prefix),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(&prefix)
+            );
+            found += usize::from(want.is_some());
+        }
+        assert!(found > 300, "{found} found");
     }
 
     #[test]
