@@ -715,8 +715,19 @@ impl LineCursor {
 }
 
 /// Characters in UTF-8 text (bytes that are not continuation bytes; invalid bytes count one each).
+/// Counted a chunk of at most 255 bytes at a time into a byte, which the compiler turns into
+/// a vector loop adding 16 or 32 bytes at once (a match deep in a minified line of hundreds
+/// of kilobytes has its column counted from the line's start).
 fn chars(b: &[u8]) -> u64 {
-    b.iter().filter(|&&c| (c & 0xC0) != 0x80).count() as u64
+    b.chunks(255)
+        .map(|chunk| {
+            // Continuation bytes, 0x80..=0xBF, are those below -64 as signed bytes.
+            let continuation = chunk
+                .iter()
+                .fold(0u8, |n, &c| n.wrapping_add(u8::from((c as i8) < -64)));
+            (chunk.len() - usize::from(continuation)) as u64
+        })
+        .sum()
 }
 
 #[cfg(test)]
@@ -739,6 +750,17 @@ mod tests {
             i += 1;
         }
         out
+    }
+
+    #[test]
+    fn characters_are_the_bytes_that_do_not_continue_one() {
+        let mut rng = fastrand::Rng::with_seed(13);
+        for len in [0, 1, 254, 255, 256, 511, 1000, 70_000] {
+            let text: Vec<u8> = (0..len).map(|_| rng.u8(..)).collect();
+            let want = text.iter().filter(|&&c| (c & 0xC0) != 0x80).count() as u64;
+            assert_eq!(chars(&text), want, "{len} bytes");
+        }
+        assert_eq!(chars("héllo wörld ✓".as_bytes()), 13);
     }
 
     #[test]
