@@ -58,6 +58,41 @@ static HOST: LazyLock<Regex> = LazyLock::new(|| {
     .expect("host regex")
 });
 
+/// The domains every [`HOST`] match ends with.
+const HOST_DOMAINS: [&[u8]; 3] = [b"upstash.io", b"upstashdev.com", b"kv.vercel-storage.com"];
+
+/// The matches of [`HOST`] in lowercased `text`, those `find_iter` gives, with the regex run
+/// only over the stretch that can hold one. Every match is made of host bytes
+/// (`[a-z0-9.-]`) and ends with one of [`HOST_DOMAINS`]: none starts before the run of host
+/// bytes around the first domain written, nor ends after the last (one byte more is searched,
+/// for the `\b` after it). Where no domain is written, the regex does not run.
+fn hosts(text: &[u8]) -> impl Iterator<Item = regex::bytes::Match<'_>> {
+    let first = HOST_DOMAINS
+        .iter()
+        .filter_map(|d| memchr::memmem::find(text, d))
+        .min();
+    let last = HOST_DOMAINS
+        .iter()
+        .filter_map(|d| memchr::memmem::rfind(text, d).map(|i| i + d.len()))
+        .max();
+    let (mut pos, text) = match (first, last) {
+        (Some(first), Some(last)) => {
+            let host_byte = |b: &u8| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-');
+            let run = text[..first]
+                .iter()
+                .rposition(|b| !host_byte(b))
+                .map_or(0, |i| i + 1);
+            (run, &text[..(last + 1).min(text.len())])
+        }
+        _ => (0, &b""[..]),
+    };
+    std::iter::from_fn(move || {
+        let m = HOST.find_at(text, pos)?;
+        pos = m.end();
+        Some(m)
+    })
+}
+
 /// A Vector or Search product named (in [`Lowered`] text, as [`HOST`]).
 static PRODUCT: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?-u)upstash[_/\-.]?(vector|search)|(vector|search)[_\-]?rest|-(vector|search)\.upstash\.io")
@@ -227,7 +262,7 @@ pub fn nearest_host(
         Kind::KafkaPassword => host_product(h) == Some(Owner::Kafka),
         _ => host_product(h) == Some(Owner::Redis),
     };
-    HOST.find_iter(lower.get(ws, we))
+    hosts(lower.get(ws, we))
         .filter(|m| wanted(m.as_bytes()))
         .map(|m| (ws + m.start(), m.as_bytes()))
         .min_by_key(|(pos, _)| pos.abs_diff(at))
@@ -285,7 +320,7 @@ fn named_product(text: &[u8]) -> Option<Owner> {
 /// (Redis or Kafka hosts only), by the bytes between them; `lower` holds the text around the
 /// value.
 fn nearest_product(lower: &Lowered, lo: usize, hi: usize, at: usize, end: usize) -> Option<Owner> {
-    HOST.find_iter(lower.get(lo, hi))
+    hosts(lower.get(lo, hi))
         .filter_map(|m| {
             let gap = if lo + m.end() <= at {
                 at - (lo + m.end())
@@ -708,6 +743,9 @@ mod tests {
             lower.fill(&text, 0, 0);
             let lowered = lower.get(0, text.len());
             assert_eq!(lowered, text.to_ascii_lowercase());
+            let all: Vec<_> = HOST.find_iter(lowered).map(|m| m.range()).collect();
+            let near: Vec<_> = hosts(lowered).map(|m| m.range()).collect();
+            assert_eq!(near, all, "{:?}", String::from_utf8_lossy(&text));
             for (i, (new, old)) in pairs.iter().enumerate() {
                 let want: Vec<_> = old
                     .find_iter(&text)
