@@ -58,23 +58,38 @@ static HOST: LazyLock<Regex> = LazyLock::new(|| {
     .expect("host regex")
 });
 
-/// The domains every [`HOST`] match ends with.
-const HOST_DOMAINS: [&[u8]; 3] = [b"upstash.io", b"upstashdev.com", b"kv.vercel-storage.com"];
+/// The words the domains every [`HOST`] match ends with begin with, each with the length of
+/// the longest such domain: `upstash.io` and `upstashdev.com`; `kv.vercel-storage.com`.
+static HOST_WORDS: LazyLock<[(memchr::memmem::Finder<'static>, usize); 2]> = LazyLock::new(|| {
+    [
+        (
+            memchr::memmem::Finder::new(b"upstash"),
+            "upstashdev.com".len(),
+        ),
+        (
+            memchr::memmem::Finder::new(b"kv.vercel-storage.com"),
+            "kv.vercel-storage.com".len(),
+        ),
+    ]
+});
 
 /// The matches of [`HOST`] in lowercased `text`, those `find_iter` gives, with the regex run
 /// only over the stretch that can hold one. Every match is made of host bytes
-/// (`[a-z0-9.-]`) and ends with one of [`HOST_DOMAINS`]: none starts before the run of host
-/// bytes around the first domain written, nor ends after the last (one byte more is searched,
-/// for the `\b` after it). Where no domain is written, the regex does not run.
+/// (`[a-z0-9.-]`) and ends with a domain that begins with one of [`HOST_WORDS`]: none starts
+/// before the run of host bytes around the first such word written, nor ends after the
+/// longest domain the last could begin (one byte more is searched, for the `\b` after it).
+/// Where no word is written, the regex does not run.
 fn hosts(text: &[u8]) -> impl Iterator<Item = regex::bytes::Match<'_>> {
-    let first = HOST_DOMAINS
-        .iter()
-        .filter_map(|d| memchr::memmem::find(text, d))
-        .min();
-    let last = HOST_DOMAINS
-        .iter()
-        .filter_map(|d| memchr::memmem::rfind(text, d).map(|i| i + d.len()))
-        .max();
+    let mut first = None::<usize>;
+    let mut last = None::<usize>;
+    for (word, longest) in HOST_WORDS.iter() {
+        let mut found = word.find_iter(text);
+        if let Some(at) = found.next() {
+            first = Some(first.map_or(at, |f| f.min(at)));
+            let end = found.last().unwrap_or(at) + longest;
+            last = Some(last.map_or(end, |l| l.max(end)));
+        }
+    }
     let (mut pos, text) = match (first, last) {
         (Some(first), Some(last)) => {
             let host_byte = |b: &u8| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-');
