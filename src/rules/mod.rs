@@ -5,6 +5,7 @@ pub(crate) mod filter;
 pub(crate) mod heads;
 pub mod load;
 pub mod syntax;
+mod word;
 
 use crate::decode::DecoderKind;
 use crate::finding::Kind;
@@ -291,13 +292,16 @@ fn has_group(hir: &Hir, name: &str) -> bool {
 pub struct Context {
     source: String,
     regex: meta::Regex,
+    /// A word every match contains, ignoring ASCII case (see [`word`]), lowercase: where the
+    /// text lacks it, the regex need not run. `None` when none can be shown.
+    word: Option<memchr::memmem::Finder<'static>>,
 }
 
 impl Context {
     /// Compiled for what it does, a yes or no over a few kilobytes per accepted value: a lazy
     /// DFA alone. The full DFA and the literal prefilter a general-purpose regex builds cost up
     /// to half a millisecond each at start-up (a case-insensitive host name has many literal
-    /// forms) and save nothing on windows this small.
+    /// forms); the required word, looked for in the lowercased text, does a prefilter's work.
     fn new(source: &str) -> Result<Context> {
         let regex = meta::Regex::builder()
             .syntax(syntax_config())
@@ -310,9 +314,15 @@ impl Context {
                     .nfa_size_limit(Some(NFA_SIZE_LIMIT)),
             )
             .build(source)?;
+        // It parsed above; the word is a speed-up only, so a failure here just means none.
+        let word = re_syntax::parse_with(source, &syntax_config())
+            .ok()
+            .and_then(|hir| word::required_word(&hir))
+            .map(|w| memchr::memmem::Finder::new(&w).into_owned());
         Ok(Context {
             source: source.to_string(),
             regex,
+            word,
         })
     }
 
@@ -321,9 +331,21 @@ impl Context {
         &self.source
     }
 
-    /// Whether it matches somewhere in `hay`.
-    pub fn is_match(&self, hay: &[u8]) -> bool {
+    /// Whether it matches somewhere in `hay`; `lower` is `hay` ASCII-lowercased.
+    pub fn is_match(&self, hay: &[u8], lower: &[u8]) -> bool {
+        debug_assert_eq!(hay.len(), lower.len());
+        if let Some(word) = &self.word {
+            if word.find(lower).is_none() {
+                return false;
+            }
+        }
         self.regex.is_match(hay)
+    }
+
+    /// The required word, if any (tests).
+    #[cfg(test)]
+    pub(crate) fn word(&self) -> Option<&[u8]> {
+        self.word.as_ref().map(|f| f.needle())
     }
 }
 

@@ -47,18 +47,100 @@ static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
 });
 
 /// An Upstash host: `*.upstash.io`, Vercel KV's `*.kv.vercel-storage.com`, and
-/// `*.upstashdev.com` (an Upstash domain seen in public code; never contacted).
+/// `*.upstashdev.com` (an Upstash domain seen in public code; never contacted). Searched in
+/// [`Lowered`] text, so written in lowercase and case-sensitive: the same matches as
+/// `(?i)` over the text as written, found with the regex's literal prefilter (which a
+/// case-insensitive host name, with its many literal forms, goes without).
 static HOST: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r"(?i-u)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:upstash\.io|kv\.vercel-storage\.com|upstashdev\.com)\b",
+        r"(?-u)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:upstash\.io|kv\.vercel-storage\.com|upstashdev\.com)\b",
     )
     .expect("host regex")
 });
 
+/// The words the domains every [`HOST`] match ends with begin with, each with the length of
+/// the longest such domain: `upstash.io` and `upstashdev.com`; `kv.vercel-storage.com`.
+static HOST_WORDS: LazyLock<[(memchr::memmem::Finder<'static>, usize); 2]> = LazyLock::new(|| {
+    [
+        (
+            memchr::memmem::Finder::new(b"upstash"),
+            "upstashdev.com".len(),
+        ),
+        (
+            memchr::memmem::Finder::new(b"kv.vercel-storage.com"),
+            "kv.vercel-storage.com".len(),
+        ),
+    ]
+});
+
+/// The matches of [`HOST`] in lowercased `text`, those `find_iter` gives, with the regex run
+/// only over the stretch that can hold one. Every match is made of host bytes
+/// (`[a-z0-9.-]`) and ends with a domain that begins with one of [`HOST_WORDS`]: none starts
+/// before the run of host bytes around the first such word written, nor ends after the
+/// longest domain the last could begin (one byte more is searched, for the `\b` after it).
+/// Where no word is written, the regex does not run.
+fn hosts(text: &[u8]) -> impl Iterator<Item = regex::bytes::Match<'_>> {
+    let mut first = None::<usize>;
+    let mut last = None::<usize>;
+    for (word, longest) in HOST_WORDS.iter() {
+        let mut found = word.find_iter(text);
+        if let Some(at) = found.next() {
+            first = Some(first.map_or(at, |f| f.min(at)));
+            let end = found.last().unwrap_or(at) + longest;
+            last = Some(last.map_or(end, |l| l.max(end)));
+        }
+    }
+    let (mut pos, text) = match (first, last) {
+        (Some(first), Some(last)) => {
+            let host_byte = |b: &u8| matches!(b, b'a'..=b'z' | b'0'..=b'9' | b'.' | b'-');
+            let run = text[..first]
+                .iter()
+                .rposition(|b| !host_byte(b))
+                .map_or(0, |i| i + 1);
+            (run, &text[..(last + 1).min(text.len())])
+        }
+        _ => (0, &b""[..]),
+    };
+    std::iter::from_fn(move || {
+        let m = HOST.find_at(text, pos)?;
+        pos = m.end();
+        Some(m)
+    })
+}
+
+/// A Vector or Search product named (in [`Lowered`] text, as [`HOST`]).
 static PRODUCT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i-u)upstash[_/\-.]?(vector|search)|(vector|search)[_\-]?rest|-(vector|search)\.upstash\.io")
+    Regex::new(r"(?-u)upstash[_/\-.]?(vector|search)|(vector|search)[_\-]?rest|-(vector|search)\.upstash\.io")
         .expect("product regex")
 });
+
+/// The text around one value, ASCII-lowercased once for the case-insensitive searches of its
+/// context (every window of it lies within [`WINDOW_CAP`] bytes of the value): there a
+/// required word is found with memmem, and [`HOST`] runs case-sensitively with its literal
+/// prefilter. Lowercasing ASCII keeps every byte where it was, so positions are the text's.
+#[derive(Debug, Default)]
+pub struct Lowered {
+    /// Where in the text `lower` begins.
+    start: usize,
+    lower: Vec<u8>,
+}
+
+impl Lowered {
+    /// Lowercases the text around `hay[at..end]` (the buffer is reused).
+    pub fn fill(&mut self, hay: &[u8], at: usize, end: usize) {
+        let hi = (end + WINDOW_CAP).min(hay.len());
+        let lo = at.saturating_sub(WINDOW_CAP).min(hi);
+        self.start = lo;
+        self.lower.clear();
+        self.lower
+            .extend(hay[lo..hi].iter().map(u8::to_ascii_lowercase));
+    }
+
+    /// `hay[lo..hi]` lowercased; the range lies in what [`Lowered::fill`] took.
+    pub fn get(&self, lo: usize, hi: usize) -> &[u8] {
+        &self.lower[lo - self.start..hi - self.start]
+    }
+}
 
 /// Prefixes of environment variables that front-end build tools inline into browser bundles.
 pub const BROWSER_PREFIXES: [&str; 8] = [
@@ -72,32 +154,19 @@ pub const BROWSER_PREFIXES: [&str; 8] = [
     "PUBLIC_",
 ];
 
-/// Byte range `[start, end)` spanning `lines` lines either side of `[at, at_end)`.
+/// Byte range `[start, end)` spanning `lines` lines either side of `[at, at_end)`: from just
+/// after the `lines + 1`-th newline before `at` to the `lines + 1`-th newline from `at_end`,
+/// each side at most [`WINDOW_CAP`] bytes long.
 pub fn window(hay: &[u8], at: usize, at_end: usize, lines: usize) -> (usize, usize) {
     let lo_cap = at.saturating_sub(WINDOW_CAP);
-    let mut start = at;
-    let mut seen = 0;
-    while start > lo_cap {
-        if hay[start - 1] == b'\n' {
-            if seen == lines {
-                break;
-            }
-            seen += 1;
-        }
-        start -= 1;
-    }
+    let start = memchr::memrchr_iter(b'\n', &hay[lo_cap..at])
+        .nth(lines)
+        .map_or(lo_cap, |i| lo_cap + i + 1);
     let hi_cap = (at_end + WINDOW_CAP).min(hay.len());
-    let mut end = at_end.min(hay.len());
-    let mut seen = 0;
-    while end < hi_cap {
-        if hay[end] == b'\n' {
-            if seen == lines {
-                break;
-            }
-            seen += 1;
-        }
-        end += 1;
-    }
+    let from = at_end.min(hay.len());
+    let end = memchr::memchr_iter(b'\n', &hay[from..hi_cap])
+        .nth(lines)
+        .map_or(hi_cap, |i| from + i);
     (start, end)
 }
 
@@ -108,8 +177,8 @@ pub fn variable_before(hay: &[u8], at: usize) -> Option<String> {
     let floor = at.saturating_sub(256);
     let line_start = memchr::memrchr(b'\n', &hay[floor..at]).map_or(floor, |i| floor + i + 1);
     let mut prefix = &hay[line_start..at];
-    if let Some(m) = URL_USERINFO.find(prefix) {
-        prefix = &prefix[..m.start()];
+    if let Some(m) = url_userinfo(prefix) {
+        prefix = &prefix[..m];
     }
     let caps = VARIABLE
         .captures(prefix)
@@ -133,6 +202,13 @@ pub fn variable_before(hay: &[u8], at: usize) -> Option<String> {
     }
     let name = environment_name(name);
     (!name.is_empty()).then(|| name.to_string())
+}
+
+/// Where [`URL_USERINFO`] matches in `prefix`. Every match holds `://`: without it, the regex
+/// (which a case-insensitive scheme leaves without a prefilter) need not run.
+fn url_userinfo(prefix: &[u8]) -> Option<usize> {
+    memchr::memmem::find(prefix, b"://")?;
+    URL_USERINFO.find(prefix).map(|m| m.start())
 }
 
 /// Whether a dotted name is a host name: its last label a top-level domain.
@@ -174,8 +250,14 @@ pub fn is_browser_variable(name: &str) -> bool {
 }
 
 /// The Upstash host of the value's own product nearest to `at` within the window (a Redis
-/// host says nothing about a Vector token written beside it).
-pub fn nearest_host(hay: &[u8], (ws, we): (usize, usize), at: usize, kind: Kind) -> Option<String> {
+/// host says nothing about a Vector token written beside it). `lower` holds the text
+/// around the value.
+pub fn nearest_host(
+    lower: &Lowered,
+    (ws, we): (usize, usize),
+    at: usize,
+    kind: Kind,
+) -> Option<String> {
     let index = |h: &[u8]| {
         let label = h
             .split(|&b| b == b'.')
@@ -195,11 +277,11 @@ pub fn nearest_host(hay: &[u8], (ws, we): (usize, usize), at: usize, kind: Kind)
         Kind::KafkaPassword => host_product(h) == Some(Owner::Kafka),
         _ => host_product(h) == Some(Owner::Redis),
     };
-    HOST.find_iter(&hay[ws..we])
+    hosts(lower.get(ws, we))
         .filter(|m| wanted(m.as_bytes()))
         .map(|m| (ws + m.start(), m.as_bytes()))
         .min_by_key(|(pos, _)| pos.abs_diff(at))
-        .map(|(_, h)| String::from_utf8_lossy(h).to_ascii_lowercase())
+        .map(|(_, h)| String::from_utf8_lossy(h).into_owned())
 }
 
 /// The product a password belongs to: the one whose host (or name) is written with it.
@@ -212,10 +294,10 @@ pub enum Owner {
 }
 
 /// A host written as a literal in an object or call: `host: "..."`, `url="..."`, `Addr: "..."`,
-/// `brokers: ["..."`.
+/// `brokers: ["..."` (in [`Lowered`] text, as [`HOST`]).
 static HOST_KEY: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i-u)\b(?:host(?:name)?|url|endpoint|addr(?:ess)?|brokers?|servers?)\b["'`]?\s*(?:=|:)\s*[\[(]?\s*["'`][a-z0-9]"#,
+        r#"(?-u)\b(?:host(?:name)?|url|endpoint|addr(?:ess)?|brokers?|servers?)\b["'`]?\s*(?:=|:)\s*[\[(]?\s*["'`][a-z0-9]"#,
     )
     .expect("host key regex")
 });
@@ -250,9 +332,10 @@ fn named_product(text: &[u8]) -> Option<Owner> {
 }
 
 /// The product of the Upstash host in `hay[lo..hi]` nearest to the value at `hay[at..end]`
-/// (Redis or Kafka hosts only), by the bytes between them.
-fn nearest_product(hay: &[u8], lo: usize, hi: usize, at: usize, end: usize) -> Option<Owner> {
-    HOST.find_iter(&hay[lo..hi])
+/// (Redis or Kafka hosts only), by the bytes between them; `lower` holds the text around the
+/// value.
+fn nearest_product(lower: &Lowered, lo: usize, hi: usize, at: usize, end: usize) -> Option<Owner> {
+    hosts(lower.get(lo, hi))
         .filter_map(|m| {
             let gap = if lo + m.end() <= at {
                 at - (lo + m.end())
@@ -273,9 +356,10 @@ fn nearest_product(hay: &[u8], lo: usize, hi: usize, at: usize, end: usize) -> O
 /// `new Kafka({`, `redis.Redis(`; a host of another service there makes it
 /// [`Owner::Other`]); its own line (a URL or a command line); and last, the nearest Redis or
 /// Kafka host within a few lines. In binary data (no lines, no syntax) only
-/// the nearest host counts.
+/// the nearest host counts. `lower` holds the text around the value.
 pub fn owner(
     hay: &[u8],
+    lower: &Lowered,
     at: usize,
     end: usize,
     variable: Option<&str>,
@@ -289,7 +373,7 @@ pub fn owner(
             at.saturating_sub(WINDOW_CAP),
             (end + WINDOW_CAP).min(hay.len()),
         );
-        return nearest_product(hay, lo, hi, at, end);
+        return nearest_product(lower, lo, hi, at, end);
     }
     let floor = at.saturating_sub(WINDOW_CAP);
     let ceiling = (end + WINDOW_CAP).min(hay.len());
@@ -297,10 +381,10 @@ pub fn owner(
     let mut close_from = end;
     while let Some(open) = unmatched_open(hay, floor, open_from) {
         let close = unmatched_close(hay, close_from, ceiling).unwrap_or(ceiling);
-        if let Some(p) = nearest_product(hay, open, close, at, end) {
+        if let Some(p) = nearest_product(lower, open, close, at, end) {
             return Some(p);
         }
-        if HOST_KEY.is_match(&hay[open..close]) {
+        if HOST_KEY.is_match(lower.get(open, close)) {
             // It names its host, and that host is not Upstash's.
             return Some(Owner::Other);
         }
@@ -316,11 +400,11 @@ pub fn owner(
         close_from = close + 1;
     }
     let (ls, le) = window(hay, at, end, 0);
-    if let Some(p) = nearest_product(hay, ls, le, at, end) {
+    if let Some(p) = nearest_product(lower, ls, le, at, end) {
         return Some(p);
     }
     let (ws, we) = window(hay, at, end, HOST_LINES);
-    nearest_product(hay, ws, we, at, end)
+    nearest_product(lower, ws, we, at, end)
 }
 
 /// The nearest opening bracket before `from` (not before `floor`) that is not closed before
@@ -396,9 +480,11 @@ pub fn host_agrees(kind: Kind, details: &Details, host: &str) -> Option<bool> {
 }
 
 /// Vector or Search, for a token of the shared layout: from its own host written nearby, else
-/// the variable name, else the nearest product word in the window.
+/// the variable name, else the nearest product word in the window (`lower` holds the text
+/// around the value).
 pub fn product(
     hay: &[u8],
+    lower: &Lowered,
     (ws, we): (usize, usize),
     at: usize,
     endpoint: Option<&str>,
@@ -430,7 +516,7 @@ pub fn product(
         return Some(p);
     }
     PRODUCT
-        .find_iter(&hay[ws..we])
+        .find_iter(lower.get(ws, we))
         .min_by_key(|m| (ws + m.start()).abs_diff(at))
         .and_then(|m| classify(m.as_bytes()))
 }
@@ -521,8 +607,11 @@ mod tests {
     /// The owner of the (only) `PW` in `text`.
     fn owner_of(text: &str, binary: bool) -> Option<Owner> {
         let at = text.find("PW").expect("a PW marker");
+        let mut lower = Lowered::default();
+        lower.fill(text.as_bytes(), at, at + 2);
         owner(
             text.as_bytes(),
+            &lower,
             at,
             at + 2,
             variable_before(text.as_bytes(), at).as_deref(),
@@ -568,6 +657,186 @@ mod tests {
         // In binary data, the nearest host.
         let bin = format!("\0\u{da}${redis}\u{da} PW\0\u{da}(${kafka}");
         assert_eq!(owner_of(&bin, true), Some(Owner::Redis));
+    }
+
+    /// [`window`] as it was written first, a byte at a time: the reference.
+    fn window_by_bytes(hay: &[u8], at: usize, at_end: usize, lines: usize) -> (usize, usize) {
+        let lo_cap = at.saturating_sub(WINDOW_CAP);
+        let mut start = at;
+        let mut seen = 0;
+        while start > lo_cap {
+            if hay[start - 1] == b'\n' {
+                if seen == lines {
+                    break;
+                }
+                seen += 1;
+            }
+            start -= 1;
+        }
+        let hi_cap = (at_end + WINDOW_CAP).min(hay.len());
+        let mut end = at_end.min(hay.len());
+        let mut seen = 0;
+        while end < hi_cap {
+            if hay[end] == b'\n' {
+                if seen == lines {
+                    break;
+                }
+                seen += 1;
+            }
+            end += 1;
+        }
+        (start, end)
+    }
+
+    /// Text with Upstash hosts, host keys and product names in every case, between brackets,
+    /// quotes, whitespace and bytes that are not ASCII.
+    fn mixed_case_text(rng: &mut fastrand::Rng) -> Vec<u8> {
+        const PIECES: [&[u8]; 26] = [
+            b"host: \"x",
+            b"url='",
+            b"eu1-calm-koala-31337.upstash.io",
+            b"tidy-heron-5226-eu1-rest-kafka.upstash.io",
+            b"x-vector.upstash.io",
+            b"qstash.upstash.io",
+            b"kv.vercel-storage.com",
+            b"a.b.upstashdev.com",
+            b"upstash",
+            b"Host",
+            b"hostname",
+            b"url",
+            b"brokers",
+            b"vector",
+            b"search",
+            b"_rest",
+            b"-",
+            b".",
+            b"=",
+            b": ",
+            b"\"",
+            b"[",
+            b"\n",
+            b"\xc3\x89",
+            b"\xff",
+            b"_",
+        ];
+        let mut text = Vec::new();
+        for _ in 0..rng.usize(..24) {
+            let piece = PIECES[rng.usize(..PIECES.len())];
+            text.extend(piece.iter().map(|&b| match rng.u8(..3) {
+                0 => b.to_ascii_uppercase(),
+                _ => b,
+            }));
+        }
+        text
+    }
+
+    /// The lowercase, case-sensitive regexes over the lowered text find what the
+    /// case-insensitive ones they replace found over the text as written: the same spans, the
+    /// same bytes up to case.
+    #[test]
+    fn regexes_over_lowered_text_match_as_case_insensitive_ones() {
+        let pairs: [(&Regex, &str); 3] = [
+            (
+                &HOST,
+                r"(?i-u)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:upstash\.io|kv\.vercel-storage\.com|upstashdev\.com)\b",
+            ),
+            (
+                &PRODUCT,
+                r"(?i-u)upstash[_/\-.]?(vector|search)|(vector|search)[_\-]?rest|-(vector|search)\.upstash\.io",
+            ),
+            (
+                &HOST_KEY,
+                r#"(?i-u)\b(?:host(?:name)?|url|endpoint|addr(?:ess)?|brokers?|servers?)\b["'`]?\s*(?:=|:)\s*[\[(]?\s*["'`][a-z0-9]"#,
+            ),
+        ];
+        let pairs = pairs.map(|(new, old)| (new, Regex::new(old).expect("reference regex")));
+        let mut rng = fastrand::Rng::with_seed(23);
+        let mut found = [0; 3];
+        for _ in 0..4000 {
+            let text = mixed_case_text(&mut rng);
+            let mut lower = Lowered::default();
+            lower.fill(&text, 0, 0);
+            let lowered = lower.get(0, text.len());
+            assert_eq!(lowered, text.to_ascii_lowercase());
+            let all: Vec<_> = HOST.find_iter(lowered).map(|m| m.range()).collect();
+            let near: Vec<_> = hosts(lowered).map(|m| m.range()).collect();
+            assert_eq!(near, all, "{:?}", String::from_utf8_lossy(&text));
+            for (i, (new, old)) in pairs.iter().enumerate() {
+                let want: Vec<_> = old
+                    .find_iter(&text)
+                    .map(|m| (m.range(), m.as_bytes().to_ascii_lowercase()))
+                    .collect();
+                let got: Vec<_> = new
+                    .find_iter(lowered)
+                    .map(|m| (m.range(), m.as_bytes().to_vec()))
+                    .collect();
+                assert_eq!(got, want, "{:?}", String::from_utf8_lossy(&text));
+                found[i] += want.len();
+            }
+        }
+        assert!(found.iter().all(|&n| n > 500), "matches found: {found:?}");
+    }
+
+    #[test]
+    fn url_userinfo_without_its_regex_where_there_is_no_scheme() {
+        let mut rng = fastrand::Rng::with_seed(29);
+        let pieces: [&[u8]; 9] = [
+            b"REDIS",
+            b"s://",
+            b":/",
+            b"//",
+            b"default:",
+            b"@",
+            b" ",
+            b"=",
+            b"x",
+        ];
+        let mut found = 0;
+        for _ in 0..3000 {
+            let prefix: Vec<u8> = (0..rng.usize(..8))
+                .flat_map(|_| pieces[rng.usize(..pieces.len())].iter().copied())
+                .collect();
+            let want = URL_USERINFO.find(&prefix).map(|m| m.start());
+            assert_eq!(
+                url_userinfo(&prefix),
+                want,
+                "{:?}",
+                String::from_utf8_lossy(&prefix)
+            );
+            found += usize::from(want.is_some());
+        }
+        assert!(found > 300, "{found} found");
+    }
+
+    #[test]
+    fn window_by_memchr_is_the_byte_loop() {
+        let mut rng = fastrand::Rng::with_seed(11);
+        for round in 0..3000 {
+            let len = match round % 3 {
+                0 => rng.usize(..64),
+                1 => rng.usize(..600),
+                _ => rng.usize(..9000),
+            };
+            // Mostly lines of every length, some with no newline for kilobytes.
+            let newline = [2, 40, 3000][rng.usize(..3)];
+            let hay: Vec<u8> = (0..len)
+                .map(|_| {
+                    if rng.usize(..newline) == 0 {
+                        b'\n'
+                    } else {
+                        b'x'
+                    }
+                })
+                .collect();
+            let at = rng.usize(..=len);
+            let at_end = rng.usize(at..=len);
+            let lines = rng.usize(..70);
+            assert_eq!(
+                window(&hay, at, at_end, lines),
+                window_by_bytes(&hay, at, at_end, lines),
+                "len {len} at {at}..{at_end} lines {lines}"
+            );
+        }
     }
 
     #[test]
