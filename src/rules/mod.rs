@@ -303,8 +303,9 @@ impl Context {
     /// to half a millisecond each at start-up (a case-insensitive host name has many literal
     /// forms); the required word, looked for in the lowercased text, does a prefilter's work.
     fn new(source: &str) -> Result<Context> {
+        // Parsed once: the regex is built from the parse, and the word read off it.
+        let hir = re_syntax::parse_with(source, &syntax_config())?;
         let regex = meta::Regex::builder()
-            .syntax(syntax_config())
             .configure(
                 meta::Config::new()
                     .utf8_empty(false)
@@ -313,12 +314,8 @@ impl Context {
                     .which_captures(thompson::WhichCaptures::None)
                     .nfa_size_limit(Some(NFA_SIZE_LIMIT)),
             )
-            .build(source)?;
-        // It parsed above; the word is a speed-up only, so a failure here just means none.
-        let word = re_syntax::parse_with(source, &syntax_config())
-            .ok()
-            .and_then(|hir| word::required_word(&hir))
-            .map(|w| memchr::memmem::Finder::new(&w).into_owned());
+            .build_from_hir(&hir)?;
+        let word = word::required_word(&hir).map(|w| memchr::memmem::Finder::new(&w).into_owned());
         Ok(Context {
             source: source.to_string(),
             regex,
@@ -587,6 +584,34 @@ mod tests {
         );
         let sourced = load::parse("t.toml", &text).expect("rule file");
         Rule::check(&sourced[0]).map_err(|e| format!("{e:#}"))
+    }
+
+    /// A rule's context is parsed once: a bad one is reported by rule with the parser's reason,
+    /// a good one keeps the word every match of it contains.
+    #[test]
+    fn a_context_is_checked_and_gets_its_word_from_one_parse() {
+        let with_context = |context: &str| {
+            let text = format!(
+                "[[rule]]\nid = \"t.rule\"\nname = \"t\"\nkind = \"redis-password\"\n\
+                 description = \"t\"\npattern = '''(?P<secret>[0-9a-f]{{32}})'''\n\
+                 decoder = \"hex32\"\ncontext = '''{context}'''\n"
+            );
+            let sourced = load::parse("t.toml", &text).expect("rule file");
+            Rule::check(&sourced[0]).map_err(|e| format!("{e:#}"))
+        };
+        let e = with_context(r"(?i)host\.(upstash").expect_err("unclosed group");
+        assert!(
+            e.contains("rule \"t.rule\" in t.toml: context does not compile")
+                && e.contains("unclosed group"),
+            "{e}"
+        );
+        let rule = with_context(r"(?i)[a-z0-9-]+\.UPSTASH\.io").expect("context");
+        let context = rule.context.expect("a context");
+        assert_eq!(context.word(), Some(&b".upstash.io"[..]));
+        let text = b"host: calm-koala-1.Upstash.IO";
+        assert!(context.is_match(text, &text.to_ascii_lowercase()));
+        let other = b"host: calm-koala-1.example.io";
+        assert!(!context.is_match(other, &other.to_ascii_lowercase()));
     }
 
     #[test]
