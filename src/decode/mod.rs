@@ -20,7 +20,7 @@ pub use kafka::is_kafka_password;
 pub use qstash::{qstash_token, signing_key, PUBLIC_SIGNING_KEYS};
 pub use redis::redis_token;
 pub use text::{is_hex32, is_uuid_v4, Alphabet, Written};
-pub use url::{host_number, redis_url};
+pub use url::{host_number, redis_url, HOST_SUFFIXES};
 pub use vector::vector_token;
 
 use crate::finding::{Details, Kind};

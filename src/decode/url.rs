@@ -7,8 +7,9 @@ use super::text::is_hex32;
 use super::{redis::redis_token, Decoded};
 use crate::finding::{Details, Kind};
 
-/// Host suffixes a Redis URL must have to be an Upstash credential (`upstashdev.com` is a
-/// domain of Upstash's own seen in public code: detected, never contacted).
+/// Host suffixes a Redis URL must have to be an Upstash credential, and that an Upstash host
+/// written near a value ends with (`upstashdev.com` is a domain of Upstash's own seen in
+/// public code: detected, never contacted).
 pub const HOST_SUFFIXES: [&str; 3] = [".upstash.io", ".kv.vercel-storage.com", ".upstashdev.com"];
 
 /// Decode the parts a `redis-url` rule captured (`user` is empty when the URL has none).

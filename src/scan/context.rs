@@ -3,7 +3,7 @@
 //! password belongs to (the host written with it: same URL, object, call or statement), and
 //! whether a rule's required context is present. Runs only for candidates a decoder accepted.
 
-use crate::decode::host_number;
+use crate::decode::{host_number, HOST_SUFFIXES as UPSTASH_SUFFIXES};
 use crate::finding::{Details, Kind};
 use regex::bytes::Regex;
 use std::sync::LazyLock;
@@ -46,47 +46,37 @@ static URL_USERINFO: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?i-u)[a-z][a-z0-9+.\-]*://(?:[^\s'"`@/:]*:)?$"#).expect("userinfo regex")
 });
 
-/// An Upstash host: `*.upstash.io`, Vercel KV's `*.kv.vercel-storage.com`, and
-/// `*.upstashdev.com` (an Upstash domain seen in public code; never contacted). Searched in
-/// [`Lowered`] text, so written in lowercase and case-sensitive: the same matches as
-/// `(?i)` over the text as written, found with the regex's literal prefilter (which a
-/// case-insensitive host name, with its many literal forms, goes without).
+/// An Upstash host: a host name ending with one of [`UPSTASH_SUFFIXES`] (those the Redis URL
+/// decoder accepts). Searched in [`Lowered`] text, so written in lowercase and
+/// case-sensitive: the same matches as `(?i)` over the text as written, found with the
+/// regex's literal prefilter (which a case-insensitive host name, with its many literal
+/// forms, goes without).
 static HOST: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r"(?-u)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*\.(?:upstash\.io|kv\.vercel-storage\.com|upstashdev\.com)\b",
-    )
+    let suffixes: Vec<String> = UPSTASH_SUFFIXES.iter().map(|d| regex::escape(d)).collect();
+    Regex::new(&format!(
+        r"(?-u)\b[a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)*(?:{})\b",
+        suffixes.join("|")
+    ))
     .expect("host regex")
 });
 
-/// The words the domains every [`HOST`] match ends with begin with, each with the length of
-/// the longest such domain: `upstash.io` and `upstashdev.com`; `kv.vercel-storage.com`.
-static HOST_WORDS: LazyLock<[(memchr::memmem::Finder<'static>, usize); 2]> = LazyLock::new(|| {
-    [
-        (
-            memchr::memmem::Finder::new(b"upstash"),
-            "upstashdev.com".len(),
-        ),
-        (
-            memchr::memmem::Finder::new(b"kv.vercel-storage.com"),
-            "kv.vercel-storage.com".len(),
-        ),
-    ]
-});
+/// [`UPSTASH_SUFFIXES`], each to be found on its own.
+static HOST_WORDS: LazyLock<[memchr::memmem::Finder<'static>; UPSTASH_SUFFIXES.len()]> =
+    LazyLock::new(|| UPSTASH_SUFFIXES.map(|d| memchr::memmem::Finder::new(d.as_bytes())));
 
 /// The matches of [`HOST`] in lowercased `text`, those `find_iter` gives, with the regex run
 /// only over the stretch that can hold one. Every match is made of host bytes
-/// (`[a-z0-9.-]`) and ends with a domain that begins with one of [`HOST_WORDS`]: none starts
-/// before the run of host bytes around the first such word written, nor ends after the
-/// longest domain the last could begin (one byte more is searched, for the `\b` after it).
-/// Where no word is written, the regex does not run.
+/// (`[a-z0-9.-]`) and ends with one of [`UPSTASH_SUFFIXES`]: none starts before the run of
+/// host bytes around the first suffix written, nor ends after the last (one byte more is
+/// searched, for the `\b` after it). Where no suffix is written, the regex does not run.
 fn hosts(text: &[u8]) -> impl Iterator<Item = regex::bytes::Match<'_>> {
     let mut first = None::<usize>;
     let mut last = None::<usize>;
-    for (word, longest) in HOST_WORDS.iter() {
+    for word in HOST_WORDS.iter() {
         let mut found = word.find_iter(text);
         if let Some(at) = found.next() {
             first = Some(first.map_or(at, |f| f.min(at)));
-            let end = found.last().unwrap_or(at) + longest;
+            let end = found.last().unwrap_or(at) + word.needle().len();
             last = Some(last.map_or(end, |l| l.max(end)));
         }
     }
