@@ -11,7 +11,7 @@ use super::walker::{read_full, Flow, Src, Walker};
 use super::ArchiveSkip;
 use flate2::bufread::GzDecoder;
 use std::cell::Cell;
-use std::io::{self, BufRead, BufReader, Read};
+use std::io::{self, BufRead, BufReader, Cursor, Read};
 
 impl Walker<'_> {
     pub(crate) fn gzip(&mut self, src: Src<'_>) -> Flow {
@@ -75,6 +75,96 @@ impl Walker<'_> {
         }
         flow
     }
+}
+
+impl Walker<'_> {
+    /// A gzip file in memory, inflated whole when it is one member whose declared size fits
+    /// (see [`Walker::whole`]); `None`, with nothing counted or reported, when it cannot be.
+    pub(crate) fn gzip_whole(&mut self, bytes: &[u8]) -> Option<Flow> {
+        let n = bytes.len();
+        let size = u32::from_le_bytes(bytes.get(n.checked_sub(4)?..)?.try_into().ok()?);
+        let out = self.whole(bytes, u64::from(size), true)?;
+        self.stats.archives += 1;
+        self.budget.count(out.len() as u64);
+        self.stats.whole += 1;
+        let len = out.len() as u64;
+        self.held += len;
+        self.stats.peak_held = self.stats.peak_held.max(self.held);
+        let flow = if detect(&out) == Some(ArchiveKind::Tar) {
+            self.tar_entries(Src::Seek(&mut Cursor::new(&out[..])))
+        } else {
+            let member = member_name(&self.chain, stored_name(bytes));
+            self.chain.push(member);
+            let flow = match self.entry(&mut &out[..], None, true) {
+                Flow::Broken(message) => {
+                    self.skip(ArchiveSkip::Damaged { message });
+                    Flow::Continue
+                }
+                other => other,
+            };
+            self.chain.pop();
+            flow
+        };
+        self.held -= len;
+        Some(match flow {
+            Flow::Broken(message) => {
+                self.skip(ArchiveSkip::Damaged { message });
+                Flow::Continue
+            }
+            other => other,
+        })
+    }
+
+    /// A gzip met as a stream (an entry of a tar) that says it is small: read into memory so
+    /// that it can be inflated whole; streamed on from what was read when it cannot be.
+    pub(crate) fn gzip_buffered(&mut self, r: &mut dyn Read, declared: Option<u64>) -> Flow {
+        let cap = self.room().min(declared.unwrap_or(0));
+        let mut buf = Vec::new();
+        let read = r.take(cap + 1).read_to_end(&mut buf);
+        let len = buf.len() as u64;
+        match read {
+            Ok(_) if len <= cap => {
+                self.held += len;
+                self.stats.peak_held = self.stats.peak_held.max(self.held);
+                let flow = self.archive_bytes(ArchiveKind::Gzip, &buf);
+                self.held -= len;
+                flow
+            }
+            // Longer than it said, or the read failed: on as a stream, the error where it was.
+            Ok(_) => self.gzip(Src::Read(&mut (&buf[..]).chain(r))),
+            Err(e) => self.gzip(Src::Read(&mut (&buf[..]).chain(FailOnce(Some(e))))),
+        }
+    }
+}
+
+/// A reader that fails with the error it holds, then ends.
+struct FailOnce(Option<io::Error>);
+
+impl Read for FailOnce {
+    fn read(&mut self, _: &mut [u8]) -> io::Result<usize> {
+        match self.0.take() {
+            Some(e) => Err(e),
+            None => Ok(0),
+        }
+    }
+}
+
+/// The file name a gzip header stores (FNAME), if it stores one.
+fn stored_name(gz: &[u8]) -> Option<&[u8]> {
+    const FEXTRA: u8 = 4;
+    const FNAME: u8 = 8;
+    let flags = *gz.get(3)?;
+    if flags & FNAME == 0 {
+        return None;
+    }
+    let mut at = 10;
+    if flags & FEXTRA != 0 {
+        let xlen = u16::from_le_bytes(gz.get(10..12)?.try_into().ok()?);
+        at = 12 + usize::from(xlen);
+    }
+    let rest = gz.get(at..)?;
+    let end = memchr::memchr(0, rest)?;
+    Some(&rest[..end])
 }
 
 /// The name of a gzip's content: the gzip's own name without its suffix, as `gunzip` writes

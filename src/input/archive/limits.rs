@@ -186,6 +186,20 @@ impl Budget {
             .max(self.limits.ratio_grace)
     }
 
+    /// Whether one decompressor may produce `out` bytes from `input` bytes, with every limit
+    /// (its own ratio, the archive's total and overall ratio) still unmet afterwards.
+    pub fn fits(&self, input: u64, out: u64) -> bool {
+        let total = self.decompressed.get().saturating_add(out);
+        out <= self.allowance(input)
+            && total <= self.limits.max_total_bytes
+            && total <= self.overall_allowance()
+    }
+
+    /// Count `n` bytes decompressed (by a whole-buffer inflate that [`Budget::fits`] allowed).
+    pub fn count(&self, n: u64) {
+        self.decompressed.set(self.decompressed.get() + n);
+    }
+
     /// The most the whole archive may produce: the grace on top of the ratio (not the larger
     /// of the two, as for one decompressor), so that one entry cut off at its own limit does
     /// not use up the allowance of the entries after it.

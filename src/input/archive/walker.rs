@@ -5,8 +5,9 @@
 
 use super::detect::{detect, ArchiveKind, PREFIX};
 use super::limits::{ArchiveLimits, Budget};
+use super::whole::{Inflater, WHOLE_MAX};
 use super::{ArchiveEvent, ArchiveSkip, ArchiveStats, ReadSeek};
-use std::io::{self, Read, Seek, SeekFrom};
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
 
 /// Where an archive's bytes come from, inside the walk: a stream (a tar entry, a gzip
 /// stream's output) or something seekable (the outer file, a nested zip held in memory).
@@ -60,6 +61,8 @@ pub(crate) struct Walker<'w> {
     pool: Vec<Vec<u8>>,
     /// Where the walk was when an archive-wide limit stopped it.
     stop_chain: Option<Vec<String>>,
+    /// The whole-buffer inflater, made on first use (`None` until then, or if it could not be).
+    inflater: Option<Inflater>,
 }
 
 impl<'w> Walker<'w> {
@@ -76,6 +79,7 @@ impl<'w> Walker<'w> {
             held: 0,
             pool: Vec::new(),
             stop_chain: None,
+            inflater: None,
         }
     }
 
@@ -144,10 +148,54 @@ impl<'w> Walker<'w> {
     /// Open an archive of `kind` whose bytes are `src`, as the last name on the chain.
     pub fn archive(&mut self, kind: ArchiveKind, src: Src<'_>) -> Flow {
         match (kind, src) {
-            (ArchiveKind::Zip, Src::Seek(r)) => self.zip(r),
+            (ArchiveKind::Zip, Src::Seek(r)) => self.zip(r, None),
             (ArchiveKind::Zip, Src::Read(r)) => self.zip_buffered(r, None),
             (ArchiveKind::Tar, src) => self.tar(src),
             (ArchiveKind::Gzip, src) => self.gzip(src),
+        }
+    }
+
+    /// Open an archive of `kind` that is in memory: zip entries and a gzip file that declare
+    /// their size are inflated whole ([`Walker::whole`]); the rest as from any seekable source.
+    pub fn archive_bytes(&mut self, kind: ArchiveKind, bytes: &[u8]) -> Flow {
+        let mut cur = Cursor::new(bytes);
+        match kind {
+            ArchiveKind::Zip => self.zip(&mut cur, Some(bytes)),
+            ArchiveKind::Tar => self.tar(Src::Seek(&mut cur)),
+            ArchiveKind::Gzip => match self.gzip_whole(bytes) {
+                Some(flow) => flow,
+                None => self.gzip(Src::Seek(&mut cur)),
+            },
+        }
+    }
+
+    /// `input` (a raw deflate stream, or a gzip file when `gzip`) inflated whole into the
+    /// `size` bytes it declares (at most [`WHOLE_MAX`]), when that size fits every limit: the
+    /// entry-size and held limits (twice over: the output is held while its entries are
+    /// copied out), this stream's ratio to its `input.len()` compressed bytes, and the archive's
+    /// decompressed total and overall ratio. `None` (nothing counted) when it does not fit or
+    /// does not decode to exactly that: the caller streams it instead, which names the
+    /// problem. The caller counts the bytes as decompressed ([`Budget::count`]) once it keeps
+    /// them.
+    pub fn whole(&mut self, input: &[u8], size: u64, gzip: bool) -> Option<Vec<u8>> {
+        // The output is held while what it holds is read: room for it and for an entry as
+        // large (the copy handed over), so that holding it never makes an entry too large.
+        let free = self.limits().max_held.saturating_sub(self.held);
+        if size == 0 || size > WHOLE_MAX || size > self.room() || size > free / 2 {
+            return None;
+        }
+        if !self.budget.fits(input.len() as u64, size) {
+            return None;
+        }
+        if self.inflater.is_none() {
+            self.inflater = Inflater::new();
+        }
+        let inf = self.inflater.as_mut()?;
+        let size = usize::try_from(size).ok()?;
+        if gzip {
+            inf.gzip(input, size)
+        } else {
+            inf.deflate(input, size)
         }
     }
 
@@ -177,6 +225,11 @@ impl<'w> Walker<'w> {
                 let mut joined = head.chain(r);
                 let flow = match kind {
                     ArchiveKind::Zip => self.zip_buffered(&mut joined, declared),
+                    // A small gzip (a package's tgz in a layer tar) is read into memory, where
+                    // it can be inflated whole.
+                    ArchiveKind::Gzip if declared.is_some_and(|d| d <= WHOLE_MAX) => {
+                        self.gzip_buffered(&mut joined, declared)
+                    }
                     _ => self.archive(kind, Src::Read(&mut joined)),
                 };
                 return flow;

@@ -9,7 +9,7 @@ use super::limits::{InCount, Meter, TripKind};
 use super::name;
 use super::walker::{Flow, Walker};
 use super::{ArchiveSkip, ReadSeek};
-use std::io::{self, Cursor, Read, SeekFrom};
+use std::io::{self, Cursor, Read, Seek, SeekFrom};
 use zip::result::ZipError;
 use zip::{CompressionMethod, ZipArchive};
 
@@ -22,12 +22,14 @@ impl Walker<'_> {
         };
         let len = buf.len() as u64;
         self.held += len;
-        let flow = self.zip(&mut Cursor::new(&buf[..]));
+        let flow = self.zip(&mut Cursor::new(&buf[..]), Some(&buf));
         self.held -= len;
         flow
     }
 
-    pub(crate) fn zip(&mut self, r: &mut dyn ReadSeek) -> Flow {
+    /// A zip read through `r`; `mem` is its bytes when they are in memory, so that deflated
+    /// entries can be inflated whole.
+    pub(crate) fn zip(&mut self, r: &mut dyn ReadSeek, mem: Option<&[u8]>) -> Flow {
         self.stats.archives += 1;
         let remaining = self
             .limits()
@@ -57,6 +59,12 @@ impl Walker<'_> {
         for i in 0..archive.len() {
             if self.budget.stopped() {
                 return Flow::Tripped;
+            }
+            if let Some(flow) = mem.and_then(|bytes| self.zip_whole(&mut archive, i, bytes)) {
+                if flow == Flow::Tripped {
+                    return flow;
+                }
+                continue;
             }
             let failed = match archive.by_index(i) {
                 Ok(mut f) => {
@@ -95,6 +103,42 @@ impl Walker<'_> {
         Flow::Continue
     }
 
+    /// Entry `i`, inflated whole from the zip's `bytes` when it is deflated, not encrypted,
+    /// declares a size that fits (see [`Walker::whole`]) and its CRC-32 agrees; `None`, with
+    /// nothing done, otherwise (the zip reader then reads it, and names what is wrong).
+    fn zip_whole<R: Read + Seek>(
+        &mut self,
+        archive: &mut ZipArchive<R>,
+        i: usize,
+        bytes: &[u8],
+    ) -> Option<Flow> {
+        let (name, size, crc, data) = {
+            let f = archive.by_index_raw(i).ok()?;
+            if f.is_dir() || f.encrypted() || f.compression() != CompressionMethod::Deflated {
+                return None;
+            }
+            let start = usize::try_from(f.data_start()?).ok()?;
+            let end = start.checked_add(usize::try_from(f.compressed_size()).ok()?)?;
+            let name = name::zip(f.name_raw(), f.name());
+            (name, f.size(), f.crc32(), bytes.get(start..end)?)
+        };
+        let out = self.whole(data, size, false)?;
+        if crc32fast::hash(&out) != crc {
+            return None;
+        }
+        self.budget.count(size);
+        self.stats.whole += 1;
+        let len = out.len() as u64;
+        self.held += len;
+        self.chain.push(name);
+        let unit = self.budget.unit();
+        let flow = self.entry(&mut &out[..], Some(size), true);
+        let flow = self.entry_outcome(flow, unit);
+        self.chain.pop();
+        self.held -= len;
+        Some(flow)
+    }
+
     /// One entry (its name on the chain): a compressed one is metered; the outcome recorded.
     fn zip_entry(&mut self, f: &mut dyn Read, stored: bool, size: u64, packed: u64) -> Flow {
         let unit = self.budget.unit();
@@ -105,6 +149,13 @@ impl Walker<'_> {
             let mut m = Meter::new(f, InCount::Fixed(packed), budget, unit);
             self.entry(&mut m, Some(size), true)
         };
+        self.entry_outcome(flow, unit)
+    }
+
+    /// How an entry read by `unit` ended, recorded: damage is named and the zip goes on; a
+    /// limit `unit` owns is named and the zip goes on; anything else unwinds.
+    fn entry_outcome(&mut self, flow: Flow, unit: u32) -> Flow {
+        let budget = self.budget;
         match flow {
             Flow::Broken(message) => {
                 self.skip(ArchiveSkip::Damaged { message });

@@ -271,3 +271,64 @@ fn a_tar_of_every_header_flavour_and_long_names_is_read() {
     );
     assert_eq!(seen.stats.entries_seen, 6);
 }
+
+#[test]
+fn archives_in_memory_are_inflated_whole_with_the_results_of_streaming() {
+    // From memory a tgz and a jar's deflated entries are inflated in one call each; from a
+    // seekable input (a large file streamed from disk) the tgz is streamed. Every way hands
+    // over the same entries and names the same skips.
+    let props = b"upstash.token=abc\n".repeat(200);
+    let jar = zip_of(&[
+        ("META-INF/", b"", deflated()),
+        ("app.properties", &props, deflated()),
+        ("notes.txt", b"stored text", stored()),
+    ]);
+    let tar = tar_of(&[("package/.env", &secret(1)), ("package/lib.jar", &jar)]);
+    let tgz = gz(&tar);
+    let limits = ArchiveLimits::default();
+    let seen = run_all_ways("app.tgz", &tgz, &limits);
+    assert_eq!(
+        seen.names(),
+        [
+            "app.tgz!package/.env",
+            "app.tgz!package/lib.jar!app.properties",
+            "app.tgz!package/lib.jar!notes.txt"
+        ]
+    );
+    assert_eq!(
+        seen.get("app.tgz!package/lib.jar!app.properties"),
+        Some(&props[..])
+    );
+    assert!(seen.skips.is_empty());
+    // The tgz and the deflated entry; the stored entry is read as it is.
+    assert_eq!(seen.stats.whole, 2);
+    let mut cur = Cursor::new(&tgz[..]);
+    let streamed = run("app.tgz", Input::Seekable(&mut cur), &limits);
+    assert_eq!(streamed.stats.whole, 1, "only the jar, held in memory");
+    // Inflated whole, all of each stream is counted (the tar's end blocks too, which the
+    // streaming reader stops before).
+    assert_eq!(seen.stats.decompressed, (tar.len() + props.len()) as u64);
+    assert!(streamed.stats.decompressed <= seen.stats.decompressed);
+    assert_eq!(seen.stats.archives, streamed.stats.archives);
+}
+
+#[test]
+fn a_stream_whose_own_checks_fail_is_left_to_the_streaming_reader() {
+    let limits = ArchiveLimits::default();
+    // A gzip whose trailer gives a length the data does not have.
+    let mut gzip = gz(&secret(2));
+    let n = gzip.len();
+    gzip[n - 1] ^= 0x40;
+    let seen = run_all_ways("s.env.gz", &gzip, &limits);
+    assert_eq!(seen.stats.whole, 0);
+    assert_eq!(seen.get("s.env.gz!s.env"), Some(&secret(2)[..]));
+    assert_eq!(seen.skip_keys(), [("s.env.gz!s.env", "damaged")]);
+    // A zip entry whose central directory gives a CRC-32 its data does not have.
+    let data = b"UPSTASH_REDIS_REST_TOKEN=x\n".repeat(50);
+    let mut z = zip_of(&[("a.env", &data, deflated())]);
+    let cd = memchr::memmem::find(&z, b"PK\x01\x02").expect("central directory");
+    z[cd + 16] ^= 1;
+    let seen = run_all_ways("a.zip", &z, &limits);
+    assert_eq!(seen.stats.whole, 0);
+    assert_eq!(seen.skip_keys(), [("a.zip!a.env", "damaged")]);
+}
