@@ -674,13 +674,15 @@ impl Filter {
                 // at run time in `Filter::with_path`), `end + reach + block <= hay.len()` as
                 // the loops require, and `by_offsets!` calls the loop for the filter's count.
                 unsafe {
-                    match self.path {
+                    nul = match self.path {
                         Path::Avx512 => by_offsets!(self, avx512_loop, hay, i, end, out),
-                        _ => by_offsets!(self, avx2_loop, hay, i, end, out),
-                    }
+                        _ => {
+                            by_offsets!(self, avx2_loop, hay, i, end, out);
+                            // memchr's own pass costs less than a test for NUL in this loop.
+                            memchr::memchr(0, &hay[i..end]).is_some()
+                        }
+                    };
                 }
-                // memchr's own pass costs less than a test for NUL in the loops above.
-                nul = memchr::memchr(0, &hay[i..end]).is_some();
                 i = end;
             }
         }
@@ -784,13 +786,25 @@ impl Filter {
         from: usize,
         end: usize,
         out: &mut Vec<usize>,
-    ) {
+    ) -> bool {
         use std::arch::x86_64::*;
         debug_assert_eq!(N, self.offsets.len());
         debug_assert!(end + self.offsets.iter().copied().max().unwrap_or(0) + 64 <= hay.len());
         let (low, upper, offsets) = self.avx512_tables::<N>();
         let base = hay.as_ptr();
+        // The least byte seen in each lane: whether `hay[from..end]` holds a NUL. A minimum
+        // takes a port the permutes leave idle, where a test per block (or memchr's own pass
+        // over the bytes again) costs more.
+        let mut least = _mm512_set1_epi8(-1);
         self.chunks(hay, from, end, 64, out, |i| {
+            // SAFETY: as for the loads below (offset 0).
+            let here = unsafe { _mm512_loadu_si512(base.add(i).cast()) };
+            least = if i + 64 <= end {
+                _mm512_min_epu8(least, here)
+            } else {
+                // The last block: only its bytes before `end`.
+                _mm512_mask_min_epu8(least, Self::before(i, end), least, here)
+            };
             let mut acc = _mm512_set1_epi8(-1);
             for k in 0..N {
                 // SAFETY: i < end, and end + reach + 64 <= hay.len() (the caller's promise) for
@@ -816,6 +830,7 @@ impl Filter {
             }
             (mask, zero == 0)
         });
+        _mm512_cmpeq_epi8_mask(least, _mm512_setzero_si512()) != 0
     }
 
     /// The AVX-512 loops' tables, one pair per offset (a byte from 0x80 up has the entry of
