@@ -45,22 +45,12 @@ impl Walker<'_> {
                         self.entry(&mut joined, None, true)
                     }
                 };
-                let flow = match flow {
-                    Flow::Broken(message) => {
-                        self.skip(ArchiveSkip::Damaged { message });
-                        Flow::Continue
-                    }
-                    other => other,
-                };
+                let flow = self.settle_damage(flow);
                 self.chain.pop();
                 flow
             }
         };
-        let flow = match flow {
-            Flow::Broken(message) => {
-                self.skip(ArchiveSkip::Damaged { message });
-                Flow::Continue
-            }
+        let flow = match self.settle_damage(flow) {
             Flow::Tripped => match budget.claim(unit) {
                 Some(kind) => {
                     self.skip(kind.reason(self.limits()));
@@ -68,7 +58,7 @@ impl Walker<'_> {
                 }
                 None => Flow::Tripped,
             },
-            Flow::Continue => Flow::Continue,
+            other => other,
         };
         if m.inner.trailing {
             self.skip(ArchiveSkip::TrailingData);
@@ -95,24 +85,13 @@ impl Walker<'_> {
         } else {
             let member = member_name(&self.chain, stored_name(bytes));
             self.chain.push(member);
-            let flow = match self.entry(&mut &out[..], None, true) {
-                Flow::Broken(message) => {
-                    self.skip(ArchiveSkip::Damaged { message });
-                    Flow::Continue
-                }
-                other => other,
-            };
+            let flow = self.entry(&mut &out[..], None, true);
+            let flow = self.settle_damage(flow);
             self.chain.pop();
             flow
         };
         self.held -= len;
-        Some(match flow {
-            Flow::Broken(message) => {
-                self.skip(ArchiveSkip::Damaged { message });
-                Flow::Continue
-            }
-            other => other,
-        })
+        Some(self.settle_damage(flow))
     }
 
     /// A gzip met as a stream (an entry of a tar) that says it is small: read into memory so

@@ -102,6 +102,18 @@ impl<'w> Walker<'w> {
         self.stats
     }
 
+    /// `flow` with damage recorded: a `Damaged` skip at the current chain, and the walk goes
+    /// on; any other flow as it is.
+    pub fn settle_damage(&mut self, flow: Flow) -> Flow {
+        match flow {
+            Flow::Broken(message) => {
+                self.skip(ArchiveSkip::Damaged { message });
+                Flow::Continue
+            }
+            other => other,
+        }
+    }
+
     pub fn skip(&mut self, reason: ArchiveSkip) {
         let chain = std::mem::take(&mut self.chain);
         self.skip_at(&chain, reason);

@@ -156,11 +156,7 @@ impl Walker<'_> {
     /// limit `unit` owns is named and the zip goes on; anything else unwinds.
     fn entry_outcome(&mut self, flow: Flow, unit: u32) -> Flow {
         let budget = self.budget;
-        match flow {
-            Flow::Broken(message) => {
-                self.skip(ArchiveSkip::Damaged { message });
-                Flow::Continue
-            }
+        match self.settle_damage(flow) {
             Flow::Tripped => match budget.claim(unit) {
                 Some(kind) => {
                     self.skip(kind.reason(self.limits()));
@@ -168,7 +164,7 @@ impl Walker<'_> {
                 }
                 None => Flow::Tripped,
             },
-            Flow::Continue => Flow::Continue,
+            other => other,
         }
     }
 
