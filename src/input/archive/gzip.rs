@@ -73,42 +73,33 @@ impl Walker<'_> {
     pub(crate) fn gzip_whole(&mut self, bytes: &[u8]) -> Option<Flow> {
         let n = bytes.len();
         let size = u32::from_le_bytes(bytes.get(n.checked_sub(4)?..)?.try_into().ok()?);
-        let out = self.whole(bytes, u64::from(size), true)?;
+        let out = self.whole(bytes, u64::from(size), true, None)?;
         self.stats.archives += 1;
-        self.budget.count(out.len() as u64);
-        self.stats.whole += 1;
-        let len = out.len() as u64;
-        self.held += len;
-        self.stats.peak_held = self.stats.peak_held.max(self.held);
-        let flow = if detect(&out) == Some(ArchiveKind::Tar) {
-            self.tar_entries(Src::Seek(&mut Cursor::new(&out[..])))
-        } else {
-            let member = member_name(&self.chain, stored_name(bytes));
-            self.chain.push(member);
-            let flow = self.entry(&mut &out[..], None, true);
-            let flow = self.settle_damage(flow);
-            self.chain.pop();
+        let flow = self.held_while(out.len() as u64, |w| {
+            if detect(&out) == Some(ArchiveKind::Tar) {
+                return w.tar_entries(Src::Seek(&mut Cursor::new(&out[..])));
+            }
+            let member = member_name(&w.chain, stored_name(bytes));
+            w.chain.push(member);
+            let flow = w.entry(&mut &out[..], None, true);
+            let flow = w.settle_damage(flow);
+            w.chain.pop();
             flow
-        };
-        self.held -= len;
+        });
         Some(self.settle_damage(flow))
     }
 
-    /// A gzip met as a stream (an entry of a tar) that says it is small: read into memory so
-    /// that it can be inflated whole; streamed on from what was read when it cannot be.
-    pub(crate) fn gzip_buffered(&mut self, r: &mut dyn Read, declared: Option<u64>) -> Flow {
-        let cap = self.room().min(declared.unwrap_or(0));
+    /// A gzip met as a stream (an entry of a tar) that declares it is `declared` bytes, at
+    /// most [`super::whole::WHOLE_MAX`]: read into memory so that it can be inflated whole;
+    /// streamed on from what was read when it cannot be.
+    pub(crate) fn gzip_buffered(&mut self, r: &mut dyn Read, declared: u64) -> Flow {
+        let cap = self.room().min(declared);
         let mut buf = Vec::new();
         let read = r.take(cap + 1).read_to_end(&mut buf);
-        let len = buf.len() as u64;
         match read {
-            Ok(_) if len <= cap => {
-                self.held += len;
-                self.stats.peak_held = self.stats.peak_held.max(self.held);
-                let flow = self.archive_bytes(ArchiveKind::Gzip, &buf);
-                self.held -= len;
-                flow
-            }
+            Ok(_) if buf.len() as u64 <= cap => self.held_while(buf.len() as u64, |w| {
+                w.archive_bytes(ArchiveKind::Gzip, &buf)
+            }),
             // Longer than it said, or the read failed: on as a stream, the error where it was.
             Ok(_) => self.gzip(Src::Read(&mut (&buf[..]).chain(r))),
             Err(e) => self.gzip(Src::Read(&mut (&buf[..]).chain(FailOnce(Some(e))))),

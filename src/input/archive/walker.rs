@@ -183,17 +183,21 @@ impl<'w> Walker<'w> {
 
     /// `input` (a raw deflate stream, or a gzip file when `gzip`) inflated whole into the
     /// `size` bytes it declares (at most [`WHOLE_MAX`]), when that size fits every limit: the
-    /// entry-size and held limits (twice over: the output is held while its entries are
-    /// copied out), this stream's ratio to its `input.len()` compressed bytes, and the archive's
-    /// decompressed total and overall ratio. `None` (nothing counted) when it does not fit or
-    /// does not decode to exactly that: the caller streams it instead, which names the
-    /// problem. The caller counts the bytes as decompressed ([`Budget::count`]) once it keeps
-    /// them.
-    pub fn whole(&mut self, input: &[u8], size: u64, gzip: bool) -> Option<Vec<u8>> {
-        // The output is held while what it holds is read: room for it and for an entry as
-        // large (the copy handed over), so that holding it never makes an entry too large.
+    /// entry-size limit, the held limit twice over (the output is held while its entries are
+    /// copied out, [`Walker::held_while`]), this stream's ratio to its `input.len()`
+    /// compressed bytes, and the archive's decompressed total and overall ratio; and, given
+    /// `crc`, when the output's CRC-32 is that. Then the bytes are counted as decompressed.
+    /// `None` (nothing counted) otherwise: the caller streams it instead, which names the
+    /// problem.
+    pub fn whole(
+        &mut self,
+        input: &[u8],
+        size: u64,
+        gzip: bool,
+        crc: Option<u32>,
+    ) -> Option<Vec<u8>> {
         let free = self.limits().max_held.saturating_sub(self.held);
-        if size == 0 || size > WHOLE_MAX || size > self.room() || size > free / 2 {
+        if size == 0 || size > WHOLE_MAX || size > self.limits().max_entry_size || size > free / 2 {
             return None;
         }
         if !self.budget.fits(input.len() as u64, size) {
@@ -202,13 +206,26 @@ impl<'w> Walker<'w> {
         if self.inflater.is_none() {
             self.inflater = Inflater::new();
         }
-        let inf = self.inflater.as_mut()?;
-        let size = usize::try_from(size).ok()?;
-        if gzip {
-            inf.gzip(input, size)
-        } else {
-            inf.deflate(input, size)
+        let out = self
+            .inflater
+            .as_mut()?
+            .inflate(input, usize::try_from(size).ok()?, gzip)?;
+        if crc.is_some_and(|c| crc32fast::hash(&out) != c) {
+            return None;
         }
+        self.budget.count(size);
+        self.stats.whole += 1;
+        Some(out)
+    }
+
+    /// `f` run while `len` bytes more are held (a nested archive or an inflated output being
+    /// read), counted in `held` and its peak.
+    pub fn held_while<T>(&mut self, len: u64, f: impl FnOnce(&mut Self) -> T) -> T {
+        self.held += len;
+        self.stats.peak_held = self.stats.peak_held.max(self.held);
+        let out = f(self);
+        self.held -= len;
+        out
     }
 
     /// The most an entry buffer may hold now.
@@ -239,9 +256,10 @@ impl<'w> Walker<'w> {
                     ArchiveKind::Zip => self.zip_buffered(&mut joined, declared),
                     // A small gzip (a package's tgz in a layer tar) is read into memory, where
                     // it can be inflated whole.
-                    ArchiveKind::Gzip if declared.is_some_and(|d| d <= WHOLE_MAX) => {
-                        self.gzip_buffered(&mut joined, declared)
-                    }
+                    ArchiveKind::Gzip => match declared.filter(|&d| d <= WHOLE_MAX) {
+                        Some(d) => self.gzip_buffered(&mut joined, d),
+                        None => self.gzip(Src::Read(&mut joined)),
+                    },
                     _ => self.archive(kind, Src::Read(&mut joined)),
                 };
                 return flow;

@@ -24,58 +24,41 @@ impl Inflater {
         NonNull::new(p).map(Inflater)
     }
 
-    /// `input`, a raw deflate stream, decoded into exactly `size` bytes; `None` unless it
-    /// decodes without error to that many bytes.
-    pub fn deflate(&mut self, input: &[u8], size: usize) -> Option<Vec<u8>> {
-        self.decode(size, |d, out| {
-            // SAFETY: `d` is a live decompressor used by this thread only; `input` is valid
-            // for its length; `out` points at `size` writable bytes. A null
-            // `actual_out_nbytes_ret` asks libdeflate to succeed only when it fills all
-            // `size` of them.
-            let r = unsafe {
-                libdeflate_sys::libdeflate_deflate_decompress(
-                    d,
-                    input.as_ptr().cast(),
-                    input.len(),
-                    out.cast(),
-                    size,
-                    std::ptr::null_mut(),
-                )
-            };
-            r == libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS
-        })
-    }
-
-    /// `input`, a whole gzip file, decoded into exactly `size` bytes; `None` unless it is one
-    /// member that uses every byte of `input`, passes its CRC-32 and length checks and
-    /// decodes to exactly `size` bytes.
-    pub fn gzip(&mut self, input: &[u8], size: usize) -> Option<Vec<u8>> {
-        self.decode(size, |d, out| {
-            let mut used = 0usize;
-            // SAFETY: as in `deflate`; `used` is a valid place for the count of input bytes
-            // the first member took.
-            let r = unsafe {
+    /// `input` (a raw deflate stream, or a whole gzip file when `gzip`) decoded into exactly
+    /// `size` bytes; `None` unless it decodes without error to that many bytes, and a gzip is
+    /// one member that uses every byte of `input` and passes its CRC-32 and length checks.
+    pub fn inflate(&mut self, input: &[u8], size: usize, gzip: bool) -> Option<Vec<u8>> {
+        let d = self.0.as_ptr();
+        let mut out: Vec<u8> = Vec::with_capacity(size);
+        let (inp, out_ptr) = (input.as_ptr().cast(), out.as_mut_ptr().cast());
+        let mut used = input.len();
+        // SAFETY: `d` is a live decompressor used by this thread only; `input` is valid for
+        // its length; `out` has room for `size` bytes; `used` is a valid place for the count
+        // of input bytes a gzip's first member took. A null `actual_out_nbytes_ret` asks
+        // libdeflate to succeed only when it fills all `size` bytes.
+        let r = unsafe {
+            if gzip {
                 libdeflate_sys::libdeflate_gzip_decompress_ex(
                     d,
-                    input.as_ptr().cast(),
+                    inp,
                     input.len(),
-                    out.cast(),
+                    out_ptr,
                     size,
                     &mut used,
                     std::ptr::null_mut(),
                 )
-            };
-            r == libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS && used == input.len()
-        })
-    }
-
-    fn decode(
-        &mut self,
-        size: usize,
-        run: impl FnOnce(*mut libdeflate_sys::libdeflate_decompressor, *mut u8) -> bool,
-    ) -> Option<Vec<u8>> {
-        let mut out: Vec<u8> = Vec::with_capacity(size);
-        if !run(self.0.as_ptr(), out.as_mut_ptr()) {
+            } else {
+                libdeflate_sys::libdeflate_deflate_decompress(
+                    d,
+                    inp,
+                    input.len(),
+                    out_ptr,
+                    size,
+                    std::ptr::null_mut(),
+                )
+            }
+        };
+        if r != libdeflate_sys::libdeflate_result_LIBDEFLATE_SUCCESS || used != input.len() {
             return None;
         }
         // SAFETY: on success libdeflate wrote all `size` bytes (the capacity reserved above).
@@ -117,11 +100,22 @@ mod tests {
         e.write_all(&data).unwrap();
         let raw = e.finish().unwrap();
         let mut inf = Inflater::new().unwrap();
-        assert_eq!(inf.deflate(&raw, data.len()).as_deref(), Some(&data[..]));
-        assert_eq!(inf.deflate(&raw, data.len() - 1), None, "a size too small");
-        assert_eq!(inf.deflate(&raw, data.len() + 1), None, "a size too large");
         assert_eq!(
-            inf.deflate(&raw[..raw.len() / 2], data.len()),
+            inf.inflate(&raw, data.len(), false).as_deref(),
+            Some(&data[..])
+        );
+        assert_eq!(
+            inf.inflate(&raw, data.len() - 1, false),
+            None,
+            "a size too small"
+        );
+        assert_eq!(
+            inf.inflate(&raw, data.len() + 1, false),
+            None,
+            "a size too large"
+        );
+        assert_eq!(
+            inf.inflate(&raw[..raw.len() / 2], data.len(), false),
             None,
             "cut short"
         );
@@ -132,16 +126,23 @@ mod tests {
         let data = text();
         let one = gz(&data);
         let mut inf = Inflater::new().unwrap();
-        assert_eq!(inf.gzip(&one, data.len()).as_deref(), Some(&data[..]));
+        assert_eq!(
+            inf.inflate(&one, data.len(), true).as_deref(),
+            Some(&data[..])
+        );
         let mut two = one.clone();
         two.extend_from_slice(&gz(b"second member"));
-        assert_eq!(inf.gzip(&two, data.len()), None, "a second member");
+        assert_eq!(inf.inflate(&two, data.len(), true), None, "a second member");
         let mut trailing = one.clone();
         trailing.extend_from_slice(b"\0\0garbage");
-        assert_eq!(inf.gzip(&trailing, data.len()), None, "trailing bytes");
+        assert_eq!(
+            inf.inflate(&trailing, data.len(), true),
+            None,
+            "trailing bytes"
+        );
         let mut bad_crc = one.clone();
         let n = bad_crc.len();
         bad_crc[n - 8] ^= 1;
-        assert_eq!(inf.gzip(&bad_crc, data.len()), None, "a wrong CRC");
+        assert_eq!(inf.inflate(&bad_crc, data.len(), true), None, "a wrong CRC");
     }
 }

@@ -20,11 +20,9 @@ impl Walker<'_> {
             Ok(b) => b,
             Err(flow) => return flow,
         };
-        let len = buf.len() as u64;
-        self.held += len;
-        let flow = self.zip(&mut Cursor::new(&buf[..]), Some(&buf));
-        self.held -= len;
-        flow
+        self.held_while(buf.len() as u64, |w| {
+            w.zip(&mut Cursor::new(&buf[..]), Some(&buf))
+        })
     }
 
     /// A zip read through `r`; `mem` is its bytes when they are in memory, so that deflated
@@ -122,20 +120,12 @@ impl Walker<'_> {
             let name = name::zip(f.name_raw(), f.name());
             (name, f.size(), f.crc32(), bytes.get(start..end)?)
         };
-        let out = self.whole(data, size, false)?;
-        if crc32fast::hash(&out) != crc {
-            return None;
-        }
-        self.budget.count(size);
-        self.stats.whole += 1;
-        let len = out.len() as u64;
-        self.held += len;
+        let out = self.whole(data, size, false, Some(crc))?;
         self.chain.push(name);
         let unit = self.budget.unit();
-        let flow = self.entry(&mut &out[..], Some(size), true);
+        let flow = self.held_while(size, |w| w.entry(&mut &out[..], Some(size), true));
         let flow = self.entry_outcome(flow, unit);
         self.chain.pop();
-        self.held -= len;
         Some(flow)
     }
 
