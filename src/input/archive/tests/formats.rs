@@ -332,3 +332,28 @@ fn a_stream_whose_own_checks_fail_is_left_to_the_streaming_reader() {
     assert_eq!(seen.stats.whole, 0);
     assert_eq!(seen.skip_keys(), [("a.zip!a.env", "damaged")]);
 }
+
+#[test]
+fn a_gzip_without_a_suffix_is_named_by_its_header_whether_inflated_whole_or_streamed() {
+    // Inflated whole, the header is read by upsweep's own parser; streamed, by flate2's: the
+    // entry must be named the same either way (run_all_ways compares the ways).
+    let data = secret(3);
+    let with_name = |extra: Option<&[u8]>| {
+        let mut b = flate2::GzBuilder::new().filename("dist/app.env");
+        if let Some(x) = extra {
+            b = b.extra(x);
+        }
+        let mut e = b.write(Vec::new(), flate2::Compression::default());
+        e.write_all(&data).unwrap();
+        e.finish().unwrap()
+    };
+    let limits = ArchiveLimits::default();
+    for gzip in [with_name(None), with_name(Some(b"AB\x02\x00zz"))] {
+        let seen = run_all_ways("blob", &gzip, &limits);
+        assert_eq!(seen.names(), ["blob!app.env"]);
+        assert_eq!(seen.get("blob!app.env"), Some(&data[..]));
+        assert_eq!(seen.stats.whole, 1);
+    }
+    let seen = run_all_ways("blob", &gz(&data), &limits);
+    assert_eq!(seen.names(), ["blob!<gzip content>"]);
+}
