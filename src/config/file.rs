@@ -652,19 +652,15 @@ pub(crate) fn load_matcher(
     rule_dirs: &[PathBuf],
     disabled: &[String],
 ) -> anyhow::Result<rules::Matcher> {
-    if disabled.is_empty() {
-        return rules::Matcher::load(rule_dirs);
-    }
-    let sourced = load::all(rule_dirs)?;
+    let checked = load::checked(rule_dirs, disabled)?;
     for id in disabled {
-        if !sourced.iter().any(|s| &s.rule.id == id) {
+        if !checked.ids.contains(id) {
             anyhow::bail!(
                 "cannot disable rule {id:?}: no rule has that id (`upsweep rules list` shows them)"
             );
         }
     }
-    let checked = rules::check_all(sourced.iter().filter(|s| !disabled.contains(&s.rule.id)))?;
-    rules::Matcher::new(checked)
+    rules::Matcher::new(checked.rules?)
 }
 
 #[derive(Debug, Deserialize)]

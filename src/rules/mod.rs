@@ -14,9 +14,9 @@ use regex_automata::nfa::thompson::{self, backtrack::BoundedBacktracker, pikevm:
 use regex_automata::util::syntax as re_syntax;
 use regex_automata::{hybrid, meta};
 use regex_syntax::hir::Hir;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 pub use load::Sourced;
 
@@ -32,47 +32,28 @@ fn lazy_dfa(nfa: &thompson::NFA) -> Option<hybrid::dfa::DFA> {
         .ok()
 }
 
-/// For each pattern, the bytes a match can start with (every byte where that cannot be worked
-/// out), read off the lazy DFA of all the patterns: the bytes that lead anywhere but the dead
-/// state from the pattern's anchored start, whatever byte comes before.
-fn first_bytes(dfa: Option<&hybrid::dfa::DFA>, count: usize) -> Vec<[bool; 256]> {
-    use regex_automata::util::start;
-    use regex_automata::{Anchored, PatternID};
-    let all = vec![[true; 256]; count];
-    let Some(dfa) = dfa else {
-        return all;
-    };
-    let mut cache = dfa.create_cache();
-    let mut out = vec![[false; 256]; count];
-    for (i, set) in out.iter_mut().enumerate() {
-        let Ok(pid) = PatternID::new(i) else {
-            return all;
-        };
-        for before in [None, Some(b'a'), Some(b' '), Some(b'\n')] {
-            let cfg = start::Config::new()
-                .anchored(Anchored::Pattern(pid))
-                .look_behind(before);
-            let Ok(s) = dfa.start_state(&mut cache, &cfg) else {
-                return all;
-            };
-            for b in 0..=255u8 {
-                match dfa.next_state(&mut cache, s, b) {
-                    Ok(next) if next.is_dead() => {}
-                    _ => set[usize::from(b)] = true,
-                }
-            }
-        }
-    }
-    out
-}
-
-/// The heads of every rule searched in text (see [`heads`]).
-fn text_heads(rules: &[Rule]) -> Vec<heads::Head> {
+/// For each rule, the bytes a match of it can start with, read off its heads (none for a
+/// rule searched in binary data only; every byte where a head is empty).
+fn first_bytes(rules: &[Rule]) -> Vec<[bool; 256]> {
     rules
         .iter()
-        .filter(|r| !r.decoder.binary_only())
-        .flat_map(|r| heads::rule_heads(&r.hir))
+        .map(|r| {
+            let mut set = [false; 256];
+            for h in &r.heads {
+                match h.classes.first() {
+                    Some(class) => class.bytes().for_each(|b| set[usize::from(b)] = true),
+                    None => return [true; 256],
+                }
+            }
+            set
+        })
         .collect()
+}
+
+/// The heads of every rule searched in text (see [`heads`]; a rule searched in binary data
+/// only has none).
+fn text_heads(rules: &[Rule]) -> Vec<heads::Head> {
+    rules.iter().flat_map(|r| r.heads.iter().copied()).collect()
 }
 
 /// The backtracker's memory for one search, in bytes (a bit per NFA state and byte of the
@@ -80,37 +61,8 @@ fn text_heads(rules: &[Rule]) -> Vec<heads::Head> {
 /// meta regex.
 const CAPTURES_VISITED: usize = 1 << 20;
 
-/// Every rule checked ([`Rule::check`]), every other one on a second thread (neighbours in a
-/// file tend to cost alike); the first error in the order given is the one returned.
-pub fn check_all<'a>(sourced: impl IntoIterator<Item = &'a Sourced>) -> Result<Vec<Rule>> {
-    let sourced: Vec<&Sourced> = sourced.into_iter().collect();
-    let check = |parity: usize| -> Vec<Result<Rule>> {
-        sourced
-            .iter()
-            .skip(parity)
-            .step_by(2)
-            .map(|s| Rule::check(s))
-            .collect()
-    };
-    let (odd, even) = std::thread::scope(|s| {
-        let odd = s.spawn(|| check(1));
-        let even = check(0);
-        (joined(odd), even)
-    });
-    // Back in order: even, odd, even, ...
-    let mut odd = odd.into_iter();
-    let mut out = Vec::with_capacity(sourced.len());
-    for r in even {
-        out.push(r?);
-        if let Some(r) = odd.next() {
-            out.push(r?);
-        }
-    }
-    Ok(out)
-}
-
 /// What a scoped thread returned; its panic goes on in this thread.
-fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
+pub(super) fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
     handle
         .join()
         .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
@@ -132,9 +84,13 @@ pub struct Rule {
     pub negative_examples: Vec<String>,
     /// The file the rule came from.
     pub source: String,
-    /// The pattern parsed, for the matcher (which compiles every rule's together and reads
-    /// where each can begin): parsed once, here.
+    /// The pattern parsed, for the matcher (which compiles every rule's together): parsed
+    /// once, here.
     pub(crate) hir: Hir,
+    /// Where a match can begin ([`heads::rule_heads`]), for the matcher's filter; none for a
+    /// rule searched in binary data only. Worked out here, where the rules are checked two at
+    /// a time.
+    pub(crate) heads: Vec<heads::Head>,
 }
 
 /// The regex syntax rules are written in: bytes, ASCII classes (`\w`, `\b`, `(?i)`).
@@ -232,6 +188,11 @@ impl Rule {
             examples,
             negative_examples: r.negative_examples.clone(),
             source: s.source.clone(),
+            heads: if decoder.binary_only() {
+                Vec::new()
+            } else {
+                heads::rule_heads(&hir)
+            },
             hir,
         })
     }
@@ -288,23 +249,32 @@ fn has_group(hir: &Hir, name: &str) -> bool {
 }
 
 /// A rule's `context`: a regex that must match in the lines around a value.
+///
+/// Parsed when the rule is checked (a bad one is an error there), compiled on its first use:
+/// most runs meet few of them, and several rules share one (the matcher gives rules with the
+/// same context one compiled form, [`Matcher::new`]).
 #[derive(Debug, Clone)]
 pub struct Context {
     source: String,
-    regex: meta::Regex,
+    compiled: Arc<(Hir, OnceLock<Compiled>)>,
+}
+
+/// A context compiled for what it does, a yes or no over a few kilobytes per accepted value:
+/// a lazy DFA alone. The full DFA and the literal prefilter a general-purpose regex builds
+/// cost up to half a millisecond each (a case-insensitive host name has many literal forms);
+/// the required word, looked for in the lowercased text, does a prefilter's work.
+#[derive(Debug)]
+struct Compiled {
+    /// `None` only if a pattern shown to compile did not (then the context is taken as met:
+    /// a value reported too many rather than one missed).
+    regex: Option<meta::Regex>,
     /// A word every match contains, ignoring ASCII case (see [`word`]), lowercase: where the
     /// text lacks it, the regex need not run. `None` when none can be shown.
     word: Option<memchr::memmem::Finder<'static>>,
 }
 
-impl Context {
-    /// Compiled for what it does, a yes or no over a few kilobytes per accepted value: a lazy
-    /// DFA alone. The full DFA and the literal prefilter a general-purpose regex builds cost up
-    /// to half a millisecond each at start-up (a case-insensitive host name has many literal
-    /// forms); the required word, looked for in the lowercased text, does a prefilter's work.
-    fn new(source: &str) -> Result<Context> {
-        // Parsed once: the regex is built from the parse, and the word read off it.
-        let hir = re_syntax::parse_with(source, &syntax_config())?;
+impl Compiled {
+    fn new(hir: &Hir) -> std::result::Result<Compiled, Box<meta::BuildError>> {
         let regex = meta::Regex::builder()
             .configure(
                 meta::Config::new()
@@ -314,12 +284,38 @@ impl Context {
                     .which_captures(thompson::WhichCaptures::None)
                     .nfa_size_limit(Some(NFA_SIZE_LIMIT)),
             )
-            .build_from_hir(&hir)?;
-        let word = word::required_word(&hir).map(|w| memchr::memmem::Finder::new(&w).into_owned());
+            .build_from_hir(hir)
+            .map_err(Box::new)?;
+        let word = word::required_word(hir).map(|w| memchr::memmem::Finder::new(&w).into_owned());
+        Ok(Compiled {
+            regex: Some(regex),
+            word,
+        })
+    }
+}
+
+impl Context {
+    /// Parse a context; compile it now only when that could fail (as [`Rule::check`] does
+    /// with a pattern), so that the error names the rule.
+    fn new(source: &str) -> Result<Context> {
+        let hir = re_syntax::parse_with(source, &syntax_config())?;
+        let once = OnceLock::new();
+        if !surely_compiles(&hir) {
+            let _ = once.set(Compiled::new(&hir)?);
+        }
         Ok(Context {
             source: source.to_string(),
-            regex,
-            word,
+            compiled: Arc::new((hir, once)),
+        })
+    }
+
+    fn compiled(&self) -> &Compiled {
+        let (hir, once) = &*self.compiled;
+        once.get_or_init(|| {
+            Compiled::new(hir).unwrap_or(Compiled {
+                regex: None,
+                word: None,
+            })
         })
     }
 
@@ -331,18 +327,34 @@ impl Context {
     /// Whether it matches somewhere in `hay`; `lower` is `hay` ASCII-lowercased.
     pub fn is_match(&self, hay: &[u8], lower: &[u8]) -> bool {
         debug_assert_eq!(hay.len(), lower.len());
-        if let Some(word) = &self.word {
+        let compiled = self.compiled();
+        if let Some(word) = &compiled.word {
             if word.find(lower).is_none() {
                 return false;
             }
         }
-        self.regex.is_match(hay)
+        compiled.regex.as_ref().is_none_or(|r| r.is_match(hay))
     }
 
     /// The required word, if any (tests).
     #[cfg(test)]
     pub(crate) fn word(&self) -> Option<&[u8]> {
-        self.word.as_ref().map(|f| f.needle())
+        self.compiled().word.as_ref().map(|f| f.needle())
+    }
+
+    /// The compiled regex alone, without its word (tests).
+    #[cfg(test)]
+    pub(crate) fn regex(&self) -> &meta::Regex {
+        self.compiled()
+            .regex
+            .as_ref()
+            .expect("a shipped context compiles")
+    }
+
+    /// Whether two contexts share one compiled form (tests).
+    #[cfg(test)]
+    fn shares(&self, other: &Context) -> bool {
+        Arc::ptr_eq(&self.compiled, &other.compiled)
     }
 }
 
@@ -396,7 +408,6 @@ impl Groups {
 struct Automata {
     nfa: thompson::NFA,
     dfa: Option<hybrid::dfa::DFA>,
-    first: Vec<[bool; 256]>,
     binary: Option<(meta::Regex, Vec<usize>)>,
     pikevm: PikeVM,
     captures: BoundedBacktracker,
@@ -439,7 +450,7 @@ pub struct Matcher {
 }
 
 impl Matcher {
-    pub fn new(rules: Vec<Rule>) -> Result<Matcher> {
+    pub fn new(mut rules: Vec<Rule>) -> Result<Matcher> {
         let mut seen = HashSet::new();
         for r in &rules {
             if !seen.insert(r.id.as_str()) {
@@ -452,6 +463,16 @@ impl Matcher {
         }
         if rules.is_empty() {
             bail!("no rules to scan with");
+        }
+        // Rules with the same context share its compiled form: compiled once, on first use.
+        let mut contexts: HashMap<String, Context> = HashMap::new();
+        for c in rules.iter_mut().filter_map(|r| r.context.as_mut()) {
+            match contexts.get(c.as_str()) {
+                Some(first) => *c = first.clone(),
+                None => {
+                    contexts.insert(c.source.clone(), c.clone());
+                }
+            }
         }
         // Rules for binary data only are not part of the one pass over text: they take a pattern
         // here that never matches (pattern N stays rule N), and the scanner searches for them
@@ -466,16 +487,17 @@ impl Matcher {
                 }
             })
             .collect();
-        // The filter on a second thread while this one makes the rest (each about half).
+        // The automata on a second thread, kept off this one's CPU
+        // ([`crate::util::thread::elsewhere`]), while this one makes the filter (the larger
+        // part: the second thread starts later).
         let (filter, rest) = std::thread::scope(|s| {
-            let filter = s.spawn(|| filter::Filter::new(&text_heads(&rules)));
-            let rest = Matcher::automata(&rules, &hirs);
-            (joined(filter), rest)
+            let rest = crate::util::thread::elsewhere(s, || Matcher::automata(&rules, &hirs));
+            let filter = filter::Filter::new(&text_heads(&rules));
+            (filter, joined(rest))
         });
         let Automata {
             nfa,
             dfa,
-            first,
             binary,
             pikevm,
             captures,
@@ -493,6 +515,7 @@ impl Matcher {
             })
             .collect();
         let shortest = shortest_match(&rules);
+        let first = first_bytes(&rules);
         Ok(Matcher {
             captures,
             rules,
@@ -515,8 +538,6 @@ impl Matcher {
             .configure(thompson::Config::new().nfa_size_limit(Some(NFA_SIZE_LIMIT)))
             .build_many_from_hir(hirs)
             .context("compiling the rule set")?;
-        let dfa = lazy_dfa(&nfa);
-        let first = first_bytes(dfa.as_ref(), hirs.len());
         Ok(Automata {
             binary: binary_regex(rules),
             pikevm: PikeVM::new_from_nfa(nfa.clone()).context("compiling the rule set")?,
@@ -524,9 +545,8 @@ impl Matcher {
                 .configure(BoundedBacktracker::config().visited_capacity(CAPTURES_VISITED))
                 .build_from_nfa(nfa.clone())
                 .context("compiling the rule set for captures")?,
+            dfa: lazy_dfa(&nfa),
             nfa,
-            dfa,
-            first,
         })
     }
 
@@ -556,7 +576,7 @@ impl Matcher {
 
     /// The shipped rules plus any from `extra` directories.
     pub fn load(extra: &[impl AsRef<Path>]) -> Result<Matcher> {
-        Matcher::new(check_all(&load::all(extra)?)?)
+        Matcher::new(load::checked(extra, &[])?.rules?)
     }
 
     /// The filter rebuilt for one path (tests compare every path's results); `false`, and no
@@ -612,6 +632,86 @@ mod tests {
         assert!(context.is_match(text, &text.to_ascii_lowercase()));
         let other = b"host: calm-koala-1.example.io";
         assert!(!context.is_match(other, &other.to_ascii_lowercase()));
+    }
+
+    /// A context that cannot be shown to compile is compiled when its rule is checked, so
+    /// that one too large is an error naming the rule; one that surely compiles waits for its
+    /// first use and answers the same then.
+    #[test]
+    fn a_context_too_large_is_an_error_when_checked_not_when_used() {
+        let with_context = |context: &str| {
+            let text = format!(
+                "[[rule]]\nid = \"t.big\"\nname = \"t\"\nkind = \"redis-password\"\n\
+                 description = \"t\"\npattern = '''(?P<secret>[0-9a-f]{{32}})'''\n\
+                 decoder = \"hex32\"\ncontext = '''{context}'''\n"
+            );
+            let sourced = load::parse("t.toml", &text).expect("rule file");
+            Rule::check(&sourced[0]).map_err(|e| format!("{e:#}"))
+        };
+        let e = with_context(r"(?:[a-z0-9]{1000}){1000}").expect_err("too large");
+        assert!(
+            e.contains("rule \"t.big\" in t.toml: context does not compile"),
+            "{e}"
+        );
+        let rule = with_context(r"(?i)host\.upstash\.io").expect("context");
+        let context = rule.context.expect("a context");
+        assert!(context.compiled.1.get().is_none(), "compiled before use");
+        let text = b"HOST.upstash.io";
+        assert!(context.is_match(text, &text.to_ascii_lowercase()));
+        assert!(context.compiled.1.get().is_some());
+    }
+
+    /// Rules with the same context share one compiled form; others do not.
+    #[test]
+    fn rules_with_the_same_context_share_its_compiled_form() {
+        let matcher = Matcher::load(&[] as &[&str]).expect("shipped rules");
+        let contexts: Vec<&Context> = matcher
+            .rules
+            .iter()
+            .filter_map(|r| r.context.as_ref())
+            .collect();
+        let mut shared = 0;
+        for (i, a) in contexts.iter().enumerate() {
+            for b in &contexts[i + 1..] {
+                assert_eq!(a.shares(b), a.as_str() == b.as_str(), "{}", a.as_str());
+                shared += usize::from(a.shares(b));
+            }
+        }
+        assert!(shared > 0, "no two shipped rules share a context");
+    }
+
+    /// The bytes a rule can start with, read off its heads, include every byte its anchored
+    /// lazy DFA leaves the dead state on, whatever comes before (the scanner tries a rule at a
+    /// place only where its first bytes allow).
+    #[test]
+    fn first_bytes_hold_every_byte_a_match_can_start_with() {
+        use regex_automata::util::start;
+        let matcher = Matcher::load(&[] as &[&str]).expect("shipped rules");
+        let dfa = matcher.dfa.as_ref().expect("a lazy DFA");
+        let mut cache = dfa.create_cache();
+        let mut starting = 0;
+        for (i, rule) in matcher.rules.iter().enumerate() {
+            let pid = regex_automata::PatternID::new(i).expect("pattern id");
+            for before in [None, Some(b'a'), Some(b' '), Some(b'\n'), Some(b'\\')] {
+                let cfg = start::Config::new()
+                    .anchored(regex_automata::Anchored::Pattern(pid))
+                    .look_behind(before);
+                let s = dfa.start_state(&mut cache, &cfg).expect("start state");
+                for b in 0..=255u8 {
+                    let next = dfa.next_state(&mut cache, s, b).expect("next state");
+                    if !next.is_dead() {
+                        starting += 1;
+                        assert!(
+                            matcher.first[i][usize::from(b)],
+                            "{}: a match can start with {:?}",
+                            rule.id,
+                            char::from(b)
+                        );
+                    }
+                }
+            }
+        }
+        assert!(starting > 100, "{starting}");
     }
 
     #[test]

@@ -271,7 +271,7 @@ mod tests {
             }
             let lower = text.to_ascii_lowercase();
             for c in &contexts {
-                let alone = c.regex.is_match(&text);
+                let alone = c.regex().is_match(&text);
                 assert_eq!(c.is_match(&text, &lower), alone, "{}", c.as_str());
                 matched += usize::from(alone);
             }

@@ -8,4 +8,5 @@ pub(crate) mod paths;
 pub(crate) mod progress;
 pub(crate) mod size;
 pub(crate) mod text;
+pub(crate) mod thread;
 pub(crate) mod time;
