@@ -30,5 +30,6 @@ pub(super) fn run(s: &GitSettings) -> Result<u8> {
     if let Some(pr) = &s.pr_comment {
         actions::comment_on_pull_request(&outcome, &matcher, pr.number, s.output.quiet);
     }
+    super::leave(outcome, matcher);
     Ok(code)
 }

@@ -10,5 +10,7 @@ pub(super) fn run(s: &ScanSettings) -> Result<u8> {
     let mut outcome = sweep(&s.spec, &matcher)?;
     check_account(&mut outcome, &s.account, s.output.quiet)?;
     emit(&outcome, &matcher, &s.output)?;
-    Ok(outcome.exit_code())
+    let code = outcome.exit_code();
+    super::leave(outcome, matcher);
+    Ok(code)
 }

@@ -121,19 +121,14 @@ impl Aggregator {
     /// The findings, each with its locations in order, ordered by first location.
     pub fn finish(self) -> Vec<Finding> {
         let mut out: Vec<Finding> = self.by_secret.into_values().collect();
+        // A location's place; the same place in another commit (or repository) is another
+        // location. Borrowed: a key that cloned its strings allocated at each comparison.
+        fn place(l: &Location) -> (&Option<String>, &str, u64, u64, &Option<String>) {
+            (&l.repository, &l.path, l.line, l.column, &l.commit)
+        }
         for f in &mut out {
-            // The same place in another commit (or repository) is another location.
-            let key = |l: &Location| {
-                (
-                    l.repository.clone(),
-                    l.path.clone(),
-                    l.line,
-                    l.column,
-                    l.commit.clone(),
-                )
-            };
-            f.locations.sort_by_key(key);
-            f.locations.dedup_by(|a, b| key(a) == key(b));
+            f.locations.sort_by(|a, b| place(a).cmp(&place(b)));
+            f.locations.dedup_by(|a, b| place(a) == place(b));
         }
         out.sort_by(|a, b| {
             let ka = (
