@@ -95,8 +95,7 @@ pub(super) fn write_document(
         stats: r.stats,
         repositories: r.repositories,
     };
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    super::write_pretty_json(out, &doc)
 }
 
 pub(super) fn write_lines(
@@ -104,9 +103,11 @@ pub(super) fn write_lines(
     opts: Options,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
+    // Through a buffer of a concrete type (see `write_pretty_json`).
+    let mut buf = std::io::BufWriter::with_capacity(1 << 20, out);
     for f in r.findings {
-        serde_json::to_writer(&mut *out, &finding_json(f, r, opts))?;
-        writeln!(out)?;
+        serde_json::to_writer(&mut buf, &finding_json(f, r, opts))?;
+        buf.write_all(b"\n")?;
     }
-    Ok(())
+    buf.flush()
 }

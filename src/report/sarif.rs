@@ -109,8 +109,7 @@ pub(super) fn write(r: &Report<'_>, opts: Options, out: &mut dyn Write) -> std::
     if let Some(vcs) = r.git.and_then(provenance) {
         doc["runs"][0]["versionControlProvenance"] = json!([vcs]);
     }
-    serde_json::to_writer_pretty(&mut *out, &doc)?;
-    writeln!(out)
+    super::write_pretty_json(out, &doc)
 }
 
 /// The repository and commit scanned, when the repository has a URL (`origin`); SARIF needs
