@@ -103,8 +103,7 @@ pub(super) fn write_lines(
     opts: Options,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    // Through a buffer of a concrete type (see `write_pretty_json`).
-    let mut buf = std::io::BufWriter::with_capacity(1 << 20, out);
+    let mut buf = super::buffered(out);
     for f in r.findings {
         serde_json::to_writer(&mut buf, &finding_json(f, r, opts))?;
         buf.write_all(b"\n")?;

@@ -83,7 +83,7 @@ pub struct Checked {
 ///
 /// This is most of start-up, so two threads share it, each taking the next file (largest
 /// first), parsing it and checking its rules. The second thread is kept off this one's CPU
-/// ([`elsewhere`](crate::util::thread::elsewhere)).
+/// ([`both`](crate::util::thread::both)).
 pub fn checked(extra: &[impl AsRef<Path>], disabled: &[String]) -> Result<Checked> {
     let mut files: Vec<(String, Cow<'static, str>)> = EMBEDDED
         .iter()
@@ -115,10 +115,7 @@ pub fn checked(extra: &[impl AsRef<Path>], disabled: &[String]) -> Result<Checke
         }
         done
     };
-    let (mut done, other) = std::thread::scope(|s| {
-        let other = crate::util::thread::elsewhere(s, lane);
-        (lane(), super::joined(other))
-    });
+    let (mut done, other) = crate::util::thread::both(lane, lane);
     done.extend(other);
     done.sort_by_key(|(i, _, _)| *i);
     let mut ids = Vec::new();

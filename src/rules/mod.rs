@@ -61,13 +61,6 @@ fn text_heads(rules: &[Rule]) -> Vec<heads::Head> {
 /// meta regex.
 const CAPTURES_VISITED: usize = 1 << 20;
 
-/// What a scoped thread returned; its panic goes on in this thread.
-pub(super) fn joined<T>(handle: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    handle
-        .join()
-        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-}
-
 /// A checked rule.
 #[derive(Debug, Clone)]
 pub struct Rule {
@@ -87,9 +80,9 @@ pub struct Rule {
     /// The pattern parsed, for the matcher (which compiles every rule's together): parsed
     /// once, here.
     pub(crate) hir: Hir,
-    /// Where a match can begin ([`heads::rule_heads`]), for the matcher's filter; none for a
-    /// rule searched in binary data only. Worked out here, where the rules are checked two at
-    /// a time.
+    /// Where a match can begin ([`heads::rule_heads`]), for the matcher's filter and its
+    /// first bytes; none for a rule searched in binary data only. Worked out here, in
+    /// [`load::checked`]'s two lanes.
     pub(crate) heads: Vec<heads::Head>,
 }
 
@@ -487,14 +480,12 @@ impl Matcher {
                 }
             })
             .collect();
-        // The automata on a second thread, kept off this one's CPU
-        // ([`crate::util::thread::elsewhere`]), while this one makes the filter (the larger
-        // part: the second thread starts later).
-        let (filter, rest) = std::thread::scope(|s| {
-            let rest = crate::util::thread::elsewhere(s, || Matcher::automata(&rules, &hirs));
-            let filter = filter::Filter::new(&text_heads(&rules));
-            (filter, joined(rest))
-        });
+        // The automata on a second thread, kept off this one's CPU, while this one makes the
+        // filter (the larger part: the second thread starts later).
+        let (rest, filter) = crate::util::thread::both(
+            || Matcher::automata(&rules, &hirs),
+            || filter::Filter::new(&text_heads(&rules)),
+        );
         let Automata {
             nfa,
             dfa,

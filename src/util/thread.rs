@@ -2,6 +2,22 @@
 
 use std::thread::{Scope, ScopedJoinHandle};
 
+/// `helper` and `here` run side by side, `helper` on a thread kept off this thread's CPU
+/// ([`elsewhere`]); both results. A panic in `helper` goes on in this thread.
+pub(crate) fn both<A: Send, B>(
+    helper: impl FnOnce() -> A + Send,
+    here: impl FnOnce() -> B,
+) -> (A, B) {
+    std::thread::scope(|s| {
+        let handle = elsewhere(s, helper);
+        let b = here();
+        let a = handle
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
+}
+
 /// Spawn `f` on a scoped thread that moves off the CPU this thread runs on (when the process
 /// may run on another).
 ///
@@ -10,10 +26,7 @@ use std::thread::{Scope, ScopedJoinHandle};
 /// (the rule set's compile at start-up) ran one half after the other. The helper, first
 /// thing, takes the parent's CPU out of its own mask (the kernel moves it at once), and the
 /// parent yields so that it gets to do so. It keeps that mask: it is short-lived.
-pub(crate) fn elsewhere<'scope, F, T>(
-    scope: &'scope Scope<'scope, '_>,
-    f: F,
-) -> ScopedJoinHandle<'scope, T>
+fn elsewhere<'scope, F, T>(scope: &'scope Scope<'scope, '_>, f: F) -> ScopedJoinHandle<'scope, T>
 where
     F: FnOnce() -> T + Send + 'scope,
     T: Send + 'scope,
@@ -54,8 +67,8 @@ fn off_this_cpu() -> Option<libc::cpu_set_t> {
 mod tests {
     use super::*;
 
-    /// The helper runs, gives back what it made, and may run on every CPU the process may
-    /// but one (its parent's when it was spawned), when the process may run on more than one.
+    /// Both sides run and give back what they made, and the helper may run on every CPU the
+    /// process may but one (its parent's when it was spawned), when there is more than one.
     #[cfg(target_os = "linux")]
     #[test]
     fn the_helper_is_kept_off_one_cpu_the_process_may_use() {
@@ -68,9 +81,8 @@ mod tests {
             }
         }
         let allowed = mask();
-        let (helper, made) =
-            std::thread::scope(|s| elsewhere(s, || (mask(), 6 * 7)).join().expect("helper"));
-        assert_eq!(made, 42);
+        let ((helper, made), here) = both(|| (mask(), 6 * 7), || "here");
+        assert_eq!((made, here), (42, "here"));
         let cpus = |m: &libc::cpu_set_t| -> Vec<usize> {
             // SAFETY: every index is below the set's size.
             (0..libc::CPU_SETSIZE as usize)
