@@ -473,8 +473,12 @@ impl<'de> Deserialize<'de> for Location {
             repository: Option<String>,
             path: String,
             archive_path: Option<Vec<String>>,
+            #[serde(default)]
             line: u64,
+            #[serde(default)]
             column: u64,
+            /// Left out by some hand-made reports: the reader gives it the finding's.
+            #[serde(default)]
             rule_id: String,
             commit: Option<String>,
             author: Option<String>,

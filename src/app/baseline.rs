@@ -6,11 +6,20 @@ use super::{exit, sweep};
 use crate::config::{BaselineCreateSettings, BaselinePruneSettings, ScanSpec, Source, Target};
 use crate::finding::Kind;
 use crate::outcome::Outcome;
+use crate::report::{self, read::Accept};
 use crate::rules::Matcher;
 use crate::suppress::baseline::{Baseline, Entry};
-use anyhow::{bail, Context as _, Result};
+use anyhow::{bail, Result};
 use std::collections::HashSet;
 use std::path::Path;
+
+/// A baseline is made from any version of report: it takes each finding's kind, hash and
+/// first location.
+const FROM_REPORT: Accept = Accept {
+    any_version: true,
+    located: true,
+    made_by: "upsweep scan --format json",
+};
 
 pub(super) fn create(a: &BaselineCreateSettings) -> Result<u8> {
     if !a.force && a.output.exists() {
@@ -24,10 +33,11 @@ pub(super) fn create(a: &BaselineCreateSettings) -> Result<u8> {
     let note = a.note.as_deref();
     let spec = match &a.source {
         Source::Report(report) => {
-            let text = std::fs::read_to_string(report)
-                .with_context(|| format!("cannot read report {}", report.display()))?;
-            let b = Baseline::from_report(&text, note)
-                .with_context(|| format!("report {}", report.display()))?;
+            // Each secret as first seen in the report: kind, hash and its first location.
+            let mut b = Baseline::new();
+            for r in report::read::file(report, FROM_REPORT)?.findings {
+                b.add_finding(&r.finding, note);
+            }
             b.write(&a.output)?;
             println!(
                 "upsweep: wrote {} to {} (from {})",

@@ -7,6 +7,7 @@
 
 use crate::config::{RevokeSettings, Source};
 use crate::outcome::InputError;
+use crate::report;
 use crate::revoke::execute::{Execution, NewValues, Recorder, Status, Stop};
 use crate::revoke::interrupt::Interrupt;
 use crate::revoke::journal::{History, Journal, Pending, RunHeader};
@@ -407,9 +408,7 @@ fn exit_code(e: &Execution, settled: &[Settled]) -> u8 {
 fn gather(source: &Source, leave_out: &LeaveOut) -> Result<Gathered> {
     let spec = match source {
         Source::Report(report) => {
-            let text = std::fs::read_to_string(report)
-                .with_context(|| format!("cannot read report {}", report.display()))?;
-            let leaks = revoke::from_report(&text, &report.display().to_string())?;
+            let leaks = revoke::from_report(report::read::file(report, revoke::REPORT)?);
             return Ok(Gathered {
                 leaks,
                 source: format!("report {}", report.display()),

@@ -8,12 +8,15 @@
 //! locations by repository, date, path, line, column and commit; findings by their first
 //! location, then hash.
 
-use crate::finding::{Details, Finding, History, Kind, Location};
+use crate::finding::{Finding, History, Location};
 use crate::outcome::{InputError, Outcome, RepoEntry, Skip, Stats, Suppressed};
+use crate::report::{
+    self,
+    read::{Accept, Read},
+};
 use crate::scan::aggregate::Aggregator;
-use crate::upstash::{AccountReport, AccountVerdict, ApiKeyCheck, FindingVerdict, LiveVerdict};
-use anyhow::{bail, Context as _, Result};
-use serde::Deserialize;
+use crate::upstash::{AccountReport, FindingVerdict};
+use anyhow::{bail, Result};
 use std::collections::BTreeMap;
 
 /// A part of an audit: one repository's results, or one shard's report read back.
@@ -166,122 +169,33 @@ pub(crate) fn order_findings(findings: &mut [Finding]) {
     });
 }
 
-/// A finding as a JSON report writes it.
-#[derive(Deserialize)]
-struct Written {
-    kind: Kind,
-    #[serde(default)]
-    rule_id: String,
-    secret_sha256: String,
-    #[serde(default)]
-    preview: Option<String>,
-    #[serde(default)]
-    details: Details,
-    #[serde(default)]
-    locations: Vec<Location>,
-    #[serde(default)]
-    introduced_in: Option<String>,
-    #[serde(default)]
-    in_head: Option<bool>,
-    #[serde(default)]
-    account: Option<AccountVerdict>,
-    #[serde(default)]
-    live: Option<LiveVerdict>,
-    #[serde(default)]
-    api_key: Option<ApiKeyCheck>,
-    #[serde(default)]
-    secret: Option<String>,
-}
+/// How `merge` reads a shard's report: a document of this upsweep's version (it adds up the
+/// stats and the repositories, which JSON lines do not carry).
+const SHARD: Accept = Accept {
+    any_version: false,
+    located: true,
+    made_by: "upsweep github --shard K/N --format json",
+};
 
-/// A JSON report as `--format json` writes it.
-#[derive(Deserialize)]
-struct Document {
-    version: u32,
-    findings: Vec<serde_json::Value>,
-    #[serde(default)]
-    errors: Vec<InputError>,
-    #[serde(default)]
-    stats: Stats,
-    #[serde(default)]
-    repositories: Vec<RepoEntry>,
-}
-
-/// Read a JSON report (`--format json`) back as a part; `name` labels errors, which name the
-/// finding and never quote a value.
-pub(crate) fn read_report(text: &str, name: &str) -> Result<Part> {
-    let doc: Document = serde_json::from_str(text).map_err(|e| {
-        anyhow::anyhow!(
-            "{name}: not an upsweep JSON report (make one with --format json): {}",
-            crate::upstash::http::json_error(&e)
-        )
-    })?;
-    if doc.version != crate::report::SCHEMA_VERSION {
+/// A report read back as a part; `name` labels errors.
+fn part_of(read: Read, name: &str) -> Result<Part> {
+    let Some(doc) = read.document else {
         bail!(
-            "{name}: report version {} (this upsweep reads version {})",
-            doc.version,
-            crate::report::SCHEMA_VERSION
+            "{name}: JSON lines (`--format jsonl`) carry no stats or repositories: merge the \
+             audit's `--format json` reports"
         );
-    }
+    };
     let mut part = Part {
         errors: doc.errors,
         stats: doc.stats,
         repositories: doc.repositories,
         ..Part::default()
     };
-    for (i, v) in doc.findings.into_iter().enumerate() {
-        let w: Written = serde_json::from_value(v).map_err(|e| {
-            anyhow::anyhow!(
-                "{name}: finding {}: {}",
-                i + 1,
-                crate::upstash::http::json_error(&e)
-            )
-        })?;
-        let sha256 = w.secret_sha256.to_ascii_lowercase();
-        if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-            bail!(
-                "{name}: finding {}: \"secret_sha256\" is not a SHA-256 in hex",
-                i + 1
-            );
+    for r in read.findings {
+        if let Some(v) = r.verdict {
+            part.verdicts.insert(r.finding.sha256.clone(), v);
         }
-        let secret = match w.secret {
-            Some(s) if crate::finding::sha256_hex(&s) == sha256 => s,
-            Some(_) => bail!(
-                "{name}: finding {}: \"secret\" does not match \"secret_sha256\"",
-                i + 1
-            ),
-            None => String::new(),
-        };
-        if let Some(account) = w.account {
-            part.verdicts.insert(
-                sha256.clone(),
-                FindingVerdict {
-                    account,
-                    live: w.live,
-                    api_key: w.api_key,
-                },
-            );
-        }
-        let mut locations = w.locations;
-        for l in &mut locations {
-            l.restore_origin();
-        }
-        if locations.is_empty() {
-            bail!("{name}: finding {} has no locations", i + 1);
-        }
-        part.findings.push(Finding {
-            kind: w.kind,
-            rule_id: w.rule_id,
-            secret,
-            known_preview: w.preview,
-            sha256,
-            details: w.details,
-            locations,
-            history: w.in_head.map(|in_head| History {
-                introduced_in: w.introduced_in,
-                in_head,
-                removed_in: None,
-            }),
-        });
+        part.findings.push(r.finding);
     }
     Ok(part)
 }
@@ -290,9 +204,35 @@ pub(crate) fn read_report(text: &str, name: &str) -> Result<Part> {
 pub(crate) fn read_reports(paths: &[std::path::PathBuf]) -> Result<Outcome> {
     let mut parts = Vec::new();
     for p in paths {
-        let text =
-            std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
-        parts.push(read_report(&text, &p.display().to_string())?);
+        let read = report::read::file(p, SHARD)?;
+        parts.push(part_of(read, &p.display().to_string())?);
     }
     Ok(combine(parts))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_shard_report_must_be_a_document() {
+        let line = format!(
+            r#"{{"kind":"qstash-token","secret_sha256":"{}","locations":[{{"path":"a","line":1,"column":1}}]}}"#,
+            "a".repeat(64)
+        );
+        let read = report::read::text_of(&line, "shard-1.jsonl", SHARD).unwrap();
+        let err = part_of(read, "shard-1.jsonl").unwrap_err().to_string();
+        assert!(
+            err.starts_with("shard-1.jsonl: JSON lines (`--format jsonl`) carry no stats"),
+            "{err}"
+        );
+        let doc = format!(
+            r#"{{"version":1,"findings":[{line}],"stats":{{"files_scanned":2}},"repositories":[{{"name":"acme/a","status":"scanned"}}]}}"#
+        );
+        let read = report::read::text_of(&doc, "shard-1.json", SHARD).unwrap();
+        let part = part_of(read, "shard-1.json").unwrap();
+        assert_eq!(part.findings.len(), 1);
+        assert_eq!(part.stats.files_scanned, 2);
+        assert_eq!(part.repositories[0].name, "acme/a");
+    }
 }

@@ -5,6 +5,7 @@ mod github;
 mod human;
 mod json;
 pub(crate) mod markdown;
+pub(crate) mod read;
 mod rule_list;
 mod sarif;
 

@@ -1,20 +1,16 @@
 //! What revocation starts from: the leaked credentials, as findings. From a scan they are the
 //! scanner's findings; from a JSON report (`upsweep scan|git --format json --account`) they are
-//! rebuilt from what the report carries: the kind, the secret's SHA-256, the structural details
-//! (database number, index endpoint, QStash user id, ...) and the locations. A report holds no
-//! secret (unless made with `--show-secrets`), so a rebuilt finding's `secret` is empty: the
-//! ownership matching needs only the hash and the details.
-//!
-//! Errors about a report name the finding and the field, never the value (a report made with
-//! `--show-secrets` holds secrets).
+//! rebuilt from what the report carries ([`crate::report::read`]): the kind, the secret's
+//! SHA-256, the structural details (database number, index endpoint, QStash user id, ...) and
+//! the locations. A report holds no secret (unless made with `--show-secrets`), so a rebuilt
+//! finding's `secret` is empty: the ownership matching needs only the hash and the details.
 
-use crate::finding::{sha256_hex, Context, Details, Finding, Kind, Location, Origin};
+use crate::finding::{Finding, Location};
 use crate::outcome::{Suppressed, Why};
+use crate::report::read::{Accept, Read};
 use crate::suppress::allowlist::AllowEntry;
 use crate::suppress::paths::PathGlobs;
-use anyhow::{bail, Context as _, Result};
-use serde_json::Value;
-use std::path::PathBuf;
+use crate::upstash::FindingVerdict;
 use std::sync::Arc;
 
 /// One leaked credential.
@@ -22,8 +18,8 @@ use std::sync::Arc;
 pub(crate) struct Leak {
     /// The finding; its `secret` is empty when it came from a report without secrets.
     pub(crate) finding: Finding,
-    /// What the report said about it, when it came from one.
-    pub(crate) reported: Option<Reported>,
+    /// The account check's verdict a report carried, when it came from one that has it.
+    pub(crate) reported: Option<FindingVerdict>,
 }
 
 /// A leak the scan found but the project's configuration (or an `upsweep:allow` comment)
@@ -73,16 +69,6 @@ impl LeftOutWhy {
             LeftOutWhy::Inline(None) => "on a line marked upsweep:allow".to_string(),
         }
     }
-}
-
-/// The account check's words in a report (`"account"` and `"api_key"` of a finding).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Reported {
-    pub(crate) verdict: Option<String>,
-    pub(crate) reason: Option<String>,
-    /// `works`, `rejected` or `unknown` (Developer API keys).
-    pub(crate) api_key_status: Option<String>,
-    pub(crate) api_key_email: Option<String>,
 }
 
 impl Leak {
@@ -209,218 +195,43 @@ impl LeaveOut {
     }
 }
 
-/// The leaks of a JSON report: a document with a `findings` array (`--format json`), or one
-/// finding per line (`--format jsonl`). `name` labels errors.
-pub(crate) fn from_report(text: &str, name: &str) -> Result<Vec<Leak>> {
-    let values: Vec<Value> = match serde_json::from_str::<Value>(text) {
-        Ok(Value::Object(doc)) => match doc.get("findings") {
-            Some(Value::Array(a)) => a.clone(),
-            Some(_) => bail!("{name}: \"findings\" is not an array"),
-            None if doc.contains_key("secret_sha256") => vec![Value::Object(doc)],
-            None => bail!(
-                "{name}: not an upsweep JSON report (no \"findings\" array); make one with \
-                 `upsweep scan --format json --account -o {name}`"
-            ),
-        },
-        Ok(Value::Array(a)) => a,
-        Ok(_) => bail!("{name}: not an upsweep JSON report"),
-        Err(first) => {
-            // JSON lines: one finding per line.
-            let mut out = Vec::new();
-            for (i, line) in text.lines().enumerate() {
-                if line.trim().is_empty() {
-                    continue;
-                }
-                let v: Value = match serde_json::from_str(line) {
-                    Ok(v) => v,
-                    // Not even its first line is JSON: not a report at all.
-                    Err(_) if out.is_empty() => bail!(
-                        "{name}: not an upsweep JSON report (it is not JSON); make one with \
-                         `upsweep scan --format json --account -o {name}`"
-                    ),
-                    Err(e) => bail!(
-                        "{name}:{}: not JSON (column {}): a JSON lines report has one finding per line",
-                        i + 1,
-                        e.column()
-                    ),
-                };
-                out.push(v);
-            }
-            if out.is_empty() {
-                bail!(
-                    "{name}: not an upsweep JSON report: {}",
-                    crate::upstash::http::json_error(&first)
-                );
-            }
-            out
-        }
-    };
+/// How revocation reads a report: any version (it needs only the findings' kind, hash,
+/// details and locations).
+pub(crate) const REPORT: Accept = Accept {
+    any_version: true,
+    located: false,
+    made_by: "upsweep scan --format json --account",
+};
+
+/// The leaks of a report read back ([`crate::report::read`]): one per secret, the places of
+/// a secret written twice (JSON lines of several scans) joined.
+pub(crate) fn from_report(read: Read) -> Vec<Leak> {
     let mut leaks: Vec<Leak> = Vec::new();
-    for (i, v) in values.iter().enumerate() {
-        let leak = leak_from_value(v).with_context(|| format!("{name}: finding {}", i + 1))?;
+    for r in read.findings {
         match leaks
             .iter_mut()
-            .find(|l| l.finding.sha256 == leak.finding.sha256)
+            .find(|l| l.finding.sha256 == r.finding.sha256)
         {
-            Some(same) => same.finding.locations.extend(leak.finding.locations),
-            None => leaks.push(leak),
+            Some(same) => same.finding.locations.extend(r.finding.locations),
+            None => leaks.push(Leak {
+                finding: r.finding,
+                reported: r.verdict,
+            }),
         }
     }
-    Ok(leaks)
-}
-
-fn leak_from_value(v: &Value) -> Result<Leak> {
-    let Some(obj) = v.as_object() else {
-        bail!("not a JSON object");
-    };
-    let kind_name = obj
-        .get("kind")
-        .and_then(Value::as_str)
-        .context("no \"kind\"")?;
-    let Some(kind) = Kind::parse(kind_name) else {
-        bail!("unknown kind {kind_name:?}");
-    };
-    let sha256 = obj
-        .get("secret_sha256")
-        .and_then(Value::as_str)
-        .context("no \"secret_sha256\"")?
-        .to_ascii_lowercase();
-    if sha256.len() != 64 || !sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
-        bail!("\"secret_sha256\" is not a SHA-256 in hex");
-    }
-    let secret = match obj.get("secret").and_then(Value::as_str) {
-        Some(s) if sha256_hex(s) == sha256 => s.to_string(),
-        Some(_) => bail!("\"secret\" does not match \"secret_sha256\""),
-        None => String::new(),
-    };
-    let rule_id = str_of(obj.get("rule_id")).unwrap_or_default();
-    let details = obj.get("details").map(details).unwrap_or_default();
-    let locations = obj
-        .get("locations")
-        .and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|l| location(l, &rule_id)).collect())
-        .unwrap_or_default();
-    let account = obj.get("account");
-    let api_key = obj.get("api_key").or_else(|| {
-        // Tolerate the account check's verdict nested under "account".
-        account.and_then(|a| a.get("api_key"))
-    });
-    let reported = Reported {
-        verdict: account.and_then(|a| str_of(a.get("verdict"))),
-        reason: account.and_then(|a| str_of(a.get("reason"))),
-        api_key_status: api_key.and_then(|k| str_of(k.get("status"))),
-        api_key_email: api_key.and_then(|k| str_of(k.get("email"))),
-    };
-    Ok(Leak {
-        finding: Finding {
-            kind,
-            rule_id,
-            secret,
-            known_preview: str_of(obj.get("preview")),
-            sha256,
-            details,
-            locations,
-            history: None,
-        },
-        reported: Some(reported),
-    })
-}
-
-fn str_of(v: Option<&Value>) -> Option<String> {
-    v.and_then(Value::as_str).map(str::to_string)
-}
-
-/// The details a report carries, as the scanner would have filled them.
-fn details(v: &Value) -> Details {
-    let s = |k: &str| v.get(k).and_then(Value::as_str);
-    let pick = |k: &str, allowed: &[&'static str]| -> Option<&'static str> {
-        let got = s(k)?;
-        allowed.iter().copied().find(|a| *a == got)
-    };
-    Details {
-        access: pick("access", &["read-write", "read-only"]),
-        layout: pick("layout", &["current", "legacy"]),
-        id_bytes: v
-            .get("id_bytes")
-            .and_then(Value::as_u64)
-            .and_then(|n| u8::try_from(n).ok()),
-        database_number: v.get("database_number").and_then(Value::as_u64),
-        database_id: s("database_id").map(str::to_string),
-        exposes_password: v
-            .get("exposes_password")
-            .and_then(Value::as_bool)
-            .unwrap_or(false),
-        embedded_password_sha256: s("embedded_password_sha256").map(str::to_ascii_lowercase),
-        index_endpoint: s("index_endpoint").map(str::to_string),
-        product: pick("product", &["vector", "search", "unknown"]),
-        user_id: s("user_id").map(str::to_string),
-        url_host: s("url_host").map(str::to_string),
-        url_port: v
-            .get("url_port")
-            .and_then(Value::as_u64)
-            .and_then(|n| u16::try_from(n).ok()),
-        url_user: s("url_user").map(str::to_string),
-        password_kind: s("password_kind").and_then(Kind::parse),
-        email: s("email").map(str::to_string),
-        ..Details::default()
-    }
-}
-
-fn location(v: &Value, rule_id: &str) -> Option<Location> {
-    let file = v.get("path")?.as_str()?.to_string();
-    let s = |k: &str| v.get(k).and_then(Value::as_str).map(str::to_string);
-    // Inside an archive: the outer file, then the names down to the entry.
-    let archive_path: Option<Vec<String>> = v
-        .get("archive_path")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .filter(|a: &Vec<String>| a.len() > 1);
-    let outer = Origin::File(PathBuf::from(&file));
-    let (origin, path) = match &archive_path {
-        Some(chain) => {
-            let o = Origin::Archive {
-                outer: Box::new(outer),
-                entries: chain[1..].to_vec(),
-            };
-            let p = o.display_path();
-            (o, p)
-        }
-        None => (outer, file),
-    };
-    Some(Location {
-        repository: s("repository"),
-        url: s("url"),
-        archive_path,
-        line: v.get("line").and_then(Value::as_u64).unwrap_or(0),
-        column: v.get("column").and_then(Value::as_u64).unwrap_or(0),
-        rule_id: s("rule_id").unwrap_or_else(|| rule_id.to_string()),
-        commit: s("commit"),
-        author: s("author"),
-        date: s("date"),
-        blob: s("blob"),
-        context: Context {
-            variable: s("variable"),
-            browser_exposed: v
-                .get("browser_exposed")
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            host: s("host"),
-            host_agrees: v.get("host_agrees").and_then(Value::as_bool),
-            ..Context::default()
-        },
-        origin,
-        path,
-    })
+    leaks
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::{Context, Details, Kind, Origin};
+    use crate::upstash::Ownership;
+    use std::path::PathBuf;
+
+    fn from_text(text: &str, name: &str) -> anyhow::Result<Vec<Leak>> {
+        crate::report::read::text_of(text, name, REPORT).map(from_report)
+    }
 
     const HASH: &str = "2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
 
@@ -433,9 +244,9 @@ mod tests {
                "account":{{"verdict":"owned","reason":"current read-write token"}}}}"#
         );
         let doc = format!(r#"{{"version":1,"findings":[{finding}],"errors":[]}}"#);
-        let a = from_report(&doc, "r.json").unwrap();
+        let a = from_text(&doc, "r.json").unwrap();
         let lines = format!("{}\n\n", finding.replace('\n', " "));
-        let b = from_report(&lines, "r.jsonl").unwrap();
+        let b = from_text(&lines, "r.jsonl").unwrap();
         for leaks in [a, b] {
             assert_eq!(leaks.len(), 1);
             let l = &leaks[0];
@@ -449,10 +260,27 @@ mod tests {
             assert!(!l.has_secret());
             assert_eq!(l.places(), vec!["web/.env:3"]);
             assert_eq!(
-                l.reported.as_ref().unwrap().verdict.as_deref(),
-                Some("owned")
+                l.reported.as_ref().unwrap().account.verdict,
+                Ownership::Owned
             );
         }
+    }
+
+    #[test]
+    fn a_secret_on_several_lines_is_one_leak_with_every_place() {
+        let line = |path: &str| {
+            format!(
+                r#"{{"kind":"qstash-token","secret_sha256":"{HASH}","locations":[{{"path":"{path}","line":1,"column":1}}]}}"#
+            )
+        };
+        let text = format!("{}\n{}\n", line("a.env"), line("b.env"));
+        let leaks = from_text(&text, "r.jsonl").unwrap();
+        assert_eq!(leaks.len(), 1);
+        assert_eq!(leaks[0].places(), vec!["a.env:1", "b.env:1"]);
+        assert!(
+            leaks[0].reported.is_none(),
+            "no account verdict in the report"
+        );
     }
 
     fn finding(sha: char, places: &[(&str, &str)]) -> Finding {
@@ -549,7 +377,7 @@ mod tests {
             r#"{{"findings":[{{"kind":"redis-rest-token","secret_sha256":"{HASH}",
                "locations":[{{"path":"dist/app.tgz","archive_path":["dist/app.tgz","package/.env"],"line":3,"column":26}}]}}]}}"#
         );
-        let leaks = from_report(&doc, "r.json").unwrap();
+        let leaks = from_text(&doc, "r.json").unwrap();
         let l = &leaks[0].finding.locations[0];
         assert_eq!(l.path, "dist/app.tgz!package/.env");
         assert_eq!(l.file(), "dist/app.tgz");
@@ -587,7 +415,7 @@ mod tests {
             ),
             ("not json s3cr3t-value", "not JSON"),
         ] {
-            let err = format!("{:#}", from_report(text, "r.json").unwrap_err());
+            let err = format!("{:#}", from_text(text, "r.json").unwrap_err());
             assert!(err.contains(want), "{err}");
             assert!(!err.contains("s3cr3t-value"), "{err}");
         }
@@ -595,6 +423,6 @@ mod tests {
         let ok = format!(
             r#"{{"findings":[{{"kind":"developer-api-key","secret_sha256":"{HASH}","secret":"hello"}}]}}"#
         );
-        assert!(from_report(&ok, "r.json").unwrap()[0].has_secret());
+        assert!(from_text(&ok, "r.json").unwrap()[0].has_secret());
     }
 }

@@ -44,7 +44,7 @@ mod snapshot_tests;
 pub(crate) mod state;
 
 pub(crate) use execute::execute;
-pub(crate) use leak::{from_report, Leak};
+pub(crate) use leak::{from_report, Leak, REPORT};
 pub(crate) use plan::{assess, Plan};
 
 /// Exit codes of `upsweep revoke` (documented in its `--help`).

@@ -79,28 +79,23 @@ pub(crate) fn assess(session: &Session, leaks: Vec<Leak>, try_keys: bool) -> Ass
 /// A Developer API key from a report without secrets: it cannot be tried again, so say what
 /// the report said, and show the audit log.
 fn reported_api_key(l: &Leak, inv: &Inventory, limit: usize) -> FindingVerdict {
-    let r = l.reported.clone().unwrap_or_default();
-    let status = match r.api_key_status.as_deref() {
-        Some("works") => ApiKeyStatus::Works,
-        Some("rejected") => ApiKeyStatus::Rejected,
-        Some("not-tried") => ApiKeyStatus::NotTried,
-        _ => ApiKeyStatus::Unknown,
-    };
-    let verdict = match r.verdict.as_deref() {
-        Some("owned") => Ownership::Owned,
-        Some("not-owned") => Ownership::NotOwned,
+    let account = l.reported.as_ref().map(|v| &v.account);
+    let api_key = l.reported.as_ref().and_then(|v| v.api_key.as_ref());
+    let status = api_key.map_or(ApiKeyStatus::Unknown, |k| k.status);
+    let verdict = match account.map(|a| a.verdict) {
+        Some(Ownership::Owned) => Ownership::Owned,
+        Some(Ownership::NotOwned) => Ownership::NotOwned,
         _ => Ownership::Unknown,
     };
-    let said = match (&r.verdict, &r.reason) {
-        (Some(v), Some(why)) => format!("the report says {v}: {why}"),
-        (Some(v), None) => format!("the report says {v}"),
-        _ => "the report has no account verdict for it".to_string(),
+    let said = match account {
+        Some(a) => format!("the report says {}: {}", a.verdict.as_str(), a.reason),
+        None => "the report has no account verdict for it".to_string(),
     };
     let reason = format!(
         "{said}; the report holds only the key's hash, so upsweep cannot try it again (run \
          `upsweep revoke --check-api-key PATH` on the files that hold it)"
     );
-    let email = r.api_key_email.clone();
+    let email = api_key.and_then(|k| k.email.clone());
     FindingVerdict {
         account: AccountVerdict {
             verdict,
@@ -632,9 +627,8 @@ mod tests {
             kind.as_str(),
             sha.repeat(64 / sha.len())
         );
-        super::super::leak::from_report(&text, "r")
-            .unwrap()
-            .remove(0)
+        let read = crate::report::read::text_of(&text, "r", super::super::leak::REPORT).unwrap();
+        super::super::leak::from_report(read).remove(0)
     }
 
     fn owned(r: Resource) -> FindingVerdict {

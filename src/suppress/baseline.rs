@@ -32,22 +32,6 @@ use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
 
-/// Whether `text` is a scan report (`--format json`: a `findings` array and a `tool` object;
-/// `jsonl`: a finding per line) rather than a baseline.
-fn is_report(text: &str) -> bool {
-    match serde_json::from_str::<serde_json::Value>(text) {
-        Ok(v) => {
-            v.get("findings").is_some_and(serde_json::Value::is_array)
-                || v.get("secret_sha256").is_some()
-        }
-        Err(_) => text
-            .lines()
-            .find(|l| !l.trim().is_empty())
-            .and_then(|l| serde_json::from_str::<serde_json::Value>(l).ok())
-            .is_some_and(|v| v.get("secret_sha256").is_some()),
-    }
-}
-
 /// The baseline format's version. Bumped only on breaking changes.
 pub(crate) const VERSION: u32 = 1;
 
@@ -102,7 +86,7 @@ impl Baseline {
     pub(crate) fn read(path: &Path) -> Result<Baseline> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read baseline {}", path.display()))?;
-        if is_report(&text) {
+        if crate::report::read::is_report(&text) {
             bail!(
                 "{p} is an upsweep scan report, not a baseline: make a baseline from it with \
                  `upsweep baseline create --from {p} -o BASELINE` and pass that file",
@@ -222,69 +206,6 @@ impl Baseline {
             self.insert(e);
         }
         drop
-    }
-
-    /// Entries from a JSON report (`--format json`, or `jsonl` lines): kind, hash and first
-    /// location of each finding. Reports never need to carry the secret for this.
-    pub(crate) fn from_report(text: &str, note: Option<&str>) -> Result<Baseline> {
-        let findings: Vec<serde_json::Value> = match serde_json::from_str::<serde_json::Value>(text)
-        {
-            Ok(doc) if doc.get("findings").is_some() => doc["findings"]
-                .as_array()
-                .cloned()
-                .context("`findings` is not an array")?,
-            Ok(_) => bail!("not an upsweep JSON report: no `findings` array"),
-            Err(_) => text
-                .lines()
-                .filter(|l| !l.trim().is_empty())
-                .enumerate()
-                .map(|(i, l)| {
-                    serde_json::from_str(l).map_err(|e| {
-                        anyhow::anyhow!(
-                            "neither a JSON report nor JSON lines (line {}: {e})",
-                            i + 1
-                        )
-                    })
-                })
-                .collect::<Result<_>>()?,
-        };
-        let mut b = Baseline::new();
-        for (i, f) in findings.iter().enumerate() {
-            let at = || format!("finding {}", i + 1);
-            let kind = f["kind"]
-                .as_str()
-                .and_then(Kind::parse)
-                .with_context(|| format!("{}: no known `kind`", at()))?;
-            let sha256 = f["secret_sha256"]
-                .as_str()
-                .filter(|s| is_sha256(s))
-                .with_context(|| format!("{}: no `secret_sha256`", at()))?
-                .to_string();
-            if b.get(&sha256).is_some() {
-                continue;
-            }
-            let loc = &f["locations"][0];
-            // Inside an archive, the place is the chain joined by `!`, as scans show it.
-            let path = match loc["archive_path"].as_array() {
-                Some(chain) if !chain.is_empty() => chain
-                    .iter()
-                    .filter_map(serde_json::Value::as_str)
-                    .collect::<Vec<_>>()
-                    .join("!"),
-                _ => loc["path"].as_str().unwrap_or("?").to_string(),
-            };
-            b.insert(Entry {
-                kind,
-                sha256,
-                first_seen: FirstSeen {
-                    path,
-                    line: loc["line"].as_u64().unwrap_or(0),
-                    commit: loc["commit"].as_str().map(str::to_string),
-                },
-                note: note.map(str::to_string),
-            });
-        }
-        Ok(b)
     }
 }
 
