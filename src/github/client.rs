@@ -20,7 +20,7 @@
 //! into its own small struct, so a field GitHub adds, renames or nulls does not fail a listing.
 
 use super::config::{GithubConfig, Limits, Token};
-use super::error::{body_message, human, GithubError};
+use super::error::{body_message, human, scrub, GithubError};
 use reqwest::Url;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -322,8 +322,9 @@ impl Client {
         self.rate.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    fn scrub(&self) -> Vec<&str> {
-        self.token.iter().map(|t| t.expose()).collect()
+    /// The token this client sends, for [`super::error::scrub`].
+    fn token(&self) -> Option<&str> {
+        self.token.as_ref().map(|t| t.expose())
     }
 
     /// Send one request under every policy of the module.
@@ -376,7 +377,7 @@ impl Client {
                 }
                 return Ok(answer);
             }
-            let message = body_message(&answer.body, &self.scrub());
+            let message = body_message(&answer.body, self.token());
             let limited = answer.status == 429
                 || (answer.status == 403
                     && (answer.remaining == Some(0)
@@ -581,7 +582,7 @@ impl Client {
         // octocrab's Display can append a backtrace: keep the first line.
         let first = text.lines().next().unwrap_or("").to_string();
         GithubError::Connection {
-            message: crate::upstash::error::sanitize(&first, &self.scrub()),
+            message: crate::upstash::error::sanitize(&scrub(&first, self.token()), &[]),
         }
     }
 }

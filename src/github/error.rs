@@ -3,7 +3,8 @@
 //! a 403 on a pull-request comment (a fork's read-only token) becomes a notice.
 //!
 //! Messages keep GitHub's own words (its error bodies are `{"message": ..}`), cut short,
-//! stripped of control characters and scrubbed of the token.
+//! stripped of control characters and scrubbed of the token ([`scrub`], which every message of
+//! the GitHub side goes through: the API client's, the mirror's and git's HTTP transport's).
 
 use crate::upstash::error::sanitize;
 use std::time::Duration;
@@ -128,8 +129,42 @@ pub fn human(d: Duration) -> String {
     }
 }
 
+/// `message` with the token taken out, in every form it travels in: the token itself, the
+/// Basic credentials git's HTTP sends it as (`x-access-token:TOKEN` in base64, see
+/// [`super::transport`]), and any user name and password written in a URL
+/// (`https://user:secret@host/` becomes `https://host/`). Control characters become spaces. The
+/// one scrubber of the API client's, the mirror's and the transport's messages.
+pub(crate) fn scrub(message: &str, token: Option<&str>) -> String {
+    use base64::Engine as _;
+    let mut s = without_userinfo(message);
+    if let Some(t) = token.filter(|t| t.len() >= 4) {
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{t}"));
+        s = s.replace(&basic, "[redacted]").replace(t, "[redacted]");
+    }
+    s.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
+}
+
+/// `text` with the userinfo of every URL in it (`user:password@` after `://`) left out.
+fn without_userinfo(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(i) = rest.find("://") {
+        let (head, tail) = rest.split_at(i + 3);
+        out.push_str(head);
+        let end = tail
+            .find(|c: char| c.is_whitespace() || "/?#\"'<>".contains(c))
+            .unwrap_or(tail.len());
+        let host_at = tail[..end].rfind('@').map_or(0, |at| at + 1);
+        rest = &tail[host_at..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// GitHub's message from an error body (`{"message": ..}` or text), safe to show.
-pub fn body_message(body: &str, scrub: &[&str]) -> String {
+pub fn body_message(body: &str, token: Option<&str>) -> String {
     let raw = match serde_json::from_str::<serde_json::Value>(body.trim()) {
         Ok(serde_json::Value::Object(map)) => map
             .get("message")
@@ -138,7 +173,7 @@ pub fn body_message(body: &str, scrub: &[&str]) -> String {
             .unwrap_or_else(|| body.trim().to_string()),
         _ => body.trim().to_string(),
     };
-    sanitize(&raw, scrub)
+    sanitize(&scrub(&raw, token), &[])
 }
 
 #[cfg(test)]
@@ -149,13 +184,54 @@ mod tests {
     fn messages_are_githubs_words_without_the_token() {
         let m = body_message(
             r#"{"message":"Bad credentials ghp_abcdef123","documentation_url":"x"}"#,
-            &["ghp_abcdef123"],
+            Some("ghp_abcdef123"),
         );
         assert_eq!(m, "Bad credentials [redacted]");
         let e = GithubError::Unauthorized { message: m };
         assert!(e.to_string().contains("Bad credentials"));
         assert!(!e.to_string().contains("ghp_abcdef123"));
-        assert_eq!(body_message("plain\ntext", &[]), "plain text");
+        assert_eq!(body_message("plain\ntext", None), "plain text");
+    }
+
+    #[test]
+    fn the_token_is_scrubbed_in_every_form() {
+        use base64::Engine as _;
+        let token = "ghp_secret123";
+        let basic =
+            base64::engine::general_purpose::STANDARD.encode(format!("x-access-token:{token}"));
+        for (message, want) in [
+            ("bad ghp_secret123\nmore", "bad [redacted] more"),
+            (
+                &format!("sent Authorization: Basic {basic} and failed"),
+                "sent Authorization: Basic [redacted] and failed",
+            ),
+            (
+                "fetch https://x-access-token:ghp_secret123@github.com/acme/web.git failed",
+                "fetch https://github.com/acme/web.git failed",
+            ),
+            (
+                "http://someone:other-pass@127.0.0.1:5000/git?x=1 and https://u@h",
+                "http://127.0.0.1:5000/git?x=1 and https://h",
+            ),
+        ] {
+            let got = scrub(message, Some(token));
+            assert_eq!(got, want);
+            assert!(!got.contains("secret123") && !got.contains(&basic));
+        }
+        // Userinfo goes even when no token is configured.
+        assert_eq!(scrub("at https://a:b@host/x", None), "at https://host/x");
+    }
+
+    #[test]
+    fn a_message_without_a_token_is_unchanged() {
+        for m in [
+            "404 from https://github.com/acme/web.git/info/refs?service=git-upload-pack",
+            "mail ops@example.com about it: see https://github.com/acme",
+            "",
+        ] {
+            assert_eq!(scrub(m, Some("ghp_secret123")), m);
+            assert_eq!(scrub(m, None), m);
+        }
     }
 
     #[test]

@@ -187,7 +187,10 @@ pub fn fetch(
                 return Err(FetchError::Auth(why));
             }
             let token_text = cfg.token.as_ref().map(|t| t.expose());
-            return Err(FetchError::Git(scrub(e.message(), token_text)));
+            return Err(FetchError::Git(super::error::scrub(
+                e.message(),
+                token_text,
+            )));
         }
         if let Some(branch) = repo.default_branch.as_deref() {
             let r = format!("refs/heads/{branch}");
@@ -220,16 +223,6 @@ pub fn tips(path: &Path) -> Result<BTreeMap<String, String>, FetchError> {
         .flatten()
         .filter_map(|r| Some((r.name()?.to_string(), r.target()?.to_string())))
         .collect())
-}
-
-fn scrub(message: &str, token: Option<&str>) -> String {
-    let m = match token {
-        Some(t) if t.len() >= 4 => message.replace(t, "[redacted]"),
-        _ => message.to_string(),
-    };
-    m.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
 }
 
 /// Remove `refs/pull/*` left by an earlier fetch that included them.
@@ -344,13 +337,5 @@ mod tests {
     fn pull_request_heads_are_optional() {
         assert_eq!(refspecs(true).len(), 3);
         assert!(!refspecs(false).iter().any(|s| s.contains("pull")));
-    }
-
-    #[test]
-    fn errors_never_carry_the_token() {
-        assert_eq!(
-            scrub("bad ghp_secret123\nmore", Some("ghp_secret123")),
-            "bad [redacted] more"
-        );
     }
 }

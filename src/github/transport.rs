@@ -23,6 +23,7 @@
 //! own deadline over all of its requests.
 
 use super::config::{is_loopback_host, GithubConfig};
+use super::error::scrub;
 use base64::Engine as _;
 use git2::transport::{Service, SmartSubtransport, SmartSubtransportStream, Transport};
 use reqwest::{StatusCode, Url};
@@ -75,11 +76,9 @@ impl FetchContext {
         self.state().timed_out
     }
 
-    fn scrub(&self, message: &str) -> String {
-        match &self.cfg.token {
-            Some(t) => message.replace(t.expose(), "[redacted]"),
-            None => message.to_string(),
-        }
+    /// The token the fetch may send, for [`scrub`].
+    fn token(&self) -> Option<&str> {
+        self.cfg.token.as_ref().map(|t| t.expose())
     }
 }
 
@@ -293,15 +292,11 @@ impl Stream {
                 msg.push_str(&format!(": {s}"));
                 source = s.source();
             }
-            other(self.scrub(&msg))
+            other(scrub(
+                &msg,
+                self.ctx.as_deref().and_then(FetchContext::token),
+            ))
         })
-    }
-
-    fn scrub(&self, message: &str) -> String {
-        match &self.ctx {
-            Some(c) => c.scrub(message),
-            None => message.to_string(),
-        }
     }
 
     /// Send the request (with the token once a server asked for it), and check the answer.
@@ -386,10 +381,10 @@ impl Read for Stream {
                 Ok(None) => return Ok(0),
                 Err(e) => {
                     let msg = format!("reading from {shown}: {e}");
-                    return Err(other(match &ctx {
-                        Some(c) => c.scrub(&msg),
-                        None => msg,
-                    }));
+                    return Err(other(scrub(
+                        &msg,
+                        ctx.as_deref().and_then(FetchContext::token),
+                    )));
                 }
             }
         }
@@ -418,8 +413,6 @@ impl Write for Stream {
 /// names.
 pub(super) fn redact_url(u: &Url) -> String {
     let mut u = u.clone();
-    let _ = u.set_username("");
-    let _ = u.set_password(None);
     u.set_query(None);
-    u.to_string()
+    scrub(u.as_str(), None)
 }
