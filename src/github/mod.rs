@@ -57,6 +57,7 @@ pub use error::GithubError;
 pub use mirror::{FetchError, Fetched, MirrorOptions};
 pub use repos::{Filters, ListFailure, Listing, Repo, RepoName, SkipReason, Skipped, Target};
 pub use store::{
-    FoundBlob, LargeBlob, Loaded, RepoLock, RepoState, SetAside, Store, StoreKey, StoredMatch,
+    FoundBlob, FoundText, LargeBlob, Loaded, LoadedTexts, RepoLock, RepoState, SetAside, Store,
+    StoreKey, StoredMatch, TextsState,
 };
-pub use texts::{Text, TextKind, Texts};
+pub use texts::{Since, Text, TextKind, TextListing, Texts};
