@@ -10,7 +10,7 @@
 //! Each listing can start from a point in time ([`Since`]): GitHub's `since` parameter returns
 //! only what was created or edited (`updated_at`) at or after it. The point a listing is
 //! complete up to is the server's own clock, the `Date` of the listing's first answer, less
-//! [`OVERLAP`], so a text edited while the listing ran, or a clock a little off, is listed
+//! [`OVERLAP_SECS`], so a text edited while the listing ran, or a clock a little off, is listed
 //! again rather than missed. A listing cut short gives no point.
 
 use super::client::Client;
