@@ -155,6 +155,10 @@ pub(crate) struct RepoEntry {
     /// Blobs read and scanned by this run (the others were remembered from earlier runs).
     #[serde(default)]
     pub(crate) new_blobs: u64,
+    /// With `--issues`: issues, pull requests and comments listed and scanned by this run (new
+    /// or edited since the last; the others were remembered from earlier runs).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) texts: Option<u64>,
 }
 
 /// The fate of a repository in an audit.

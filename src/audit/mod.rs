@@ -77,6 +77,7 @@ pub(crate) fn run(
             commits: 0,
             blobs: 0,
             new_blobs: 0,
+            texts: None,
         });
     }
     for f in &listing.failed {
@@ -92,6 +93,7 @@ pub(crate) fn run(
             commits: 0,
             blobs: 0,
             new_blobs: 0,
+            texts: None,
         });
     }
     let repos: Vec<_> = listing
@@ -131,9 +133,10 @@ pub(crate) fn run(
                         "[{n}/{total}] {}: {}{}",
                         e.name,
                         e.status.as_str(),
-                        match e.status {
-                            RepoStatus::Failed => String::new(),
-                            _ => format!(" ({} new blobs)", e.new_blobs),
+                        match (e.status, e.texts) {
+                            (RepoStatus::Failed, _) => String::new(),
+                            (_, None) => format!(" ({} new blobs)", e.new_blobs),
+                            (_, Some(t)) => format!(" ({} new blobs, {t} texts)", e.new_blobs),
                         }
                     ));
                 }

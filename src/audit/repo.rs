@@ -96,6 +96,7 @@ pub(crate) fn audit(cx: &Context<'_>, repo: &Repo) -> Outcome {
         commits: 0,
         blobs: 0,
         new_blobs: 0,
+        texts: None,
     };
     let collected = Mutex::new(Collected::default());
     let mut errors: Vec<InputError> = Vec::new();
@@ -195,10 +196,16 @@ pub(crate) fn audit(cx: &Context<'_>, repo: &Repo) -> Outcome {
         );
     }
     if cx.opts.issues {
-        let t = texts::scan(cx.client, &name, repo, cx.matcher);
-        for f in t.findings {
-            outcome.findings.push(f);
-        }
+        let tcx = texts::Cx {
+            client: cx.client,
+            store: &store,
+            matcher: cx.matcher,
+            key: cx.key,
+            secrets: cx.opts.secrets,
+        };
+        let t = texts::scan(&tcx, &name, repo);
+        entry.texts = Some(t.scanned);
+        outcome.findings.extend(t.findings);
         outcome.suppressed.extend(t.suppressed);
         outcome.stats.suppressed_public += t.suppressed_public;
         outcome.stats.suppressed_inline += t.suppressed_inline;
@@ -208,6 +215,7 @@ pub(crate) fn audit(cx: &Context<'_>, repo: &Repo) -> Outcome {
                 message: e,
             });
         }
+        notes.extend(t.notes);
     }
     outcome.stats.errors = outcome.errors.len() as u64;
     if let Some(first) = outcome.errors.first() {
@@ -236,6 +244,7 @@ pub(crate) fn failed(name: &str, reason: String) -> Outcome {
             commits: 0,
             blobs: 0,
             new_blobs: 0,
+            texts: None,
         }]),
         ..Outcome::default()
     }

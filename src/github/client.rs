@@ -81,6 +81,9 @@ pub struct Page<T> {
 pub struct Listed<T> {
     pub items: Vec<T>,
     pub error: Option<GithubError>,
+    /// The `Date` header of the first page's answer (the server's clock when the listing
+    /// began), when it had one.
+    pub date: Option<String>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -97,6 +100,8 @@ struct Answer {
     reset: Option<u64>,
     retry_after: Option<u64>,
     link: Option<String>,
+    /// The `Date` header.
+    date: Option<String>,
     body: String,
 }
 
@@ -200,24 +205,25 @@ impl Client {
         path_and_query: &str,
         what: &str,
     ) -> Result<Page<T>, GithubError> {
-        let (items, next) = self.page_and_link(path_and_query, what)?;
+        let (items, next, _) = self.page_and_link(path_and_query, what)?;
         Ok(Page { items, next: next? })
     }
 
-    /// A page's items, and its next page's path or why that link is not followed.
+    /// A page's items, its next page's path or why that link is not followed, and the
+    /// answer's `Date` header.
     #[allow(clippy::type_complexity)]
     fn page_and_link<T: DeserializeOwned>(
         &self,
         path_and_query: &str,
         what: &str,
-    ) -> Result<(Vec<T>, Result<Option<String>, GithubError>), GithubError> {
+    ) -> Result<(Vec<T>, Result<Option<String>, GithubError>, Option<String>), GithubError> {
         let a = self.call(Verb::Get, path_and_query, None)?;
         let items = parse(&a.body, what)?;
         let next = match a.link.as_deref().and_then(next_link) {
             Some(url) => self.same_api(&url).map(Some),
             None => Ok(None),
         };
-        Ok((items, next))
+        Ok((items, next, a.date))
     }
 
     /// The first page's path of a listing at `path` (relative to the API base), with
@@ -231,6 +237,7 @@ impl Client {
     /// error is kept beside it.
     pub fn get_all<T: DeserializeOwned>(&self, path: &str, what: &str) -> Listed<T> {
         let mut items = Vec::new();
+        let mut date = None;
         let mut next = Some(self.first_page(path));
         let mut pages = 0usize;
         while let Some(p) = next.take() {
@@ -241,10 +248,14 @@ impl Client {
                     error: Some(GithubError::Refused {
                         message: format!("{what}: more than 10000 pages, stopped"),
                     }),
+                    date,
                 };
             }
             match self.page_and_link::<T>(&p, what) {
-                Ok((page, link)) => {
+                Ok((page, link, answered)) => {
+                    if pages == 1 {
+                        date = answered;
+                    }
                     items.extend(page);
                     match link {
                         Ok(n) => next = n,
@@ -252,6 +263,7 @@ impl Client {
                             return Listed {
                                 items,
                                 error: Some(e),
+                                date,
                             }
                         }
                     }
@@ -260,11 +272,16 @@ impl Client {
                     return Listed {
                         items,
                         error: Some(e),
+                        date,
                     }
                 }
             }
         }
-        Listed { items, error: None }
+        Listed {
+            items,
+            error: None,
+            date,
+        }
     }
 
     /// `POST path` with a JSON body; never repeated unless GitHub refused it unprocessed.
@@ -556,6 +573,7 @@ impl Client {
             let reset = num("x-ratelimit-reset");
             let retry_after = num("retry-after");
             let link = header("link");
+            let date = header("date");
             let body = self
                 .octo
                 .body_to_string(resp)
@@ -567,6 +585,7 @@ impl Client {
                 reset,
                 retry_after,
                 link,
+                date,
                 body,
             })
         };

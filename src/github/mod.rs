@@ -8,8 +8,10 @@
 //!     -> Client: octocrab + rate limits (wait up to max_wait, notices), pagination, no redirects
 //!     -> repos::list(targets, filters)  -> Listing { repos, skipped (reason), failed (reason) }
 //!     -> mirror::fetch(cache, repo)     -> bare mirror; git's HTTP is transport.rs (reqwest)
-//!     -> store: per repository, scanned blobs and what they held (hashes, never secrets), lock
-//!     -> texts::list(repo)              -> issue / pull-request / comment texts with URLs (--issues)
+//!     -> store: per repository, scanned blobs and what they held (hashes, never secrets), lock;
+//!        and the texts that held matches, with the point each text listing is complete up to
+//!     -> texts::list_since(repo, since) -> issue / pull-request / comment texts with URLs, new or
+//!        edited since each listing's point (--issues)
 //!     -> comment::upsert(pr, marker)    -> one pull-request comment, created or updated
 //! ```
 //!
@@ -57,6 +59,7 @@ pub use error::GithubError;
 pub use mirror::{FetchError, Fetched, MirrorOptions};
 pub use repos::{Filters, ListFailure, Listing, Repo, RepoName, SkipReason, Skipped, Target};
 pub use store::{
-    FoundBlob, LargeBlob, Loaded, RepoLock, RepoState, SetAside, Store, StoreKey, StoredMatch,
+    FoundBlob, FoundText, LargeBlob, Loaded, LoadedTexts, RepoLock, RepoState, SetAside, Store,
+    StoreKey, StoredMatch, TextsState,
 };
-pub use texts::{Text, TextKind, Texts};
+pub use texts::{Since, Text, TextKind, TextListing, Texts};

@@ -39,8 +39,18 @@
 //! ([`Store::lock`], an OS file lock, released by the OS even when a process is killed) before
 //! fetching its mirror or touching its state. A state that cannot be read (a disk error, a
 //! file from elsewhere) is set aside and the repository scanned again, never a failure.
+//!
+//! # Texts (`--issues`)
+//!
+//! Beside each state, under `CACHE/texts/owner/name.json`, a [`TextsState`]: the issues,
+//! pull requests and comments whose text held matches (per text its URL, kind, author and
+//! [`StoredMatch`]es, never the secret), and per listing the point it was complete up to, so
+//! a re-run lists only what was created or edited since. Same key, same safety: written whole
+//! and renamed, under the repository's lock; another key or an unreadable file lists
+//! everything again.
 
 use super::repos::RepoName;
+use super::texts::{Since, TextKind};
 use crate::finding::{Context, Details, Kind, RawMatch};
 use crate::rules::Matcher;
 use anyhow::{anyhow, Context as _, Result};
@@ -314,6 +324,71 @@ impl RepoState {
     }
 }
 
+/// A text (issue, pull request, comment) whose text held matches, as the report needs it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FoundText {
+    pub kind: TextKind,
+    #[serde(default)]
+    pub author: Option<String>,
+    pub matches: Vec<StoredMatch>,
+}
+
+/// What is remembered of one repository's texts (`--issues`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TextsState {
+    pub key: StoreKey,
+    /// `owner/name`.
+    pub repository: String,
+    /// Per listing, the point (`YYYY-MM-DDTHH:MM:SSZ`, the server's clock) it was last
+    /// complete up to: the next run lists from there. A listing without one lists everything.
+    #[serde(default)]
+    pub since: Since,
+    /// The texts with matches, by URL.
+    #[serde(default)]
+    pub found: BTreeMap<String, FoundText>,
+}
+
+impl TextsState {
+    pub fn new(key: StoreKey, repository: &str) -> TextsState {
+        TextsState {
+            key,
+            repository: repository.to_string(),
+            since: Since::new(),
+            found: BTreeMap::new(),
+        }
+    }
+
+    /// Remember what the text at `url` holds now (empty: nothing, and it is forgotten).
+    pub fn record(
+        &mut self,
+        url: &str,
+        kind: TextKind,
+        author: Option<&str>,
+        matches: Vec<StoredMatch>,
+    ) {
+        if matches.is_empty() {
+            self.found.remove(url);
+        } else {
+            self.found.insert(
+                url.to_string(),
+                FoundText {
+                    kind,
+                    author: author.map(str::to_string),
+                    matches,
+                },
+            );
+        }
+    }
+}
+
+/// A texts state as loaded.
+#[derive(Debug)]
+pub struct LoadedTexts {
+    pub state: TextsState,
+    /// Why an earlier state was not used, if there was one.
+    pub discarded: Option<String>,
+}
+
 /// A state as loaded.
 #[derive(Debug)]
 pub struct Loaded {
@@ -323,10 +398,12 @@ pub struct Loaded {
     pub discarded: Option<String>,
 }
 
-/// The states of a cache: `CACHE/state/owner/name.json`, each with its `.lock`.
+/// The states of a cache: `CACHE/state/owner/name.json`, each with its `.lock`, and the
+/// texts states, `CACHE/texts/owner/name.json`.
 #[derive(Debug, Clone)]
 pub struct Store {
     root: PathBuf,
+    texts: PathBuf,
 }
 
 /// A repository's lock: held while its mirror is fetched and its state read and written.
@@ -344,6 +421,7 @@ impl Store {
     pub fn new(cache: &Path) -> Store {
         Store {
             root: cache.join("state"),
+            texts: cache.join("texts"),
         }
     }
 
@@ -357,6 +435,13 @@ impl Store {
     /// Where `name`'s state lives.
     pub fn path(&self, name: &RepoName) -> PathBuf {
         self.file(name, "json")
+    }
+
+    /// Where `name`'s texts state lives.
+    pub fn texts_path(&self, name: &RepoName) -> PathBuf {
+        self.texts
+            .join(name.owner.to_ascii_lowercase())
+            .join(format!("{}.json", name.name.to_ascii_lowercase()))
     }
 
     /// Take `name`'s lock, waiting up to `wait` for another audit to release it.
@@ -435,32 +520,81 @@ impl Store {
 
     /// Write `state` atomically (temporary file, flush, rename). Call with the lock held.
     pub fn save(&self, name: &RepoName, state: &RepoState) -> Result<()> {
-        let path = self.path(name);
-        let dir = path.parent().expect("a state path has a parent");
-        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
-        let tmp = dir.join(format!(
-            ".{}.{}.{}.tmp",
-            name.name.to_ascii_lowercase(),
-            std::process::id(),
-            TMP_SEQ.fetch_add(1, Ordering::Relaxed)
-        ));
-        let write = || -> Result<()> {
-            let mut f = File::create(&tmp)?;
-            serde_json::to_writer(&mut f, state)?;
-            f.write_all(b"\n")?;
-            f.sync_all()?;
-            std::fs::rename(&tmp, &path)?;
-            // The rename itself reaches the disk with the directory.
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
-            Ok(())
-        };
-        write().map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            anyhow!("cannot write {}: {e}", path.display())
-        })
+        write_whole(&self.path(name), name, state)
     }
+
+    /// `name`'s texts state if it was written under `key`, else a fresh one (everything is
+    /// listed again) saying why the old one was discarded. Call with the repository's lock
+    /// held.
+    pub fn load_texts(&self, name: &RepoName, key: &StoreKey) -> LoadedTexts {
+        let path = self.texts_path(name);
+        let fresh = |why: Option<String>| LoadedTexts {
+            state: TextsState::new(key.clone(), &name.to_string()),
+            discarded: why,
+        };
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return fresh(None),
+            Err(e) => return fresh(Some(format!("{} could not be read: {e}", path.display()))),
+        };
+        let state: TextsState = match serde_json::from_slice(&bytes) {
+            Ok(s) => s,
+            Err(e) => {
+                return fresh(Some(format!(
+                    "{} is not a state upsweep can read ({}): listing every text again",
+                    path.display(),
+                    crate::upstash::http::json_error(&e)
+                )))
+            }
+        };
+        if let Some(why) = state.key.mismatch(key) {
+            return fresh(Some(format!("{why}: listing every text again")));
+        }
+        if !state.repository.eq_ignore_ascii_case(&name.to_string()) {
+            return fresh(Some(format!(
+                "{} holds the texts of {}: listing every text again",
+                path.display(),
+                state.repository
+            )));
+        }
+        LoadedTexts {
+            state,
+            discarded: None,
+        }
+    }
+
+    /// Write `state` atomically, as [`Store::save`]. Call with the lock held.
+    pub fn save_texts(&self, name: &RepoName, state: &TextsState) -> Result<()> {
+        write_whole(&self.texts_path(name), name, state)
+    }
+}
+
+/// Write `value` to `path` whole: a temporary file beside it, flushed, renamed over it.
+fn write_whole(path: &Path, name: &RepoName, value: &impl Serialize) -> Result<()> {
+    let dir = path.parent().expect("a state path has a parent");
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let tmp = dir.join(format!(
+        ".{}.{}.{}.tmp",
+        name.name.to_ascii_lowercase(),
+        std::process::id(),
+        TMP_SEQ.fetch_add(1, Ordering::Relaxed)
+    ));
+    let write = || -> Result<()> {
+        let mut f = File::create(&tmp)?;
+        serde_json::to_writer(&mut f, value)?;
+        f.write_all(b"\n")?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)?;
+        // The rename itself reaches the disk with the directory.
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+        Ok(())
+    };
+    write().map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        anyhow!("cannot write {}: {e}", path.display())
+    })
 }
 
 #[cfg(test)]

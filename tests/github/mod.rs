@@ -10,6 +10,7 @@ mod docs;
 mod resume;
 
 mod comment;
+mod issues_cache;
 mod listing;
 mod mirror;
 mod pull_request;

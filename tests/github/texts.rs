@@ -79,3 +79,59 @@ fn issues_turned_off_is_not_an_error() {
     let kinds: Vec<TextKind> = t.texts.iter().map(|x| x.kind).collect();
     assert_eq!(kinds, [TextKind::ReviewComment]);
 }
+
+#[test]
+fn a_listing_from_a_point_sends_since_and_ends_at_the_servers_clock_less_the_overlap() {
+    use super::emulator::iso8601;
+    use upsweep::github::texts::{list_since, Since, OVERLAP_SECS};
+    use upsweep::github::TextListing;
+    let (mut w, dir) = acme();
+    w.repo("acme", "web");
+    let old = w.issue("acme/web", "Old", "before", false);
+    w.advance(3600);
+    let new = w.issue("acme/web", "New", "after", false);
+    w.comment("acme/web", old, "a late comment", false);
+    let emu = Emulator::start(w, dir);
+    let h = harness(&emu, Some(TOKEN), |_| {});
+    let name = RepoName::parse("acme/web").unwrap();
+    let now = emu.world().now();
+    // From half an hour ago: the old issue is not listed, the new one and the comment are.
+    let mut since = Since::new();
+    since.insert(TextListing::Issues, iso8601(now - 1800));
+    since.insert(TextListing::Comments, iso8601(now - 1800));
+    let t = list_since(&h.client, &name, &since);
+    assert!(t.errors.is_empty(), "{:?}", t.errors);
+    let base = emu.url();
+    let urls: Vec<&str> = t.texts.iter().map(|x| x.url.as_str()).collect();
+    assert_eq!(urls.len(), 2, "{urls:?}");
+    assert_eq!(urls[0], format!("{base}/acme/web/issues/{new}"));
+    assert!(urls[1].contains("#issuecomment-"), "{urls:?}");
+    assert_eq!(t.whole, [TextListing::ReviewComments]);
+    let log = emu.requests();
+    assert!(log[0].path.starts_with(&format!(
+        "/repos/acme/web/issues?state=all&since={}",
+        iso8601(now - 1800)
+    )));
+    // Each listing is complete up to the server's clock at its first answer, less the overlap.
+    for l in TextListing::ALL {
+        let point = t.complete[&l].as_deref().expect("a point");
+        let at = super::emulator::parse_iso8601(point).unwrap();
+        let back = now as i64 - OVERLAP_SECS - at as i64;
+        assert!((-5..=0).contains(&back), "{l:?}: {point}");
+    }
+
+    // A listing that fails gives no point; issues turned off (410) give one of none.
+    emu.fault(Fault::new(
+        "/repos/acme/web/issues/comments",
+        FaultKind::Status(404, "Not Found".into()),
+    ));
+    emu.fault(Fault::new(
+        "/repos/acme/web/issues",
+        FaultKind::Status(410, "Issues are disabled for this repo".into()),
+    ));
+    let t = list_since(&h.client, &name, &Since::new());
+    assert_eq!(t.errors.len(), 1, "{:?}", t.errors);
+    assert_eq!(t.complete.get(&TextListing::Issues), Some(&None));
+    assert_eq!(t.complete.get(&TextListing::Comments), None);
+    assert!(t.complete[&TextListing::ReviewComments].is_some());
+}

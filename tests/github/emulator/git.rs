@@ -74,7 +74,7 @@ pub(super) async fn serve(st: State, req: Request) -> Response {
 
     let (status, response) = {
         let mut w = st.world.lock().unwrap_or_else(|e| e.into_inner());
-        let fault = w.take_fault(&method, &path);
+        let fault = w.take_fault(&method, &path, "");
         let repo = w
             .find_repo(&format!("{owner}/{name}"))
             .filter(|r| !r.deleted)

@@ -18,6 +18,10 @@
 //! - git (`git.rs`): `/git/{owner}/{name}.git/...` runs the real `git http-backend` as CGI over
 //!   bare repositories the test builds ([`Emulator::commit`]); it requires a valid token as HTTP
 //!   Basic auth (401 with `WWW-Authenticate: Basic` otherwise) and logs what arrived.
+//! - Issues and comments carry `updated_at`; their listings take `since`
+//!   (`YYYY-MM-DDTHH:MM:SSZ`: only what was updated at or after it; anything else 422), as
+//!   GitHub documents. Every answer has a `Date` header. Both read the emulator's clock, real
+//!   time moved by [`World::advance`], so a test can make texts older than a run's overlap.
 //! - Every request is logged ([`Emulator::requests`], [`Emulator::git_requests`]).
 
 #![allow(dead_code)]
@@ -66,6 +70,8 @@ pub struct GhIssue {
     pub body: Option<String>,
     pub pull_request: bool,
     pub user: String,
+    /// Unix seconds on the emulator's clock: created or last edited.
+    pub updated_at: u64,
 }
 
 /// An issue comment (or a review comment on a pull request's diff).
@@ -77,6 +83,8 @@ pub struct GhComment {
     pub body: String,
     pub user: String,
     pub review: bool,
+    /// Unix seconds on the emulator's clock: created or last edited.
+    pub updated_at: u64,
 }
 
 /// A token and whose it is.
@@ -120,6 +128,8 @@ pub enum FaultKind {
 pub struct Fault {
     pub path: String,
     pub method: Option<String>,
+    /// Only requests whose query contains this (`page=2`).
+    pub query: Option<String>,
     pub kind: FaultKind,
     pub remaining: Option<usize>,
 }
@@ -129,6 +139,7 @@ impl Fault {
         Fault {
             path: path.to_string(),
             method: None,
+            query: None,
             kind,
             remaining: None,
         }
@@ -141,6 +152,11 @@ impl Fault {
 
     pub fn method(mut self, m: &str) -> Fault {
         self.method = Some(m.to_string());
+        self
+    }
+
+    pub fn query(mut self, q: &str) -> Fault {
+        self.query = Some(q.to_string());
         self
     }
 }
@@ -192,6 +208,8 @@ pub struct World {
     /// Where the bare repositories live: `ROOT/owner/name.git`.
     pub git_root: PathBuf,
     next_id: u64,
+    /// Seconds the emulator's clock is ahead of real time.
+    clock_offset: u64,
 }
 
 impl World {
@@ -211,7 +229,18 @@ impl World {
             git_log: Vec::new(),
             git_root: git_root.to_path_buf(),
             next_id: 1000,
+            clock_offset: 0,
         }
+    }
+
+    /// The emulator's clock, in Unix seconds.
+    pub fn now(&self) -> u64 {
+        now_secs() + self.clock_offset
+    }
+
+    /// Move the emulator's clock `secs` ahead.
+    pub fn advance(&mut self, secs: u64) {
+        self.clock_offset += secs;
     }
 
     pub fn next_id(&mut self) -> u64 {
@@ -274,8 +303,33 @@ impl World {
             body: Some(body.to_string()),
             pull_request,
             user: "octocat".to_string(),
+            updated_at: self.now(),
         });
         number
+    }
+
+    /// Give issue `number` of `repo` a new body, edited now.
+    pub fn edit_issue(&mut self, repo: &str, number: u64, body: &str) {
+        let now = self.now();
+        let i = self
+            .issues
+            .iter_mut()
+            .find(|i| i.repo == repo && i.number == number)
+            .expect("the issue exists");
+        i.body = Some(body.to_string());
+        i.updated_at = now;
+    }
+
+    /// Give comment `id` a new body, edited now.
+    pub fn edit_comment(&mut self, id: u64, body: &str) {
+        let now = self.now();
+        let c = self
+            .comments
+            .iter_mut()
+            .find(|c| c.id == id)
+            .expect("the comment exists");
+        c.body = body.to_string();
+        c.updated_at = now;
     }
 
     pub fn comment(&mut self, repo: &str, number: u64, body: &str, review: bool) -> u64 {
@@ -287,13 +341,20 @@ impl World {
             body: body.to_string(),
             user: "octocat".to_string(),
             review,
+            updated_at: self.now(),
         });
         id
     }
 
-    pub(crate) fn take_fault(&mut self, method: &str, path: &str) -> Option<FaultKind> {
+    pub(crate) fn take_fault(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: &str,
+    ) -> Option<FaultKind> {
         let f = self.faults.iter_mut().find(|f| {
             path.starts_with(&f.path)
+                && f.query.as_deref().is_none_or(|q| query.contains(q))
                 && f.method
                     .as_deref()
                     .is_none_or(|m| m.eq_ignore_ascii_case(method))
@@ -311,6 +372,60 @@ pub fn now_secs() -> u64 {
         .duration_since(UNIX_EPOCH)
         .expect("clock after 1970")
         .as_secs()
+}
+
+/// Unix seconds as `YYYY-MM-DDTHH:MM:SSZ`.
+pub fn iso8601(secs: u64) -> String {
+    let (y, m, d, hh, mm, ss) = civil(secs);
+    format!("{y:04}-{m:02}-{d:02}T{hh:02}:{mm:02}:{ss:02}Z")
+}
+
+/// Unix seconds as an HTTP date (`Wed, 02 Dec 2026 17:54:27 GMT`).
+pub fn http_date(secs: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let (y, m, d, hh, mm, ss) = civil(secs);
+    format!(
+        "{}, {d:02} {} {y:04} {hh:02}:{mm:02}:{ss:02} GMT",
+        DAYS[((secs / 86_400) % 7) as usize],
+        MONTHS[(m - 1) as usize]
+    )
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ` as Unix seconds.
+pub fn parse_iso8601(s: &str) -> Option<u64> {
+    let b = s.as_bytes();
+    if b.len() != 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || b[19] != b'Z' {
+        return None;
+    }
+    let n = |r: std::ops::Range<usize>| s.get(r)?.parse::<u64>().ok();
+    let (y, m, d) = (n(0..4)?, n(5..7)?, n(8..10)?);
+    let (hh, mm, ss) = (n(11..13)?, n(14..16)?, n(17..19)?);
+    if !(1..=12).contains(&m) || !(1..=31).contains(&d) || hh > 23 || mm > 59 || ss > 60 {
+        return None;
+    }
+    let y = if m <= 2 { y - 1 } else { y };
+    let (era, yoe) = (y / 400, y % 400);
+    let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    let days = (era * 146_097 + doe).checked_sub(719_468)?;
+    Some(days * 86_400 + hh * 3600 + mm * 60 + ss)
+}
+
+/// Year, month, day, hour, minute, second of Unix seconds (civil from days).
+fn civil(secs: u64) -> (u64, u64, u64, u64, u64, u64) {
+    let (days, rem) = (secs / 86_400, secs % 86_400);
+    let z = days + 719_468;
+    let (era, doe) = (z / 146_097, z % 146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + u64::from(m <= 2);
+    (y, m, d, rem / 3600, (rem % 3600) / 60, rem % 60)
 }
 
 type Shared = Arc<Mutex<World>>;

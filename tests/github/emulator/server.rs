@@ -1,7 +1,10 @@
 //! The emulator's REST API: routing, visibility, pagination, rate limits and faults. Requests
 //! under `/git/` go to the git server (`git.rs`).
 
-use super::{now_secs, FaultKind, GhComment, GhIssue, GhRepo, GhToken, Logged, Shared, World};
+use super::{
+    http_date, iso8601, now_secs, parse_iso8601, FaultKind, GhComment, GhIssue, GhRepo, GhToken,
+    Logged, Shared, World,
+};
 use axum::body::Body;
 use axum::extract::Request;
 use axum::http::{header, HeaderValue, StatusCode};
@@ -93,6 +96,7 @@ pub(super) async fn handle(
         status: reply.status,
         body,
     });
+    let now = w.now();
     drop(w);
     let mut resp = Response::new(Body::from(reply.body.to_string()));
     *resp.status_mut() =
@@ -106,6 +110,10 @@ pub(super) async fn handle(
         if let Ok(v) = HeaderValue::from_str(&v) {
             h.insert(k, v);
         }
+    }
+    // The emulator's clock, not the server's own (hyper adds a Date only when there is none).
+    if let Ok(v) = HeaderValue::from_str(&http_date(now)) {
+        h.insert(header::DATE, v);
     }
     resp
 }
@@ -133,7 +141,7 @@ fn api(
     body: &str,
 ) -> Reply {
     // Faults first: they stand for what GitHub decides before looking at the request.
-    if let Some(kind) = w.take_fault(method, path) {
+    if let Some(kind) = w.take_fault(method, path, query) {
         return match kind {
             FaultKind::Status(s, m) => Reply::message(s, &m),
             FaultKind::Secondary {
@@ -259,6 +267,8 @@ fn issue_json(base: &str, i: &GhIssue) -> Value {
         "state": "open",
         "html_url": format!("{base}/{}/{kind}/{}", i.repo, i.number),
         "user": {"login": i.user},
+        "created_at": "2025-01-01T00:00:00Z",
+        "updated_at": iso8601(i.updated_at),
     });
     if i.pull_request {
         v["pull_request"] = json!({"url": format!("{base}/repos/{}/pulls/{}", i.repo, i.number)});
@@ -283,8 +293,19 @@ fn comment_json(base: &str, c: &GhComment) -> Value {
         "user": {"login": c.user},
         "issue_url": format!("{base}/repos/{}/issues/{}", c.repo, c.number),
         "created_at": "2025-01-01T00:00:00Z",
-        "updated_at": "2025-01-01T00:00:00Z",
+        "updated_at": iso8601(c.updated_at),
     })
+}
+
+/// What a listing's `since` asks for: `Ok(None)` without one, `Err` (422, as GitHub answers)
+/// for one that is not `YYYY-MM-DDTHH:MM:SSZ`.
+fn since(query: &str) -> Result<Option<u64>, Reply> {
+    match param(query, "since") {
+        None => Ok(None),
+        Some(v) => parse_iso8601(&v.replace("%3A", ":").replace("%3a", ":"))
+            .map(Some)
+            .ok_or_else(|| Reply::message(422, "Validation Failed")),
+    }
 }
 
 /// One page of `items` as `per_page`/`page` ask, and the `Link` header.
@@ -445,28 +466,40 @@ fn repo_route(
     match (method, rest) {
         ("GET", []) => Reply::json(200, repo_json(base, repo, w)),
         ("GET", ["issues"]) => {
+            let since = match since(query) {
+                Ok(s) => s.unwrap_or(0),
+                Err(r) => return r,
+            };
             let items = w
                 .issues
                 .iter()
-                .filter(|i| i.repo == full)
+                .filter(|i| i.repo == full && i.updated_at >= since)
                 .map(|i| issue_json(base, i))
                 .collect();
             listing(w, base, items, path, query)
         }
         ("GET", ["issues", "comments"]) => {
+            let since = match since(query) {
+                Ok(s) => s.unwrap_or(0),
+                Err(r) => return r,
+            };
             let items = w
                 .comments
                 .iter()
-                .filter(|c| c.repo == full && !c.review)
+                .filter(|c| c.repo == full && !c.review && c.updated_at >= since)
                 .map(|c| comment_json(base, c))
                 .collect();
             listing(w, base, items, path, query)
         }
         ("GET", ["pulls", "comments"]) => {
+            let since = match since(query) {
+                Ok(s) => s.unwrap_or(0),
+                Err(r) => return r,
+            };
             let items = w
                 .comments
                 .iter()
-                .filter(|c| c.repo == full && c.review)
+                .filter(|c| c.repo == full && c.review && c.updated_at >= since)
                 .map(|c| comment_json(base, c))
                 .collect();
             listing(w, base, items, path, query)
@@ -507,6 +540,7 @@ fn repo_route(
                 body: text,
                 user: viewer.map(|v| v.login.clone()).unwrap_or_default(),
                 review: false,
+                updated_at: w.now(),
             };
             let v = comment_json(base, &c);
             w.comments.push(c);
@@ -520,6 +554,7 @@ fn repo_route(
                 return Reply::message(422, "Validation Failed");
             };
             let id = id.parse::<u64>().unwrap_or(0);
+            let now = w.now();
             match w
                 .comments
                 .iter_mut()
@@ -527,6 +562,7 @@ fn repo_route(
             {
                 Some(c) => {
                     c.body = text;
+                    c.updated_at = now;
                     let c = c.clone();
                     Reply::json(200, comment_json(base, &c))
                 }
