@@ -381,21 +381,84 @@ impl TextsState {
     }
 }
 
-/// A texts state as loaded.
+/// A state as loaded: a repository's blobs ([`RepoState`]) or its texts ([`TextsState`]).
 #[derive(Debug)]
-pub struct LoadedTexts {
-    pub state: TextsState,
-    /// Why an earlier state was not used, if there was one.
-    pub discarded: Option<String>,
-}
-
-/// A state as loaded.
-#[derive(Debug)]
-pub struct Loaded {
-    pub state: RepoState,
+pub struct Loaded<S = RepoState> {
+    pub state: S,
     /// Why an earlier state was not used (changed rules or version, unreadable), if there was
     /// one.
     pub discarded: Option<String>,
+}
+
+/// A texts state as loaded.
+pub type LoadedTexts = Loaded<TextsState>;
+
+/// What [`Store::load`] and [`Store::load_texts`] check of a state they read.
+trait Keyed: serde::de::DeserializeOwned {
+    fn key(&self) -> &StoreKey;
+    fn repository(&self) -> &str;
+}
+
+impl Keyed for RepoState {
+    fn key(&self) -> &StoreKey {
+        &self.key
+    }
+    fn repository(&self) -> &str {
+        &self.repository
+    }
+}
+
+impl Keyed for TextsState {
+    fn key(&self) -> &StoreKey {
+        &self.key
+    }
+    fn repository(&self) -> &str {
+        &self.repository
+    }
+}
+
+/// The state at `path` if it was written under `key` for `name`, else `fresh` and why the old
+/// one was not used; `again` says what follows then (`scanning again`).
+fn load_keyed<S: Keyed>(
+    path: &Path,
+    name: &RepoName,
+    key: &StoreKey,
+    fresh: S,
+    again: &str,
+) -> Loaded<S> {
+    let fresh = |why: Option<String>| Loaded {
+        state: fresh,
+        discarded: why,
+    };
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return fresh(None),
+        Err(e) => return fresh(Some(format!("{} could not be read: {e}", path.display()))),
+    };
+    let state: S = match serde_json::from_slice(&bytes) {
+        Ok(s) => s,
+        Err(e) => {
+            return fresh(Some(format!(
+                "{} is not a state upsweep can read ({}): {again}",
+                path.display(),
+                crate::upstash::http::json_error(&e)
+            )))
+        }
+    };
+    if let Some(why) = state.key().mismatch(key) {
+        return fresh(Some(format!("{why}: {again}")));
+    }
+    if !state.repository().eq_ignore_ascii_case(&name.to_string()) {
+        return fresh(Some(format!(
+            "{} holds the state of {}: {again}",
+            path.display(),
+            state.repository()
+        )));
+    }
+    Loaded {
+        state,
+        discarded: None,
+    }
 }
 
 /// The states of a cache: `CACHE/state/owner/name.json`, each with its `.lock`, and the
@@ -482,40 +545,8 @@ impl Store {
     /// `name`'s state if it was written under `key`, else a fresh one saying why the old one
     /// was discarded. Call with the repository's lock held.
     pub fn load(&self, name: &RepoName, key: &StoreKey) -> Loaded {
-        let path = self.path(name);
-        let fresh = |why: Option<String>| Loaded {
-            state: RepoState::new(key.clone(), &name.to_string()),
-            discarded: why,
-        };
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return fresh(None),
-            Err(e) => return fresh(Some(format!("{} could not be read: {e}", path.display()))),
-        };
-        let state: RepoState = match serde_json::from_slice(&bytes) {
-            Ok(s) => s,
-            Err(e) => {
-                return fresh(Some(format!(
-                    "{} is not a state upsweep can read ({}): scanning again",
-                    path.display(),
-                    crate::upstash::http::json_error(&e)
-                )))
-            }
-        };
-        if let Some(why) = state.key.mismatch(key) {
-            return fresh(Some(format!("{why}: scanning again")));
-        }
-        if !state.repository.eq_ignore_ascii_case(&name.to_string()) {
-            return fresh(Some(format!(
-                "{} holds the state of {}: scanning again",
-                path.display(),
-                state.repository
-            )));
-        }
-        Loaded {
-            state,
-            discarded: None,
-        }
+        let fresh = RepoState::new(key.clone(), &name.to_string());
+        load_keyed(&self.path(name), name, key, fresh, "scanning again")
     }
 
     /// Write `state` atomically (temporary file, flush, rename). Call with the lock held.
@@ -527,40 +558,14 @@ impl Store {
     /// listed again) saying why the old one was discarded. Call with the repository's lock
     /// held.
     pub fn load_texts(&self, name: &RepoName, key: &StoreKey) -> LoadedTexts {
-        let path = self.texts_path(name);
-        let fresh = |why: Option<String>| LoadedTexts {
-            state: TextsState::new(key.clone(), &name.to_string()),
-            discarded: why,
-        };
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return fresh(None),
-            Err(e) => return fresh(Some(format!("{} could not be read: {e}", path.display()))),
-        };
-        let state: TextsState = match serde_json::from_slice(&bytes) {
-            Ok(s) => s,
-            Err(e) => {
-                return fresh(Some(format!(
-                    "{} is not a state upsweep can read ({}): listing every text again",
-                    path.display(),
-                    crate::upstash::http::json_error(&e)
-                )))
-            }
-        };
-        if let Some(why) = state.key.mismatch(key) {
-            return fresh(Some(format!("{why}: listing every text again")));
-        }
-        if !state.repository.eq_ignore_ascii_case(&name.to_string()) {
-            return fresh(Some(format!(
-                "{} holds the texts of {}: listing every text again",
-                path.display(),
-                state.repository
-            )));
-        }
-        LoadedTexts {
-            state,
-            discarded: None,
-        }
+        let fresh = TextsState::new(key.clone(), &name.to_string());
+        load_keyed(
+            &self.texts_path(name),
+            name,
+            key,
+            fresh,
+            "listing every text again",
+        )
     }
 
     /// Write `state` atomically, as [`Store::save`]. Call with the lock held.
