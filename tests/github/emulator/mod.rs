@@ -22,7 +22,8 @@
 //!   (`YYYY-MM-DDTHH:MM:SSZ`: only what was updated at or after it; anything else 422), as
 //!   GitHub documents. Every answer has a `Date` header. Both read the emulator's clock, real
 //!   time moved by [`World::advance`], so a test can make texts older than a run's overlap.
-//! - Every request is logged ([`Emulator::requests`], [`Emulator::git_requests`]).
+//! - Every request is logged ([`Emulator::requests`] with the size of each answer's body,
+//!   [`Emulator::git_requests`]).
 
 #![allow(dead_code)]
 
@@ -171,6 +172,8 @@ pub struct Logged {
     pub status: u16,
     /// The request body (writes).
     pub body: String,
+    /// The size of the answer's body, in bytes.
+    pub answer_bytes: usize,
 }
 
 /// One git request.

@@ -89,16 +89,18 @@ pub(super) async fn handle(
             &body,
         )
     };
+    let answer = reply.body.to_string();
     w.log.push(Logged {
         method,
         path: full_path,
         authorization,
         status: reply.status,
         body,
+        answer_bytes: answer.len(),
     });
     let now = w.now();
     drop(w);
-    let mut resp = Response::new(Body::from(reply.body.to_string()));
+    let mut resp = Response::new(Body::from(answer));
     *resp.status_mut() =
         StatusCode::from_u16(reply.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let h = resp.headers_mut();
