@@ -237,49 +237,12 @@ fn disabled(e: &GithubError) -> bool {
 }
 
 /// Seconds since the epoch of an HTTP date as servers send it (`Wed, 02 Dec 2026 17:54:27
-/// GMT`, RFC 9110's IMF-fixdate); `None` for any other shape.
+/// GMT`, RFC 9110's IMF-fixdate, or the two obsolete forms it asks recipients to accept);
+/// `None` for any other shape.
 pub fn http_date(s: &str) -> Option<i64> {
-    let mut parts = s.split_ascii_whitespace();
-    let _weekday = parts.next()?.strip_suffix(',')?;
-    let day: i64 = parts.next()?.parse().ok()?;
-    let month = match parts.next()? {
-        "Jan" => 1,
-        "Feb" => 2,
-        "Mar" => 3,
-        "Apr" => 4,
-        "May" => 5,
-        "Jun" => 6,
-        "Jul" => 7,
-        "Aug" => 8,
-        "Sep" => 9,
-        "Oct" => 10,
-        "Nov" => 11,
-        "Dec" => 12,
-        _ => return None,
-    };
-    let year: i64 = parts.next()?.parse().ok()?;
-    let mut hms = parts.next()?.split(':').map(|p| p.parse::<i64>().ok());
-    let (h, m, sec) = (hms.next()??, hms.next()??, hms.next()??);
-    if parts.next()? != "GMT"
-        || parts.next().is_some()
-        || hms.next().is_some()
-        || !(1..=31).contains(&day)
-        || !(1970..=9999).contains(&year)
-        || h > 23
-        || m > 59
-        || sec > 60
-    {
-        return None;
-    }
-    // Days from civil (Howard Hinnant's algorithm).
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(days * 86_400 + h * 3600 + m * 60 + sec)
+    let t = httpdate::parse_http_date(s).ok()?;
+    let secs = t.duration_since(std::time::UNIX_EPOCH).ok()?.as_secs();
+    i64::try_from(secs).ok()
 }
 
 #[cfg(test)]
@@ -301,6 +264,13 @@ mod tests {
         let back = crate::util::time::rfc3339(t);
         assert_eq!(back, "2026-05-28T20:28:43Z");
         assert_eq!(http_date("Thu, 28 May 2026 20:28:43 GMT"), Some(t));
+        // The obsolete forms RFC 9110 asks a recipient to accept: RFC 850's and asctime's.
+        for old in [
+            "Saturday, 29-Nov-25 18:30:00 GMT",
+            "Sat Nov 29 18:30:00 2025",
+        ] {
+            assert_eq!(http_date(old), Some(1_764_441_000), "{old}");
+        }
         for bad in [
             "",
             "Sat, 29 Nov 2025 18:30:00",
@@ -308,7 +278,6 @@ mod tests {
             "Sat, 29 Foo 2025 18:30:00 GMT",
             "Sat, 29 Nov 2025 18:30 GMT",
             "Sat, 29 Nov 2025 25:30:00 GMT",
-            "Saturday, 29-Nov-25 18:30:00 GMT",
         ] {
             assert_eq!(http_date(bad), None, "{bad}");
         }

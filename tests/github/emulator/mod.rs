@@ -385,16 +385,7 @@ pub fn iso8601(secs: u64) -> String {
 
 /// Unix seconds as an HTTP date (`Wed, 02 Dec 2026 17:54:27 GMT`).
 pub fn http_date(secs: u64) -> String {
-    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let (y, m, d, hh, mm, ss) = civil(secs);
-    format!(
-        "{}, {d:02} {} {y:04} {hh:02}:{mm:02}:{ss:02} GMT",
-        DAYS[((secs / 86_400) % 7) as usize],
-        MONTHS[(m - 1) as usize]
-    )
+    httpdate::fmt_http_date(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
 }
 
 /// `YYYY-MM-DDTHH:MM:SSZ` as Unix seconds.
