@@ -490,9 +490,7 @@ impl Store {
 
     /// `state/owner/name.EXT` (appended: repository names may hold dots).
     fn file(&self, name: &RepoName, ext: &str) -> PathBuf {
-        self.root
-            .join(name.owner.to_ascii_lowercase())
-            .join(format!("{}.{ext}", name.name.to_ascii_lowercase()))
+        repo_file(&self.root, name, ext)
     }
 
     /// Where `name`'s state lives.
@@ -502,9 +500,7 @@ impl Store {
 
     /// Where `name`'s texts state lives.
     pub fn texts_path(&self, name: &RepoName) -> PathBuf {
-        self.texts
-            .join(name.owner.to_ascii_lowercase())
-            .join(format!("{}.json", name.name.to_ascii_lowercase()))
+        repo_file(&self.texts, name, "json")
     }
 
     /// Take `name`'s lock, waiting up to `wait` for another audit to release it.
@@ -572,6 +568,12 @@ impl Store {
     pub fn save_texts(&self, name: &RepoName, state: &TextsState) -> Result<()> {
         write_whole(&self.texts_path(name), name, state)
     }
+}
+
+/// `dir/owner/name.ext`, in lower case (GitHub's names are case-insensitive).
+fn repo_file(dir: &Path, name: &RepoName, ext: &str) -> PathBuf {
+    dir.join(name.owner.to_ascii_lowercase())
+        .join(format!("{}.{ext}", name.name.to_ascii_lowercase()))
 }
 
 /// Write `value` to `path` whole: a temporary file beside it, flushed, renamed over it.
